@@ -1,0 +1,42 @@
+"""Crash reports: one readable log record per abnormal process end.
+
+Logged through the stdlib ``logging`` module, logger ``"otp"``, at ERROR.
+Nothing is logged for ``NORMAL``, ``SHUTDOWN`` and ``Shutdown(...)``. A
+process whose own code raised gets the traceback; a process ended by an exit
+signal gets one line naming the sender, so a crash that spreads along links
+shows its traceback once, not once per linked process::
+
+    Process <0.7.0> (registered as 'worker') crashed: ValueError('boom')
+      function: app.worker
+      Traceback (most recent call last):
+        ...
+    Process <0.6.0> exited with ValueError('boom'): exit signal from <0.7.0>
+
+Each record carries ``otp_pid``, ``otp_name`` and ``otp_reason`` attributes for
+handlers that want the data rather than the text.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from ._process import Process, function_name
+
+logger = logging.getLogger("otp")
+
+
+def report_crash(process: Process, reason: object, *, signalled: bool) -> None:
+    who = f"Process {process.pid!r}"
+    if process.name is not None:
+        who += f" (registered as {process.name!r})"
+    if signalled:
+        sender = process.killed_by if process.killed_by is not None else "the node"
+        text = f"{who} exited with {reason!r}: exit signal from {sender!r}"
+    else:
+        text = f"{who} crashed: {reason!r}\n  function: {function_name(process.function)}"
+        if isinstance(reason, BaseException) and reason.__traceback__ is not None:
+            lines = traceback.format_exception(reason)
+            text += "\n" + "".join("  " + line for line in lines).rstrip()
+    extra = {"otp_pid": process.pid, "otp_name": process.name, "otp_reason": reason}
+    logger.error(text, extra=extra)

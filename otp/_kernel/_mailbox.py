@@ -1,0 +1,243 @@
+"""Mailboxes: ``send`` and selective ``receive``.
+
+Every process has one unbounded mailbox. ``send`` never blocks and never
+fails for a pid: a message to a dead process is dropped, as in Erlang.
+``receive`` is *selective*: it takes the oldest message that matches one of
+its patterns and leaves the others queued, in order, for a later receive::
+
+    send(pid, "hello")                       # sync: never a checkpoint
+    msg = await receive()                    # the oldest message
+    down = await receive(Down)               # the oldest Down, others stay
+    n = await receive(lambda m: isinstance(m, int) and m > 3)
+    msg = await receive(Down, timeout=1.0)   # ReceiveTimeout after 1 s
+    msg = receive_nowait()                   # WouldBlock if none
+
+A pattern is a type (``isinstance``) or a predicate (a callable returning a
+bool). With no patterns, any message matches. Messages from one sender to one
+receiver arrive in the order they were sent.
+
+``receive`` on timeout raises :class:`ReceiveTimeout` (we chose an exception
+over a sentinel: a forgotten check of a sentinel silently treats "nothing
+came" as a message). ``timeout=0`` checks the mailbox without waiting, like
+Erlang's ``after 0``. To wait with a trio deadline instead, wrap the receive
+in ``trio.move_on_after``: a receive cancelled that way consumes nothing.
+
+How it is fast: a process parked in ``receive`` is woken with trio's
+low-level ``reschedule``, handing it the matching message directly; the
+message never touches the queue. Only messages that arrive while the
+receiver is busy, or that its patterns reject, are queued.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import outcome
+import trio
+from trio.lowlevel import (
+    Abort,
+    cancel_shielded_checkpoint,
+    checkpoint_if_cancelled,
+    current_task,
+    reschedule,
+    wait_task_rescheduled,
+)
+
+from ._exceptions import NotAProcess, ReceiveTimeout, WouldBlock
+from ._names import resolve
+from ._pid import Pid
+from ._process import Process, _current
+
+__all__ = ["send", "receive", "receive_nowait", "deliver"]
+
+_NOTHING = object()
+# Handed to a parked receiver when its predicate raised in the sender: the
+# receiver re-runs its own patterns so the error surfaces in its own process.
+_RESCAN = object()
+
+
+def send(dest: object, message: object) -> None:
+    """Put ``message`` in the mailbox of ``dest``. Never blocks.
+
+    Args:
+        dest: a :class:`Pid`, a registered name, or a via-name.
+
+    A dead pid drops the message silently (as Erlang does).
+
+    Raises:
+        NotRegistered: ``dest`` is a name that no live process holds.
+    """
+    if dest.__class__ is Pid:
+        process = dest._process
+        if process is None:
+            process = resolve(dest)
+    else:
+        process = resolve(dest, must_exist=True)
+    if process is not None and process.alive:
+        deliver(process, message)
+
+
+def deliver(process: Process, message: object) -> None:
+    """Hand ``message`` to a live ``process``: wake it if it waits for it, else queue it."""
+    if process.waiting:
+        patterns = process.patterns
+        if not patterns:
+            _wake(process, message)
+            return
+        verdict = _matches_in_sender(patterns, message)
+        if verdict is True:
+            _wake(process, message)
+            return
+        if verdict is None:
+            _enqueue(process, message)
+            _wake(process, _RESCAN)
+            return
+    _enqueue(process, message)
+
+
+async def receive(*patterns: object, timeout: float | None = None) -> object:
+    """Wait for and remove the oldest message matching one of ``patterns``.
+
+    Always a checkpoint. Messages that match no pattern stay queued.
+
+    Args:
+        patterns: types and/or predicates; none means any message.
+        timeout: seconds to wait; ``None`` waits for ever, ``0`` does not wait.
+
+    Raises:
+        ReceiveTimeout: nothing matched within ``timeout``.
+        NotAProcess: not called by a process's own task.
+    """
+    process = _receiving_process()
+    if patterns:
+        _check_patterns(patterns)
+    await checkpoint_if_cancelled()
+    if process.mailbox:
+        message = _take(process, patterns)
+        if message is not _NOTHING:
+            await cancel_shielded_checkpoint()
+            return message
+    if timeout is None:
+        return await _park(process, patterns)
+    if timeout > 0:
+        with trio.move_on_after(timeout):
+            return await _park(process, patterns)
+    else:
+        await cancel_shielded_checkpoint()
+    raise ReceiveTimeout(timeout, patterns)
+
+
+def receive_nowait(*patterns: object) -> object:
+    """Remove and return the oldest message matching ``patterns`` without waiting.
+
+    Raises:
+        WouldBlock: no queued message matches.
+    """
+    process = _receiving_process()
+    if patterns:
+        _check_patterns(patterns)
+    if process.mailbox:
+        message = _take(process, patterns)
+        if message is not _NOTHING:
+            return message
+    raise WouldBlock()
+
+
+def queued(process: Process) -> list:
+    """A copy of the messages waiting in ``process``'s mailbox, oldest first."""
+    return list(process.mailbox) if process.mailbox else []
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _receiving_process() -> Process:
+    process = _current.get(None)
+    # A helper task started by a process inherits its context; letting it
+    # receive would have two tasks park on one mailbox.
+    if process is None or process.task is not current_task():
+        raise NotAProcess(
+            "receive() must be called by an otp process's own task, not from "
+            "outside a node or from a trio task that a process started"
+        )
+    return process
+
+
+async def _park(process: Process, patterns: tuple) -> object:
+    process.patterns = patterns
+    process.waiting = True
+    while True:
+        message = await wait_task_rescheduled(_abort_for(process))
+        if message is not _RESCAN:
+            process.messages_received += 1
+            return message
+        message = _take(process, patterns) if process.mailbox else _NOTHING
+        if message is not _NOTHING:
+            process.messages_received += 1
+            return message
+        process.waiting = True
+
+
+def _abort_for(process: Process):
+    def abort(raise_cancel):
+        process.waiting = False
+        return Abort.SUCCEEDED
+
+    return abort
+
+
+def _wake(process: Process, message: object) -> None:
+    process.waiting = False
+    reschedule(process.task, outcome.Value(message))
+
+
+def _enqueue(process: Process, message: object) -> None:
+    mailbox = process.mailbox
+    if mailbox is None:
+        process.mailbox = deque((message,))
+    else:
+        mailbox.append(message)
+
+
+def _take(process: Process, patterns: tuple) -> object:
+    """Remove and return the oldest queued match, or ``_NOTHING``."""
+    mailbox = process.mailbox
+    if not patterns:
+        process.messages_received += 1
+        return mailbox.popleft()
+    for index, message in enumerate(mailbox):
+        if _matches(patterns, message):
+            del mailbox[index]
+            process.messages_received += 1
+            return message
+    return _NOTHING
+
+
+def _matches(patterns: tuple, message: object) -> bool:
+    for pattern in patterns:
+        if isinstance(pattern, type):
+            if isinstance(message, pattern):
+                return True
+        elif pattern(message):
+            return True
+    return False
+
+
+def _matches_in_sender(patterns: tuple, message: object) -> bool | None:
+    # The receiver's predicates run here, in the sender's task. A predicate
+    # that raises must not crash the sender: report "unknown" and let the
+    # receiver evaluate it again in its own process.
+    try:
+        return bool(_matches(patterns, message))
+    except Exception:
+        return None
+
+
+def _check_patterns(patterns: tuple) -> None:
+    for pattern in patterns:
+        if not callable(pattern):
+            raise TypeError(
+                f"receive() patterns must be types or predicates (callables "
+                f"returning a bool); got {pattern!r}. To match a value, use "
+                f"a predicate: receive(lambda m: m == {pattern!r})"
+            )

@@ -1,0 +1,180 @@
+"""The node: the nursery every process lives in, and its tables.
+
+A node is one trio nursery plus the process table, the name table and the
+timer service. Start one with :func:`run` (a whole program) or
+:func:`open_node` (inside a trio program you already have)::
+
+    async def main():
+        pid = otp.spawn(worker)
+        ...
+        return "done"
+
+    otp.run(main)                     # -> "done"
+
+    async with otp.open_node() as node:
+        # this block now runs as the node's first process (the root),
+        # so it can spawn, send, receive, link and monitor.
+        ...
+
+How a node closes, in two phases (as an OTP node stops its applications):
+
+1. The root ends (its body returned: reason ``SHUTDOWN``; it raised: that
+   exception; it was killed: the signal's reason). Its links receive that exit
+   signal: non-trapping ones end with it, trapping ones (a supervisor started
+   by ``main``) get ``ExitSignal(root, SHUTDOWN)`` and shut their trees down in
+   order. The node waits up to ``shutdown_timeout`` seconds for them.
+2. Every process still running is ended with reason ``SHUTDOWN``, newest
+   first; their links and monitors see that reason. Then the nursery closes.
+
+Exceptions never cross from a process into the nursery; only the root's own
+exception (or ``Exit`` if it was killed) comes out of ``open_node``/``run``.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import AsyncIterator, Awaitable, Callable
+
+import attrs
+import trio
+
+from ._exceptions import Exit
+from ._process import Process, _current, current_process
+from ._reasons import SHUTDOWN
+from ._signals import kill
+from ._spawn import finish
+from ._timers import TimerService
+
+__all__ = ["Node", "NodeStatistics", "open_node", "run", "current_node"]
+
+
+@attrs.frozen
+class NodeStatistics:
+    """A snapshot of a node's size, from :meth:`Node.statistics`."""
+
+    processes: int
+    registered_names: int
+    timers: int
+    uptime: float
+
+
+class Node:
+    """A running node: its process table, names and timers. Made by :func:`open_node`."""
+
+    def __init__(self, shutdown_timeout: float) -> None:
+        self.processes: dict[int, Process] = {}
+        self.names: dict[str, Process] = {}
+        self.timers = TimerService(self)
+        self.shutdown_timeout = shutdown_timeout
+        self.nursery: trio.Nursery = None  # set by open_node
+        self.root: Process = None  # set by open_node
+        self.closing = False
+        self.started_at = trio.current_time()
+        self._timer_scope = trio.CancelScope()
+        self._draining: set[Process] | None = None
+        self._drained = trio.Event()
+
+    def __repr__(self) -> str:
+        return f"<Node processes={len(self.processes)}>"
+
+    def statistics(self) -> NodeStatistics:
+        return NodeStatistics(
+            processes=len(self.processes),
+            registered_names=len(self.names),
+            timers=len(self.timers),
+            uptime=trio.current_time() - self.started_at,
+        )
+
+    def process_ended(self, process: Process) -> None:
+        """Called by ``finish`` for every process; tracks the drain of phase 1."""
+        draining = self._draining
+        if draining is not None:
+            draining.discard(process)
+            if not draining:
+                self._drained.set()
+
+    async def _run_timers(self) -> None:
+        with self._timer_scope:
+            await self.timers.run()
+
+    async def _shutdown(self, linked_to_root: list[Process]) -> None:
+        # Phase 1: let the processes linked to the root (supervision trees)
+        # stop themselves in order after the root's exit signal.
+        self._draining = {p for p in linked_to_root if p.alive}
+        if self._draining:
+            with trio.move_on_after(self.shutdown_timeout):
+                await self._drained.wait()
+        # Phase 2: end the rest, newest first.
+        self.closing = True
+        for process in reversed(list(self.processes.values())):
+            kill(process, SHUTDOWN, None)
+        self._timer_scope.cancel()
+
+
+def current_node() -> Node:
+    """The node of the calling process."""
+    return current_process().node
+
+
+@asynccontextmanager
+async def open_node(*, shutdown_timeout: float = 5.0) -> AsyncIterator[Node]:
+    """Open a node; the body of the ``async with`` runs as its root process.
+
+    Args:
+        shutdown_timeout: how long, on close, processes linked to the root
+            may take to stop after its exit signal before all are ended.
+
+    Raises:
+        Exit: the root process was ended by an exit signal (``.reason`` says why).
+    """
+    node = Node(shutdown_timeout)
+    body_error: BaseException | None = None
+    async with trio.open_nursery() as nursery:
+        node.nursery = nursery
+        nursery.start_soon(node._run_timers, name="otp.timers")
+        root = _attach_root(node)
+        token = _current.set(root)
+        try:
+            with root.scope:
+                yield node
+        except BaseException as e:
+            body_error = e
+        finally:
+            _current.reset(token)
+        linked = list(root.links or ())
+        finish(root, _root_reason(body_error), report=False)
+        nursery.start_soon(node._shutdown, linked, name="otp.shutdown")
+    if body_error is not None:
+        raise body_error
+    if root.kill_reason is not None:
+        raise Exit(root.kill_reason)
+
+
+def run(main: Callable[..., Awaitable[object]], *args: object, shutdown_timeout: float = 5.0, clock=None) -> object:
+    """Run ``main(*args)`` as the first process of a fresh node; return its result.
+
+    The node closes when ``main`` returns (see the module docs). An exception
+    raised by ``main`` propagates; ``Exit`` is raised if ``main`` was killed.
+    """
+
+    async def root() -> object:
+        async with open_node(shutdown_timeout=shutdown_timeout):
+            return await main(*args)
+
+    return trio.run(root, clock=clock)
+
+
+def _attach_root(node: Node) -> Process:
+    root = Process(node, "root")
+    root.task = trio.lowlevel.current_task()
+    node.processes[root.pid.number] = root
+    node.root = root
+    return root
+
+
+def _root_reason(body_error: BaseException | None) -> object:
+    if body_error is None or isinstance(body_error, trio.Cancelled):
+        return SHUTDOWN
+    if isinstance(body_error, Exit):
+        return body_error.reason
+    return body_error

@@ -1,0 +1,120 @@
+"""The process record and "which process am I?".
+
+A process is a trio task plus this record. The record is deliberately a bag
+of slots with lazily created containers: an idle process that never links,
+monitors or queues a message costs only the record itself (see W1 in
+``benchmarks/``). The behaviour of a process lives elsewhere: spawning and
+ending in ``_spawn.py``, its mailbox in ``_mailbox.py``, exit signals in
+``_signals.py``.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import TYPE_CHECKING
+
+import trio
+
+from ._exceptions import NotAProcess
+from ._pid import Pid
+
+if TYPE_CHECKING:
+    from collections import deque
+
+    from ._node import Node
+
+__all__ = ["Process", "current_process", "current_pid", "current_process_or_none", "function_name"]
+
+
+class Process:
+    """Everything the kernel knows about one process."""
+
+    __slots__ = (
+        "pid",
+        "node",
+        "function",
+        "task",  # the trio task running it; set when it starts
+        "scope",  # cancelled to end the process from outside
+        # mailbox (see _mailbox.py)
+        "mailbox",  # deque of queued messages, or None while never used
+        "waiting",  # True while parked in receive()
+        "patterns",  # what the parked receive() accepts; () means anything
+        # signals (see _signals.py)
+        "links",  # set of linked Process records, or None
+        "monitors",  # {ref: Process} this process monitors, or None
+        "monitored_by",  # {ref: Process} monitoring this process, or None
+        "trap_exit",
+        "kill_reason",  # set by the first exit signal that ends it
+        "killed_by",  # pid that sent that signal (None: the node itself)
+        # names and lifecycle
+        "name",
+        "alive",
+        "reason",  # the exit reason once ended
+        "messages_received",
+    )
+
+    def __init__(self, node: Node, function: object) -> None:
+        self.pid = Pid._new(self)
+        self.node = node
+        self.function = function
+        self.task = None
+        self.scope = trio.CancelScope()
+        self.mailbox: deque | None = None
+        self.waiting = False
+        self.patterns: tuple = ()
+        self.links: set[Process] | None = None
+        self.monitors: dict | None = None
+        self.monitored_by: dict | None = None
+        self.trap_exit = False
+        self.kill_reason: object = None
+        self.killed_by: Pid | None = None
+        self.name: str | None = None
+        self.alive = True
+        self.reason: object = None
+        self.messages_received = 0
+
+    def __repr__(self) -> str:
+        state = "alive" if self.alive else f"exited {self.reason!r}"
+        return f"<Process {self.pid!r} {state}>"
+
+
+# Each process task sets this once when it starts; trio copies the context
+# into child tasks, so helper tasks a process starts see their owner too.
+_current: ContextVar[Process] = ContextVar("otp_current_process")
+
+
+def current_process_or_none() -> Process | None:
+    return _current.get(None)
+
+
+def current_process() -> Process:
+    """The record of the calling process.
+
+    Raises:
+        NotAProcess: the caller is not running inside an otp process.
+    """
+    process = _current.get(None)
+    if process is None:
+        raise NotAProcess(
+            "this must be called from an otp process: run your code with "
+            "otp.run(main) or inside `async with otp.open_node():`"
+        )
+    return process
+
+
+def current_pid() -> Pid:
+    """The pid of the calling process (Erlang's ``self()``).
+
+    Raises:
+        NotAProcess: the caller is not running inside an otp process.
+    """
+    return current_process().pid
+
+
+def function_name(function: object) -> str:
+    """``module.qualname`` of what a process runs, for reports and process_info."""
+    if isinstance(function, str):
+        return function
+    module = getattr(function, "__module__", None)
+    name = getattr(function, "__qualname__", None) or repr(function)
+    return f"{module}.{name}" if module else name

@@ -1,0 +1,251 @@
+"""Links, monitors and exit signals: how processes learn that others ended.
+
+Links
+-----
+``link(pid)`` ties two processes together in both directions. When either
+ends, the other receives an *exit signal* carrying the reason. ``spawn_link``
+spawns and links in one step, so no crash can slip between the two.
+
+Monitors
+--------
+``monitor(pid)`` returns a :class:`Ref`; when the process ends, exactly one
+``Down(ref, pid, reason)`` message arrives. Monitors are one-way and stack
+(monitoring twice gives two refs and two messages). Monitoring a dead or
+unknown pid gives ``Down(ref, pid, NOPROC)`` at once. ``demonitor(ref,
+flush=True)`` removes the monitor and any ``Down`` it already queued.
+
+Exit signals
+------------
+A signal comes either from a link (the linked process ended with ``reason``)
+or from ``otp.exit(pid, reason)``. What the receiving process does depends on
+the reason and on whether it traps exits (``trap_exits(True)``). This table
+is Erlang's, and ``tests/kernel/test_signals.py`` checks it row by row:
+
+=====================  ===========  ==============================  ===============================
+signal                 reason       receiver not trapping           receiver trapping exits
+=====================  ===========  ==============================  ===============================
+link                   NORMAL       ignored                         ``ExitSignal(pid, NORMAL)``
+link                   any other    ends with that reason           ``ExitSignal(pid, reason)``
+``exit(pid, r)``       NORMAL       ignored                         ``ExitSignal(sender, NORMAL)``
+``exit(self, r)``      NORMAL       ends with NORMAL                ``ExitSignal(self, NORMAL)``
+``exit(pid, r)``       KILL         ends with KILLED                ends with KILLED (untrappable)
+``exit(pid, r)``       any other    ends with that reason           ``ExitSignal(sender, reason)``
+``link(dead_pid)``     NOPROC       raises ``Exit(NOPROC)``         ``ExitSignal(dead_pid, NOPROC)``
+=====================  ===========  ==============================  ===============================
+
+Notes, each as in Erlang:
+
+* ``KILL`` is untrappable only when sent with ``exit(pid, KILL)``. A process
+  that *ends* with reason ``KILL`` sends its links an ordinary signal with
+  reason ``KILL``; a process that was killed ends with ``KILLED``, and that is
+  what its links and monitors see.
+* ``SHUTDOWN`` and ``Shutdown(...)`` are ordinary reasons here: they end a
+  non-trapping linked process. Only supervisors treat them specially.
+* The first signal that ends a process fixes its reason; later ones are
+  ignored. A process is ended at its next checkpoint (trio cancellation), so
+  a process that never awaits cannot be ended from outside.
+* Links and monitors are removed when either side ends.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from ._exceptions import Exit
+from ._mailbox import deliver
+from ._names import resolve
+from ._pid import Pid, Ref
+from ._process import Process, current_process
+from ._reasons import KILL, KILLED, NOPROC, NORMAL
+
+__all__ = [
+    "ExitSignal",
+    "Down",
+    "link",
+    "unlink",
+    "monitor",
+    "demonitor",
+    "exit",
+    "trap_exits",
+    "propagate_exit",
+    "kill",
+]
+
+
+@attrs.frozen
+class ExitSignal:
+    """Erlang's ``{'EXIT', Pid, Reason}``: an exit signal received while trapping exits."""
+
+    pid: Pid | None
+    reason: object
+
+
+@attrs.frozen
+class Down:
+    """Erlang's ``{'DOWN', Ref, process, Pid, Reason}``: a monitored process ended."""
+
+    ref: Ref
+    pid: Pid
+    reason: object
+
+
+# ---------------------------------------------------------------- links
+
+
+def link(pid: Pid) -> None:
+    """Link the calling process and ``pid`` (both ways). Idempotent.
+
+    Linking to a dead or unknown pid delivers an exit signal with reason
+    ``NOPROC`` to the caller: a message if it traps exits, else this raises
+    ``Exit(NOPROC)`` and the caller ends with ``NOPROC`` unless it catches it.
+    """
+    me = current_process()
+    other = resolve(pid, node=me.node)
+    if other is me:
+        return
+    if other is None:
+        if me.trap_exit:
+            deliver(me, ExitSignal(pid, NOPROC))
+            return
+        raise Exit(NOPROC)
+    _add_link(me, other)
+
+
+def unlink(pid: Pid) -> None:
+    """Remove the link between the caller and ``pid``, if any. Idempotent."""
+    me = current_process()
+    other = resolve(pid, node=me.node)
+    if other is not None and me.links and other in me.links:
+        me.links.discard(other)
+        other.links.discard(me)
+
+
+def trap_exits(flag: bool) -> bool:
+    """Turn exit trapping on or off for the caller; return the previous value."""
+    me = current_process()
+    previous = me.trap_exit
+    me.trap_exit = bool(flag)
+    return previous
+
+
+def _add_link(a: Process, b: Process) -> None:
+    if a.links is None:
+        a.links = set()
+    if b.links is None:
+        b.links = set()
+    a.links.add(b)
+    b.links.add(a)
+
+
+# ---------------------------------------------------------------- monitors
+
+
+def monitor(pid: object) -> Ref:
+    """Monitor ``pid`` (or a name); return the ref its ``Down`` message will carry."""
+    me = current_process()
+    target = resolve(pid, node=me.node)
+    ref = Ref.make()
+    if target is None:
+        # Erlang's Down names what was monitored: the pid, or the unknown name.
+        deliver(me, Down(ref, pid, NOPROC))
+    else:
+        _add_monitor(me, target, ref)
+    return ref
+
+
+def demonitor(ref: Ref, *, flush: bool = False) -> bool:
+    """Remove the monitor ``ref``; with ``flush``, also drop its queued ``Down``.
+
+    Returns True if the monitor was still active (the process had not ended).
+    """
+    me = current_process()
+    target = me.monitors.pop(ref, None) if me.monitors else None
+    if target is not None and target.monitored_by:
+        target.monitored_by.pop(ref, None)
+    if flush and me.mailbox:
+        _drop_down(me, ref)
+    return target is not None
+
+
+def _add_monitor(watcher: Process, target: Process, ref: Ref) -> None:
+    if watcher.monitors is None:
+        watcher.monitors = {}
+    if target.monitored_by is None:
+        target.monitored_by = {}
+    watcher.monitors[ref] = target
+    target.monitored_by[ref] = watcher
+
+
+def _drop_down(process: Process, ref: Ref) -> None:
+    mailbox = process.mailbox
+    for index, message in enumerate(mailbox):
+        if message.__class__ is Down and message.ref == ref:
+            del mailbox[index]
+            return
+
+
+# ---------------------------------------------------------------- exit signals
+
+
+def exit(pid: object, reason: object) -> None:
+    """Send an exit signal with ``reason`` to ``pid`` (Erlang's ``exit/2``).
+
+    See the table in this module's docstring for what the receiver does.
+    Sync: the target ends at its next checkpoint. When the caller signals
+    itself and is not trapping, this raises ``Exit`` straight away.
+    """
+    me = current_process()
+    target = resolve(pid, node=me.node)
+    if target is None:
+        return
+    if reason is KILL:
+        kill(target, KILLED, me.pid)
+    elif target.trap_exit:
+        deliver(target, ExitSignal(me.pid, reason))
+    elif reason is NORMAL and target is not me:
+        return
+    else:
+        kill(target, reason, me.pid)
+    if target is me and me.kill_reason is not None:
+        raise Exit(me.kill_reason)
+
+
+def link_signal(target: Process, sender: Pid, reason: object) -> None:
+    """Deliver the exit signal of a linked process that ended (first two table rows)."""
+    if target.trap_exit:
+        deliver(target, ExitSignal(sender, reason))
+    elif reason is not NORMAL:
+        kill(target, reason, sender)
+
+
+def kill(target: Process, reason: object, sender: Pid | None) -> None:
+    """End ``target`` with ``reason`` at its next checkpoint; the first reason wins."""
+    if target.kill_reason is None and target.alive:
+        target.kill_reason = reason
+        target.killed_by = sender
+        target.scope.cancel()
+
+
+def propagate_exit(process: Process, reason: object) -> None:
+    """Tell links and monitors that ``process`` ended; drop its own monitors."""
+    pid = process.pid
+    links = process.links
+    if links:
+        process.links = None
+        for other in links:
+            other.links.discard(process)
+            if other.alive:
+                link_signal(other, pid, reason)
+    watchers = process.monitored_by
+    if watchers:
+        process.monitored_by = None
+        for ref, watcher in watchers.items():
+            del watcher.monitors[ref]
+            if watcher.alive:
+                deliver(watcher, Down(ref, pid, reason))
+    monitored = process.monitors
+    if monitored:
+        process.monitors = None
+        for ref, target in monitored.items():
+            if target.monitored_by:
+                target.monitored_by.pop(ref, None)

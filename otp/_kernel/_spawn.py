@@ -1,0 +1,145 @@
+"""Spawning processes and ending them.
+
+``spawn(fn, *args)`` starts ``fn(*args)`` as a new process in the caller's
+node and returns its pid at once (sync: the process runs from the caller's
+next checkpoint on). ``fn`` is usually an async function; a sync function
+also works and runs to completion in the process's task, so it must not
+block.
+
+How a process ends decides its *exit reason*:
+
+==================================  =====================================
+the function...                     reason
+==================================  =====================================
+returns (any value)                 ``NORMAL``
+raises ``Exit(reason)``             ``reason``
+raises any other exception ``e``    ``e`` itself (crash report logged)
+is ended by an exit signal          the signal's reason (see _signals.py)
+is running when the node closes     ``SHUTDOWN``
+==================================  =====================================
+
+No exception ever escapes a process into the node's nursery: the wrapper
+below turns every outcome into a reason and hands it to links and monitors.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Callable
+
+import trio
+
+from ._crash import report_crash
+from ._exceptions import Exit
+from ._pid import Pid, Ref
+from ._process import Process, _current, current_process
+from ._reasons import NORMAL, SHUTDOWN, is_normal
+from ._signals import _add_link, _add_monitor, kill, propagate_exit
+
+__all__ = ["spawn", "spawn_link", "spawn_monitor", "spawn_opt"]
+
+_TASK_NAME = "otp.process"
+
+
+def spawn(fn: Callable, *args: object) -> Pid:
+    """Start ``fn(*args)`` as a new process; return its pid."""
+    return _spawn(current_process(), fn, args).pid
+
+
+def spawn_link(fn: Callable, *args: object) -> Pid:
+    """Start ``fn(*args)`` as a new process linked to the caller, atomically."""
+    parent = current_process()
+    child = _spawn(parent, fn, args)
+    _add_link(parent, child)
+    return child.pid
+
+
+def spawn_monitor(fn: Callable, *args: object) -> tuple[Pid, Ref]:
+    """Start ``fn(*args)`` as a new process monitored by the caller; return ``(pid, ref)``."""
+    parent = current_process()
+    child = _spawn(parent, fn, args)
+    ref = Ref.make()
+    _add_monitor(parent, child, ref)
+    return child.pid, ref
+
+
+def spawn_opt(
+    fn: Callable,
+    *args: object,
+    link: bool = False,
+    monitor: bool = False,
+    trap_exits: bool = False,
+) -> tuple[Pid, Ref | None]:
+    """Spawn with options, for behaviours: returns ``(pid, monitor_ref or None)``.
+
+    ``trap_exits=True`` makes the child trap exits from its first instruction,
+    so no signal can reach it between start-up and its own ``trap_exits``.
+    """
+    parent = current_process()
+    child = _spawn(parent, fn, args)
+    child.trap_exit = trap_exits
+    if link:
+        _add_link(parent, child)
+    ref = None
+    if monitor:
+        ref = Ref.make()
+        _add_monitor(parent, child, ref)
+    return child.pid, ref
+
+
+def _spawn(parent: Process, fn: Callable, args: tuple) -> Process:
+    if not callable(fn):
+        raise TypeError(f"spawn() needs a function to run; got {fn!r}")
+    node = parent.node
+    child = Process(node, fn)
+    node.processes[child.pid.number] = child
+    node.nursery.start_soon(_run_process, child, fn, args, name=_TASK_NAME)
+    if node.closing:
+        # Spawned while the node shuts down: it must not outlive it.
+        kill(child, SHUTDOWN, None)
+    return child
+
+
+async def _run_process(process: Process, fn: Callable, args: tuple) -> None:
+    _current.set(process)
+    process.task = trio.lowlevel.current_task()
+    reason: object = NORMAL
+    try:
+        with process.scope:
+            result = fn(*args)
+            if inspect.iscoroutine(result):
+                await result
+    except Exit as e:
+        reason = e.reason
+    except trio.Cancelled:
+        # Not our own scope's cancellation (that one is absorbed by the
+        # `with` above): the program around the node is cancelling it.
+        finish(process, SHUTDOWN)
+        raise
+    except BaseException as e:
+        reason = e
+    finish(process, reason)
+
+
+def finish(process: Process, reason: object, *, report: bool = True) -> None:
+    """Record that ``process`` ended, tell everyone concerned, release its resources."""
+    signalled = process.kill_reason is not None
+    if signalled:
+        reason = process.kill_reason
+    process.alive = False
+    process.reason = reason
+    node = process.node
+    node.processes.pop(process.pid.number, None)
+    if report and not is_normal(reason):
+        report_crash(process, reason, signalled=signalled)
+    if process.name is not None:
+        if node.names.get(process.name) is process:
+            del node.names[process.name]
+    propagate_exit(process, reason)
+    node.process_ended(process)
+    # Tracebacks keep every frame of the dead process alive; the report has
+    # them. (The root's exception is re-raised to the caller, so it keeps it.)
+    if report and isinstance(reason, BaseException):
+        reason.__traceback__ = None
+    process.mailbox = None
+    process.task = None

@@ -1,0 +1,43 @@
+"""Hooks for code that extends the kernel: behaviours, test helpers, tools.
+
+Everything the behaviours in ``otp.genserver``, ``otp.supervisor`` and the
+rest need from the kernel is public here; none of them reaches into
+``otp._kernel`` directly.
+
+* :func:`spawn_opt`: spawn with ``link``, ``monitor`` and ``trap_exits`` set
+  atomically, before the child runs a single instruction.
+* :func:`current_node`, :class:`Node`: the caller's node and its statistics.
+* :func:`register_name`, :func:`resolve_pid`: name handling that accepts plain
+  names and via-names alike, for behaviours taking ``name=``.
+* :func:`queued_messages`: a copy of a process's mailbox, for test helpers.
+"""
+
+from ._kernel._mailbox import queued as _queued
+from ._kernel._names import check_destination, register_name
+from ._kernel._names import resolve as _resolve
+from ._kernel._node import Node, current_node
+from ._kernel._pid import Pid
+from ._kernel._process import current_process as _current_process
+from ._kernel._spawn import spawn_opt
+
+__all__ = [
+    "spawn_opt",
+    "current_node",
+    "Node",
+    "register_name",
+    "resolve_pid",
+    "check_destination",
+    "queued_messages",
+]
+
+
+def resolve_pid(dest: object) -> Pid | None:
+    """The pid of the live process ``dest`` (pid, name or via-name) names, or None."""
+    process = _resolve(dest)
+    return process.pid if process is not None else None
+
+
+def queued_messages(pid: Pid | None = None) -> list:
+    """A copy of the messages queued for ``pid`` (default: the caller), oldest first."""
+    process = _current_process() if pid is None else _resolve(pid)
+    return _queued(process) if process is not None else []

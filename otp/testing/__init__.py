@@ -1,0 +1,144 @@
+"""Test helpers for code built on otp, and a pytest plugin that uses them.
+
+With the plugin (installed with the package, as pytest plugin ``otp``), each
+async test can run as the root process of a fresh node: set ``otp_mode =
+true`` next to pytest-trio's ``trio_mode = true`` in your pytest ini options,
+or mark single tests with ``@pytest.mark.otp``. The test body can then spawn,
+link and receive, and everything it started is shut down when it returns::
+
+    async def test_worker_replies():
+        pid = otp.spawn_link(echo)
+        otp.send(pid, (otp.current_pid(), "hi"))
+        assert await assert_receive(str) == "hi"
+        await refute_receive(str)
+
+Waiting is always for an event (a message, a Down), never a blind sleep;
+the timeouts below are upper bounds. Under pytest-trio's ``autojump_clock``
+fixture they cost no real time.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from typing import Iterator
+
+import trio
+from trio.testing import Sequencer, wait_all_tasks_blocked
+
+from .._kernel._exceptions import ReceiveTimeout
+from .._kernel._mailbox import queued, receive, receive_nowait
+from .._kernel._node import current_node
+from .._kernel._pid import Pid, Ref
+from .._kernel._process import current_process
+from .._kernel._reasons import KILL
+from .._kernel._signals import Down, demonitor, exit, monitor
+
+__all__ = [
+    "assert_receive",
+    "refute_receive",
+    "assert_down",
+    "kill_and_wait",
+    "flush_mailbox",
+    "capture_crash_reports",
+    "current_node",
+    "wait_all_tasks_blocked",
+    "Sequencer",
+]
+
+
+async def assert_receive(*patterns: object, timeout: float = 0.1) -> object:
+    """Wait up to ``timeout`` for a message matching ``patterns``; return it.
+
+    Raises:
+        AssertionError: nothing matched in time; the message lists what the
+            mailbox holds instead.
+    """
+    __tracebackhide__ = True
+    try:
+        return await receive(*patterns, timeout=timeout)
+    except ReceiveTimeout as e:
+        raise AssertionError(f"{e}; the mailbox holds {queued(current_process())!r}") from None
+
+
+async def refute_receive(*patterns: object, timeout: float = 0.1) -> None:
+    """Assert that no message matching ``patterns`` arrives within ``timeout``.
+
+    Raises:
+        AssertionError: one did; it is named in the message.
+    """
+    __tracebackhide__ = True
+    try:
+        message = await receive(*patterns, timeout=timeout)
+    except ReceiveTimeout:
+        return
+    raise AssertionError(f"expected no message matching {_describe(patterns)}, got {message!r}")
+
+
+async def assert_down(ref: Ref, reason: object, *, timeout: float = 0.1) -> Down:
+    """Wait for the ``Down`` of monitor ``ref`` and assert its reason.
+
+    ``reason`` is compared with ``==``, or with ``isinstance`` when it is an
+    exception class (a crashed process's reason is the exception object).
+    """
+    __tracebackhide__ = True
+    down = await assert_receive(lambda m: isinstance(m, Down) and m.ref == ref, timeout=timeout)
+    if isinstance(reason, type) and issubclass(reason, BaseException):
+        assert isinstance(down.reason, reason), f"{down} ended with {down.reason!r}, expected a {reason.__name__}"
+    else:
+        assert down.reason == reason, f"{down} ended with {down.reason!r}, expected {reason!r}"
+    return down
+
+
+async def kill_and_wait(pid: Pid, reason: object = KILL, *, timeout: float = 1.0) -> object:
+    """Send ``pid`` an exit signal with ``reason``, wait until it has ended, return its exit reason.
+
+    Raises:
+        AssertionError: it was still alive after ``timeout`` (it traps exits
+            and ignored the signal, say).
+    """
+    __tracebackhide__ = True
+    ref = monitor(pid)
+    exit(pid, reason)
+    try:
+        down = await receive(lambda m: isinstance(m, Down) and m.ref == ref, timeout=timeout)
+    except ReceiveTimeout:
+        demonitor(ref, flush=True)
+        raise AssertionError(f"{pid!r} was still alive {timeout} s after exit({pid!r}, {reason!r})") from None
+    return down.reason
+
+
+def flush_mailbox() -> list:
+    """Remove and return every message queued for the caller (Erlang's ``flush()``)."""
+    messages = []
+    while True:
+        try:
+            messages.append(receive_nowait())
+        except trio.WouldBlock:
+            return messages
+
+
+@contextmanager
+def capture_crash_reports() -> Iterator[list[logging.LogRecord]]:
+    """Collect the crash reports logged inside the block (logger ``otp``).
+
+    Each record has ``otp_pid``, ``otp_name`` and ``otp_reason`` attributes, and
+    ``record.getMessage()`` is the report's text.
+    """
+    records: list[logging.LogRecord] = []
+
+    class _Collector(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    logger = logging.getLogger("otp")
+    handler = _Collector(level=logging.ERROR)
+    logger.addHandler(handler)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
+
+
+def _describe(patterns: tuple) -> str:
+    return ", ".join(getattr(p, "__qualname__", None) or repr(p) for p in patterns) or "any message"

@@ -1,0 +1,63 @@
+"""The pytest plugin of ``otp.testing`` (entry point ``otp``).
+
+Runs async tests as the root process of a fresh node. Enable it for a whole
+suite with ``otp_mode = true`` in the pytest ini options (next to
+pytest-trio's ``trio_mode = true``), or for one test with
+``@pytest.mark.otp``. Option ``otp_shutdown_timeout`` (seconds, default 1.0)
+bounds how long processes linked to the test may take to stop afterwards.
+
+How: pytest-trio replaces an async test function with a runner in its own
+``pytest_runtest_call`` hook; ours runs just before it and wraps the test
+function in ``open_node()``, so pytest-trio's runner (fixtures, clocks) runs
+our wrapped function unchanged.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+
+import pytest
+
+from .._kernel._node import open_node
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini("otp_mode", "run every trio test inside a fresh otp node", type="bool", default=False)
+    parser.addini("otp_shutdown_timeout", "seconds a test's linked processes get to stop", default="1.0")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "otp: run this async test as the root process of a fresh otp node")
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_call(item: pytest.Item):
+    if _wants_node(item):
+        timeout = float(item.config.getini("otp_shutdown_timeout"))
+        item.obj = _in_fresh_node(item.obj, timeout)
+    yield
+
+
+def _wants_node(item: pytest.Item) -> bool:
+    function = getattr(item, "obj", None)
+    if not inspect.iscoroutinefunction(function) or getattr(function, "_otp_wrapped", False):
+        return False
+    if item.get_closest_marker("otp") is not None:
+        return True
+    return bool(item.config.getini("otp_mode")) and _is_trio_test(item)
+
+
+def _is_trio_test(item: pytest.Item) -> bool:
+    return item.get_closest_marker("trio") is not None or bool(item.config.getini("trio_mode"))
+
+
+def _in_fresh_node(test, shutdown_timeout: float):
+    @functools.wraps(test)
+    async def run_in_node(**kwargs):
+        __tracebackhide__ = True
+        async with open_node(shutdown_timeout=shutdown_timeout):
+            return await test(**kwargs)
+
+    run_in_node._otp_wrapped = True
+    return run_in_node
