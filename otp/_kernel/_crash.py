@@ -19,6 +19,7 @@ handlers that want the data rather than the text.
 from __future__ import annotations
 
 import logging
+import os
 import traceback
 
 from ._process import Process, function_name
@@ -36,7 +37,22 @@ def report_crash(process: Process, reason: object, *, signalled: bool) -> None:
     else:
         text = f"{who} crashed: {reason!r}\n  function: {function_name(process.function)}"
         if isinstance(reason, BaseException) and reason.__traceback__ is not None:
-            lines = traceback.format_exception(reason)
-            text += "\n" + "".join("  " + line for line in lines).rstrip()
+            text += "\n" + _indent(_format_traceback(reason))
     extra = {"otp_pid": process.pid, "otp_name": process.name, "otp_reason": reason}
     logger.error(text, extra=extra)
+
+
+def _format_traceback(error: BaseException) -> str:
+    # Skip the kernel's own frames at the top (the process wrapper): the
+    # reader wants their code, not ours.
+    tb = error.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_KERNEL_DIR):
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(error), error, tb))
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.rstrip().splitlines())
+
+
+_KERNEL_DIR = os.path.dirname(os.path.abspath(__file__))

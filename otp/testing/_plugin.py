@@ -3,7 +3,7 @@
 Runs async tests as the root process of a fresh node. Enable it for a whole
 suite with ``otp_mode = true`` in the pytest ini options (next to
 pytest-trio's ``trio_mode = true``), or for one test with
-``@pytest.mark.otp``. Option ``otp_shutdown_timeout`` (seconds, default 1.0)
+``@pytest.mark.otp``. Option ``otp_shutdown_timeout`` (seconds, default 0.1)
 bounds how long processes linked to the test may take to stop afterwards.
 
 How: pytest-trio replaces an async test function with a runner in its own
@@ -24,7 +24,7 @@ from .._kernel._node import open_node
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("otp_mode", "run every trio test inside a fresh otp node", type="bool", default=False)
-    parser.addini("otp_shutdown_timeout", "seconds a test's linked processes get to stop", default="1.0")
+    parser.addini("otp_shutdown_timeout", "seconds a test's linked processes get to stop", default="0.1")
 
 
 def pytest_configure(config: pytest.Config) -> None:
