@@ -51,6 +51,7 @@ class Process:
         "alive",
         "reason",  # the exit reason once ended
         "messages_received",
+        "timers",  # refs of live timers addressed to this pid, or None
     )
 
     def __init__(self, node: Node, function: object) -> None:
@@ -72,6 +73,7 @@ class Process:
         self.alive = True
         self.reason: object = None
         self.messages_received = 0
+        self.timers: set | None = None
 
     def __repr__(self) -> str:
         state = "alive" if self.alive else f"exited {self.reason!r}"

@@ -136,6 +136,8 @@ def finish(process: Process, reason: object, *, report: bool = True) -> None:
         if node.names.get(process.name) is process:
             del node.names[process.name]
     propagate_exit(process, reason)
+    if process.timers:
+        node.timers.cancel_all_of(process)
     node.process_ended(process)
     # Tracebacks keep every frame of the dead process alive; the report has
     # them. (The root's exception is re-raised to the caller, so it keeps it.)

@@ -8,6 +8,10 @@ that were left, or None when it had already fired or been cancelled::
     ref = send_after(current_pid(), "tick", 1.0)
     left = cancel_timer(ref)       # e.g. 0.73, or None
 
+As in Erlang, a timer addressed to a pid is cancelled when that process
+ends (or at once, if it is already dead); a timer addressed to a name is
+resolved when it fires and dropped if nobody holds the name then.
+
 Timers follow trio's clock (``trio.current_time()``), so tests with an
 autojump clock never wait for real.
 
@@ -28,7 +32,7 @@ from sortedcontainers import SortedList
 
 from ._mailbox import deliver
 from ._names import check_destination, resolve
-from ._pid import TimerRef
+from ._pid import Pid, TimerRef
 from ._crash import logger
 from ._process import current_process
 
@@ -57,7 +61,8 @@ class TimerService:
     def __init__(self, node: Node) -> None:
         self._node = node
         self._deadlines: SortedList = SortedList()  # (deadline, ref)
-        self._timers: dict[TimerRef, tuple[float, object, object]] = {}
+        # ref -> (deadline, dest, message, owner process if dest is a pid)
+        self._timers: dict[TimerRef, tuple] = {}
         self._sleep = trio.CancelScope()
 
     def __len__(self) -> int:
@@ -65,8 +70,16 @@ class TimerService:
 
     def start(self, dest: object, message: object, seconds: float) -> TimerRef:
         ref = TimerRef.make()
+        owner = None
+        if dest.__class__ is Pid:
+            owner = resolve(dest, node=self._node)
+            if owner is None:
+                return ref  # cancelled at once: nobody to deliver to
+            if owner.timers is None:
+                owner.timers = set()
+            owner.timers.add(ref)
         deadline = trio.current_time() + seconds
-        self._timers[ref] = (deadline, dest, message)
+        self._timers[ref] = (deadline, dest, message, owner)
         self._deadlines.add((deadline, ref))
         if deadline < self._sleep.deadline:
             self._sleep.deadline = deadline
@@ -76,8 +89,10 @@ class TimerService:
         entry = self._timers.pop(ref, None)
         if entry is None:
             return None
-        deadline = entry[0]
+        deadline, _, _, owner = entry
         self._deadlines.remove((deadline, ref))
+        if owner is not None:
+            owner.timers.discard(ref)
         # A timer whose deadline passed but the service has not run yet
         # still counts as running, with no time left.
         return max(0.0, deadline - trio.current_time())
@@ -91,11 +106,18 @@ class TimerService:
                 await trio.sleep_forever()
             self._fire_due(trio.current_time())
 
+    def cancel_all_of(self, process) -> None:
+        """Cancel every timer addressed to ``process`` (it has ended)."""
+        for ref in list(process.timers):
+            self.cancel(ref)
+
     def _fire_due(self, now: float) -> None:
         deadlines = self._deadlines
         while deadlines and deadlines[0][0] <= now:
             _, ref = deadlines.pop(0)
-            _, dest, message = self._timers.pop(ref)
+            _, dest, message, owner = self._timers.pop(ref)
+            if owner is not None:
+                owner.timers.discard(ref)
             try:
                 process = resolve(dest, node=self._node)
             except Exception:

@@ -1,6 +1,7 @@
 """process_info, processes, is_alive."""
 
 import trio
+import trio.testing
 
 import otp
 

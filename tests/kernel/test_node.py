@@ -2,6 +2,7 @@
 
 import pytest
 import trio
+import trio.testing
 
 import otp
 from otp.lowlevel import current_node
