@@ -22,8 +22,16 @@ The kernel lives in ``otp._kernel``; this module only re-exports it. Use
 ``otp.exit(pid, reason)`` qualified: bare, ``exit`` shadows the builtin.
 """
 
+from ._kernel._aliases import alias, unalias
 from ._kernel._exceptions import (
     AlreadyRegistered,
+    AlreadyStarted,
+    CallError,
+    CallingSelf,
+    CallTimeout,
+    NoProc,
+    ServerExited,
+    StartError,
     Exit,
     NotAProcess,
     NotRegistered,
@@ -64,6 +72,8 @@ __all__ = [
     "send",
     "receive",
     "receive_nowait",
+    "alias",
+    "unalias",
     # names
     "register",
     "unregister",
@@ -104,11 +114,60 @@ def _fix_module_names(namespace: dict, module: str) -> None:
     # So that reprs, tracebacks and docs say otp.Down, not otp._kernel._signals.Down.
     for name in namespace["__all__"]:
         obj = namespace[name]
-        if getattr(obj, "__module__", "").startswith(module + "._"):
+        if getattr(obj, "__module__", "").startswith(module + "."):
             try:
                 obj.__module__ = module
             except (AttributeError, TypeError):
                 pass
 
+
+# The behaviours are built on the kernel names above, so they come last.
+from .genserver import Continue, From, GenServer, Ignore, NoReply, Stop, call, cast, reply, stop  # noqa: E402
+from .supervisor import (  # noqa: E402
+    BRUTAL_KILL,
+    ChildCounts,
+    ChildInfo,
+    ChildSpec,
+    ChildType,
+    DynamicSupervisor,
+    Restart,
+    Strategy,
+    Supervisor,
+    SupervisorError,
+    SupervisorSpec,
+)
+
+__all__ += [
+    # GenServer
+    "GenServer",
+    "call",
+    "cast",
+    "reply",
+    "stop",
+    "From",
+    "NoReply",
+    "Stop",
+    "Continue",
+    "Ignore",
+    "CallError",
+    "CallTimeout",
+    "NoProc",
+    "CallingSelf",
+    "ServerExited",
+    "StartError",
+    "AlreadyStarted",
+    # supervisors
+    "Supervisor",
+    "DynamicSupervisor",
+    "SupervisorSpec",
+    "ChildSpec",
+    "Strategy",
+    "Restart",
+    "ChildType",
+    "BRUTAL_KILL",
+    "ChildInfo",
+    "ChildCounts",
+    "SupervisorError",
+]
 
 _fix_module_names(globals(), __name__)

@@ -10,6 +10,8 @@ rest need from the kernel is public here; none of them reaches into
 * :func:`register_name`, :func:`resolve_pid`: name handling that accepts plain
   names and via-names alike, for behaviours taking ``name=``.
 * :func:`queued_messages`: a copy of a process's mailbox, for test helpers.
+* :func:`set_report_details`: extra lines for the caller's crash report
+  (a GenServer adds its last message and state).
 """
 
 from ._kernel._mailbox import queued as _queued
@@ -28,6 +30,7 @@ __all__ = [
     "resolve_pid",
     "check_destination",
     "queued_messages",
+    "set_report_details",
 ]
 
 
@@ -41,3 +44,13 @@ def queued_messages(pid: Pid | None = None) -> list:
     """A copy of the messages queued for ``pid`` (default: the caller), oldest first."""
     process = _current_process() if pid is None else _resolve(pid)
     return _queued(process) if process is not None else []
+
+
+def set_report_details(details) -> None:
+    """Have the caller's crash report include ``details()``, a dict label → value.
+
+    ``details`` is called only if the process crashes, so it may be costly;
+    pass None to remove it. Values are shown with ``repr`` (strings as is),
+    cut to 2,000 characters.
+    """
+    _current_process().report_details = details

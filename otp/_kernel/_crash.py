@@ -8,6 +8,7 @@ shows its traceback once, not once per linked process::
 
     Process <0.7.0> (registered as 'worker') crashed: ValueError('boom')
       function: app.worker
+      last message: ('incr', 1)          <- lines a behaviour adds
       Traceback (most recent call last):
         ...
     Process <0.6.0> exited with ValueError('boom'): exit signal from <0.7.0>
@@ -36,10 +37,29 @@ def report_crash(process: Process, reason: object, *, signalled: bool) -> None:
         text = f"{who} exited with {reason!r}: exit signal from {sender!r}"
     else:
         text = f"{who} crashed: {reason!r}\n  function: {function_name(process.function)}"
+        text += _details(process)
         if isinstance(reason, BaseException) and reason.__traceback__ is not None:
             text += "\n" + _indent(_format_traceback(reason))
     extra = {"otp_pid": process.pid, "otp_name": process.name, "otp_reason": reason}
     logger.error(text, extra=extra)
+
+
+def _details(process: Process) -> str:
+    # Behaviours add their own lines (a GenServer's last message and state)
+    # through otp.lowlevel.set_report_details. A broken formatter must not
+    # hide the crash it was meant to explain.
+    if process.report_details is None:
+        return ""
+    try:
+        details = process.report_details()
+    except Exception as error:
+        return f"\n  (report details unavailable: {error!r})"
+    return "".join(f"\n  {label}: {_shorten(value)}" for label, value in details.items())
+
+
+def _shorten(value: object, limit: int = 2000) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text) - limit} more characters)"
 
 
 def _format_traceback(error: BaseException) -> str:

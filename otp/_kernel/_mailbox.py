@@ -21,6 +21,8 @@ over a sentinel: a forgotten check of a sentinel silently treats "nothing
 came" as a message). ``timeout=0`` checks the mailbox without waiting, like
 Erlang's ``after 0``. To wait with a trio deadline instead, wrap the receive
 in ``trio.move_on_after``: a receive cancelled that way consumes nothing.
+(``timeout=`` is the cheaper of the two: it is one entry in the node's timer
+service, not a trio deadline.)
 
 How it is fast: a process parked in ``receive`` is woken with trio's
 low-level ``reschedule``, handing it the matching message directly; the
@@ -45,8 +47,8 @@ from trio.lowlevel import (
 
 from ._exceptions import NotAProcess, ReceiveTimeout, WouldBlock
 from ._names import resolve
-from ._pid import Pid
-from ._process import Process, _current
+from ._pid import Pid, Ref
+from ._process import Process, _current, current_process
 
 __all__ = ["send", "receive", "receive_nowait", "deliver"]
 
@@ -54,15 +56,18 @@ _NOTHING = object()
 # Handed to a parked receiver when its predicate raised in the sender: the
 # receiver re-runs its own patterns so the error surfaces in its own process.
 _RESCAN = object()
+# Handed to a parked receiver by its timeout timer.
+_TIMED_OUT = object()
 
 
 def send(dest: object, message: object) -> None:
     """Put ``message`` in the mailbox of ``dest``. Never blocks.
 
     Args:
-        dest: a :class:`Pid`, a registered name, or a via-name.
+        dest: a :class:`Pid`, a registered name, a via-name, or an alias
+            (a :class:`Ref` made by ``alias()``).
 
-    A dead pid drops the message silently (as Erlang does).
+    A dead pid or a revoked alias drops the message silently (as Erlang does).
 
     Raises:
         NotRegistered: ``dest`` is a name that no live process holds.
@@ -71,6 +76,8 @@ def send(dest: object, message: object) -> None:
         process = dest._process
         if process is None:
             process = resolve(dest)
+    elif isinstance(dest, Ref):
+        process = current_process().node.aliases.get(dest)
     else:
         process = resolve(dest, must_exist=True)
     if process is not None and process.alive:
@@ -120,8 +127,9 @@ async def receive(*patterns: object, timeout: float | None = None) -> object:
     if timeout is None:
         return await _park(process, patterns)
     if timeout > 0:
-        with trio.move_on_after(timeout):
-            return await _park(process, patterns)
+        message = await _park_until(process, patterns, timeout)
+        if message is not _TIMED_OUT:
+            return message
     else:
         await cancel_shielded_checkpoint()
     raise ReceiveTimeout(timeout, patterns)
@@ -169,6 +177,8 @@ async def _park(process: Process, patterns: tuple) -> object:
     while True:
         message = await wait_task_rescheduled(_abort_for(process))
         if message is not _RESCAN:
+            if message is _TIMED_OUT:
+                return message
             process.messages_received += 1
             return message
         message = _take(process, patterns) if process.mailbox else _NOTHING
@@ -176,6 +186,22 @@ async def _park(process: Process, patterns: tuple) -> object:
             process.messages_received += 1
             return message
         process.waiting = True
+
+
+async def _park_until(process: Process, patterns: tuple, timeout: float) -> object:
+    # The node's timer service wakes us with _TIMED_OUT; cheaper than a trio
+    # cancel scope with a deadline (see TimerService.call_later).
+    timers = process.node.timers
+
+    def time_out() -> None:
+        if process.waiting:
+            _wake(process, _TIMED_OUT)
+
+    ref = timers.call_later(timeout, time_out)
+    try:
+        return await _park(process, patterns)
+    finally:
+        timers.cancel(ref)
 
 
 def _abort_for(process: Process):

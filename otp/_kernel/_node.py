@@ -39,6 +39,7 @@ import attrs
 import trio
 
 from ._exceptions import Exit
+from ._pid import Ref
 from ._process import Process, _current, current_process
 from ._reasons import SHUTDOWN
 from ._signals import kill
@@ -64,6 +65,7 @@ class Node:
     def __init__(self, shutdown_timeout: float) -> None:
         self.processes: dict[int, Process] = {}
         self.names: dict[str, Process] = {}
+        self.aliases: dict[Ref, Process] = {}
         self.timers = TimerService(self)
         self.shutdown_timeout = shutdown_timeout
         self.nursery: trio.Nursery = None  # set by open_node

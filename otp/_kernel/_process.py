@@ -52,6 +52,8 @@ class Process:
         "reason",  # the exit reason once ended
         "messages_received",
         "timers",  # refs of live timers addressed to this pid, or None
+        "aliases",  # refs that deliver to this process (see _aliases.py), or None
+        "report_details",  # callable adding lines to its crash report, or None
     )
 
     def __init__(self, node: Node, function: object) -> None:
@@ -74,6 +76,8 @@ class Process:
         self.reason: object = None
         self.messages_received = 0
         self.timers: set | None = None
+        self.aliases: set | None = None
+        self.report_details = None
 
     def __repr__(self) -> str:
         state = "alive" if self.alive else f"exited {self.reason!r}"

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import attrs
 
+from ._aliases import add_alias
 from ._exceptions import Exit
 from ._mailbox import deliver
 from ._names import resolve
@@ -140,11 +141,18 @@ def _add_link(a: Process, b: Process) -> None:
 # ---------------------------------------------------------------- monitors
 
 
-def monitor(pid: object) -> Ref:
-    """Monitor ``pid`` (or a name); return the ref its ``Down`` message will carry."""
+def monitor(pid: object, *, alias: bool = False) -> Ref:
+    """Monitor ``pid`` (or a name); return the ref its ``Down`` message will carry.
+
+    With ``alias=True`` the ref is also an alias of the caller (see
+    ``_aliases.py``) until ``unalias(ref)``: one ref then tags a request, its
+    reply and the ``Down``, which is how ``GenServer.call`` works.
+    """
     me = current_process()
     target = resolve(pid, node=me.node)
     ref = Ref.make()
+    if alias:
+        add_alias(me, ref)
     if target is None:
         # Erlang's Down names what was monitored: the pid, or the unknown name.
         deliver(me, Down(ref, pid, NOPROC))

@@ -29,6 +29,7 @@ from typing import Callable
 
 import trio
 
+from ._aliases import drop_aliases
 from ._crash import report_crash
 from ._exceptions import Exit
 from ._pid import Pid, Ref
@@ -138,6 +139,8 @@ def finish(process: Process, reason: object, *, report: bool = True) -> None:
     propagate_exit(process, reason)
     if process.timers:
         node.timers.cancel_all_of(process)
+    if process.aliases:
+        drop_aliases(process)
     node.process_ended(process)
     # Tracebacks keep every frame of the dead process alive; the report has
     # them. (The root's exception is re-raised to the caller, so it keeps it.)
@@ -145,3 +148,4 @@ def finish(process: Process, reason: object, *, report: bool = True) -> None:
         reason.__traceback__ = None
     process.mailbox = None
     process.task = None
+    process.report_details = None

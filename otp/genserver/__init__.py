@@ -1,0 +1,92 @@
+"""GenServer: a process that holds state and serves calls and casts, one at a time.
+
+Example
+-------
+A counter. State lives on ``self``; every callback is ``async``::
+
+    import otp
+    from otp import GenServer, NoReply, Stop
+
+    class Counter(GenServer):
+        async def init(self, start):
+            self.count = start                    # return None: started
+
+        async def handle_call(self, request, caller):
+            if request == "get":
+                return self.count                 # the reply
+            if request == "stop":
+                return Stop(otp.NORMAL, reply="bye")
+
+        async def handle_cast(self, request):
+            self.count += request                 # return None: no reply to casts
+
+    async def main():
+        pid = await Counter.start_link(10)
+        GenServer.cast(pid, 5)
+        return await GenServer.call(pid, "get")   # -> 15
+
+    otp.run(main)
+
+Client API
+----------
+``await Cls.start_link(arg, name=None, timeout=math.inf)`` returns the pid
+once ``init`` has finished (``start`` is the unlinked twin). If ``init``
+raises or returns ``Stop(reason)``, it raises ``StartError`` with
+``.reason``; the failed process is gone and, as a deliberate difference from
+OTP, the caller gets the exception instead of an exit signal along the link
+(an uncaught ``StartError`` ends the caller just the same). ``Ignore()``
+makes it return None. A taken name raises ``AlreadyStarted`` (``.pid``).
+
+``await GenServer.call(server, request, timeout=5.0)`` sends a request and
+waits for the reply. ``server`` is a pid, a registered name or a via-name.
+It monitors the server and tags the request with a unique ref that is also
+an *alias*, so:
+
+- a server that is not running raises ``NoProc``;
+- a server that ends before replying raises ``ServerExited`` with its reason;
+- no reply within ``timeout`` raises ``CallTimeout``, and a reply that comes
+  later is dropped by the kernel, never left in the caller's mailbox;
+- a process calling itself raises ``CallingSelf`` at once.
+
+``GenServer.cast(server, request)`` never blocks and never fails (a dead
+server drops it). ``GenServer.reply(caller, value)`` answers a call later,
+from anywhere, after ``handle_call`` returned ``NoReply()``.
+``await GenServer.stop(server, reason=NORMAL, timeout=math.inf)`` makes the
+server run ``terminate(reason)`` and waits until it has exited.
+
+Callbacks and what they return
+------------------------------
+See :mod:`otp.genserver._results` for the table. ``handle_call`` replies
+with its return value; ``NoReply()``, ``Continue(arg, reply=...)`` and
+``Stop(reason, reply=...)`` are the other shapes. ``handle_cast``,
+``handle_info`` and ``handle_continue`` return None (or ``Continue`` /
+``Stop``). A wrong return raises ``TypeError`` naming the callback, the
+value and the accepted shapes, and the server crashes with it.
+
+When ``terminate(reason)`` runs
+-------------------------------
+- a callback returned ``Stop(reason)``, or ``GenServer.stop`` was called;
+- a callback raised (``reason`` is the exception; the crash report shows the
+  last message and the state, from ``format_status``);
+- its parent (the process that called ``start_link``, usually a supervisor)
+  sent an exit signal *and the server traps exits* (``otp.trap_exits(True)``
+  in ``init``). Without trapping, the signal ends the server at once, with
+  no ``terminate``, exactly as in OTP.
+
+Supervision
+-----------
+``Cls.child_spec(arg, **overrides)`` gives the ``ChildSpec`` a supervisor
+needs; class keyword arguments set defaults
+(``class Cache(GenServer, restart=Restart.TRANSIENT)``).
+"""
+
+from ._behaviour import GenServer
+from ._gen import call, cast, reply, stop
+from ._messages import From
+from ._results import Continue, Ignore, NoReply, Stop
+
+__all__ = ["GenServer", "call", "cast", "reply", "stop", "From", "NoReply", "Stop", "Continue", "Ignore"]
+
+from otp import _fix_module_names  # noqa: E402
+
+_fix_module_names(globals(), __name__)

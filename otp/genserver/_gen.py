@@ -1,0 +1,218 @@
+"""The client side of a GenServer: start with an acknowledgement, call, cast, reply, stop.
+
+These are OTP's ``gen`` and ``proc_lib`` protocols, built only from public
+kernel functions. The races they must survive are named beside each fence.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+from otp import (
+    KILL,
+    NOPROC,
+    NORMAL,
+    AlreadyStarted,
+    CallingSelf,
+    CallTimeout,
+    Down,
+    ExitSignal,
+    NoProc,
+    NotRegistered,
+    ReceiveTimeout,
+    Ref,
+    ServerExited,
+    StartError,
+    WouldBlock,
+    current_pid,
+    demonitor,
+    exit,
+    monitor,
+    receive,
+    receive_nowait,
+    send,
+    unalias,
+)
+from otp.lowlevel import resolve_pid, spawn_opt
+
+from ._messages import Ack, Call, Cast, From, Reply, StopRequest
+
+__all__ = ["start", "ack", "call", "cast", "reply", "stop"]
+
+
+# ---------------------------------------------------------------- starting
+
+
+async def start(
+    entry: Callable,
+    *args: object,
+    link: bool,
+    timeout: float = math.inf,
+    what: object = None,
+) -> object:
+    """Spawn ``entry(starter, ack_ref, *args)`` and wait for its :func:`ack`.
+
+    Returns the new pid, or None if the process answered ``"ignored"``.
+
+    Raises:
+        StartError: the process failed (``.reason`` from its ack or its exit
+            reason), or did not acknowledge within ``timeout`` (``"timeout"``).
+        AlreadyStarted: the process found its name taken.
+    """
+    ack_ref = Ref.make()
+    pid, down_ref = spawn_opt(entry, current_pid(), ack_ref, *args, link=link, monitor=True)
+
+    def is_answer(m: object) -> bool:
+        return (m.__class__ is Ack and m.ref is ack_ref) or (m.__class__ is Down and m.ref is down_ref)
+
+    try:
+        answer = await receive(is_answer, timeout=None if timeout == math.inf else timeout)
+    except ReceiveTimeout:
+        await _kill_and_reap(pid, down_ref)
+        raise StartError("timeout", what) from None
+    if answer.__class__ is Down:
+        # Killed by a signal before it could answer. If we trap exits its
+        # link also queued an ExitSignal: consume it, it is about this start.
+        _drop_exit_signal(pid)
+        raise StartError(answer.reason, what)
+    if answer.outcome == "started":
+        demonitor(down_ref, flush=True)
+        return pid
+    # Failed or ignored: wait until it has really gone, so that no process is
+    # left behind and its name is free when we return.
+    await receive(lambda m: m.__class__ is Down and m.ref is down_ref)
+    if answer.outcome == "ignored":
+        return None
+    if isinstance(answer.reason, AlreadyStarted):
+        raise answer.reason
+    raise StartError(answer.reason, what)
+
+
+def ack(starter: object, ack_ref: Ref, outcome: str, reason: object = None) -> None:
+    """Called by the starting process: tell ``starter`` how start-up went."""
+    send(starter, Ack(ack_ref, outcome, reason))
+
+
+async def _kill_and_reap(pid: object, down_ref: Ref) -> None:
+    exit(pid, KILL)
+    await receive(lambda m: m.__class__ is Down and m.ref is down_ref)
+    _drop_exit_signal(pid)
+
+
+def _drop_exit_signal(pid: object) -> None:
+    try:
+        receive_nowait(lambda m: m.__class__ is ExitSignal and m.pid == pid)
+    except WouldBlock:
+        pass
+
+
+# ---------------------------------------------------------------- calls
+
+
+async def call(server: object, request: object, timeout: float = 5.0) -> object:
+    """Send ``request`` to ``server`` and wait for its reply (OTP's ``gen:call``).
+
+    Raises:
+        NoProc: ``server`` is not running.
+        CallingSelf: the caller is ``server``.
+        ServerExited: ``server`` ended before replying (``.reason``).
+        CallTimeout: no reply within ``timeout`` seconds; a late reply is dropped.
+    """
+    pid = resolve_pid(server)
+    if pid is None:
+        raise NoProc(server, request, timeout, NOPROC)
+    me = current_pid()
+    if pid == me:
+        raise CallingSelf(server, request, timeout, "calling_self")
+    # One ref is the monitor, the alias the reply is sent to, and the tag
+    # that picks the answer out of the mailbox.
+    ref = monitor(pid, alias=True)
+    send(pid, Call(request, From(me, ref)))
+
+    def is_answer(m: object) -> bool:
+        return (m.__class__ is Reply or m.__class__ is Down) and m.ref is ref
+
+    try:
+        answer = await receive(is_answer, timeout=None if timeout == math.inf else timeout)
+    except ReceiveTimeout:
+        _forget_call(ref)
+        raise CallTimeout(server, request, timeout, "timeout") from None
+    except BaseException:
+        # Cancelled from outside (a trio deadline around the call): same cleanup.
+        _forget_call(ref)
+        raise
+    if answer.__class__ is Reply:
+        unalias(ref)
+        demonitor(ref, flush=True)
+        return answer.value
+    unalias(ref)
+    if answer.reason is NOPROC:
+        raise NoProc(server, request, timeout, NOPROC)
+    raise ServerExited(server, request, timeout, answer.reason)
+
+
+def _forget_call(ref: Ref) -> None:
+    # Race: the reply may be sent after we gave up. Revoking the alias first
+    # makes the kernel drop it. A reply (or Down) that arrived between the
+    # timeout firing and this line is already queued: remove it too, so no
+    # stale reply is ever left in the caller's mailbox.
+    unalias(ref)
+    demonitor(ref, flush=True)
+    try:
+        receive_nowait(lambda m: m.__class__ is Reply and m.ref is ref)
+    except WouldBlock:
+        pass
+
+
+def cast(server: object, request: object) -> None:
+    """Send ``request`` to ``server`` without waiting. Never blocks, never fails.
+
+    A dead server or a name nobody holds drops the request, as OTP does.
+    """
+    try:
+        send(server, Cast(request))
+    except NotRegistered:
+        pass
+
+
+def reply(caller: From, value: object) -> None:
+    """Answer a call later: ``caller`` is what ``handle_call`` received.
+
+    If the caller has given up (timed out) or died, the reply is dropped.
+    """
+    if caller.__class__ is not From:
+        raise TypeError(f"reply() needs the caller handle_call received (a From); got {caller!r}")
+    send(caller.ref, Reply(caller.ref, value))
+
+
+async def stop(server: object, reason: object = NORMAL, timeout: float = math.inf) -> None:
+    """Stop ``server``: it runs ``terminate(reason)`` and exits with ``reason``.
+
+    Returns once it has exited.
+
+    Raises:
+        NoProc: ``server`` is not running.
+        CallingSelf: a server cannot wait for its own end; return ``Stop`` instead.
+        ServerExited: it exited with another reason (its ``terminate`` crashed).
+        CallTimeout: it did not exit within ``timeout``.
+    """
+    pid = resolve_pid(server)
+    if pid is None:
+        raise NoProc(server, StopRequest(reason), timeout, NOPROC)
+    if pid == current_pid():
+        raise CallingSelf(server, StopRequest(reason), timeout, "calling_self")
+    ref = monitor(pid)
+    send(pid, StopRequest(reason))
+    try:
+        down = await receive(
+            lambda m: m.__class__ is Down and m.ref is ref,
+            timeout=None if timeout == math.inf else timeout,
+        )
+    except ReceiveTimeout:
+        demonitor(ref, flush=True)
+        raise CallTimeout(server, StopRequest(reason), timeout, "timeout") from None
+    if down.reason is NOPROC:
+        raise NoProc(server, StopRequest(reason), timeout, NOPROC)
+    if down.reason != reason:
+        raise ServerExited(server, StopRequest(reason), timeout, down.reason)

@@ -1,0 +1,198 @@
+"""The server side of a GenServer: start-up, the message loop, terminate.
+
+One process runs one GenServer instance. Its life:
+
+1. register its name, if any (a taken name answers ``AlreadyStarted``);
+2. ``await init(arg)``, then acknowledge the starter (``start_link`` returns);
+3. loop: take the oldest message, dispatch it to ``handle_call``,
+   ``handle_cast`` or ``handle_info``; a ``Continue`` runs ``handle_continue``
+   before the next message;
+4. end: ``terminate(reason)`` runs when a callback returns ``Stop``, raises,
+   when ``GenServer.stop`` asks, or when its parent's exit signal arrives
+   while it traps exits. An exit signal that kills a server that does not
+   trap exits skips ``terminate``, as in OTP.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from otp import AlreadyRegistered, AlreadyStarted, Exit, ExitSignal, current_pid, receive, unlink, unregister, whereis
+from otp.lowlevel import register_name, set_report_details
+from trio import Cancelled
+
+from ._gen import ack, reply
+from ._messages import Call, Cast, StopRequest
+from ._results import NO_REPLY, Continue, Ignore, NoReply, Stop, check_init, check_noreply
+
+__all__ = ["serve"]
+
+logger = logging.getLogger("otp")
+
+
+class _Loop:
+    """Per-process bookkeeping: what the crash report shows, and who the parent is."""
+
+    __slots__ = ("server", "parent", "last_message", "terminated")
+
+    def __init__(self, server: object, parent: object) -> None:
+        self.server = server
+        self.parent = parent
+        self.last_message = None
+        self.terminated = False
+
+    def report_details(self) -> dict:
+        return {
+            "behaviour": f"GenServer {type(self.server).__module__}.{type(self.server).__qualname__}",
+            "last message": self.last_message,
+            "state": self.server.format_status(),
+        }
+
+
+async def serve(starter, ack_ref, cls, arg, name, linked) -> None:
+    """The whole life of a GenServer process (spawned by ``GenServer.start``)."""
+    started = await _start_up(starter, ack_ref, cls, arg, name, linked)
+    if started is None:
+        return
+    loop, first = started
+    try:
+        if first is not None:
+            await _continue(loop, first)
+        await _run(loop)
+    except Exit as stop:
+        await _terminate_once(loop, stop.reason)
+        raise
+    except Cancelled:
+        # Killed by an exit signal while not trapping: no terminate (OTP).
+        raise
+    except Exception as crash:
+        await _terminate_once(loop, crash)
+        raise
+
+
+# ---------------------------------------------------------------- start-up
+
+
+async def _start_up(starter, ack_ref, cls, arg, name, linked) -> tuple[_Loop, Continue | None] | None:
+    if name is not None and not _claim_name(starter, ack_ref, name):
+        return None
+    try:
+        server = cls()
+        loop = _Loop(server, starter if linked else None)
+        set_report_details(loop.report_details)
+        result = await server.init(arg)
+        check_init(server, result)
+    except Cancelled:
+        raise
+    except BaseException as error:
+        reason = error.reason if isinstance(error, Exit) else error
+        _fail(starter, ack_ref, name, linked, reason)
+        raise
+    if result is None or result.__class__ is Continue:
+        ack(starter, ack_ref, "started")
+        return loop, result
+    if result.__class__ is Ignore:
+        _fail(starter, ack_ref, name, linked, None, outcome="ignored")
+        return None
+    _fail(starter, ack_ref, name, linked, result.reason)
+    raise Exit(result.reason)
+
+
+def _claim_name(starter, ack_ref, name) -> bool:
+    try:
+        register_name(name, current_pid())
+    except AlreadyRegistered as taken:
+        ack(starter, ack_ref, "failed", AlreadyStarted(name, taken.pid))
+        return False
+    return True
+
+
+def _fail(starter, ack_ref, name, linked, reason, outcome="failed") -> None:
+    # Race: the starter may retry at once (a supervisor restarting us), so the
+    # name must be free before it hears from us, not when we have exited.
+    if name is not None:
+        _free_name(name)
+    # The starter learns of the failure from the ack and raises StartError;
+    # it must not also be killed by our exit signal, so unlink before exiting.
+    if linked:
+        unlink(starter)
+    ack(starter, ack_ref, outcome, reason)
+
+
+def _free_name(name) -> None:
+    if isinstance(name, str):
+        if whereis(name) == current_pid():
+            unregister(name)
+    else:
+        name.unregister()
+
+
+# ---------------------------------------------------------------- the loop
+
+
+async def _run(loop: _Loop) -> None:
+    server = loop.server
+    while True:
+        message = await receive()
+        loop.last_message = message
+        kind = message.__class__
+        if kind is Call:
+            await _handle_call(loop, server, message)
+        elif kind is Cast:
+            await _after(loop, "handle_cast", await server.handle_cast(message.request))
+        elif kind is StopRequest:
+            raise Exit(message.reason)
+        elif kind is ExitSignal and message.pid == loop.parent and loop.parent is not None:
+            # Our parent (a supervisor shutting us down, or the linked
+            # starter ending) while we trap exits: terminate, then follow it.
+            raise Exit(message.reason)
+        else:
+            await _after(loop, "handle_info", await server.handle_info(message))
+
+
+async def _handle_call(loop: _Loop, server, message: Call) -> None:
+    result = await server.handle_call(message.request, message.caller)
+    kind = result.__class__
+    if kind is NoReply:
+        return
+    if kind is Continue:
+        if result.reply is not NO_REPLY:
+            reply(message.caller, result.reply)
+        await _continue(loop, result)
+    elif kind is Stop:
+        await _terminate_once(loop, result.reason)
+        if result.reply is not NO_REPLY:
+            reply(message.caller, result.reply)
+        raise Exit(result.reason)
+    else:
+        reply(message.caller, result)
+
+
+async def _after(loop: _Loop, callback: str, result: object) -> None:
+    """Act on what handle_cast / handle_info / handle_continue returned."""
+    if result is None or result.__class__ is NoReply:
+        return
+    check_noreply(loop.server, callback, result)
+    if result.__class__ is Continue:
+        await _continue(loop, result)
+    else:
+        raise Exit(result.reason)
+
+
+async def _continue(loop: _Loop, result: Continue) -> None:
+    # Iterative, so a chain of Continues cannot grow the stack.
+    while result is not None and result.__class__ is Continue:
+        loop.last_message = result
+        result = await loop.server.handle_continue(result.arg)
+        if result is None or result.__class__ is NoReply:
+            return
+        check_noreply(loop.server, "handle_continue", result)
+    if result.__class__ is Stop:
+        raise Exit(result.reason)
+
+
+async def _terminate_once(loop: _Loop, reason: object) -> None:
+    if loop.terminated:
+        return
+    loop.terminated = True
+    await loop.server.terminate(reason)

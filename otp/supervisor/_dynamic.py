@@ -1,0 +1,134 @@
+"""The process behind ``DynamicSupervisor``: children started on demand, all one_for_one.
+
+Children are kept by pid, in start order. Each is started with
+``extra_arguments`` before the args of its spec (Elixir's
+``:extra_arguments``), at most ``max_children`` at a time. On shutdown every
+child is signalled at once, then waited for (see ``shutdown_all``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import trio
+
+from otp import Exit, ExitSignal, Pid, StartError, current_pid, is_normal, send, trap_exits
+from otp.genserver import GenServer
+
+from ._intensity import RestartIntensity
+from ._records import GAVE_UP, ChildCounts, ChildInfo, SupervisorError
+from ._reports import report
+from ._shutdown import shutdown_all, shutdown_child
+from ._spec import ChildSpec, ChildType, Restart, normalise_child
+from ._static import ChildStartFailed, Failed, start_child_process
+
+__all__ = ["DynamicServer"]
+
+
+class _TryAgain:
+    __slots__ = ("spec",)
+
+    def __init__(self, spec: ChildSpec) -> None:
+        self.spec = spec
+
+
+class DynamicServer(GenServer):
+    """Internal: one dynamic supervisor process. Use ``DynamicSupervisor`` to talk to it."""
+
+    async def init(self, options: dict) -> None:
+        trap_exits(True)
+        self.intensity = RestartIntensity(options["max_restarts"], options["max_seconds"])
+        self.max_children = options["max_children"]
+        self.extra_arguments = tuple(options["extra_arguments"])
+        self.children: dict[Pid, ChildSpec] = {}  # the spec as started, extra arguments included
+        self.restarting = 0
+
+    def format_status(self) -> object:
+        return {"children": len(self.children), "max_children": self.max_children}
+
+    # ------------------------------------------------------------ calls
+
+    async def handle_call(self, request: tuple, caller) -> object:
+        operation, *args = request
+        try:
+            return await getattr(self, "_call_" + operation)(*args)
+        except Exception as error:
+            return Failed(error)
+
+    async def _call_start_child(self, child: object) -> object:
+        spec = normalise_child(child)
+        if len(self.children) + self.restarting >= self.max_children:
+            return Failed(SupervisorError("max_children", spec.id))
+        if self.extra_arguments:
+            function, *args = spec.start
+            spec = _with_start(spec, (function, *self.extra_arguments, *args))
+        try:
+            pid = await start_child_process(spec)
+        except ChildStartFailed as failed:
+            return Failed(StartError(failed.reason, f"child {spec.id!r}"))
+        if pid is not None:
+            self.children[pid] = spec
+        return pid
+
+    async def _call_terminate_child(self, pid: Pid) -> None:
+        spec = self.children.pop(pid, None)
+        if spec is None:
+            return Failed(SupervisorError("not_found", pid))
+        await shutdown_child(pid, spec.shutdown, spec.id)
+        return None
+
+    async def _call_which_children(self) -> list:
+        return [ChildInfo(None, pid, spec.type) for pid, spec in self.children.items()]
+
+    async def _call_count_children(self) -> ChildCounts:
+        specs = list(self.children.values())
+        supervisors = sum(1 for spec in specs if spec.type is ChildType.SUPERVISOR)
+        return ChildCounts(specs=len(specs), active=len(specs), supervisors=supervisors, workers=len(specs) - supervisors)
+
+    # ------------------------------------------------------------ children ending
+
+    async def handle_info(self, message: object) -> None:
+        if message.__class__ is ExitSignal:
+            spec = self.children.pop(message.pid, None)
+            if spec is not None:
+                await self._child_exited(spec, message.pid, message.reason)
+        elif message.__class__ is _TryAgain:
+            self.restarting -= 1
+            await self._restart(message.spec)
+        else:
+            return await super().handle_info(message)
+
+    async def _child_exited(self, spec: ChildSpec, pid: Pid, reason: object) -> None:
+        restart = spec.restart is Restart.PERMANENT or (spec.restart is Restart.TRANSIENT and not is_normal(reason))
+        if not is_normal(reason):
+            report("child_terminated", spec.id, pid, reason, "restarting" if restart else "not restarted")
+        if restart:
+            await self._restart(spec)
+
+    async def _restart(self, spec: ChildSpec) -> None:
+        if not self.intensity.add_restart(trio.current_time()):
+            window = f"{self.intensity.max_restarts} restarts in {self.intensity.max_seconds} s"
+            report("reached_max_restart_intensity", None, None, window)
+            raise Exit(GAVE_UP)
+        try:
+            pid = await start_child_process(spec)
+        except ChildStartFailed as failed:
+            report("start_error", spec.id, None, failed.reason)
+            self.restarting += 1
+            send(current_pid(), _TryAgain(spec))
+            return
+        if pid is not None:
+            self.children[pid] = spec
+
+    async def terminate(self, reason: object) -> None:
+        children = [(pid, spec.shutdown, spec.id) for pid, spec in self.children.items()]
+        self.children = {}
+        await shutdown_all(children)
+
+
+def _with_start(spec: ChildSpec, start: tuple) -> ChildSpec:
+    import attrs
+
+    return attrs.evolve(spec, start=start)
+
+

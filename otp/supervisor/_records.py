@@ -1,0 +1,63 @@
+"""What supervisors answer with: child info, child counts, errors, reasons."""
+
+from __future__ import annotations
+
+import attrs
+
+from otp import OTPError, Pid, Shutdown
+
+from ._spec import ChildType
+
+__all__ = ["ChildInfo", "ChildCounts", "SupervisorError", "GAVE_UP"]
+
+GAVE_UP = Shutdown("reached_max_restart_intensity")
+"""The exit reason of a supervisor that exceeded its restart intensity."""
+
+
+@attrs.frozen
+class ChildInfo:
+    """One row of ``which_children``: OTP's ``{Id, Child, Type, Modules}``.
+
+    ``pid`` is the child's pid, None if it is not running, or ``RESTARTING``
+    while a failed restart waits to be retried.
+    """
+
+    id: object
+    pid: object
+    type: ChildType
+
+
+@attrs.frozen
+class ChildCounts:
+    """``count_children``: specs, running children, supervisors and workers among the specs."""
+
+    specs: int
+    active: int
+    supervisors: int
+    workers: int
+
+
+class SupervisorError(OTPError, LookupError):
+    """A supervisor refused a request about a child.
+
+    ``.reason`` is ``"not_found"``, ``"running"``, ``"restarting"``,
+    ``"already_present"`` or ``"max_children"``; ``.child`` is the id or pid.
+    """
+
+    _EXPLAIN = {
+        "not_found": "no child {child!r} in this supervisor",
+        "running": "child {child!r} is running; terminate_child it first",
+        "restarting": "child {child!r} is being restarted",
+        "already_present": "child {child!r} already exists (not running); restart_child or delete_child it",
+        "max_children": "the supervisor already has its max_children; {child!r} was not started",
+    }
+
+    def __init__(self, reason: str, child: object) -> None:
+        super().__init__(self._EXPLAIN.get(reason, reason + " {child!r}").format(child=child))
+        self.reason = reason
+        self.child = child
+
+    def __reduce__(self):
+        return (type(self), (self.reason, self.child))
+
+

@@ -1,0 +1,111 @@
+"""Shutting a child down exactly as OTP's supervisor does.
+
+1. monitor the child, then unlink it: from here on we learn of its end from
+   the monitor alone, and its end no longer reaches us as an exit signal;
+2. send ``exit(child, SHUTDOWN)`` (or ``KILL`` for ``BRUTAL_KILL``);
+3. wait for the ``Down`` up to the child's shutdown timeout, then ``KILL``
+   and wait again.
+
+A child that ends with a reason other than the one we sent (it crashed on
+its way out) gets a ``shutdown_error`` report.
+"""
+
+from __future__ import annotations
+
+import math
+
+from otp import KILL, KILLED, SHUTDOWN, Down, ExitSignal, Pid, ReceiveTimeout, WouldBlock, exit, is_normal, monitor
+from otp import receive, receive_nowait, unlink
+
+from ._reports import report
+from ._spec import BRUTAL_KILL
+
+__all__ = ["shutdown_child", "shutdown_all", "take_exit_signal"]
+
+
+async def shutdown_child(pid: Pid, shutdown: object, child_id: object) -> object:
+    """End the linked child ``pid``; return the reason it ended with."""
+    ref = monitor(pid)
+    unlink(pid)
+    # Race: the child may have ended before the unlink, and its exit signal
+    # is then already in our mailbox. Consume it here, or we would treat it
+    # later as a new crash of a child we meant to stop.
+    early = take_exit_signal(pid)
+    if early is not None:
+        await _wait_down(ref)
+        _check(child_id, pid, early.reason, expected=SHUTDOWN)
+        return early.reason
+    if shutdown is BRUTAL_KILL:
+        exit(pid, KILL)
+        reason = await _wait_down(ref)
+        _check(child_id, pid, reason, expected=KILLED)
+        return reason
+    exit(pid, SHUTDOWN)
+    try:
+        reason = await _wait_down(ref, None if shutdown == math.inf else shutdown)
+    except ReceiveTimeout:
+        # It ignored SHUTDOWN (it traps exits and is busy, or stuck): kill it.
+        exit(pid, KILL)
+        reason = await _wait_down(ref)
+        _check(child_id, pid, reason, expected=KILLED)
+        return reason
+    _check(child_id, pid, reason, expected=SHUTDOWN)
+    return reason
+
+
+def take_exit_signal(pid: Pid) -> ExitSignal | None:
+    """Remove and return a queued ``ExitSignal`` from ``pid``, if there is one."""
+    try:
+        return receive_nowait(lambda m: m.__class__ is ExitSignal and m.pid == pid)
+    except WouldBlock:
+        return None
+
+
+async def _wait_down(ref, timeout: float | None = None) -> object:
+    down = await receive(lambda m: m.__class__ is Down and m.ref is ref, timeout=timeout)
+    return down.reason
+
+
+def _check(child_id: object, pid: Pid, reason: object, *, expected: object) -> None:
+    if reason != expected and not is_normal(reason):
+        report("shutdown_error", child_id, pid, reason)
+
+
+async def shutdown_all(children: list[tuple[Pid, object, object]]) -> None:
+    """Shut many children down at once (DynamicSupervisor): ``(pid, shutdown, id)`` each.
+
+    Every child gets its signal first, then we wait for each ``Down`` until
+    its own deadline and kill the ones still running, so N stuck children
+    cost one shutdown timeout, not N.
+    """
+    import trio
+
+    now = trio.current_time()
+    pending = []
+    for pid, shutdown, child_id in children:
+        ref = monitor(pid)
+        unlink(pid)
+        early = take_exit_signal(pid)  # same race as in shutdown_child
+        if early is not None:
+            pending.append((ref, pid, child_id, math.inf, early.reason))
+            continue
+        if shutdown is BRUTAL_KILL:
+            exit(pid, KILL)
+            pending.append((ref, pid, child_id, math.inf, KILLED))
+        else:
+            exit(pid, SHUTDOWN)
+            pending.append((ref, pid, child_id, now + shutdown, SHUTDOWN))
+    for ref, pid, child_id, deadline, expected in pending:
+        if expected is not SHUTDOWN:
+            reason = await _wait_down(ref)
+            if expected is not KILLED:
+                reason = expected  # it had already ended with this reason
+        else:
+            left = deadline - trio.current_time()
+            try:
+                reason = await _wait_down(ref, None if deadline == math.inf else max(left, 0.0))
+            except ReceiveTimeout:
+                exit(pid, KILL)
+                reason = await _wait_down(ref)
+                expected = KILLED
+        _check(child_id, pid, reason, expected=expected)
