@@ -137,7 +137,14 @@ from .supervisor import (  # noqa: E402
     SupervisorSpec,
 )
 
+from .task import Task, TaskExited, TaskSupervisor  # noqa: E402
+from ._application import run  # noqa: E402  (the kernel's run, plus trees)
+
 __all__ += [
+    # tasks
+    "Task",
+    "TaskSupervisor",
+    "TaskExited",
     # GenServer
     "GenServer",
     "call",

@@ -66,6 +66,7 @@ class Node:
         self.processes: dict[int, Process] = {}
         self.names: dict[str, Process] = {}
         self.aliases: dict[Ref, Process] = {}
+        self.monitored_names: dict[Ref, object] = {}  # monitors taken by name -> that name
         self.timers = TimerService(self)
         self.shutdown_timeout = shutdown_timeout
         self.nursery: trio.Nursery = None  # set by open_node
@@ -175,7 +176,9 @@ def _attach_root(node: Node) -> Process:
 
 
 def _root_reason(body_error: BaseException | None) -> object:
-    if body_error is None or isinstance(body_error, trio.Cancelled):
+    # Ctrl-C is a request to stop, not a crash: the supervision trees linked
+    # to the root shut down in order, as they would for SHUTDOWN.
+    if body_error is None or isinstance(body_error, (trio.Cancelled, KeyboardInterrupt)):
         return SHUTDOWN
     if isinstance(body_error, Exit):
         return body_error.reason

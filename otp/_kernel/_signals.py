@@ -11,7 +11,9 @@ Monitors
 ``monitor(pid)`` returns a :class:`Ref`; when the process ends, exactly one
 ``Down(ref, pid, reason)`` message arrives. Monitors are one-way and stack
 (monitoring twice gives two refs and two messages). Monitoring a dead or
-unknown pid gives ``Down(ref, pid, NOPROC)`` at once. ``demonitor(ref,
+unknown pid gives ``Down(ref, pid, NOPROC)`` at once. A monitor taken by
+registered name (or via-name) names that name in its ``Down``, as Erlang's
+``{Name, Node}`` does. ``demonitor(ref,
 flush=True)`` removes the monitor and any ``Down`` it already queued.
 
 Exit signals
@@ -158,6 +160,9 @@ def monitor(pid: object, *, alias: bool = False) -> Ref:
         deliver(me, Down(ref, pid, NOPROC))
     else:
         _add_monitor(me, target, ref)
+        if pid.__class__ is not Pid:
+            # Monitored by name: its Down names the name too (Erlang's {Name, Node}).
+            me.node.monitored_names[ref] = pid
     return ref
 
 
@@ -168,6 +173,8 @@ def demonitor(ref: Ref, *, flush: bool = False) -> bool:
     """
     me = current_process()
     target = me.monitors.pop(ref, None) if me.monitors else None
+    if me.node.monitored_names:
+        me.node.monitored_names.pop(ref, None)
     if target is not None and target.monitored_by:
         target.monitored_by.pop(ref, None)
     if flush and me.mailbox:
@@ -247,13 +254,18 @@ def propagate_exit(process: Process, reason: object) -> None:
     watchers = process.monitored_by
     if watchers:
         process.monitored_by = None
+        names = process.node.monitored_names
         for ref, watcher in watchers.items():
             del watcher.monitors[ref]
+            label = names.pop(ref, pid) if names else pid
             if watcher.alive:
-                deliver(watcher, Down(ref, pid, reason))
+                deliver(watcher, Down(ref, label, reason))
     monitored = process.monitors
     if monitored:
         process.monitors = None
+        names = process.node.monitored_names
         for ref, target in monitored.items():
             if target.monitored_by:
                 target.monitored_by.pop(ref, None)
+            if names:
+                names.pop(ref, None)

@@ -44,7 +44,7 @@ __all__ = ["send_after", "cancel_timer", "TimerService"]
 
 def send_after(dest: object, message: object, seconds: float) -> TimerRef:
     """Send ``message`` to ``dest`` after ``seconds``. Sync; returns a :class:`TimerRef`."""
-    if seconds < 0:
+    if not seconds >= 0:  # also refuses NaN
         raise ValueError(f"send_after() needs a delay >= 0 seconds; got {seconds}")
     check_destination(dest)
     return current_process().node.timers.start(dest, message, seconds)

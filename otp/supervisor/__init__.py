@@ -90,7 +90,7 @@ from otp.genserver import GenServer, Ignore
 from ._dynamic import DynamicServer
 from ._intensity import RestartIntensity
 from ._records import GAVE_UP, ChildCounts, ChildInfo, SupervisorError
-from ._spec import BRUTAL_KILL, ChildSpec, ChildType, Restart, Strategy, SupervisorSpec
+from ._spec import BRUTAL_KILL, ChildSpec, ChildType, Restart, Strategy, SupervisorSpec, normalise_child
 from ._static import RESTARTING, Failed, StaticSupervisor
 
 __all__ = [
@@ -108,6 +108,7 @@ __all__ = [
     "SupervisorError",
     "RestartIntensity",
     "GAVE_UP",
+    "normalise_child",
 ]
 
 _FLAGS = ("strategy", "max_restarts", "max_seconds")

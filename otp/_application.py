@@ -1,0 +1,53 @@
+"""``otp.run``: run a main function, or a supervision tree as an application.
+
+``otp.run(main, *args)`` runs ``main`` as the root process of a fresh node
+(the kernel's ``run``). Given a child spec, a class with ``child_spec()`` or
+a list of children instead, it starts that tree under the root and runs
+until the tree ends; Ctrl-C shuts it down in order (children newest first,
+each with its shutdown timeout) and then raises ``KeyboardInterrupt``::
+
+    otp.run(App.child_spec(config))          # a module-based supervisor
+    otp.run([Db.child_spec(url), Web])       # a one_for_one tree of these
+
+It returns the exit reason of the tree's top process.
+"""
+
+from __future__ import annotations
+
+
+from ._kernel._node import run as _run_main
+from ._kernel._signals import Down, monitor
+from ._kernel._mailbox import receive
+
+__all__ = ["run"]
+
+
+def run(main: object, *args: object, shutdown_timeout: float = 5.0, clock=None) -> object:
+    """Run ``main(*args)`` (an async function) or a tree of children; see the module docs."""
+    if _is_tree(main):
+        if args:
+            raise TypeError("otp.run(children) takes no extra arguments; put them in the child specs")
+        return _run_main(_run_tree, main, shutdown_timeout=shutdown_timeout, clock=clock)
+    return _run_main(main, *args, shutdown_timeout=shutdown_timeout, clock=clock)
+
+
+def _is_tree(main: object) -> bool:
+    from .supervisor import ChildSpec
+
+    return isinstance(main, (ChildSpec, list)) or (isinstance(main, type) and hasattr(main, "child_spec"))
+
+
+async def _run_tree(tree: object) -> object:
+    from .supervisor import Supervisor, normalise_child
+
+    if isinstance(tree, list):
+        pid = await Supervisor.start_link(tree)
+    else:
+        spec = normalise_child(tree)
+        function, *start_args = spec.start
+        pid = await function(*start_args)
+    ref = monitor(pid)
+    down = await receive(lambda m: m.__class__ is Down and m.ref is ref)
+    return down.reason
+
+

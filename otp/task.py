@@ -1,0 +1,231 @@
+"""Tasks: a process that computes one result, and a supervisor for them.
+
+Elixir's ``Task`` and ``Task.Supervisor``. ``Task.spawn`` starts ``fn(*args)``
+in a new process linked to the caller and monitored by it (``Task.async``);
+``await task.result(timeout)`` waits for what ``fn`` returned
+(``Task.await``)::
+
+    task = Task.spawn(fetch, url)          # sync, like otp.spawn
+    ...                                    # do other things meanwhile
+    page = await task.result(timeout=10)
+
+Because of the link, a task that crashes ends its caller with the same
+reason (unless the caller traps exits: then ``result`` raises
+``TaskExited``). A timeout raises ``CallTimeout`` and leaves the task
+running; if the caller lets the error end it, the link ends the task too.
+A result that arrives after the caller gave up is dropped (it is sent to an
+alias), never left in the mailbox.
+
+``TaskSupervisor`` is a ``DynamicSupervisor`` of temporary task children:
+``await TaskSupervisor.spawn(sup, fn, *args)`` is the supervised, linked
+form, ``spawn_nolink`` the unlinked one (a crash only makes ``result``
+raise ``TaskExited``), and ``start_child`` starts a fire-and-forget task.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from typing import Callable
+
+from otp import (
+    KILL,
+
+    SHUTDOWN,
+    CallTimeout,
+    ChildSpec,
+    Down,
+    DynamicSupervisor,
+    ExitSignal,
+    OTPError,
+    Pid,
+    ReceiveTimeout,
+    Restart,
+    WouldBlock,
+    alias,
+    current_pid,
+    demonitor,
+    exit,
+    link,
+    monitor,
+    receive,
+    receive_nowait,
+    send,
+    spawn_link,
+    unalias,
+    unlink,
+)
+
+__all__ = ["Task", "TaskSupervisor", "TaskExited"]
+
+
+class TaskExited(OTPError):
+    """The task ended without a result; ``.reason`` is its exit reason."""
+
+    def __init__(self, task: Task, reason: object) -> None:
+        super().__init__(f"{task!r} exited with {reason!r} before returning a result")
+        self.task = task
+        self.reason = reason
+
+
+class _Result:
+    __slots__ = ("ref", "value")
+
+    def __init__(self, ref, value) -> None:
+        self.ref = ref
+        self.value = value
+
+
+async def _run(reply_to, owner: Pid, link_owner: bool, fn: Callable, args: tuple) -> None:
+    if link_owner:
+        link(owner)
+    value = fn(*args)
+    if inspect.isawaitable(value):
+        value = await value
+    send(reply_to, _Result(reply_to, value))
+
+
+class Task:
+    """A running (or finished) task; only its owner may wait for it."""
+
+    __slots__ = ("pid", "ref", "monitor_ref", "owner")
+
+    def __init__(self, pid: Pid, ref, monitor_ref, owner: Pid) -> None:
+        self.pid = pid
+        self.ref = ref
+        self.monitor_ref = monitor_ref
+        self.owner = owner
+
+    def __repr__(self) -> str:
+        return f"<Task {self.pid!r}>"
+
+    @classmethod
+    def spawn(cls, fn: Callable, *args: object) -> Task:
+        """Start ``fn(*args)`` in a process linked to and monitored by the caller. Sync."""
+        reply_to = alias()
+        me = current_pid()
+        pid = spawn_link(_run, reply_to, me, False, fn, args)
+        return cls(pid, reply_to, monitor(pid), me)
+
+    async def result(self, timeout: float = 5.0) -> object:
+        """Wait for the task's return value.
+
+        Raises:
+            CallTimeout: no result within ``timeout`` (the task keeps running).
+            TaskExited: the task ended without a result (``.reason``).
+        """
+        self._check_owner()
+        answer = await self._wait(None if timeout == math.inf else timeout, "result")
+        return self._settle(answer)
+
+    async def shutdown(self, timeout: float = 5.0) -> object:
+        """Stop the task: ``SHUTDOWN``, then ``KILL`` after ``timeout`` (``0``: kill at once).
+
+        Returns its result if it finished before it could be stopped, else None.
+        """
+        self._check_owner()
+        unlink(self.pid)
+        exit(self.pid, KILL if timeout == 0 else SHUTDOWN)
+        try:
+            answer = await self._wait(None if timeout in (0, math.inf) else timeout, "shutdown")
+        except CallTimeout:
+            exit(self.pid, KILL)
+            answer = await self._wait(None, "shutdown")
+        self._drop_exit_signal()
+        if answer.__class__ is _Result:
+            self._forget()
+            return answer.value
+        unalias(self.ref)
+        return None
+
+    # ------------------------------------------------------------ helpers
+
+    async def _wait(self, timeout: float | None, operation: str) -> object:
+        ref, monitor_ref = self.ref, self.monitor_ref
+
+        def is_answer(m: object) -> bool:
+            return (m.__class__ is _Result and m.ref is ref) or (m.__class__ is Down and m.ref is monitor_ref)
+
+        try:
+            return await receive(is_answer, timeout=timeout)
+        except ReceiveTimeout:
+            raise CallTimeout(self, operation, timeout, "timeout") from None
+
+    def _settle(self, answer: object) -> object:
+        if answer.__class__ is _Result:
+            self._forget()
+            return answer.value
+        unalias(self.ref)
+        self._drop_exit_signal()
+        raise TaskExited(self, answer.reason)
+
+    def _forget(self) -> None:
+        unalias(self.ref)
+        demonitor(self.monitor_ref, flush=True)
+
+    def _drop_exit_signal(self) -> None:
+        # A trapping owner also got the task's exit signal; it is about this
+        # task, which the owner has now dealt with.
+        try:
+            receive_nowait(lambda m: m.__class__ is ExitSignal and m.pid == self.pid)
+        except WouldBlock:
+            pass
+
+    def _check_owner(self) -> None:
+        if current_pid() != self.owner:
+            raise RuntimeError(f"{self!r} belongs to {self.owner!r}; only its owner may wait for it")
+
+
+async def _start_task(reply_to, owner: Pid, link_owner: bool, fn: Callable, args: tuple) -> Pid:
+    # Runs in the TaskSupervisor: the task is linked to it, and to the owner
+    # if asked (the task links itself, first thing).
+    return spawn_link(_run, reply_to, owner, link_owner, fn, args)
+
+
+class TaskSupervisor(DynamicSupervisor):
+    """A DynamicSupervisor of temporary tasks (Elixir's ``Task.Supervisor``)."""
+
+    @classmethod
+    async def spawn(cls, supervisor: object, fn: Callable, *args: object) -> Task:
+        """Start a supervised task linked to the caller (``Task.Supervisor.async``)."""
+        return await _spawn_supervised(supervisor, fn, args, link_owner=True)
+
+    @classmethod
+    async def spawn_nolink(cls, supervisor: object, fn: Callable, *args: object) -> Task:
+        """Start a supervised task not linked to the caller: a crash only fails ``result``."""
+        return await _spawn_supervised(supervisor, fn, args, link_owner=False)
+
+    @classmethod
+    async def start_child(cls, supervisor: object, fn: Callable, *args: object, restart: Restart = Restart.TEMPORARY) -> Pid:
+        """Start a fire-and-forget task under the supervisor; return its pid."""
+        spec = ChildSpec(id=Task, start=(_start_fire_and_forget, fn, args), restart=restart)
+        return await DynamicSupervisor.start_child(supervisor, spec)
+
+    @staticmethod
+    async def children(supervisor: object) -> list[Pid]:
+        return [info.pid for info in await DynamicSupervisor.which_children(supervisor)]
+
+
+async def _start_fire_and_forget(fn: Callable, args: tuple) -> Pid:
+    async def run() -> None:
+        value = fn(*args)
+        if inspect.isawaitable(value):
+            await value
+
+    return spawn_link(run)
+
+
+async def _spawn_supervised(supervisor, fn, args, *, link_owner: bool) -> Task:
+    reply_to = alias()
+    me = current_pid()
+    spec = ChildSpec(id=Task, start=(_start_task, reply_to, me, link_owner, fn, args), restart=Restart.TEMPORARY)
+    try:
+        pid = await DynamicSupervisor.start_child(supervisor, spec)
+    except BaseException:
+        unalias(reply_to)
+        raise
+    # If the task already finished, the monitor says NOPROC, but its result
+    # was queued first and result() takes the oldest match.
+    return Task(pid, reply_to, monitor(pid), me)
+
+
