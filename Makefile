@@ -9,6 +9,7 @@ PY := $(VENV)/bin/python
 
 demo: $(VENV)/.installed-core
 	$(PY) examples/kernel_demo.py
+	$(PY) examples/supervisor_demo.py
 
 # pytest exits with 5 when it collected no tests: that is a failure here.
 test: $(VENV)/.installed-dev

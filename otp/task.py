@@ -76,9 +76,36 @@ class _Result:
         self.value = value
 
 
+class _Go:
+    """The owner of a supervised task has set up its monitor: the task may run."""
+
+    __slots__ = ("ref",)
+
+    def __init__(self, ref) -> None:
+        self.ref = ref
+
+
 async def _run(reply_to, owner: Pid, link_owner: bool, fn: Callable, args: tuple) -> None:
     if link_owner:
         link(owner)
+    await _call(fn, args, reply_to)
+
+
+async def _run_supervised(reply_to, owner: Pid, link_owner: bool, fn: Callable, args: tuple) -> None:
+    if link_owner:
+        link(owner)
+    # Race: started by the supervisor, the task could end before its owner
+    # has monitored it, and the owner would then see NOPROC instead of the
+    # real reason. So wait for the owner's go; give up if the owner dies.
+    owner_ref = monitor(owner)
+    go = await receive(lambda m: (m.__class__ is _Go and m.ref is reply_to) or (m.__class__ is Down and m.ref is owner_ref))
+    if go.__class__ is Down:
+        return
+    demonitor(owner_ref, flush=True)
+    await _call(fn, args, reply_to)
+
+
+async def _call(fn: Callable, args: tuple, reply_to) -> None:
     value = fn(*args)
     if inspect.isawaitable(value):
         value = await value
@@ -179,7 +206,7 @@ class Task:
 async def _start_task(reply_to, owner: Pid, link_owner: bool, fn: Callable, args: tuple) -> Pid:
     # Runs in the TaskSupervisor: the task is linked to it, and to the owner
     # if asked (the task links itself, first thing).
-    return spawn_link(_run, reply_to, owner, link_owner, fn, args)
+    return spawn_link(_run_supervised, reply_to, owner, link_owner, fn, args)
 
 
 class TaskSupervisor(DynamicSupervisor):
@@ -224,8 +251,8 @@ async def _spawn_supervised(supervisor, fn, args, *, link_owner: bool) -> Task:
     except BaseException:
         unalias(reply_to)
         raise
-    # If the task already finished, the monitor says NOPROC, but its result
-    # was queued first and result() takes the oldest match.
-    return Task(pid, reply_to, monitor(pid), me)
+    task = Task(pid, reply_to, monitor(pid), me)
+    send(pid, _Go(reply_to))
+    return task
 
 

@@ -39,3 +39,17 @@ def test_kernel_demo_runs_as_a_script_and_logs_the_crash_report():
     out = done.stdout
     assert "ERROR otp: Process <0.2.0> crashed: RuntimeError('worker-1 was told to crash')" in out
     assert "timer fired: 'tick'" in out
+
+
+def test_supervisor_demo_restarts_the_counter_then_the_supervisor_gives_up():
+    namespace = {"__name__": "supervisor_demo"}
+    source = (ROOT / "examples" / "supervisor_demo.py").read_text()
+    exec(compile(source, "supervisor_demo.py", "exec"), namespace)
+    lines = []
+    restarted, reason = otp.run(namespace["main"], lines.append)
+    assert restarted is True
+    assert reason == otp.Shutdown("reached_max_restart_intensity")
+    assert lines[0].endswith("incr -> 101")
+    assert lines[1].endswith("incr -> 101")  # fresh state after the restart
+    assert lines[2:5] == [f"crash {n}: call failed with RuntimeError('counter told to crash')" for n in (1, 2, 3)]
+    assert lines[5].startswith("supervisor gave up: ExitSignal(pid=<0.")
