@@ -42,7 +42,7 @@ from ._kernel._exceptions import (
 from ._kernel._introspection import ProcessInfo, is_alive, process_info, processes
 from ._kernel._mailbox import receive, receive_nowait, send
 from ._kernel._names import Via, register, unregister, whereis
-from ._kernel._node import Node, NodeStatistics, open_node, run
+from ._kernel._node import Node, NodeStatistics, open_node
 from ._kernel._pid import Pid, Ref, TimerRef
 from ._kernel._process import current_pid
 from ._kernel._reasons import KILL, KILLED, NOPROC, NORMAL, SHUTDOWN, Shutdown, is_normal

@@ -10,6 +10,8 @@ rest need from the kernel is public here; none of them reaches into
 * :func:`register_name`, :func:`resolve_pid`: name handling that accepts plain
   names and via-names alike, for behaviours taking ``name=``.
 * :func:`queued_messages`: a copy of a process's mailbox, for test helpers.
+* :func:`request`, :func:`respond`, :class:`Response`: a call's round trip
+  (monitor, alias, send, wait for the response or the Down) in one step.
 * :func:`set_report_details`: extra lines for the caller's crash report
   (a GenServer adds its last message and state).
 """
@@ -20,6 +22,7 @@ from ._kernel._names import resolve as _resolve
 from ._kernel._node import Node, current_node
 from ._kernel._pid import Pid
 from ._kernel._process import current_process as _current_process
+from ._kernel._request import Response, request, respond
 from ._kernel._spawn import spawn_opt
 
 __all__ = [
@@ -31,6 +34,9 @@ __all__ = [
     "check_destination",
     "queued_messages",
     "set_report_details",
+    "request",
+    "respond",
+    "Response",
 ]
 
 

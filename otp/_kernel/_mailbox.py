@@ -35,10 +35,10 @@ from __future__ import annotations
 from collections import deque
 
 import outcome
-import trio
 from trio.lowlevel import (
     Abort,
     cancel_shielded_checkpoint,
+    checkpoint,
     checkpoint_if_cancelled,
     current_task,
     reschedule,
@@ -118,12 +118,14 @@ async def receive(*patterns: object, timeout: float | None = None) -> object:
     process = _receiving_process()
     if patterns:
         _check_patterns(patterns)
-    await checkpoint_if_cancelled()
     if process.mailbox:
+        await checkpoint_if_cancelled()
         message = _take(process, patterns)
         if message is not _NOTHING:
             await cancel_shielded_checkpoint()
             return message
+    # No checkpoint_if_cancelled before parking: trio delivers a pending
+    # cancellation the moment a task parks, so the park is the checkpoint.
     if timeout is None:
         return await _park(process, patterns)
     if timeout > 0:
@@ -131,7 +133,7 @@ async def receive(*patterns: object, timeout: float | None = None) -> object:
         if message is not _TIMED_OUT:
             return message
     else:
-        await cancel_shielded_checkpoint()
+        await checkpoint()
     raise ReceiveTimeout(timeout, patterns)
 
 
@@ -197,18 +199,23 @@ async def _park_until(process: Process, patterns: tuple, timeout: float) -> obje
         if process.waiting:
             _wake(process, _TIMED_OUT)
 
-    ref = timers.call_later(timeout, time_out)
+    entry = timers.call_later(timeout, time_out)
     try:
         return await _park(process, patterns)
     finally:
-        timers.cancel(ref)
+        timers.cancel_later(entry)
 
 
 def _abort_for(process: Process):
-    def abort(raise_cancel):
-        process.waiting = False
-        return Abort.SUCCEEDED
+    # Made once per process and kept: a park is the hottest path there is.
+    abort = process.abort
+    if abort is None:
 
+        def abort(raise_cancel):
+            process.waiting = False
+            return Abort.SUCCEEDED
+
+        process.abort = abort
     return abort
 
 

@@ -39,6 +39,8 @@ class Process:
         "mailbox",  # deque of queued messages, or None while never used
         "waiting",  # True while parked in receive()
         "patterns",  # what the parked receive() accepts; () means anything
+        "awaiting",  # the ref of the request it waits for (see _request.py), or None
+        "abort",  # its trio abort callback for parking, made on first use
         # signals (see _signals.py)
         "links",  # set of linked Process records, or None
         "monitors",  # {ref: Process} this process monitors, or None
@@ -65,6 +67,8 @@ class Process:
         self.mailbox: deque | None = None
         self.waiting = False
         self.patterns: tuple = ()
+        self.awaiting = None
+        self.abort = None
         self.links: set[Process] | None = None
         self.monitors: dict | None = None
         self.monitored_by: dict | None = None

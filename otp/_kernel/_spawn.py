@@ -149,3 +149,4 @@ def finish(process: Process, reason: object, *, report: bool = True) -> None:
     process.mailbox = None
     process.task = None
     process.report_details = None
+    process.abort = None  # it closes over the record: break the cycle

@@ -25,6 +25,7 @@ costs one list entry and one dict entry, a few hundred bytes.
 from __future__ import annotations
 
 import math
+from collections import deque
 from typing import TYPE_CHECKING
 
 import trio
@@ -64,6 +65,9 @@ class TimerService:
         # ref -> (deadline, dest, message, owner process if dest is a pid)
         self._timers: dict[TimerRef, tuple] = {}
         self._sleep = trio.CancelScope()
+        self._wake_at = math.inf  # the deadline of _sleep, kept as a float to compare fast
+        # call_later entries [deadline, callback or None, queue], one FIFO per duration
+        self._queues: dict[float, deque] = {}
 
     def __len__(self) -> int:
         return len(self._timers)
@@ -81,24 +85,40 @@ class TimerService:
         deadline = trio.current_time() + seconds
         self._timers[ref] = (deadline, dest, message, owner)
         self._deadlines.add((deadline, ref))
-        if deadline < self._sleep.deadline:
+        if deadline < self._wake_at:
+            self._wake_at = deadline
             self._sleep.deadline = deadline
         return ref
 
-    def call_later(self, seconds: float, callback) -> TimerRef:
-        """Run ``callback()`` (sync, must not raise) after ``seconds``; for kernel use.
+    def call_later(self, seconds: float, callback) -> list:
+        """Run ``callback()`` (sync, must not raise) after ``seconds``; for the kernel.
 
-        ``receive(timeout=...)`` uses this rather than a trio cancel scope
-        with a deadline: registering a deadline with trio costs about four
-        times as much, and calls put a timeout on every request.
+        Returns a handle for :meth:`cancel_later`. ``receive(timeout=...)``
+        uses this, so every ``call`` starts and cancels one: it must cost
+        next to nothing. Timeouts of one duration expire in the order they
+        were started, so each duration gets a FIFO queue: starting is an
+        append, and cancelling marks the entry and pops dead entries off the
+        front, which for request/reply traffic is the entry itself. (A trio
+        deadline per receive costs about four times as much.)
         """
-        ref = TimerRef.make()
+        queue = self._queues.get(seconds)
+        if queue is None:
+            queue = self._queues[seconds] = deque()
         deadline = trio.current_time() + seconds
-        self._timers[ref] = (deadline, None, callback, None)
-        self._deadlines.add((deadline, ref))
-        if deadline < self._sleep.deadline:
+        entry = [deadline, callback, queue]
+        queue.append(entry)
+        if deadline < self._wake_at:
+            self._wake_at = deadline
             self._sleep.deadline = deadline
-        return ref
+        return entry
+
+    @staticmethod
+    def cancel_later(entry: list) -> None:
+        """Cancel a :meth:`call_later` callback (fired or not)."""
+        entry[1] = None
+        queue = entry[2]
+        while queue and queue[0][1] is None:
+            queue.popleft()
 
     def cancel(self, ref: TimerRef) -> float | None:
         entry = self._timers.pop(ref, None)
@@ -116,15 +136,30 @@ class TimerService:
         """The service loop: sleep until the earliest deadline, fire what is due."""
         while True:
             first = self._deadlines[0][0] if self._deadlines else math.inf
+            for queue in self._queues.values():
+                if queue and queue[0][0] < first:
+                    first = queue[0][0]
+            self._wake_at = first
             self._sleep = trio.CancelScope(deadline=first)
             with self._sleep:
                 await trio.sleep_forever()
-            self._fire_due(trio.current_time())
+            now = trio.current_time()
+            self._fire_due(now)
+            self._fire_due_callbacks(now)
 
     def cancel_all_of(self, process) -> None:
         """Cancel every timer addressed to ``process`` (it has ended)."""
         for ref in list(process.timers):
             self.cancel(ref)
+
+    def _fire_due_callbacks(self, now: float) -> None:
+        for duration, queue in list(self._queues.items()):
+            while queue and queue[0][0] <= now:
+                _, callback, _ = queue.popleft()
+                if callback is not None:
+                    callback()
+            if not queue:
+                del self._queues[duration]  # durations come and go; keep the dict small
 
     def _fire_due(self, now: float) -> None:
         deadlines = self._deadlines
@@ -133,9 +168,6 @@ class TimerService:
             _, dest, message, owner = self._timers.pop(ref)
             if owner is not None:
                 owner.timers.discard(ref)
-            if dest is None:
-                message()  # a call_later callback
-                continue
             try:
                 process = resolve(dest, node=self._node)
             except Exception:

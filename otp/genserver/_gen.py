@@ -32,11 +32,11 @@ from otp import (
     receive,
     receive_nowait,
     send,
-    unalias,
 )
-from otp.lowlevel import resolve_pid, spawn_opt
+from otp.lowlevel import Response, resolve_pid, respond, spawn_opt
+from otp.lowlevel import request as _request
 
-from ._messages import Ack, Call, Cast, From, Reply, StopRequest
+from ._messages import Ack, Call, Cast, From, StopRequest
 
 __all__ = ["start", "ack", "call", "cast", "reply", "stop"]
 
@@ -113,56 +113,31 @@ def _drop_exit_signal(pid: object) -> None:
 async def call(server: object, request: object, timeout: float = 5.0) -> object:
     """Send ``request`` to ``server`` and wait for its reply (OTP's ``gen:call``).
 
+    The round trip is the kernel's ``request`` (``otp.lowlevel``): it monitors
+    the server and tags the request with a ref that is also an alias of the
+    caller, so a reply that comes after the timeout is dropped, never queued.
+
     Raises:
         NoProc: ``server`` is not running.
         CallingSelf: the caller is ``server``.
         ServerExited: ``server`` ended before replying (``.reason``).
         CallTimeout: no reply within ``timeout`` seconds; a late reply is dropped.
     """
-    pid = resolve_pid(server)
-    if pid is None:
-        raise NoProc(server, request, timeout, NOPROC)
-    me = current_pid()
-    if pid == me:
-        raise CallingSelf(server, request, timeout, "calling_self")
-    # One ref is the monitor, the alias the reply is sent to, and the tag
-    # that picks the answer out of the mailbox.
-    ref = monitor(pid, alias=True)
-    send(pid, Call(request, From(me, ref)))
-
-    def is_answer(m: object) -> bool:
-        return (m.__class__ is Reply or m.__class__ is Down) and m.ref is ref
-
     try:
-        answer = await receive(is_answer, timeout=None if timeout == math.inf else timeout)
+        answer = await _request(server, lambda pid, ref: Call(request, From(pid, ref)), timeout)
     except ReceiveTimeout:
-        _forget_call(ref)
         raise CallTimeout(server, request, timeout, "timeout") from None
-    except BaseException:
-        # Cancelled from outside (a trio deadline around the call): same cleanup.
-        _forget_call(ref)
-        raise
-    if answer.__class__ is Reply:
-        unalias(ref)
-        demonitor(ref, flush=True)
+    except ValueError:
+        raise CallingSelf(server, request, timeout, "calling_self") from None
+    except NotRegistered:
+        answer = None
+    if answer is None:
+        raise NoProc(server, request, timeout, NOPROC)
+    if answer.__class__ is Response:
         return answer.value
-    unalias(ref)
     if answer.reason is NOPROC:
         raise NoProc(server, request, timeout, NOPROC)
     raise ServerExited(server, request, timeout, answer.reason)
-
-
-def _forget_call(ref: Ref) -> None:
-    # Race: the reply may be sent after we gave up. Revoking the alias first
-    # makes the kernel drop it. A reply (or Down) that arrived between the
-    # timeout firing and this line is already queued: remove it too, so no
-    # stale reply is ever left in the caller's mailbox.
-    unalias(ref)
-    demonitor(ref, flush=True)
-    try:
-        receive_nowait(lambda m: m.__class__ is Reply and m.ref is ref)
-    except WouldBlock:
-        pass
 
 
 def cast(server: object, request: object) -> None:
@@ -183,7 +158,7 @@ def reply(caller: From, value: object) -> None:
     """
     if caller.__class__ is not From:
         raise TypeError(f"reply() needs the caller handle_call received (a From); got {caller!r}")
-    send(caller.ref, Reply(caller.ref, value))
+    respond(caller.ref, value)
 
 
 async def stop(server: object, reason: object = NORMAL, timeout: float = math.inf) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from otp import Pid, Ref
 
-__all__ = ["From", "Call", "Cast", "Reply", "StopRequest", "Ack"]
+__all__ = ["From", "Call", "Cast", "StopRequest", "Ack"]
 
 
 class From:
@@ -52,17 +52,6 @@ class Cast:
 
     def __repr__(self) -> str:
         return f"Cast({self.request!r})"
-
-
-class Reply:
-    __slots__ = ("ref", "value")
-
-    def __init__(self, ref: Ref, value: object) -> None:
-        self.ref = ref
-        self.value = value
-
-    def __repr__(self) -> str:
-        return f"Reply({self.ref!r}, {self.value!r})"
 
 
 class StopRequest:

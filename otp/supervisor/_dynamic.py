@@ -8,7 +8,6 @@ child is signalled at once, then waited for (see ``shutdown_all``).
 
 from __future__ import annotations
 
-import math
 
 import trio
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from otp import OTPError, Pid, Shutdown
+from otp import OTPError, Shutdown
 
 from ._spec import ChildType
 

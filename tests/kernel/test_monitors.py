@@ -124,6 +124,40 @@ async def test_down_of_a_monitor_by_name_names_the_name():
     assert await assert_receive() == otp.Down(ref, "monitored_by_name", "stop")
 
 
+class DictVia:
+    def __init__(self, table, key):
+        self.table, self.key = table, key
+
+    def whereis(self):
+        return self.table.get(self.key)
+
+    def register(self, pid):
+        self.table[self.key] = pid
+
+    def unregister(self):
+        self.table.pop(self.key, None)
+
+
+async def test_down_of_a_monitor_by_via_name_names_the_via_name():
+    pid = otp.spawn(otp.receive)
+    name = DictVia({"k": pid}, "k")
+    ref = otp.monitor(name)
+    otp.exit(pid, "stop")
+    down = await assert_receive()
+    assert down == otp.Down(ref, name, "stop") and down.pid is name
+
+
+async def test_a_monitor_by_name_that_was_removed_gives_no_down():
+    pid = otp.spawn(otp.receive)
+    otp.register("monitored_by_name", pid)
+    dropped = otp.monitor("monitored_by_name")
+    kept = otp.monitor(pid)
+    assert otp.demonitor(dropped) is True
+    otp.exit(pid, "stop")
+    assert await assert_receive() == otp.Down(kept, pid, "stop")
+    assert queued_messages() == []
+
+
 # ---------------------------------------------------------------- demonitor
 
 

@@ -1,0 +1,113 @@
+"""``python -m benchmarks [ids...] [--quick] [--json] [--runs N]``: run and print.
+
+Prints each workload's row as soon as it is measured: an aligned table, or
+with ``--json`` one JSON object per line (the fields of ``Result``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+
+import trio
+
+from . import WORKLOADS
+from ._harness import BASELINE, Result, measure, select
+
+# (header, width) of each table column, in order.
+COLUMNS = (
+    ("workload", 13),
+    ("size", 12),
+    ("ours", 11),
+    (BASELINE, 11),
+    ("unit", 14),
+    ("ratio", 6),
+    ("RSS/proc ours", 14),
+    ("RSS/proc raw", 13),
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    try:
+        chosen = select(WORKLOADS, args.ids)
+    except ValueError as e:
+        parser.error(str(e))
+    if not args.json:
+        _print_header(args)
+    for workload in chosen:
+        result = measure(workload, quick=args.quick, runs=args.runs)
+        if args.json:
+            print(json.dumps(result.to_json()), flush=True)
+        else:
+            _print_row(result, workload)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    names = ", ".join(f"{w.id} ({w.name})" for w in WORKLOADS)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Kernel workloads W1-W5: otp processes against raw trio. "
+        "Ratio = ours/raw for times, raw/ours for rates: below 1.0, ours is better.",
+    )
+    parser.add_argument("ids", nargs="*", help=f"workloads to run (default: all): {names}")
+    parser.add_argument("--quick", action="store_true", help="small sizes: all of it in a few seconds")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument("--runs", type=int, default=5, help="runs of each side; the median is kept (default 5)")
+    return parser
+
+
+def _print_header(args: argparse.Namespace) -> None:
+    sizes = "quick sizes" if args.quick else "full sizes"
+    print(
+        f"trio-otp kernel benchmarks: {sizes}, median of {args.runs} runs each, "
+        f"python {platform.python_version()}, trio {trio.__version__}"
+    )
+    print("ratio = ours/raw for times, raw/ours for rates: below 1.0, ours is better\n")
+    print(_line([header for header, _ in COLUMNS]))
+    print(_line(["-" * width for _, width in COLUMNS]), flush=True)
+
+
+def _print_row(result: Result, workload) -> None:
+    _, options = workload.sizes(result.quick)
+    cells = [
+        result.workload,
+        workload.size_label.format(size=result.size, **options),
+        _number(result.figure),
+        _number(result.baseline_figure),
+        result.unit,
+        f"{result.ratio:.2f}",
+        _bytes(result.rss_per_process),
+        _bytes(result.baseline_rss_per_process),
+    ]
+    print(_line(cells), flush=True)
+
+
+def _line(cells: list[str]) -> str:
+    # Text left-aligned, numbers right-aligned, so that digits line up.
+    parts = []
+    for index, (cell, (_, width)) in enumerate(zip(cells, COLUMNS)):
+        parts.append(cell.ljust(width) if index in (0, 4) else cell.rjust(width))
+    return "  ".join(parts).rstrip()
+
+
+def _number(value: float) -> str:
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def _bytes(value: int | None) -> str:
+    return "-" if value is None else f"{value:,} B"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

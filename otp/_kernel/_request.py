@@ -1,0 +1,153 @@
+"""Request/response: the kernel half of ``GenServer.call`` (Erlang's ``gen:call``).
+
+``await request(dest, build, timeout)`` does in one step what a call needs:
+monitor ``dest``, make the monitor's ref an alias of the caller, send it
+``build(caller_pid, ref)``, and wait for either ``respond(ref, value)`` or
+the target's end. It returns the :class:`Response` or the ``Down``::
+
+    answer = await request(server, lambda pid, ref: ("get", pid, ref), 5.0)
+    # in the server:  respond(ref, count)
+
+It exists because a call is the hottest path of the behaviours, and doing
+it with the public pieces (``monitor(alias=True)``, ``send``, ``receive``
+with a predicate, ``unalias``, ``demonitor``) costs twice the Python work.
+The semantics are the same as that composition:
+
+* the target not running: returns None at once (the caller says NOPROC);
+* no answer within ``timeout``: raises ``ReceiveTimeout``, after revoking the
+  alias (a late response is dropped by the kernel) and removing any
+  response or ``Down`` that arrived meanwhile, so nothing stale stays queued;
+* a response wakes the parked caller directly: no pattern is evaluated.
+"""
+
+from __future__ import annotations
+
+import math
+
+from trio.lowlevel import current_task, wait_task_rescheduled
+
+from ._aliases import add_alias
+from ._exceptions import NotAProcess, ReceiveTimeout
+from ._mailbox import _NOTHING, _RESCAN, _TIMED_OUT, _abort_for, _take, _wake, deliver
+from ._names import resolve
+from ._pid import Pid, Ref
+from ._process import Process, _current, current_process
+from ._signals import Down, _add_monitor
+
+__all__ = ["Response", "request", "respond"]
+
+
+class Response:
+    """What ``respond(ref, value)`` delivers to the caller waiting on ``ref``."""
+
+    __slots__ = ("ref", "value")
+
+    def __init__(self, ref: Ref, value: object) -> None:
+        self.ref = ref
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"Response({self.ref!r}, {self.value!r})"
+
+
+async def request(dest: object, build, timeout: float) -> Response | Down | None:
+    """Send ``build(my_pid, ref)`` to ``dest`` and wait for the response or its end.
+
+    Returns None if ``dest`` is not running. Raises ``ValueError`` if the
+    caller is ``dest`` (the caller turns that into ``CallingSelf``).
+    """
+    me = _current.get(None)
+    if me is None or me.task is not current_task():
+        raise NotAProcess("a call must be made by an otp process's own task")
+    target = dest._process if dest.__class__ is Pid else None
+    if target is None or not target.alive:
+        target = resolve(dest, node=me.node)
+        if target is None:
+            return None
+    if target is me:
+        raise ValueError("calling self")
+    ref = Ref.make()
+    add_alias(me, ref)
+    _add_monitor(me, target, ref)
+    deliver(target, build(me.pid, ref))
+    try:
+        answer = await _wait_answer(me, ref, timeout)
+    except BaseException:
+        # Timed out, or cancelled from outside: forget the request entirely.
+        _forget(me, ref)
+        raise
+    _forget(me, ref)
+    return answer
+
+
+def respond(ref: Ref, value: object) -> None:
+    """Answer the request tagged ``ref``; dropped if its caller gave up or ended."""
+    process = current_process().node.aliases.get(ref)
+    if process is None:
+        return
+    response = Response(ref, value)
+    if process.waiting and process.awaiting is ref:
+        _wake(process, response)  # the caller is parked for exactly this: no pattern to run
+    else:
+        deliver(process, response)
+
+
+def _answer_pattern(ref: Ref) -> tuple:
+    def is_answer(m: object) -> bool:
+        return (m.__class__ is Response or m.__class__ is Down) and m.ref is ref
+
+    return (is_answer,)
+
+
+async def _wait_answer(me: Process, ref: Ref, timeout: float) -> object:
+    patterns = _answer_pattern(ref)
+    if me.mailbox:
+        # Only a Down can be here already (the target ended while we sent).
+        found = _take(me, patterns)
+        if found is not _NOTHING:
+            return found
+    me.patterns = patterns
+    me.awaiting = ref
+    me.waiting = True
+    if timeout == math.inf:
+        return await _park_for_answer(me, patterns)
+    timers = me.node.timers
+
+    def time_out() -> None:
+        if me.waiting:
+            _wake(me, _TIMED_OUT)
+
+    entry = timers.call_later(timeout, time_out)
+    try:
+        answer = await _park_for_answer(me, patterns)
+    finally:
+        timers.cancel_later(entry)
+    if answer is _TIMED_OUT:
+        raise ReceiveTimeout(timeout, patterns)
+    return answer
+
+
+async def _park_for_answer(me: Process, patterns: tuple) -> object:
+    while True:
+        message = await wait_task_rescheduled(_abort_for(me))
+        if message is not _RESCAN:
+            if message is not _TIMED_OUT:
+                me.messages_received += 1
+            return message
+        message = _take(me, patterns) if me.mailbox else _NOTHING
+        if message is not _NOTHING:
+            return message
+        me.waiting = True
+
+
+def _forget(me: Process, ref: Ref) -> None:
+    me.awaiting = None
+    me.aliases.discard(ref)
+    me.node.aliases.pop(ref, None)
+    target = me.monitors.pop(ref, None) if me.monitors else None
+    if target is not None and target.monitored_by:
+        target.monitored_by.pop(ref, None)
+    if me.mailbox:
+        # A response or Down that arrived after we stopped waiting.
+        _take(me, _answer_pattern(ref))
+
