@@ -34,6 +34,7 @@ __all__ = [
     "check_destination",
     "queued_messages",
     "set_report_details",
+    "exiting",
     "request",
     "respond",
     "Response",
@@ -60,3 +61,12 @@ def set_report_details(details) -> None:
     cut to 2,000 characters.
     """
     _current_process().report_details = details
+
+
+def exiting() -> bool:
+    """True once an exit signal has ended the caller, while it unwinds.
+
+    A behaviour uses it to tell ``Exit`` raised by its callback (run
+    ``terminate``) from the kernel ending the process (do not).
+    """
+    return _current_process().kill_reason is not None

@@ -70,6 +70,8 @@ async def start(
         answer = await receive(is_answer, timeout=None if timeout == math.inf else timeout)
     except ReceiveTimeout:
         await _kill_and_reap(pid, down_ref)
+        # Race: it may have acknowledged after the deadline, before the kill.
+        _drop(lambda m: m.__class__ is Ack and m.ref is ack_ref)
         raise StartError("timeout", what) from None
     if answer.__class__ is Down:
         # Killed by a signal before it could answer. If we trap exits its
@@ -101,8 +103,12 @@ async def _kill_and_reap(pid: object, down_ref: Ref) -> None:
 
 
 def _drop_exit_signal(pid: object) -> None:
+    _drop(lambda m: m.__class__ is ExitSignal and m.pid == pid)
+
+
+def _drop(pattern) -> None:
     try:
-        receive_nowait(lambda m: m.__class__ is ExitSignal and m.pid == pid)
+        receive_nowait(pattern)
     except WouldBlock:
         pass
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 
 from otp import AlreadyRegistered, AlreadyStarted, Exit, ExitSignal, current_pid, receive, unlink, unregister, whereis
-from otp.lowlevel import register_name, set_report_details
+from otp.lowlevel import exiting, register_name, set_report_details
 from trio import Cancelled
 
 from ._gen import ack, reply
@@ -60,7 +60,11 @@ async def serve(starter, ack_ref, cls, arg, name, linked) -> None:
             await _continue(loop, first)
         await _run(loop)
     except Exit as stop:
-        await _terminate_once(loop, stop.reason)
+        # Raised by the callback (Erlang's exit/1): terminate, as OTP does.
+        # Raised because an exit signal ended us (exit(self(), r) while not
+        # trapping): a signal skips terminate.
+        if not exiting():
+            await _terminate_once(loop, stop.reason)
         raise
     except Cancelled:
         # Killed by an exit signal while not trapping: no terminate (OTP).
@@ -74,7 +78,7 @@ async def serve(starter, ack_ref, cls, arg, name, linked) -> None:
 
 
 async def _start_up(starter, ack_ref, cls, arg, name, linked) -> tuple[_Loop, Continue | None] | None:
-    if name is not None and not _claim_name(starter, ack_ref, name):
+    if name is not None and not _claim_name(starter, ack_ref, name, linked):
         return None
     try:
         server = cls()
@@ -98,10 +102,12 @@ async def _start_up(starter, ack_ref, cls, arg, name, linked) -> tuple[_Loop, Co
     raise Exit(result.reason)
 
 
-def _claim_name(starter, ack_ref, name) -> bool:
+def _claim_name(starter, ack_ref, name, linked) -> bool:
     try:
         register_name(name, current_pid())
     except AlreadyRegistered as taken:
+        if linked:
+            unlink(starter)  # as in _fail: the starter hears of it only by the exception
         ack(starter, ack_ref, "failed", AlreadyStarted(name, taken.pid))
         return False
     return True
