@@ -17,7 +17,7 @@ test: $(VENV)/.installed-dev
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests: failing"; fi; \
 	exit $$status
 
-bench: $(VENV)/.installed-core
+bench: $(VENV)/.installed-bench
 	$(PY) -m benchmarks $(BENCH_ARGS)
 
 $(PY):
@@ -26,6 +26,10 @@ $(PY):
 
 $(VENV)/.installed-core: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-bench: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[bench]'
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(PY)
