@@ -16,7 +16,8 @@ from __future__ import annotations
 
 
 from ._kernel._node import run as _run_main
-from ._kernel._signals import Down, monitor
+from ._kernel._reasons import NORMAL
+from ._kernel._signals import ExitSignal, trap_exits
 from ._kernel._mailbox import receive
 
 __all__ = ["run"]
@@ -40,14 +41,19 @@ def _is_tree(main: object) -> bool:
 async def _run_tree(tree: object) -> object:
     from .supervisor import Supervisor, normalise_child
 
+    # The tree's end must reach us as a message, not end the root with it.
+    trap_exits(True)
     if isinstance(tree, list):
         pid = await Supervisor.start_link(tree)
     else:
         spec = normalise_child(tree)
         function, *start_args = spec.start
         pid = await function(*start_args)
-    ref = monitor(pid)
-    down = await receive(lambda m: m.__class__ is Down and m.ref is ref)
-    return down.reason
+    if pid is None:
+        return NORMAL  # the top process ignored its start
+    # Linked (it was started with start_link) and trapping: its exit signal
+    # carries the reason even if it ended before we could monitor it.
+    signal = await receive(lambda m: m.__class__ is ExitSignal and m.pid == pid)
+    return signal.reason
 
 

@@ -12,7 +12,8 @@ in a new process linked to the caller and monitored by it (``Task.async``);
 Because of the link, a task that crashes ends its caller with the same
 reason (unless the caller traps exits: then ``result`` raises
 ``TaskExited``). A timeout raises ``CallTimeout`` and leaves the task
-running; if the caller lets the error end it, the link ends the task too.
+running, given up on; if the caller lets the error end it, the link ends the
+task too.
 A result that arrives after the caller gave up is dropped (it is sent to an
 alias), never left in the mailbox.
 
@@ -138,11 +139,19 @@ class Task:
         """Wait for the task's return value.
 
         Raises:
-            CallTimeout: no result within ``timeout`` (the task keeps running).
+            CallTimeout: no result within ``timeout``. The task keeps running
+                (``shutdown`` stops it) but is given up on: its result, if
+                it comes later, is dropped. Wait only once.
             TaskExited: the task ended without a result (``.reason``).
         """
         self._check_owner()
-        answer = await self._wait(None if timeout == math.inf else timeout, "result")
+        try:
+            answer = await self._wait(None if timeout == math.inf else timeout, "result")
+        except CallTimeout:
+            # The owner gave up on this task: a result that comes later is
+            # dropped (the alias is revoked), never left in its mailbox.
+            self._forget()
+            raise
         return self._settle(answer)
 
     async def shutdown(self, timeout: float = 5.0) -> object:
