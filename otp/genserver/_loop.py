@@ -23,7 +23,7 @@ from trio import Cancelled
 
 from ._gen import ack, reply
 from ._messages import Call, Cast, StopRequest
-from ._results import NO_REPLY, Continue, Ignore, NoReply, Stop, check_init, check_noreply
+from ._results import NO_REPLY, Continue, Ignore, NoReply, Stop, check_call_result, check_init, check_noreply
 
 __all__ = ["serve"]
 
@@ -170,6 +170,8 @@ async def _handle_call(loop: _Loop, server, message: Call) -> None:
         if result.reply is not NO_REPLY:
             reply(message.caller, result.reply)
         raise Exit(result.reason)
+    elif kind is Ignore:
+        raise check_call_result(server, result)
     else:
         reply(message.caller, result)
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from otp import NORMAL
 
-__all__ = ["NoReply", "Stop", "Continue", "Ignore", "NO_REPLY", "check_init", "check_noreply"]
+__all__ = ["NoReply", "Stop", "Continue", "Ignore", "NO_REPLY", "check_init", "check_noreply", "check_call_result"]
 
 
 class _NoReplyMarker:
@@ -118,6 +118,7 @@ class Ignore:
 
 _INIT_SHAPES = "None, Continue(arg), Stop(reason) or Ignore()"
 _NOREPLY_SHAPES = "None, NoReply(), Continue(arg) or Stop(reason)"
+_CALL_SHAPES = "a reply value, NoReply(), Continue(arg, reply=r) or Stop(reason, reply=r)"
 
 
 def check_init(server: object, result: object) -> None:
@@ -137,6 +138,13 @@ def check_noreply(server: object, callback: str, result: object) -> None:
         return
     raise _wrong(
         server, callback, result, _NOREPLY_SHAPES, "keep state on self; only handle_call returns a reply"
+    )
+
+
+def check_call_result(server: object, result: object) -> TypeError:
+    """The error for ``Ignore()`` from handle_call, the one shape it cannot reply with."""
+    return _wrong(
+        server, "handle_call", result, _CALL_SHAPES, "Ignore() only makes sense in init; to reply None, return None"
     )
 
 

@@ -416,3 +416,20 @@ def test_the_manual_example_runs_and_counts_to_15():
         return (await otp.receive(otp.Down)).reason
 
     assert otp.run(stop_it) is otp.NORMAL
+
+
+async def test_handle_call_returning_ignore_is_a_type_error_naming_handle_call():
+    class Confused(otp.GenServer):
+        async def handle_call(self, request, caller):
+            return otp.Ignore()
+
+    pid = await Confused.start()
+    with capture_crash_reports():
+        with pytest.raises(otp.ServerExited) as info:
+            await otp.GenServer.call(pid, "x")
+    error = info.value.reason
+    assert isinstance(error, TypeError)
+    assert str(error).endswith(
+        "Confused.handle_call returned Ignore(); expected a reply value, NoReply(), Continue(arg, reply=r) "
+        "or Stop(reason, reply=r) (Ignore() only makes sense in init; to reply None, return None)"
+    )
