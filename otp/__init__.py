@@ -138,9 +138,12 @@ from .supervisor import (  # noqa: E402
 )
 
 from .task import Task, TaskExited, TaskSupervisor  # noqa: E402
+from .registry import Registry  # noqa: E402
 from ._application import run  # noqa: E402  (the kernel's run, plus trees)
 
 __all__ += [
+    # registry
+    "Registry",
     # tasks
     "Task",
     "TaskSupervisor",
