@@ -13,6 +13,7 @@ demo: $(VENV)/.installed-core
 
 # pytest exits with 5 when it collected no tests: that is a failure here.
 test: $(VENV)/.installed-dev
+	@sh scripts/ensure-redis.sh
 	@status=0; $(PY) -m pytest $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests: failing"; fi; \
 	exit $$status
