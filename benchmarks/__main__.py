@@ -1,7 +1,14 @@
-"""``python -m benchmarks [ids...] [--quick] [--json] [--runs N]``: run and print.
+"""``python -m benchmarks [ids...] [--quick] [--json] [--runs N] [--seed S]``: run and print.
 
 Prints each workload's row as soon as it is measured: an aligned table, or
-with ``--json`` one JSON object per line (the fields of ``Result``).
+with ``--json`` one JSON object per line (the fields of ``Result``, then the
+workload's own). In the table, a workload's own fields go on a line below
+its row, and a workload without a baseline shows ``-`` for it and the ratio.
+
+``python -m benchmarks chaos ...`` is a command of its own: one W7 run with
+its options, a live progress line, a summary table and an optional plot
+(``_chaos_cli.py``). As a workload name elsewhere (``python -m benchmarks w6
+chaos``), ``chaos`` means W7 as usual.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ import argparse
 import json
 import platform
 import sys
+import textwrap
 
 import trio
 
@@ -30,6 +38,11 @@ COLUMNS = (
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["chaos"]:
+        from ._chaos_cli import main as chaos
+
+        return chaos(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
     if args.runs < 1:
@@ -41,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.json:
         _print_header(args)
     for workload in chosen:
-        result = measure(workload, quick=args.quick, runs=args.runs)
+        result = measure(workload, quick=args.quick, runs=args.runs, options={"seed": args.seed})
         if args.json:
             print(json.dumps(result.to_json()), flush=True)
         else:
@@ -53,13 +66,15 @@ def _parser() -> argparse.ArgumentParser:
     names = ", ".join(f"{w.id} ({w.name})" for w in WORKLOADS)
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
-        description="Kernel workloads W1-W5: otp processes against raw trio. "
-        "Ratio = ours/raw for times, raw/ours for rates: below 1.0, ours is better.",
+        description="Kernel workloads W1-W8: otp processes against raw trio. "
+        "Ratio = ours/raw for times, raw/ours for rates: below 1.0, ours is better. "
+        "`python -m benchmarks chaos --help`: the W7 chaos run on its own.",
     )
     parser.add_argument("ids", nargs="*", help=f"workloads to run (default: all): {names}")
     parser.add_argument("--quick", action="store_true", help="small sizes: all of it in a few seconds")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument("--runs", type=int, default=5, help="runs of each side; the median is kept (default 5)")
+    parser.add_argument("--seed", type=int, default=None, help="W7's seed (default 1); every run of W7 replays it")
     return parser
 
 
@@ -82,11 +97,28 @@ def _print_row(result: Result, workload) -> None:
         _number(result.figure),
         _number(result.baseline_figure),
         result.unit,
-        f"{result.ratio:.2f}",
+        "-" if result.ratio is None else f"{result.ratio:.2f}",
         _bytes(result.rss_per_process),
         _bytes(result.baseline_rss_per_process),
     ]
     print(_line(cells), flush=True)
+    if result.extra:
+        fields = ", ".join(f"{key.replace('_', ' ')} {_value(key, value)}" for key, value in result.extra.items())
+        print(textwrap.fill(fields, width=100, initial_indent="    ", subsequent_indent="    "), flush=True)
+
+
+def _value(key: str, value: object) -> str:
+    if key == "seed":
+        return str(value)  # as typed to replay it
+    if isinstance(value, bool) or value is None:
+        return {True: "yes", False: "no", None: "-"}[value]
+    if isinstance(value, float):
+        return _number(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} {_value(k, v)}" for k, v in value.items()) + "}"
+    return str(value)
 
 
 def _line(cells: list[str]) -> str:
@@ -97,7 +129,9 @@ def _line(cells: list[str]) -> str:
     return "  ".join(parts).rstrip()
 
 
-def _number(value: float) -> str:
+def _number(value: float | None) -> str:
+    if value is None:
+        return "-"
     if value >= 100:
         return f"{value:,.0f}"
     if value >= 10:

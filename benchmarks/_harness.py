@@ -6,6 +6,13 @@ in a fresh node) and ``raw`` (bare trio tasks and memory channels), each
 returning one :class:`Sample`. :func:`measure` runs them alternately, ours,
 raw, ours, raw..., and keeps the medians in a :class:`Result`.
 
+Some workloads have no raw twin (W7 chaos, W8 intensity: what they measure
+is the supervision tree itself); their ``raw`` is None and the result's
+``baseline``, ``baseline_figure`` and ``ratio`` are None. A workload may also
+report fields of its own (``Sample.extra``: W7's seed, W8's exit reason...);
+they come from the run whose figure is the median, and ``Result.to_json``
+puts them after the common fields.
+
 Why alternate: the machine drifts (CPU frequency, other load, the allocator's
 state); interleaving spreads that drift over both sides instead of charging
 it all to whichever ran second.
@@ -16,14 +23,28 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import logging
 import platform
 import statistics
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import attrs
 import trio
 
-__all__ = ["Sample", "Workload", "Result", "measure", "select", "rss_bytes", "BASELINE"]
+__all__ = [
+    "Sample",
+    "Workload",
+    "Result",
+    "measure",
+    "summarise",
+    "workload_options",
+    "select",
+    "rss_bytes",
+    "settle",
+    "capture_reports",
+    "BASELINE",
+]
 
 BASELINE = "raw trio"
 
@@ -34,6 +55,7 @@ class Sample:
 
     figure: float  # in the workload's unit
     rss_per_process: int | None = None  # bytes; W1 only
+    extra: dict = attrs.field(factory=dict)  # the workload's own fields (JSON-able)
 
 
 @attrs.frozen
@@ -42,7 +64,12 @@ class Workload:
 
     ``ours(size, **options)`` and ``raw(size, **options)`` each run the whole
     workload once, in their own fresh ``otp.run`` / ``trio.run``, and time
-    only the work itself (not starting the node or the setup).
+    only the work itself (not starting the node or the setup). ``raw`` is
+    None for a workload without a baseline.
+
+    ``deterministic`` names extra fields that must come out the same in
+    every run (W7 replays a seed); the result then says in ``replayed``
+    whether they did (None after a single run: nothing to compare).
     """
 
     id: str  # "w1"
@@ -51,12 +78,13 @@ class Workload:
     unit: str  # "us/spawn+stop", "casts/s", ...
     rate: bool  # True: higher is better (a per-second figure)
     ours: Callable[..., Sample]
-    raw: Callable[..., Sample]
+    raw: Callable[..., Sample] | None
     full_size: int
     quick_size: int
     full_options: dict = attrs.field(factory=dict)
     quick_options: dict = attrs.field(factory=dict)
     size_label: str = "{size:,}"  # formatted with size and options, for the table
+    deterministic: tuple[str, ...] = ()
 
     def sizes(self, quick: bool) -> tuple[int, dict]:
         if quick:
@@ -69,7 +97,8 @@ class Result:
     """The medians of one workload, ours against the baseline.
 
     ``ratio`` is ours ÷ raw for times and raw ÷ ours for rates, so that below
-    1.0 always means ours did better.
+    1.0 always means ours did better. Without a baseline, ``baseline``,
+    ``baseline_figure`` and ``ratio`` are None.
     """
 
     workload: str
@@ -77,47 +106,83 @@ class Result:
     size: int
     figure: float
     unit: str
-    baseline: str
-    baseline_figure: float
-    ratio: float
+    baseline: str | None
+    baseline_figure: float | None
+    ratio: float | None
     rss_per_process: int | None
     baseline_rss_per_process: int | None
     runs: int
     quick: bool
     python: str
     trio: str
+    extra: dict = attrs.field(factory=dict)  # the workload's own fields
 
     def to_json(self) -> dict:
-        return attrs.asdict(self)
+        fields = attrs.asdict(self, recurse=False)
+        extra = fields.pop("extra")
+        return {**fields, **extra}
 
 
-def measure(workload: Workload, *, quick: bool = False, runs: int = 5) -> Result:
-    """Run both sides ``runs`` times each, alternating, and take the medians."""
-    size, options = workload.sizes(quick)
+def measure(workload: Workload, *, quick: bool = False, runs: int = 5, options: dict | None = None) -> Result:
+    """Run both sides ``runs`` times each, alternating, and take the medians.
+
+    ``options`` overrides the workload's options of that size (only those it
+    has, e.g. W7's ``seed``); others are ignored.
+    """
+    size, chosen = workload_options(workload, quick, options)
     ours: list[Sample] = []
     raw: list[Sample] = []
+    sides = [(workload.ours, ours)]
+    if workload.raw is not None:
+        sides.append((workload.raw, raw))
     for _ in range(runs):
-        for side, samples in ((workload.ours, ours), (workload.raw, raw)):
-            _settle()
-            samples.append(side(size, **options))
+        for side, samples in sides:
+            settle()
+            samples.append(side(size, **chosen))
+    return summarise(workload, size, ours, raw, quick=quick)
+
+
+def workload_options(workload: Workload, quick: bool, overrides: dict | None = None) -> tuple[int, dict]:
+    """The size and options a run uses: the workload's, with ``overrides`` it knows applied."""
+    size, options = workload.sizes(quick)
+    options = dict(options)
+    for key, value in (overrides or {}).items():
+        if key in options and value is not None:
+            options[key] = value
+    return size, options
+
+
+def summarise(workload: Workload, size: int, ours: list[Sample], raw: list[Sample], *, quick: bool) -> Result:
+    """The :class:`Result` of the samples taken (``raw`` empty: no baseline)."""
     figure = statistics.median(s.figure for s in ours)
-    baseline_figure = statistics.median(s.figure for s in raw)
-    ratio = baseline_figure / figure if workload.rate else figure / baseline_figure
+    if raw:
+        baseline, baseline_figure = BASELINE, statistics.median(s.figure for s in raw)
+        ratio = baseline_figure / figure if workload.rate else figure / baseline_figure
+    else:
+        baseline = baseline_figure = ratio = None
+    # The workload's own fields, from the run whose figure is the median.
+    middle = sorted(ours, key=lambda s: s.figure)[(len(ours) - 1) // 2]
+    extra = dict(middle.extra)
+    if workload.deterministic:
+        keys = workload.deterministic
+        first = [ours[0].extra.get(k) for k in keys]
+        extra["replayed"] = None if len(ours) < 2 else all([s.extra.get(k) for k in keys] == first for s in ours)
     return Result(
         workload=workload.name,
         id=workload.id,
         size=size,
         figure=figure,
         unit=workload.unit,
-        baseline=BASELINE,
+        baseline=baseline,
         baseline_figure=baseline_figure,
         ratio=ratio,
         rss_per_process=_median_rss(ours),
         baseline_rss_per_process=_median_rss(raw),
-        runs=runs,
+        runs=len(ours),
         quick=quick,
         python=platform.python_version(),
         trio=trio.__version__,
+        extra=extra,
     )
 
 
@@ -174,8 +239,50 @@ def _load_malloc_trim():
 _malloc_trim = _load_malloc_trim()
 
 
-def _settle() -> None:
+def settle() -> None:
     """Start each run from the same place: no garbage, no cached free memory."""
     gc.collect()
     if _malloc_trim is not None:
         _malloc_trim(0)
+
+
+class ReportLog(logging.Handler):
+    """Counts the records of the ``"otp"`` logger instead of printing them.
+
+    ``events`` lists the ``otp_event`` of each supervisor report
+    (``child_terminated``, ``start_error``, ...); ``records`` counts every
+    record, crash reports of processes included.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records = 0
+        self.events: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records += 1
+        event = getattr(record, "otp_event", None)
+        if event is not None:
+            self.events.append(event)
+
+
+@contextmanager
+def capture_reports() -> Iterator[ReportLog]:
+    """While inside, the ``"otp"`` logger's records are counted, not printed.
+
+    W6 and W7 kill thousands of processes, and each kill logs a crash report
+    and a supervisor report. The records are still made (that cost is part
+    of a restart, as it is in OTP); only writing them out is left out, which
+    would time the terminal instead.
+    """
+    logger = logging.getLogger("otp")
+    saved = logger.handlers[:], logger.propagate, logger.level
+    log = ReportLog()
+    logger.handlers = [log]
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    try:
+        yield log
+    finally:
+        logger.handlers, logger.propagate, _ = saved
+        logger.setLevel(saved[2])

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import logging
 
-from otp import current_pid, process_info
+from otp import current_pid
+from otp.lowlevel import registered_name
 
 __all__ = ["report", "logger"]
 
@@ -37,10 +38,11 @@ def report(event: str, child_id: object, pid: object, reason: object, action: st
 
 
 def _who() -> str:
+    # Not process_info: it sorts every link, and a supervisor has one per child.
     me = current_pid()
-    info = process_info(me)
-    if info is not None and info.registered_name is not None:
-        return f"Supervisor {me!r} (registered as {info.registered_name!r})"
+    name = registered_name()
+    if name is not None:
+        return f"Supervisor {me!r} (registered as {name!r})"
     return f"Supervisor {me!r}"
 
 
