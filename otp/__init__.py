@@ -45,7 +45,7 @@ from ._kernel._names import Via, register, unregister, whereis
 from ._kernel._node import Node, NodeStatistics, open_node
 from ._kernel._pid import Pid, Ref, TimerRef
 from ._kernel._process import current_pid
-from ._kernel._reasons import KILL, KILLED, NOPROC, NORMAL, SHUTDOWN, Shutdown, is_normal
+from ._kernel._reasons import KILL, KILLED, NODEDOWN, NOPROC, NORMAL, SHUTDOWN, Shutdown, is_normal
 from ._kernel._signals import Down, ExitSignal, demonitor, exit, link, monitor, trap_exits, unlink
 from ._kernel._spawn import spawn, spawn_link, spawn_monitor
 from ._kernel._timers import cancel_timer, send_after
@@ -98,6 +98,7 @@ __all__ = [
     "KILL",
     "KILLED",
     "NOPROC",
+    "NODEDOWN",
     "is_normal",
     # errors
     "OTPError",

@@ -22,7 +22,7 @@ from ._kernel._names import resolve as _resolve
 from ._kernel._node import Node, current_node
 from ._kernel._pid import Pid
 from ._kernel._process import current_process as _current_process
-from ._kernel._request import Response, request, respond
+from ._kernel._request import Response, request, respond, respond_to
 from ._kernel._spawn import spawn_opt
 
 __all__ = [
@@ -36,8 +36,17 @@ __all__ = [
     "set_report_details",
     "exiting",
     "registered_name",
+    "set_distribution",
+    "local_process",
+    "deliver_local",
+    "deliver_down",
+    "signal_link_exit",
+    "signal_exit",
+    "add_remote_link",
+    "remove_remote_link",
     "request",
     "respond",
+    "respond_to",
     "Response",
 ]
 
@@ -77,3 +86,80 @@ def registered_name(pid: Pid | None = None) -> str | None:
     """The registered name of ``pid`` (default: the caller), or None. O(1), unlike process_info."""
     process = _current_process() if pid is None else _resolve(pid)
     return process.name if process is not None else None
+
+
+# ---------------------------------------------------------------- distribution
+# The hooks otp.dist uses to carry pids, messages and signals between nodes.
+# A handler (see otp.dist.Distribution) is called by the kernel for every
+# remote destination; these functions let it act on the local side.
+
+
+def set_distribution(name: str, handler: object) -> None:
+    """Make the caller's node the node ``name``, with ``handler`` for remote pids."""
+    node = _current_process().node
+    node.name = name
+    node.remote = handler
+
+
+def local_process(target: object):
+    """The live local process ``target`` names: a pid number, a Pid or a registered name."""
+    node = _current_process().node
+    if isinstance(target, int) and not isinstance(target, Pid):
+        process = node.processes.get(target)
+    elif isinstance(target, str):
+        process = node.names.get(target)
+    else:
+        process = _resolve(target)
+    return process if process is not None and process.alive else None
+
+
+def deliver_local(target: object, message: object) -> None:
+    """Deliver ``message`` to a local process (dropped if it is not alive)."""
+    from ._kernel._mailbox import deliver
+
+    process = local_process(target)
+    if process is not None:
+        deliver(process, message)
+
+
+def deliver_down(watcher: Pid, ref, pid: object, reason: object) -> None:
+    """Deliver ``Down(ref, pid, reason)`` to a local watcher."""
+    from ._kernel._signals import Down
+
+    deliver_local(watcher, Down(ref, pid, reason))
+
+
+def signal_link_exit(target: object, sender: Pid, reason: object) -> None:
+    """A remote process linked to ``target`` ended with ``reason``: the link's exit signal."""
+    from ._kernel._signals import link_signal
+
+    process = local_process(target)
+    if process is not None and process.remote_links and sender in process.remote_links:
+        process.remote_links.discard(sender)
+        link_signal(process, sender, reason)
+
+
+def signal_exit(target: object, sender: Pid, reason: object) -> None:
+    """``exit(target, reason)`` sent by a remote ``sender``."""
+    from ._kernel._signals import exit_signal
+
+    process = local_process(target)
+    if process is not None:
+        exit_signal(process, sender, reason)
+
+
+def add_remote_link(target: object, remote: Pid) -> bool:
+    """Record a link from a remote pid to a local process; False if it is not alive."""
+    process = local_process(target)
+    if process is None:
+        return False
+    if process.remote_links is None:
+        process.remote_links = set()
+    process.remote_links.add(remote)
+    return True
+
+
+def remove_remote_link(target: object, remote: Pid) -> None:
+    process = local_process(target)
+    if process is not None and process.remote_links:
+        process.remote_links.discard(remote)

@@ -46,7 +46,7 @@ from trio.lowlevel import (
 )
 
 from ._exceptions import NotAProcess, ReceiveTimeout, WouldBlock
-from ._names import resolve
+from ._names import is_remote_name, resolve
 from ._pid import Pid, Ref
 from ._process import Process, _current, current_process
 
@@ -75,13 +75,28 @@ def send(dest: object, message: object) -> None:
     if dest.__class__ is Pid:
         process = dest._process
         if process is None:
+            if dest.node:
+                _send_remote(dest, message)
+                return
             process = resolve(dest)
     elif isinstance(dest, Ref):
         process = current_process().node.aliases.get(dest)
+    elif dest.__class__ is tuple and is_remote_name(dest) and dest[1] != current_process().node.name:
+        _send_remote(dest, message)
+        return
     else:
         process = resolve(dest, must_exist=True)
     if process is not None and process.alive:
         deliver(process, message)
+
+
+def _send_remote(dest: object, message: object) -> None:
+    # To another node: through the node's distribution (otp.dist), if it has
+    # one; a node that is not distributed has no way there, so, as for a
+    # dead pid, the message is dropped.
+    remote = current_process().node.remote
+    if remote is not None:
+        remote.send(dest, message)
 
 
 def deliver(process: Process, message: object) -> None:

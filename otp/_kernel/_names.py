@@ -23,7 +23,7 @@ from ._process import Process, current_process
 if TYPE_CHECKING:
     from ._node import Node
 
-__all__ = ["Via", "register", "unregister", "whereis", "resolve", "register_name"]
+__all__ = ["Via", "register", "unregister", "whereis", "resolve", "register_name", "remote_destination", "is_remote_name"]
 
 
 @runtime_checkable
@@ -108,6 +108,13 @@ def resolve(dest: object, *, must_exist: bool = False, node: Node | None = None)
         return process if process is not None and process.alive else None
     if isinstance(dest, str):
         process = (node or current_process().node).names.get(dest)
+    elif dest.__class__ is tuple and len(dest) == 2 and isinstance(dest[0], str) and isinstance(dest[1], str):
+        # (name, node_name): Erlang's {Name, Node}. Resolved here only when
+        # it names this node; otherwise it is a remote destination.
+        here = node or current_process().node
+        process = here.names.get(dest[0]) if dest[1] == here.name else None
+        if process is None and dest[1] != here.name:
+            return None
     elif isinstance(dest, Via):
         pid = dest.whereis()
         process = resolve(pid, node=node) if pid is not None else None
@@ -119,9 +126,22 @@ def resolve(dest: object, *, must_exist: bool = False, node: Node | None = None)
 
 
 def check_destination(dest: object) -> None:
-    """Raise TypeError unless ``dest`` is a pid, a name or a via-name."""
-    if not (dest.__class__ is Pid or isinstance(dest, (str, Via))):
-        raise TypeError(f"expected a Pid, a registered name (str) or a via-name; got {dest!r}")
+    """Raise TypeError unless ``dest`` is a pid, a name, a via-name or ``(name, node)``."""
+    if not (dest.__class__ is Pid or isinstance(dest, (str, Via)) or is_remote_name(dest)):
+        raise TypeError(
+            f"expected a Pid, a registered name (str), a via-name or (name, node_name); got {dest!r}"
+        )
+
+
+def is_remote_name(dest: object) -> bool:
+    return dest.__class__ is tuple and len(dest) == 2 and isinstance(dest[0], str) and isinstance(dest[1], str)
+
+
+def remote_destination(dest: object, node: Node) -> bool:
+    """True if ``dest`` names a process on another node (a remote pid or ``(name, other_node)``)."""
+    if dest.__class__ is Pid:
+        return dest.node != 0
+    return is_remote_name(dest) and dest[1] != node.name
 
 
 def _live_process(node: Node, pid: Pid) -> Process | None:

@@ -67,6 +67,8 @@ class Node:
         self.names: dict[str, Process] = {}
         self.aliases: dict[Ref, Process] = {}
         self.monitored_names: dict[Ref, object] = {}  # monitors taken by name -> that name
+        self.name: str | None = None  # set when the node joins others (otp.dist)
+        self.remote = None  # otp.dist's handler for pids of other nodes, or None
         self.timers = TimerService(self)
         self.shutdown_timeout = shutdown_timeout
         self.nursery: trio.Nursery = None  # set by open_node

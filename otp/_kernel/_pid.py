@@ -28,6 +28,28 @@ _ref_numbers = itertools.count(1)
 
 LOCAL_NODE = 0
 
+# Other nodes, by index: a remote pid's ``node`` is its node's index here
+# (0 is this OS process). Pids travel by node *name* (see Pid.__reduce__).
+_node_names: list[str | None] = [None]
+_node_indexes: dict[str, int] = {}
+
+
+def node_index(name: str) -> int:
+    """The index standing for the remote node ``name`` in pids (made on first use)."""
+    index = _node_indexes.get(name)
+    if index is None:
+        index = _node_indexes[name] = len(_node_names)
+        _node_names.append(name)
+    return index
+
+
+def node_name_of(pid: Pid) -> str | None:
+    """The name of the node ``pid`` lives on, or None for a node that is not distributed."""
+    if pid.node != LOCAL_NODE:
+        return _node_names[pid.node]
+    process = pid._process
+    return process.node.name if process is not None else None
+
 
 @functools.total_ordering
 class Pid:
@@ -63,8 +85,22 @@ class Pid:
         return f"<{self.node}.{self.number}.0>"
 
     def __reduce__(self):
-        # The process pointer stays behind: a pid that travelled is only a name.
-        return (Pid, (self.number, self.node))
+        # The process pointer stays behind, and the node travels by name:
+        # the receiving node decides whether the pid is its own or remote.
+        return (_travelled_pid, (self.number, node_name_of(self)))
+
+
+def _travelled_pid(number: int, node_name: str | None) -> Pid:
+    if node_name is None:
+        return Pid(number)
+    from ._process import current_process_or_none
+
+    here = current_process_or_none()
+    if here is not None and here.node.name == node_name:
+        pid = Pid(number)
+        pid._process = here.node.processes.get(number)
+        return pid
+    return Pid(number, node_index(node_name))
 
 
 class Ref(int):

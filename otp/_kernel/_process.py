@@ -43,6 +43,7 @@ class Process:
         "abort",  # its trio abort callback for parking, made on first use
         # signals (see _signals.py)
         "links",  # set of linked Process records, or None
+        "remote_links",  # set of linked pids on other nodes, or None (see otp.dist)
         "monitors",  # {ref: Process} this process monitors, or None
         "monitored_by",  # {ref: Process} monitoring this process, or None
         "trap_exit",
@@ -70,6 +71,7 @@ class Process:
         self.awaiting = None
         self.abort = None
         self.links: set[Process] | None = None
+        self.remote_links: set | None = None
         self.monitors: dict | None = None
         self.monitored_by: dict | None = None
         self.trap_exit = False

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import attrs
 
-__all__ = ["Reason", "NORMAL", "SHUTDOWN", "KILL", "KILLED", "NOPROC", "Shutdown", "is_normal"]
+__all__ = ["Reason", "NORMAL", "SHUTDOWN", "KILL", "KILLED", "NOPROC", "NODEDOWN", "Shutdown", "is_normal"]
 
 
 class Reason:
@@ -56,6 +56,8 @@ KILLED = Reason("killed")
 """The reason of a process that was sent ``KILL``."""
 NOPROC = Reason("noproc")
 """The process did not exist (monitoring or linking to a dead pid)."""
+NODEDOWN = Reason("noconnection")
+"""The process is on another node that stopped answering (Erlang's ``noconnection``)."""
 
 
 @attrs.frozen(repr=False)

@@ -29,12 +29,12 @@ from trio.lowlevel import current_task, wait_task_rescheduled
 from ._aliases import add_alias
 from ._exceptions import NotAProcess, ReceiveTimeout
 from ._mailbox import _NOTHING, _RESCAN, _TIMED_OUT, _abort_for, _take, _wake, deliver
-from ._names import resolve
+from ._names import remote_destination, resolve
 from ._pid import Pid, Ref
 from ._process import Process, _current, current_process
 from ._signals import Down, _add_monitor
 
-__all__ = ["Response", "request", "respond"]
+__all__ = ["Response", "request", "respond", "respond_to"]
 
 
 class Response:
@@ -61,6 +61,8 @@ async def request(dest: object, build, timeout: float) -> Response | Down | None
         raise NotAProcess("a call must be made by an otp process's own task")
     target = dest._process if dest.__class__ is Pid else None
     if target is None or not target.alive:
+        if remote_destination(dest, me.node):
+            return await _remote_request(me, dest, build, timeout)
         target = resolve(dest, node=me.node)
         if target is None:
             return None
@@ -80,21 +82,55 @@ async def request(dest: object, build, timeout: float) -> Response | Down | None
     return answer
 
 
+async def _remote_request(me: Process, dest: object, build, timeout: float) -> Response | Down | None:
+    # The same protocol across nodes: the distribution monitors the remote
+    # target for us (a Down comes back, NODEDOWN if its node vanishes), and
+    # the response comes back addressed to our alias.
+    remote = me.node.remote
+    if remote is None:
+        return None
+    ref = Ref.make()
+    add_alias(me, ref)
+    remote.monitor(me, dest, ref)
+    remote.send(dest, build(me.pid, ref))
+    try:
+        answer = await _wait_answer(me, ref, timeout)
+    except BaseException:
+        _forget(me, ref)
+        remote.demonitor(me, ref)
+        raise
+    _forget(me, ref)
+    if answer.__class__ is Response:
+        remote.demonitor(me, ref)
+    return answer
+
+
+def respond_to(pid: Pid, ref: Ref, value: object) -> None:
+    """Answer the request tagged ``ref`` made by ``pid``, which may be on another node."""
+    if pid.node:
+        remote = current_process().node.remote
+        if remote is not None:
+            remote.respond(pid, ref, value)
+        return
+    respond(ref, value)
+
+
 def respond(ref: Ref, value: object) -> None:
     """Answer the request tagged ``ref``; dropped if its caller gave up or ended."""
     process = current_process().node.aliases.get(ref)
     if process is None:
         return
-    response = Response(ref, value)
-    if process.waiting and process.awaiting is ref:
-        _wake(process, response)  # the caller is parked for exactly this: no pattern to run
-    else:
-        deliver(process, response)
+    if process.waiting and process.awaiting == ref:
+        # The caller is parked for exactly this: no pattern to run. (Use the
+        # caller's own ref object: one that crossed nodes is an equal copy.)
+        _wake(process, Response(process.awaiting, value))
+        return
+    deliver(process, Response(ref, value))
 
 
 def _answer_pattern(ref: Ref) -> tuple:
     def is_answer(m: object) -> bool:
-        return (m.__class__ is Response or m.__class__ is Down) and m.ref is ref
+        return (m.__class__ is Response or m.__class__ is Down) and m.ref == ref
 
     return (is_answer,)
 

@@ -56,10 +56,10 @@ import attrs
 from ._aliases import add_alias
 from ._exceptions import Exit
 from ._mailbox import deliver
-from ._names import resolve
+from ._names import remote_destination, resolve
 from ._pid import Pid, Ref
 from ._process import Process, current_process
-from ._reasons import KILL, KILLED, NOPROC, NORMAL
+from ._reasons import KILL, KILLED, NODEDOWN, NOPROC, NORMAL
 
 __all__ = [
     "ExitSignal",
@@ -71,6 +71,8 @@ __all__ = [
     "exit",
     "trap_exits",
     "propagate_exit",
+    "exit_signal",
+    "link_signal",
     "kill",
 ]
 
@@ -103,6 +105,9 @@ def link(pid: Pid) -> None:
     ``Exit(NOPROC)`` and the caller ends with ``NOPROC`` unless it catches it.
     """
     me = current_process()
+    if remote_destination(pid, me.node):
+        _link_remote(me, pid)
+        return
     other = resolve(pid, node=me.node)
     if other is me:
         return
@@ -117,6 +122,11 @@ def link(pid: Pid) -> None:
 def unlink(pid: Pid) -> None:
     """Remove the link between the caller and ``pid``, if any. Idempotent."""
     me = current_process()
+    if remote_destination(pid, me.node):
+        if me.remote_links and pid in me.remote_links:
+            me.remote_links.discard(pid)
+            me.node.remote.unlink(me, pid)
+        return
     other = resolve(pid, node=me.node)
     if other is not None and me.links and other in me.links:
         me.links.discard(other)
@@ -129,6 +139,21 @@ def trap_exits(flag: bool) -> bool:
     previous = me.trap_exit
     me.trap_exit = bool(flag)
     return previous
+
+
+def _link_remote(me: Process, pid: Pid) -> None:
+    remote = me.node.remote
+    if remote is None:
+        # Not distributed: the other node is unreachable, as if it were down.
+        if me.trap_exit:
+            deliver(me, ExitSignal(pid, NODEDOWN))
+            return
+        raise Exit(NODEDOWN)
+    if me.remote_links is None:
+        me.remote_links = set()
+    if pid not in me.remote_links:
+        me.remote_links.add(pid)
+        remote.link(me, pid)
 
 
 def _add_link(a: Process, b: Process) -> None:
@@ -151,10 +176,16 @@ def monitor(pid: object, *, alias: bool = False) -> Ref:
     reply and the ``Down``, which is how ``GenServer.call`` works.
     """
     me = current_process()
-    target = resolve(pid, node=me.node)
     ref = Ref.make()
     if alias:
         add_alias(me, ref)
+    if remote_destination(pid, me.node):
+        if me.node.remote is None:
+            deliver(me, Down(ref, pid, NODEDOWN))
+        else:
+            me.node.remote.monitor(me, pid, ref)
+        return ref
+    target = resolve(pid, node=me.node)
     if target is None:
         # Erlang's Down names what was monitored: the pid, or the unknown name.
         deliver(me, Down(ref, pid, NOPROC))
@@ -177,9 +208,12 @@ def demonitor(ref: Ref, *, flush: bool = False) -> bool:
         me.node.monitored_names.pop(ref, None)
     if target is not None and target.monitored_by:
         target.monitored_by.pop(ref, None)
+    active = target is not None
+    if not active and me.node.remote is not None:
+        active = me.node.remote.demonitor(me, ref)
     if flush and me.mailbox:
         _drop_down(me, ref)
-    return target is not None
+    return active
 
 
 def _add_monitor(watcher: Process, target: Process, ref: Ref) -> None:
@@ -210,6 +244,10 @@ def exit(pid: object, reason: object) -> None:
     itself and is not trapping, this raises ``Exit`` straight away.
     """
     me = current_process()
+    if remote_destination(pid, me.node):
+        if me.node.remote is not None:
+            me.node.remote.exit(me.pid, pid, reason)
+        return
     target = resolve(pid, node=me.node)
     if target is None:
         return
@@ -223,6 +261,16 @@ def exit(pid: object, reason: object) -> None:
         kill(target, reason, me.pid)
     if target is me and me.kill_reason is not None:
         raise Exit(me.kill_reason)
+
+
+def exit_signal(target: Process, sender: Pid, reason: object) -> None:
+    """Deliver an ``exit(pid, reason)`` signal that came from ``sender`` (possibly remote)."""
+    if reason is KILL:
+        kill(target, KILLED, sender)
+    elif target.trap_exit:
+        deliver(target, ExitSignal(sender, reason))
+    elif reason is not NORMAL:
+        kill(target, reason, sender)
 
 
 def link_signal(target: Process, sender: Pid, reason: object) -> None:

@@ -137,6 +137,8 @@ def finish(process: Process, reason: object, *, report: bool = True) -> None:
         if node.names.get(process.name) is process:
             del node.names[process.name]
     propagate_exit(process, reason)
+    if node.remote is not None:
+        node.remote.process_ended(process, reason)  # remote links and monitors
     if process.timers:
         node.timers.cancel_all_of(process)
     if process.aliases:

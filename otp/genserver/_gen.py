@@ -33,7 +33,7 @@ from otp import (
     receive_nowait,
     send,
 )
-from otp.lowlevel import Response, resolve_pid, respond, spawn_opt
+from otp.lowlevel import Response, resolve_pid, respond_to, spawn_opt
 from otp.lowlevel import request as _request
 
 from ._messages import Ack, Call, Cast, From, StopRequest
@@ -164,7 +164,7 @@ def reply(caller: From, value: object) -> None:
     """
     if caller.__class__ is not From:
         raise TypeError(f"reply() needs the caller handle_call received (a From); got {caller!r}")
-    respond(caller.ref, value)
+    respond_to(caller.pid, caller.ref, value)
 
 
 async def stop(server: object, reason: object = NORMAL, timeout: float = math.inf) -> None:

@@ -1,0 +1,347 @@
+"""Many nodes: pids, messages, monitors, links and calls across OS processes, through Redis.
+
+A node joins the others with :func:`start`; from then on a pid of another
+node works like a local one::
+
+    from otp import dist
+
+    await dist.start("node1", host="127.0.0.1", port=6379, secret=b"cluster secret")
+    otp.send(("counter", "node2"), "hi")                 # Erlang's {Name, Node} ! Msg
+    await GenServer.call(("counter", "node2"), "get")    # a remote call
+    ref = otp.monitor(remote_pid)                         # Down when it ends...
+                                                          # ...or NODEDOWN if node2 vanishes
+
+Pids carry their node: a pid sent to another node arrives there as a
+remote pid (printed ``<3.42.0>``: node index 3 of that OS process's table).
+
+Transport
+---------
+A PubSub named ``otp.dist`` on the Redis adapter (``otp.pubsub.redis``)
+carries everything: each node subscribes to its own channel, and a frame to
+node N is a ``direct_broadcast`` to N. Frames are HMAC-signed with the
+shared secret (see the adapter's trust boundary). Frames from one node to
+another travel in order, so messages between two processes keep their
+order, as in Erlang.
+
+Failure detection
+-----------------
+Every node broadcasts a heartbeat every ``heartbeat`` seconds. A node not
+heard from for ``down_after`` seconds is declared down: every monitor of a
+process there gets ``Down(..., NODEDOWN)``, every link to one gets an exit
+signal with ``NODEDOWN`` (Erlang's ``noconnection``), and processes that
+called :func:`monitor_nodes` get ``NodeDown(name)``. A node heard from again
+comes back with ``NodeUp(name)``. The Tracker uses these to drop the
+presences of a node that vanished.
+"""
+
+from __future__ import annotations
+
+import attrs
+import trio
+
+from otp import NODEDOWN, NOPROC, ChildSpec, Down, GenServer, Pid, Strategy, Supervisor, current_pid, demonitor, monitor
+from otp import lowlevel, pubsub, send, send_after
+from otp.pubsub.redis import Redis
+
+__all__ = ["start", "monitor_nodes", "nodes", "node_name", "NodeUp", "NodeDown", "Distribution"]
+
+PUBSUB = "otp.dist"
+_FRAMES = "dist"
+_HEARTBEATS = "heartbeat"
+_SERVER = "otp.dist.server"
+
+
+@attrs.frozen
+class NodeUp:
+    """A node joined, or came back (sent to processes that called monitor_nodes)."""
+
+    name: str
+
+
+@attrs.frozen
+class NodeDown:
+    """A node stopped answering (sent to processes that called monitor_nodes)."""
+
+    name: str
+
+
+def _to_server(entries: list, from_pid: object, frame: object) -> None:
+    """The PubSub dispatcher: frames go to the node's distribution server."""
+    for pid, _ in entries:
+        send(pid, frame)
+
+
+class Distribution:
+    """The kernel's handler for remote destinations (``otp.lowlevel.set_distribution``).
+
+    Its methods run in whichever local process acts on a remote pid: they
+    record what must be undone if a node goes down, and send a frame.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.monitors: dict = {}  # ref -> (watcher pid, what was monitored, node name)
+        self.by_watcher: dict[Pid, set] = {}  # watcher pid -> refs of its remote monitors
+        self.links: dict[str, set] = {}  # node name -> {(local pid, remote pid)}
+
+    # ------------------------------------------------------------ called by the kernel
+
+    def send(self, dest: object, message: object) -> None:
+        node, target = _address(dest)
+        self._frame(node, ("send", target, message))
+
+    def monitor(self, watcher, dest: object, ref) -> None:
+        node, target = _address(dest)
+        self.monitors[ref] = (watcher.pid, dest, node, ref)
+        self.by_watcher.setdefault(watcher.pid, set()).add(ref)
+        self._frame(node, ("monitor", watcher.pid, target, ref))
+
+    def demonitor(self, watcher, ref) -> bool:
+        record = self.monitors.pop(ref, None)
+        if record is None:
+            return False
+        self._forget_watch(record[0], ref)
+        self._frame(record[2], ("demonitor", ref))
+        return True
+
+    def link(self, process, pid: Pid) -> None:
+        node, target = _address(pid)
+        self.links.setdefault(node, set()).add((process.pid, pid))
+        self._frame(node, ("link", process.pid, target))
+
+    def unlink(self, process, pid: Pid) -> None:
+        node, target = _address(pid)
+        self.links.get(node, set()).discard((process.pid, pid))
+        self._frame(node, ("unlink", process.pid, target))
+
+    def exit(self, sender: Pid, dest: object, reason: object) -> None:
+        node, target = _address(dest)
+        self._frame(node, ("exit", sender, target, reason))
+
+    def respond(self, pid: Pid, ref, value: object) -> None:
+        self._frame(lowlevel_node_name(pid), ("response", ref, value))
+
+    def process_ended(self, process, reason: object) -> None:
+        pid = process.pid
+        for remote in process.remote_links or ():
+            node, target = _address(remote)
+            self.links.get(node, set()).discard((pid, remote))
+            self._frame(node, ("link_exit", pid, target, reason))
+        for ref in self.by_watcher.pop(pid, ()):
+            record = self.monitors.pop(ref, None)
+            if record is not None:
+                self._frame(record[2], ("demonitor", ref))
+
+    # ------------------------------------------------------------ helpers
+
+    def _frame(self, node: str, frame: tuple) -> None:
+        pubsub.direct_broadcast(node, PUBSUB, _FRAMES, frame, dispatcher=_to_server)
+
+    def _forget_watch(self, watcher: Pid, ref) -> None:
+        refs = self.by_watcher.get(watcher)
+        if refs is not None:
+            refs.discard(ref)
+            if not refs:
+                del self.by_watcher[watcher]
+
+
+def lowlevel_node_name(pid: Pid) -> str:
+    from otp._kernel._pid import node_name_of
+
+    return node_name_of(pid)
+
+
+def _address(dest: object) -> tuple[str, object]:
+    """(node name, what that node calls the process: a pid number or a registered name)."""
+    if dest.__class__ is Pid:
+        return lowlevel_node_name(dest), dest.number
+    name, node = dest
+    return node, name
+
+
+class _Server(GenServer):
+    """The distribution server of one node: applies frames from other nodes, watches heartbeats."""
+
+    async def init(self, config: dict) -> None:
+        self.handler: Distribution = config["handler"]
+        self.heartbeat = config["heartbeat"]
+        self.down_after = config["down_after"]
+        self.seen: dict[str, float] = {}  # node name -> when last heard from
+        self.proxies: dict = {}  # local monitor ref -> (origin node, origin ref)
+        self.proxied: dict = {}  # (origin node, origin ref) -> local monitor ref
+        self.watchers: set[Pid] = set()  # processes that called monitor_nodes
+        pubsub.subscribe(PUBSUB, _FRAMES)
+        pubsub.subscribe(PUBSUB, _HEARTBEATS)
+        self._beat()
+
+    async def handle_call(self, request: tuple, caller) -> object:
+        operation, *args = request
+        if operation == "monitor_nodes":
+            (pid,) = args
+            self.watchers.add(pid)
+            return sorted(self.seen)
+        if operation == "nodes":
+            return sorted(self.seen)
+        raise ValueError(f"unknown request {request!r}")
+
+    async def handle_info(self, message: object) -> None:
+        if message.__class__ is Down:
+            self._proxy_down(message)
+        elif message == "beat":
+            self._beat()
+        elif message.__class__ is tuple and message and message[0] == "heartbeat":
+            self._heard_from(message[1])
+        elif message.__class__ is tuple and message:
+            getattr(self, "_on_" + message[0])(*message[1:])
+        else:
+            return await super().handle_info(message)
+
+    # ------------------------------------------------------------ frames from other nodes
+
+    def _on_send(self, target, message) -> None:
+        lowlevel.deliver_local(target, message)
+
+    def _on_monitor(self, watcher: Pid, target, ref) -> None:
+        origin = lowlevel_node_name(watcher)
+        self._heard_from(origin)
+        local = lowlevel.local_process(target)
+        if local is None:
+            self.handler._frame(origin, ("down", ref, NOPROC))
+            return
+        local_ref = monitor(local.pid)
+        self.proxies[local_ref] = (origin, ref)
+        self.proxied[(origin, ref)] = local_ref
+
+    def _on_demonitor(self, ref) -> None:
+        for key in [key for key in self.proxied if key[1] == ref]:
+            local_ref = self.proxied.pop(key)
+            self.proxies.pop(local_ref, None)
+            demonitor(local_ref, flush=True)
+
+    def _proxy_down(self, down: Down) -> None:
+        origin = self.proxies.pop(down.ref, None)
+        if origin is not None:
+            self.proxied.pop(origin, None)
+            self.handler._frame(origin[0], ("down", origin[1], down.reason))
+
+    def _on_down(self, ref, reason) -> None:
+        record = self.handler.monitors.pop(ref, None)
+        if record is not None:
+            watcher, dest, _, own_ref = record  # the watcher's own ref object, not the copy
+            self.handler._forget_watch(watcher, ref)
+            lowlevel.deliver_down(watcher, own_ref, dest, reason)
+
+    def _on_link(self, remote: Pid, target) -> None:
+        origin = lowlevel_node_name(remote)
+        local = lowlevel.local_process(target)
+        if local is None or not lowlevel.add_remote_link(target, remote):
+            # Linking to a process that is not there: the linker gets NOPROC.
+            self.handler._frame(origin, ("link_noproc", remote, target))
+            return
+        self.handler.links.setdefault(origin, set()).add((local.pid, remote))
+
+    def _on_unlink(self, remote: Pid, target) -> None:
+        local = lowlevel.local_process(target)
+        if local is not None:
+            lowlevel.remove_remote_link(target, remote)
+            self.handler.links.get(lowlevel_node_name(remote), set()).discard((local.pid, remote))
+
+    def _on_link_exit(self, sender: Pid, target, reason) -> None:
+        local = lowlevel.local_process(target)
+        if local is not None:
+            self.handler.links.get(lowlevel_node_name(sender), set()).discard((local.pid, sender))
+        lowlevel.signal_link_exit(target, sender, reason)
+
+    def _on_link_noproc(self, local: Pid, target) -> None:
+        for node, pairs in self.handler.links.items():
+            for pid, remote in list(pairs):
+                if pid == local and _address(remote) == (node, target):
+                    pairs.discard((pid, remote))
+                    lowlevel.signal_link_exit(pid, remote, NOPROC)
+
+    def _on_exit(self, sender: Pid, target, reason) -> None:
+        lowlevel.signal_exit(target, sender, reason)
+
+    def _on_response(self, ref, value) -> None:
+        lowlevel.respond(ref, value)
+
+    # ------------------------------------------------------------ heartbeats and node-down
+
+    def _beat(self) -> None:
+        pubsub.broadcast_from(PUBSUB, current_pid(), _HEARTBEATS, ("heartbeat", self.handler.name))
+        now = trio.current_time()
+        for node, last in list(self.seen.items()):
+            if now - last > self.down_after:
+                self._node_down(node)
+        send_after(current_pid(), "beat", self.heartbeat)
+
+    def _heard_from(self, node: str) -> None:
+        if node == self.handler.name:
+            return
+        if node not in self.seen:
+            for watcher in self.watchers:
+                send(watcher, NodeUp(node))
+        self.seen[node] = trio.current_time()
+
+    def _node_down(self, node: str) -> None:
+        del self.seen[node]
+        handler = self.handler
+        for ref, (watcher, dest, where, _) in list(handler.monitors.items()):
+            if where == node:
+                del handler.monitors[ref]
+                handler._forget_watch(watcher, ref)
+                lowlevel.deliver_down(watcher, ref, dest, NODEDOWN)
+        for local, remote in handler.links.pop(node, set()):
+            lowlevel.signal_link_exit(local, remote, NODEDOWN)
+        for key in [key for key in self.proxied if key[0] == node]:
+            local_ref = self.proxied.pop(key)
+            self.proxies.pop(local_ref, None)
+            demonitor(local_ref, flush=True)
+        for watcher in self.watchers:
+            send(watcher, NodeDown(node))
+
+
+async def start(
+    name: str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 6379,
+    secret: bytes,
+    heartbeat: float = 0.5,
+    down_after: float = 3.0,
+) -> Pid:
+    """Make the caller's node the distributed node ``name``; return the supervisor's pid.
+
+    The transport (a PubSub on Redis) and the distribution server run under
+    a supervisor linked to the caller.
+    """
+    handler = Distribution(name)
+    adapter = Redis(host, port, secret=secret, node_name=name)
+    lowlevel.set_distribution(name, handler)
+
+    async def start_pubsub() -> Pid:
+        return await pubsub.start_link(PUBSUB, adapter=adapter)
+
+    config = {"handler": handler, "heartbeat": heartbeat, "down_after": down_after}
+    children = [
+        ChildSpec(id="transport", start=(start_pubsub,)),
+        _Server.child_spec(config, id="server", name=_SERVER),
+    ]
+    sup = await Supervisor.start_link(children, strategy=Strategy.REST_FOR_ONE, name="otp.dist.tree")
+    await adapter.wait_connected()
+    return sup
+
+
+async def monitor_nodes() -> list[str]:
+    """Get ``NodeUp`` / ``NodeDown`` messages from now on; return the nodes known now."""
+    return await GenServer.call(_SERVER, ("monitor_nodes", current_pid()))
+
+
+async def nodes() -> list[str]:
+    """The other nodes heard from recently (Erlang's ``nodes()``)."""
+    return await GenServer.call(_SERVER, ("nodes",))
+
+
+def node_name() -> str | None:
+    """This node's name, or None if it is not distributed."""
+    return lowlevel.current_node().name
