@@ -41,8 +41,8 @@ The child's restart type and exit reason decide; "normal" means ``NORMAL``,
 =============  ===============  ===========  ===================================
 restart        exit reason      restarted?   supervisor report logged?
 =============  ===============  ===========  ===================================
-PERMANENT      normal           yes          no
-PERMANENT      anything else    yes          yes (``child_terminated``)
+PERMANENT      normal           yes          yes (``child_terminated``)
+PERMANENT      anything else    yes          yes
 TRANSIENT      normal           no           no
 TRANSIENT      anything else    yes          yes
 TEMPORARY      normal           no (spec     no
@@ -51,7 +51,9 @@ TEMPORARY      anything else    no (spec     yes
                                 dropped)
 =============  ===============  ===========  ===================================
 
-A restart restarts, by strategy: ``ONE_FOR_ONE`` that child;
+As in OTP, any end of a permanent child is reported (it was not supposed
+to end), and a temporary child that ignores its start is not kept. A
+restart restarts, by strategy: ``ONE_FOR_ONE`` that child;
 ``ONE_FOR_ALL`` every child (the others shut down newest first, then all
 started in order); ``REST_FOR_ONE`` that child and those after it. A temporary
 child's end never restarts its siblings.

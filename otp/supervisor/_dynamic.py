@@ -19,7 +19,7 @@ from ._records import GAVE_UP, ChildCounts, ChildInfo, SupervisorError
 from ._reports import report
 from ._shutdown import shutdown_all, shutdown_child
 from ._spec import ChildSpec, ChildType, Restart, normalise_child
-from ._static import ChildStartFailed, Failed, start_child_process
+from ._static import RESTARTING, ChildStartFailed, Failed, start_child_process
 
 __all__ = ["DynamicServer"]
 
@@ -40,7 +40,7 @@ class DynamicServer(GenServer):
         self.max_children = options["max_children"]
         self.extra_arguments = tuple(options["extra_arguments"])
         self.children: dict[Pid, ChildSpec] = {}  # the spec as started, extra arguments included
-        self.restarting = 0
+        self.restarting: list[ChildSpec] = []  # failed restarts waiting for a retry
 
     def format_status(self) -> object:
         return {"children": len(self.children), "max_children": self.max_children}
@@ -56,7 +56,7 @@ class DynamicServer(GenServer):
 
     async def _call_start_child(self, child: object) -> object:
         spec = normalise_child(child)
-        if len(self.children) + self.restarting >= self.max_children:
+        if len(self.children) + len(self.restarting) >= self.max_children:
             return Failed(SupervisorError("max_children", spec.id))
         if self.extra_arguments:
             function, *args = spec.start
@@ -77,7 +77,8 @@ class DynamicServer(GenServer):
         return None
 
     async def _call_which_children(self) -> list:
-        return [ChildInfo(None, pid, spec.type) for pid, spec in self.children.items()]
+        running = [ChildInfo(None, pid, spec.type) for pid, spec in self.children.items()]
+        return running + [ChildInfo(None, RESTARTING, spec.type) for spec in self.restarting]
 
     async def _call_count_children(self) -> ChildCounts:
         specs = list(self.children.values())
@@ -92,14 +93,14 @@ class DynamicServer(GenServer):
             if spec is not None:
                 await self._child_exited(spec, message.pid, message.reason)
         elif message.__class__ is _TryAgain:
-            self.restarting -= 1
+            self.restarting.remove(message.spec)
             await self._restart(message.spec)
         else:
             return await super().handle_info(message)
 
     async def _child_exited(self, spec: ChildSpec, pid: Pid, reason: object) -> None:
         restart = spec.restart is Restart.PERMANENT or (spec.restart is Restart.TRANSIENT and not is_normal(reason))
-        if not is_normal(reason):
+        if spec.restart is Restart.PERMANENT or not is_normal(reason):  # OTP's rule
             report("child_terminated", spec.id, pid, reason, "restarting" if restart else "not restarted")
         if restart:
             await self._restart(spec)
@@ -113,7 +114,7 @@ class DynamicServer(GenServer):
             pid = await start_child_process(spec)
         except ChildStartFailed as failed:
             report("start_error", spec.id, None, failed.reason)
-            self.restarting += 1
+            self.restarting.append(spec)
             send(current_pid(), _TryAgain(spec))
             return
         if pid is not None:

@@ -81,31 +81,39 @@ async def shutdown_all(children: list[tuple[Pid, object, object]]) -> None:
     import trio
 
     now = trio.current_time()
-    pending = []
+    waiting = []
     for pid, shutdown, child_id in children:
         ref = monitor(pid)
         unlink(pid)
         early = take_exit_signal(pid)  # same race as in shutdown_child
         if early is not None:
-            pending.append((ref, pid, child_id, math.inf, early.reason))
-            continue
-        if shutdown is BRUTAL_KILL:
+            waiting.append((ref, pid, child_id, "ended", early.reason, None))
+        elif shutdown is BRUTAL_KILL:
             exit(pid, KILL)
-            pending.append((ref, pid, child_id, math.inf, KILLED))
+            waiting.append((ref, pid, child_id, "killed", KILLED, None))
         else:
             exit(pid, SHUTDOWN)
-            pending.append((ref, pid, child_id, now + shutdown, SHUTDOWN))
-    for ref, pid, child_id, deadline, expected in pending:
-        if expected is not SHUTDOWN:
-            reason = await _wait_down(ref)
-            if expected is not KILLED:
-                reason = expected  # it had already ended with this reason
-        else:
-            left = deadline - trio.current_time()
-            try:
-                reason = await _wait_down(ref, None if deadline == math.inf else max(left, 0.0))
-            except ReceiveTimeout:
-                exit(pid, KILL)
-                reason = await _wait_down(ref)
-                expected = KILLED
+            deadline = None if shutdown == math.inf else now + shutdown
+            waiting.append((ref, pid, child_id, "asked", SHUTDOWN, deadline))
+    for ref, pid, child_id, state, expected, deadline in waiting:
+        reason = await _wait_down(ref) if deadline is None else await _wait_until(ref, pid, deadline)
+        if state == "ended":
+            reason = expected  # its Down says NOPROC: it had ended with this reason
+            expected = SHUTDOWN
+        elif reason is _KILLED_LATE:
+            reason, expected = KILLED, KILLED
         _check(child_id, pid, reason, expected=expected)
+
+
+_KILLED_LATE = object()
+
+
+async def _wait_until(ref, pid: Pid, deadline: float) -> object:
+    import trio
+
+    try:
+        return await _wait_down(ref, max(deadline - trio.current_time(), 0.0) or 1e-9)
+    except ReceiveTimeout:
+        exit(pid, KILL)
+        await _wait_down(ref)
+        return _KILLED_LATE

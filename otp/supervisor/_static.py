@@ -11,8 +11,10 @@ and the supervisor shuts all children down and exits with
 from __future__ import annotations
 
 from otp import AlreadyStarted, Exit, ExitSignal, Pid, Shutdown, StartError, current_pid, is_normal, link, send, trap_exits
-from otp.genserver import GenServer, Ignore, Stop
 import trio
+
+from otp.genserver import GenServer, Ignore, Stop
+from otp.lowlevel import exiting
 
 from ._intensity import RestartIntensity
 from ._records import GAVE_UP, ChildCounts, ChildInfo, SupervisorError
@@ -77,8 +79,10 @@ async def start_child_process(spec: ChildSpec) -> Pid | None:
         pid = await function(*args)
     except AlreadyStarted as error:
         raise ChildStartFailed(error) from None
-    except trio.Cancelled:
-        raise
+    except Exit as error:
+        if exiting():
+            raise  # an exit signal is ending the supervisor itself
+        raise ChildStartFailed(error.reason) from None  # the start function called exit: OTP catches it
     except Exception as error:
         raise ChildStartFailed(getattr(error, "reason", error)) from None
     if pid is None:
@@ -139,7 +143,7 @@ class StaticSupervisor(GenServer):
         spec = child.spec
         child.pid = None
         restart = _should_restart(spec.restart, reason)
-        if not is_normal(reason):
+        if spec.restart is Restart.PERMANENT or not is_normal(reason):  # OTP's rule
             action = "restarting" if restart else "not restarted"
             report("child_terminated", spec.id, pid, reason, action)
         if spec.restart is Restart.TEMPORARY:
@@ -174,7 +178,7 @@ class StaticSupervisor(GenServer):
 
     async def _start_all(self, children: list[_Child]) -> tuple[_Child, object] | None:
         """Start ``children`` in order; stop at the first failure and return it."""
-        for child in children:
+        for child in list(children):  # a copy: an ignored temporary child leaves the list
             try:
                 pid = await start_child_process(child.spec)
             except ChildStartFailed as failed:
@@ -183,6 +187,8 @@ class StaticSupervisor(GenServer):
             child.pid = pid
             if pid is not None:
                 self.by_pid[pid] = child
+            elif child.spec.restart is Restart.TEMPORARY:
+                self.children.remove(child)  # an ignored temporary child is not kept (OTP)
         return None
 
     async def _stop_all(self, children) -> None:
@@ -236,7 +242,8 @@ class StaticSupervisor(GenServer):
         new.pid = pid
         if pid is not None:
             self.by_pid[pid] = new
-        self.children.append(new)
+        if pid is not None or spec.restart is not Restart.TEMPORARY:
+            self.children.append(new)  # an ignored temporary child is not kept (OTP)
         return pid
 
     async def _call_terminate_child(self, child_id: object) -> None:

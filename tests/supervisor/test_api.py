@@ -556,11 +556,6 @@ async def test_a_start_function_with_keywords_via_partial():
 # ---------------------------------------------------------------- differences from OTP found while testing
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="OTP drops a TEMPORARY child whose start returns ignore (start_children: remove; "
-    "handle_start_child: not saved); otp keeps its spec with pid None",
-)
 @pytest.mark.parametrize("how", ["supervisor start", "start_child"])
 async def test_a_temporary_child_that_ignores_its_start_is_not_kept(how):
     child = spec("t", restart=Restart.TEMPORARY, init="ignore")
@@ -576,11 +571,6 @@ async def raise_exit(reason):
     raise otp.Exit(reason)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="start_child_process catches Exception only: a start function raising otp.Exit ends the "
-    "supervisor itself; OTP's do_start_child_i uses catch, so the caller gets an error and the supervisor lives",
-)
 async def test_a_start_function_raising_exit_fails_the_start_not_the_supervisor():
     otp.trap_exits(True)
     sup = await Supervisor.start_link([spec("a")])

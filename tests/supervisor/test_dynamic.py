@@ -179,8 +179,8 @@ async def test_as_a_child_of_a_supervisor():
 # fmt: off
 # restart type, how the child ends  -> restarted?, report?
 RESTARTS = [
-    (PERMANENT,  NORMAL,            True,   False),
-    (PERMANENT,  Shutdown("x"),     True,   False),
+    (PERMANENT,  NORMAL,            True,   True),   # OTP reports any end of a permanent child
+    (PERMANENT,  Shutdown("x"),     True,   True),
     (PERMANENT,  "error",           True,   True),
     (PERMANENT,  KILL,              True,   True),
     (TRANSIENT,  NORMAL,            False,  False),
@@ -269,11 +269,6 @@ async def test_a_restart_that_fails_is_retried_and_holds_its_slot():
     assert {e[0] for e in events(records)} == {"child_terminated", "start_error"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DynamicSupervisor.which_children omits a child whose restart failed and waits to be retried; "
-    "OTP/Elixir list it as {undefined, restarting, ...} (the static Supervisor shows RESTARTING)",
-)
 async def test_a_child_waiting_for_a_retry_is_listed_as_restarting():
     modes = ["ok", "crash"]
     sup = await DynamicSupervisor.start_link(max_restarts=1_000_000, max_seconds=1.0)
@@ -378,31 +373,16 @@ EARLY = [
         SHUTDOWN,
         [],
         id="SHUTDOWN",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="shutdown_all: a child whose exit signal was already queued with reason SHUTDOWN is "
-            "treated as still running; its Down (NOPROC) gives a spurious shutdown_error(noproc)",
-        ),
     ),
     pytest.param(
         KILL,
         [("shutdown_error", "w", KILLED)],
         id="KILL",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="shutdown_all: for a child already killed, the shutdown_error names NOPROC (the late "
-            "monitor's Down) instead of the child's reason KILLED",
-        ),
     ),
     pytest.param(
         "error",
         [("shutdown_error", "w", "error")],
         id="ValueError",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="shutdown_all: a child that already crashed is checked against its own reason "
-            "(expected=early reason), so no shutdown_error is logged; shutdown_child and OTP log one",
-        ),
     ),
 ]
 

@@ -147,7 +147,10 @@ async def test_normal_ends_of_a_permanent_child_count_too():
         for _ in range(3):
             await crash(sup, "w", otp.NORMAL)
         await assert_down(sup_ref, GAVE_UP)
-    assert events(records) == [("reached_max_restart_intensity", None, "2 restarts in 5.0 s")]
+    # As OTP: every end of a permanent child is reported, a normal one too.
+    assert events(records) == [("child_terminated", "w", otp.NORMAL)] * 3 + [
+        ("reached_max_restart_intensity", None, "2 restarts in 5.0 s")
+    ]
 
 
 @pytest.mark.parametrize("restart", [Restart.TRANSIENT, Restart.TEMPORARY], ids=lambda r: r.name)
@@ -189,10 +192,12 @@ async def test_a_nested_supervisor_that_gives_up_is_restarted_by_its_parent():
         assert rows[0].pid == sibling  # ONE_FOR_ONE: the sibling is untouched
         (worker,) = await Supervisor.which_children(new_inner)
         assert await assert_receive(lambda m: m[0] == "started") == ("started", "w", worker.pid)
-    # The inner supervisor reported; the outer one saw a normal end (GAVE_UP is a Shutdown).
+    # The inner supervisor reported; the outer one reports the end of its
+    # permanent child, as OTP does, even though GAVE_UP is a Shutdown.
     assert events(records) == [
         ("child_terminated", "w", error),
         ("reached_max_restart_intensity", None, "0 restarts in 5.0 s"),
+        ("child_terminated", "inner", GAVE_UP),
     ]
 
     # The parent counted that restart: the next escalation is one too many for it.
@@ -204,6 +209,7 @@ async def test_a_nested_supervisor_that_gives_up_is_restarted_by_its_parent():
     assert [e[0] for e in events(records)] == [
         "child_terminated",
         "reached_max_restart_intensity",
+        "child_terminated",
         "reached_max_restart_intensity",
     ]
     assert not otp.is_alive(sibling)
@@ -219,7 +225,9 @@ async def test_a_crash_climbs_a_three_level_tree_to_the_test():
     with capture_crash_reports() as records:
         await crash(l3.pid, "w", ValueError("deep"))
         assert await assert_receive(otp.ExitSignal) == otp.ExitSignal(top, GAVE_UP)
-    assert [e[0] for e in events(records)] == ["child_terminated"] + ["reached_max_restart_intensity"] * 3
+    assert [e[0] for e in events(records)] == ["child_terminated"] + ["reached_max_restart_intensity", "child_terminated"] * 2 + [
+        "reached_max_restart_intensity"
+    ]
 
 
 # ---------------------------------------------------------------- failing restarts

@@ -11,8 +11,9 @@ checks, exactly:
   restarted child in start order;
 * ``which_children``: new pids for the restarted children, the same pid for
   the others, ``None`` for a child not restarted, no row for a temporary one;
-* the supervisor reports: one ``child_terminated`` for an abnormal end, none
-  for a normal one.
+* the supervisor reports: one ``child_terminated`` for an abnormal end, and,
+  as OTP does, for any end of a permanent child; none for the normal end of
+  a transient or temporary one.
 
 Waiting: the test monitors the child and awaits its ``Down``; the
 ``which_children`` call after it is queued behind the supervisor's
@@ -46,9 +47,9 @@ REASONS = {
 # fmt: off
 # The manual's table, spelled out: (restart type, reason) -> (restarted?, report?).
 TABLE = {
-    (PERMANENT, "NORMAL"):          (True,  False),
-    (PERMANENT, "SHUTDOWN"):        (True,  False),
-    (PERMANENT, "Shutdown('x')"):   (True,  False),
+    (PERMANENT, "NORMAL"):          (True,  True),
+    (PERMANENT, "SHUTDOWN"):        (True,  True),
+    (PERMANENT, "Shutdown('x')"):   (True,  True),
     (PERMANENT, "ValueError"):      (True,  True),
     (PERMANENT, "KILL"):            (True,  True),
     (TRANSIENT, "NORMAL"):          (False, False),
