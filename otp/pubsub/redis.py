@@ -28,10 +28,12 @@ are queued, up to ``max_pending``; beyond that ``broadcast`` raises
 (``dropped["queue_full"]``): a broadcast is never silently lost on this node.
 A frame stays queued until Redis acknowledges its PUBLISH, so a connection
 that breaks mid-write resends it (at-least-once). Redis's own pub/sub does
-not store messages: a node whose subscription was down at the moment of a
-PUBLISH misses it; the publisher sees that in PUBLISH's receiver count, and
-counts it (``dropped["fewer_receivers"]``) when it is lower than the
-number of nodes it has seen receive before.
+not store messages: a node whose subscription is down at the moment of a
+PUBLISH misses it. So after Redis comes back, the queue is flushed only once
+as many nodes have resubscribed as were receiving before (or after
+``resubscribe_wait``), and PUBLISH's receiver count is checked: a broadcast
+that reached fewer nodes than before is counted
+(``dropped["fewer_receivers"]``) and logged, never lost in silence.
 """
 
 from __future__ import annotations
@@ -98,6 +100,8 @@ class Redis:
         prefix: prefix of the Redis channel names.
         max_pending: broadcasts queued while Redis is unreachable.
         backoff: (first, max) seconds between reconnection attempts.
+        resubscribe_wait: after Redis comes back, how long queued broadcasts
+            wait for the other nodes to resubscribe before they are sent.
     """
 
     def __init__(
@@ -110,6 +114,7 @@ class Redis:
         prefix: str = "otp",
         max_pending: int = 10_000,
         backoff: tuple[float, float] = (0.05, 2.0),
+        resubscribe_wait: float = 5.0,
     ) -> None:
         if not isinstance(secret, bytes) or len(secret) < 8:
             raise ValueError("Redis adapter: secret must be bytes, at least 8 long, shared by every node")
@@ -119,6 +124,7 @@ class Redis:
         self.prefix = prefix
         self.max_pending = max_pending
         self.backoff = backoff
+        self.resubscribe_wait = resubscribe_wait
         self._queue: collections.deque[tuple[bytes, bytes]] = collections.deque()  # (channel, frame)
         self._publisher_name: str | None = None
         self._published = 0
@@ -259,12 +265,33 @@ async def _publisher(adapter: Redis, pubsub: str) -> None:
         connection = await adapter._connect("publisher")
         adapter._set_connected("publisher", True)
         try:
+            if queue:
+                await _wait_for_subscribers(adapter, connection, pubsub)
             await _publish_until_broken(adapter, connection, queue)
         except (OSError, RedisError, trio.BrokenResourceError, trio.ClosedResourceError) as error:
             logger.warning("%r publisher: connection lost (%s); %d broadcasts queued", adapter, error, len(queue))
         finally:
             adapter._set_connected("publisher", False)
             await connection.aclose()
+
+
+async def _wait_for_subscribers(adapter: Redis, connection: Connection, pubsub: str) -> None:
+    """After Redis came back, give the other nodes time to resubscribe before flushing.
+
+    Redis keeps no messages for subscribers that are not connected, so what
+    we queued while it was away would reach only the nodes that happened to
+    reconnect first. Wait (bounded by ``resubscribe_wait``) until as many
+    subscribers are back as we have seen receive before; whatever is still
+    missing after that is counted as ``fewer_receivers``, not lost silently.
+    """
+    channel = adapter._channel(pubsub)
+    deadline = trio.current_time() + adapter.resubscribe_wait
+    while adapter._max_receivers and trio.current_time() < deadline:
+        await connection.send(pack(b"PUBSUB", b"NUMSUB", channel))
+        _, count = await connection.read()
+        if count >= adapter._max_receivers:
+            return
+        await trio.sleep(0.02)  # Redis cannot tell us when a subscriber arrives: ask again
 
 
 async def _publish_until_broken(adapter: Redis, connection: Connection, queue: collections.deque) -> None:
@@ -293,7 +320,12 @@ def _count_receivers(adapter: Redis, channel: bytes, receivers: int) -> None:
         return
     if receivers < adapter._max_receivers:
         adapter._dropped["fewer_receivers"] += 1
-    adapter._max_receivers = max(adapter._max_receivers, receivers)
+        logger.warning(
+            "%r: a broadcast reached %d subscribed nodes, %d before: some node missed it",
+            adapter, receivers, adapter._max_receivers,
+        )
+    # Follow the count down too: a node that left for good is reported once.
+    adapter._max_receivers = receivers
 
 
 async def _subscriber(adapter: Redis, pubsub: str) -> None:
