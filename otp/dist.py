@@ -78,11 +78,15 @@ class Distribution:
     record what must be undone if a node goes down, and send a frame.
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, adapter: Redis) -> None:
         self.name = name
+        self.adapter = adapter
         self.monitors: dict = {}  # ref -> (watcher pid, what was monitored, node name)
         self.by_watcher: dict[Pid, set] = {}  # watcher pid -> refs of its remote monitors
         self.links: dict[str, set] = {}  # node name -> {(local pid, remote pid)}
+        # node name -> when last heard from. A node we start talking to counts
+        # as just heard from: if it never answers, it is declared down too.
+        self.seen: dict[str, float] = {}
 
     # ------------------------------------------------------------ called by the kernel
 
@@ -92,6 +96,7 @@ class Distribution:
 
     def monitor(self, watcher, dest: object, ref) -> None:
         node, target = _address(dest)
+        self.seen.setdefault(node, trio.current_time())
         self.monitors[ref] = (watcher.pid, dest, node, ref)
         self.by_watcher.setdefault(watcher.pid, set()).add(ref)
         self._frame(node, ("monitor", watcher.pid, target, ref))
@@ -106,6 +111,7 @@ class Distribution:
 
     def link(self, process, pid: Pid) -> None:
         node, target = _address(pid)
+        self.seen.setdefault(node, trio.current_time())
         self.links.setdefault(node, set()).add((process.pid, pid))
         self._frame(node, ("link", process.pid, target))
 
@@ -135,7 +141,9 @@ class Distribution:
     # ------------------------------------------------------------ helpers
 
     def _frame(self, node: str, frame: tuple) -> None:
-        pubsub.direct_broadcast(node, PUBSUB, _FRAMES, frame, dispatcher=_to_server)
+        # Straight to the adapter: this also runs where no PubSub lookup can
+        # (the node's root process ending, outside any process).
+        self.adapter.direct_broadcast(PUBSUB, node, _FRAMES, frame, _to_server)
 
     def _forget_watch(self, watcher: Pid, ref) -> None:
         refs = self.by_watcher.get(watcher)
@@ -166,7 +174,8 @@ class _Server(GenServer):
         self.handler: Distribution = config["handler"]
         self.heartbeat = config["heartbeat"]
         self.down_after = config["down_after"]
-        self.seen: dict[str, float] = {}  # node name -> when last heard from
+        self.seen = self.handler.seen
+        self.announced: set[str] = set()  # nodes NodeUp was sent for
         self.proxies: dict = {}  # local monitor ref -> (origin node, origin ref)
         self.proxied: dict = {}  # (origin node, origin ref) -> local monitor ref
         self.watchers: set[Pid] = set()  # processes that called monitor_nodes
@@ -179,9 +188,9 @@ class _Server(GenServer):
         if operation == "monitor_nodes":
             (pid,) = args
             self.watchers.add(pid)
-            return sorted(self.seen)
+            return sorted(self.announced)
         if operation == "nodes":
-            return sorted(self.seen)
+            return sorted(self.announced)
         raise ValueError(f"unknown request {request!r}")
 
     async def handle_info(self, message: object) -> None:
@@ -278,13 +287,15 @@ class _Server(GenServer):
     def _heard_from(self, node: str) -> None:
         if node == self.handler.name:
             return
-        if node not in self.seen:
+        if node not in self.announced:
+            self.announced.add(node)
             for watcher in self.watchers:
                 send(watcher, NodeUp(node))
         self.seen[node] = trio.current_time()
 
     def _node_down(self, node: str) -> None:
         del self.seen[node]
+        self.announced.discard(node)
         handler = self.handler
         for ref, (watcher, dest, where, _) in list(handler.monitors.items()):
             if where == node:
@@ -315,8 +326,8 @@ async def start(
     The transport (a PubSub on Redis) and the distribution server run under
     a supervisor linked to the caller.
     """
-    handler = Distribution(name)
     adapter = Redis(host, port, secret=secret, node_name=name)
+    handler = Distribution(name, adapter)
     lowlevel.set_distribution(name, handler)
 
     async def start_pubsub() -> Pid:

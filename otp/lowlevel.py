@@ -36,6 +36,7 @@ __all__ = [
     "set_report_details",
     "exiting",
     "registered_name",
+    "is_linked",
     "set_distribution",
     "local_process",
     "deliver_local",
@@ -163,3 +164,10 @@ def remove_remote_link(target: object, remote: Pid) -> None:
     process = local_process(target)
     if process is not None and process.remote_links:
         process.remote_links.discard(remote)
+
+
+def is_linked(pid: Pid) -> bool:
+    """Whether the caller is linked to the local process ``pid``. O(1)."""
+    me = _current_process()
+    other = _resolve(pid)
+    return other is not None and me.links is not None and other in me.links

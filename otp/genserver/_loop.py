@@ -106,11 +106,17 @@ def _claim_name(starter, ack_ref, name, linked) -> bool:
     try:
         register_name(name, current_pid())
     except AlreadyRegistered as taken:
-        if linked:
-            unlink(starter)  # as in _fail: the starter hears of it only by the exception
-        ack(starter, ack_ref, "failed", AlreadyStarted(name, taken.pid))
-        return False
-    return True
+        failure = AlreadyStarted(name, taken.pid)
+    except Exception as error:  # a via-name that cannot register (unknown registry, ...)
+        failure = error
+    else:
+        return True
+    if linked:
+        unlink(starter)  # as in _fail: the starter hears of it only by the exception
+    ack(starter, ack_ref, "failed", failure)
+    if failure.__class__ is not AlreadyStarted:
+        raise failure  # a name that could not even be tried is a crash (with its report)
+    return False
 
 
 def _fail(starter, ack_ref, name, linked, reason, outcome="failed") -> None:

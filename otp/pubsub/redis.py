@@ -49,7 +49,7 @@ import attrs
 import cloudpickle
 import trio
 
-from otp import ChildSpec, ChildType, NotRegistered, OTPError, Restart, Strategy, Supervisor, receive, send, spawn_link
+from otp import ChildSpec, ChildType, OTPError, Restart, Strategy, Supervisor, receive, send, spawn_link
 from otp import WouldBlock, current_pid, receive_nowait, register
 
 from . import local_broadcast
@@ -127,6 +127,7 @@ class Redis:
         self.resubscribe_wait = resubscribe_wait
         self._queue: collections.deque[tuple[bytes, bytes]] = collections.deque()  # (channel, frame)
         self._publisher_name: str | None = None
+        self._publisher_pid = None
         self._published = 0
         self._received = 0
         self._reconnects = 0
@@ -227,11 +228,10 @@ class Redis:
             )
         was_empty = not self._queue
         self._queue.append((channel, frame))
-        if was_empty and self._publisher_name is not None:
-            try:
-                send(self._publisher_name, _WAKE)
-            except NotRegistered:
-                pass  # restarting: it flushes the queue when it is back
+        if was_empty and self._publisher_pid is not None:
+            # By pid, not name: this may run outside any process (a node's
+            # root ending). A dead publisher drops it; its successor flushes.
+            send(self._publisher_pid, _WAKE)
 
     # ------------------------------------------------------------ connections
 
@@ -260,6 +260,7 @@ async def _start_worker(worker, adapter: Redis, pubsub: str) -> object:
 
 async def _publisher(adapter: Redis, pubsub: str) -> None:
     register(adapter._publisher_name, current_pid())
+    adapter._publisher_pid = current_pid()
     queue = adapter._queue
     while True:
         connection = await adapter._connect("publisher")

@@ -51,11 +51,11 @@ from typing import Callable
 import attrs
 
 from otp import ExitSignal, GenServer, NotRegistered, Pid, current_pid, link, trap_exits, unlink
-from otp.lowlevel import resolve_pid
+from otp.lowlevel import is_linked, resolve_pid
 
 from ._table import Keys, Table, alive
 
-__all__ = ["Registry", "Keys", "RegistryVia"]
+__all__ = ["Registry", "Keys", "RegistryVia", "UnknownRegistry"]
 
 # Registry pid -> its table. Weak: a registry's table lives as long as its
 # process's state does, so a killed registry leaves nothing behind here.
@@ -92,12 +92,15 @@ class RegistryVia:
         return f"Registry.via({self.registry!r}, {self.key!r})"
 
     def whereis(self) -> Pid | None:
-        entries = Registry.lookup(self.registry, self.key)
+        table = _table(self.registry)
+        _check_unique(table, self)
+        entries = table.lookup(self.key)
         return entries[0][0] if entries else None
 
     def register(self, pid: Pid) -> None:
         if pid != current_pid():
             raise ValueError(f"{self!r}: a process can only register itself in a Registry")
+        _check_unique(_table(self.registry), self)
         Registry.register(self.registry, self.key, self.value)
 
     def unregister(self) -> None:
@@ -144,7 +147,11 @@ class Registry:
         table = _table(registry)
         me = current_pid()
         table.insert(key, me, value)
-        link(table.owner)
+        if me not in table.linked and not is_linked(table.owner):
+            # Only a link we make is ours to remove in unregister (the
+            # registry's starter, say, was linked before and stays linked).
+            link(table.owner)
+            table.linked.add(me)
 
     @staticmethod
     def unregister(registry: object, key: object) -> None:
@@ -152,7 +159,8 @@ class Registry:
         table = _table(registry)
         me = current_pid()
         table.delete(key, me)
-        if me not in table.by_pid:
+        if me not in table.by_pid and me in table.linked:
+            table.linked.discard(me)
             unlink(table.owner)
 
     @staticmethod
@@ -222,14 +230,29 @@ class Registry:
         return RegistryVia(registry, key, value)
 
 
+class UnknownRegistry(NotRegistered):
+    """No running Registry by that name or pid (a ``NotRegistered``, so ``send`` and ``call`` treat
+    a via-name in it as a name nobody holds)."""
+
+    def __init__(self, registry: object) -> None:
+        super().__init__(registry)
+        self.args = (f"{registry!r} is not a running Registry",)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
 def _table(registry: object) -> Table:
     pid = registry if registry.__class__ is Pid else resolve_pid(registry)
     table = _TABLES.get(pid) if pid is not None else None
     if table is None or not alive(pid):
-        raise NotRegistered(registry) if not isinstance(registry, Pid) else LookupError(
-            f"{registry!r} is not a running registry"
-        )
+        raise UnknownRegistry(registry)
     return table
+
+
+def _check_unique(table: Table, via: RegistryVia) -> None:
+    if table.keys is not Keys.UNIQUE:
+        raise TypeError(f"{via!r}: via-names need a Registry with keys=Registry.UNIQUE (as in Elixir)")
 
 
 

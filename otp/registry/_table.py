@@ -34,7 +34,7 @@ def alive(pid: Pid) -> bool:
 
 
 class Table:
-    __slots__ = ("keys", "by_key", "by_pid", "meta", "owner", "__weakref__")
+    __slots__ = ("keys", "by_key", "by_pid", "meta", "owner", "linked", "__weakref__")
 
     def __init__(self, keys: Keys, owner: Pid) -> None:
         self.keys = keys
@@ -42,6 +42,7 @@ class Table:
         self.by_pid: dict[Pid, dict] = {}
         self.meta: dict = {}
         self.owner = owner  # the registry process
+        self.linked: set[Pid] = set()  # processes linked to the registry by registering
 
     # ------------------------------------------------------------ writes
 
@@ -73,6 +74,7 @@ class Table:
         """Remove every entry of ``pid`` (it has ended)."""
         for key in list(self.by_pid.get(pid, ())):
             self._delete_all(key, pid)
+        self.linked.discard(pid)
 
     def _delete_all(self, key: object, pid: Pid) -> None:
         entries = self.by_key[key]

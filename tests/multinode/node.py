@@ -1,0 +1,54 @@
+"""One node of the multi-node test, run as its own OS process: `python node.py NAME REDIS_PORT`.
+
+It joins the cluster (otp.dist), starts the "app" PubSub on the Redis
+adapter, a registered counter, and a listener that answers pings broadcast
+on the "room" topic and reports node-down events to the test's node.
+Prints "ready" when all of that is up.
+"""
+
+import sys
+
+import otp
+from otp import GenServer, dist, pubsub
+from otp.pubsub.redis import Redis
+
+SECRET = b"multinode test secret"
+TEST_NODE = "test"
+
+
+class Counter(GenServer):
+    async def init(self, start):
+        self.count = start
+
+    async def handle_call(self, request, caller):
+        self.count += 1
+        return (dist.node_name(), self.count)
+
+
+class Listener(GenServer):
+    """Answers ("ping", pid) broadcasts with ("pong", node, n) and reports NodeDown to the test."""
+
+    async def init(self, _):
+        pubsub.subscribe("app", "room")
+        await dist.monitor_nodes()
+
+    async def handle_info(self, message):
+        if isinstance(message, tuple) and message[0] == "ping":
+            otp.send(message[1], ("pong", dist.node_name(), message[2]))
+        elif isinstance(message, dist.NodeDown):
+            otp.send(("watcher", TEST_NODE), ("nodedown", dist.node_name(), message.name))
+
+
+async def main(name: str, port: int) -> None:
+    await dist.start(name, port=port, secret=SECRET, heartbeat=0.1, down_after=1.0)
+    adapter = Redis(port=port, secret=SECRET, node_name=name)
+    await pubsub.start_link("app", adapter=adapter)
+    await adapter.wait_connected()
+    await Counter.start_link(0, name="counter")
+    await Listener.start_link(None, name="listener")
+    print("ready", flush=True)
+    await otp.receive(lambda m: False)  # run until killed
+
+
+if __name__ == "__main__":
+    otp.run(main, sys.argv[1], int(sys.argv[2]))
