@@ -141,12 +141,14 @@ from .supervisor import (  # noqa: E402
 from .task import Task, TaskExited, TaskSupervisor  # noqa: E402
 from .registry import Registry  # noqa: E402
 from .pubsub import PubSub  # noqa: E402
+from .tracker import Tracker  # noqa: E402
 from ._application import run  # noqa: E402  (the kernel's run, plus trees)
 
 __all__ += [
     # registry and pubsub
     "Registry",
     "PubSub",
+    "Tracker",
     # tasks
     "Task",
     "TaskSupervisor",

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-PUBLIC_MODULES = ["otp", "otp.lowlevel", "otp.testing", "otp.genserver", "otp.supervisor", "otp.task", "otp.registry", "otp.pubsub", "otp.dist"]
+PUBLIC_MODULES = ["otp", "otp.lowlevel", "otp.testing", "otp.genserver", "otp.supervisor", "otp.task", "otp.registry", "otp.pubsub", "otp.dist", "otp.tracker"]
 
 
 @pytest.mark.parametrize("module_name", PUBLIC_MODULES)

@@ -48,9 +48,9 @@ Each takes the tracker as its registered name (or pid).
 * ``Tracker.list(tracker, topic)`` → ``[(key, meta), ...]``,
   ``Tracker.get_by_key(tracker, topic, key)`` → ``[(pid, meta), ...]``,
   ``Tracker.replicas(tracker)`` → ``{node_name: ReplicaStatus}``: sync
-  reads of the tracker's table in the caller, no message sent (as Registry
-  reads), so they cost a dict lookup. They show this node's view: another
-  node's change appears after its next heartbeat.
+  reads of the tracker's table in the caller, as Registry reads: no
+  message, no waiting on the tracker. They show this node's view: another
+  node's change appears here after that node's next heartbeat.
 
 ``track``, ``untrack`` and ``update`` are calls to the local tracker (they
 return once the local table has changed, and ``handle_diff`` has run).
@@ -106,6 +106,15 @@ the answer. All timing follows trio's clock (``send_after``).
 
 A restarted tracker is a new replica (its name carries an incarnation):
 the others drop the old one's presences as soon as they hear the new one.
+
+Testing
+-------
+On one node (the Local PubSub) a tracker runs under trio's autojump clock,
+periods and all. Across nodes over Redis, use real time and small periods
+(``broadcast_period=0.05, max_silent_periods=1``): the autojump clock
+would jump past heartbeats while sockets wait, and take healthy nodes
+down. Either way, wait for ``handle_diff`` or ``report_events_to``
+messages rather than sleeping (``tests/tracker/`` does both).
 
 Differences from Phoenix.Tracker: one process per tracker (no
 ``pool_size`` shards); no ``graceful_permdown``; ``track`` raises instead
@@ -184,7 +193,9 @@ class Tracker:
             StartError: ``init`` raised or returned ``Stop``.
             AlreadyStarted: ``name`` is taken on this node.
         """
-        options = _options(pubsub, name, broadcast_period, max_silent_periods, down_period, permdown_period, report_events_to)
+        options = _options(
+            pubsub, name, broadcast_period, max_silent_periods, down_period, permdown_period, report_events_to
+        )
         return await Shard.start_link((cls, arg, options), name=name, timeout=timeout)
 
     @classmethod
@@ -213,12 +224,17 @@ class Tracker:
         """Untrack ``pid`` from ``(topic, key)``, or from everything when both are omitted."""
         _check_pid(pid)
         if (topic is None) != (key is None):
-            raise TypeError(f"untrack(tracker, pid) or untrack(tracker, pid, topic, key); got topic={topic!r}, key={key!r}")
+            raise TypeError(
+                f"untrack(tracker, pid) or untrack(tracker, pid, topic, key); got topic={topic!r}, key={key!r}"
+            )
         await _request(tracker, ("untrack", pid, topic, key))
 
     @staticmethod
     async def update(tracker: object, pid: Pid, topic: str, key: object, meta: object) -> str:
-        """Replace the meta of ``pid``'s presence (``meta``: a dict, or a function of the old one); return the new ``phx_ref``.
+        """Replace the meta of ``pid``'s presence; return the new ``phx_ref``.
+
+        ``meta`` is the new meta (a dict), or a function of the old meta
+        returning it (it runs in the tracker process).
 
         Raises:
             NotTracked: ``pid`` is not tracked under ``(topic, key)``.
@@ -250,7 +266,9 @@ class Tracker:
 # ---------------------------------------------------------------- helpers
 
 
-def _options(pubsub, name, broadcast_period, max_silent_periods, down_period, permdown_period, report_events_to) -> Options:
+def _options(
+    pubsub, name, broadcast_period, max_silent_periods, down_period, permdown_period, report_events_to
+) -> Options:
     if not isinstance(name, str) or not isinstance(pubsub, str):
         raise TypeError(f"a tracker needs name= and pubsub= as str; got name={name!r}, pubsub={pubsub!r}")
     if not broadcast_period > 0 or not (isinstance(max_silent_periods, int) and max_silent_periods >= 1):
@@ -268,7 +286,9 @@ def _options(pubsub, name, broadcast_period, max_silent_periods, down_period, pe
             f"would be taken down; got {down_period:g}. Raise down_period or lower max_silent_periods."
         )
     if not permdown_period > down_period:
-        raise ValueError(f"permdown_period must be longer than down_period ({down_period:g} s); got {permdown_period:g}")
+        raise ValueError(
+            f"permdown_period must be longer than down_period ({down_period:g} s); got {permdown_period:g}"
+        )
     return Options(pubsub, name, broadcast_period, max_silent_periods, down_period, permdown_period, report_events_to)
 
 

@@ -325,7 +325,10 @@ class State:
         Leaving what is not tracked changes nothing and returns an empty delta.
         """
         if (topic is None) != (key is None):
-            raise TypeError(f"leave(pid) removes all of a pid's entries, leave(pid, topic, key) one; got topic={topic!r}, key={key!r}")
+            raise TypeError(
+                f"leave(pid) removes all of a pid's entries, leave(pid, topic, key) one; "
+                f"got topic={topic!r}, key={key!r}"
+            )
         dots = self._find(pid, topic, key)
         if not dots:
             return Delta(self.replica, self.counter, self.counter, {}, Context())
@@ -559,7 +562,8 @@ class State:
 
     def _remove(self, dot: tuple) -> Presence:
         presence = self._entries.pop(dot)
-        for index, value in ((self._by_topic, presence.topic), (self._by_pid, presence.pid), (self._by_replica, dot[0])):
+        indexes = ((self._by_topic, presence.topic), (self._by_pid, presence.pid), (self._by_replica, dot[0]))
+        for index, value in indexes:
             dots = index[value]
             del dots[dot]
             if not dots:

@@ -9,7 +9,7 @@ Prints "ready" when all of that is up.
 import sys
 
 import otp
-from otp import GenServer, dist, pubsub
+from otp import GenServer, NoReply, dist, pubsub
 from otp.pubsub.redis import Redis
 
 SECRET = b"multinode test secret"
@@ -26,21 +26,39 @@ class Counter(GenServer):
 
 
 class Listener(GenServer):
-    """Answers ("ping", pid) broadcasts with ("pong", node, n) and reports NodeDown to the test."""
+    """Answers ("ping", pid) broadcasts with ("pong", node, n), reports NodeDown to the test,
+    and answers ("wait_for", names) once it has heard from every node in ``names``."""
 
     async def init(self, _):
         pubsub.subscribe("app", "room")
-        await dist.monitor_nodes()
+        self.known = set(await dist.monitor_nodes())
+        self.waiting = []  # (caller, names) not yet satisfied
+
+    async def handle_call(self, request, caller):
+        _, names = request
+        self.waiting.append((caller, set(names)))
+        self._answer_satisfied()
+        return NoReply()
 
     async def handle_info(self, message):
         if isinstance(message, tuple) and message[0] == "ping":
             otp.send(message[1], ("pong", dist.node_name(), message[2]))
+        elif isinstance(message, dist.NodeUp):
+            self.known.add(message.name)
+            self._answer_satisfied()
         elif isinstance(message, dist.NodeDown):
+            self.known.discard(message.name)
             otp.send(("watcher", TEST_NODE), ("nodedown", dist.node_name(), message.name))
+
+    def _answer_satisfied(self):
+        for caller, names in list(self.waiting):
+            if names <= self.known:
+                self.waiting.remove((caller, names))
+                GenServer.reply(caller, sorted(self.known))
 
 
 async def main(name: str, port: int) -> None:
-    await dist.start(name, port=port, secret=SECRET, heartbeat=0.1, down_after=1.0)
+    await dist.start(name, port=port, secret=SECRET, heartbeat=0.2, down_after=2.0)
     adapter = Redis(port=port, secret=SECRET, node_name=name)
     await pubsub.start_link("app", adapter=adapter)
     await adapter.wait_connected()

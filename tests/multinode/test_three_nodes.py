@@ -48,7 +48,7 @@ def cluster(redis_server):
 
 
 async def join(redis_server):
-    await dist.start("test", port=redis_server.port, secret=SECRET, heartbeat=0.1, down_after=1.0)
+    await dist.start("test", port=redis_server.port, secret=SECRET, heartbeat=0.2, down_after=2.0)
     adapter = Redis(port=redis_server.port, secret=SECRET, node_name="test")
     await pubsub.start_link("app", adapter=adapter)
     await adapter.wait_connected()
@@ -72,6 +72,12 @@ async def test_broadcast_remote_call_and_node_down_across_three_os_processes(clu
     # Remote calls, by name on each node.
     for name in NAMES:
         assert await GenServer.call(("counter", name), "incr", timeout=5.0) == (name, 1)
+
+    # Every node must know the others before one goes: a node never heard
+    # from cannot be declared down. Each listener answers once it has.
+    for name in NAMES:
+        others = [other for other in NAMES if other != name]
+        await GenServer.call(("listener", name), ("wait_for", others), timeout=10.0)
 
     # SIGKILL a node: the test's monitor fires with NODEDOWN, and the two
     # other nodes report that they saw it go, within 5 s.
