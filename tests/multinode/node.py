@@ -1,8 +1,10 @@
 """One node of the multi-node test, run as its own OS process: `python node.py NAME REDIS_PORT`.
 
 It joins the cluster (otp.dist), starts the "app" PubSub on the Redis
-adapter, a registered counter, and a listener that answers pings broadcast
-on the "room" topic and reports node-down events to the test's node.
+adapter, a registered counter, a listener that answers pings broadcast on
+the "room" topic and reports node-down events to the test's node, and a
+presence tracker whose diffs go to the test's node (the listener is present
+in "lobby" under the node's name).
 Prints "ready" when all of that is up.
 """
 
@@ -11,6 +13,7 @@ import sys
 import otp
 from otp import GenServer, NoReply, dist, pubsub
 from otp.pubsub.redis import Redis
+from otp.tracker import Tracker
 
 SECRET = b"multinode test secret"
 TEST_NODE = "test"
@@ -23,6 +26,16 @@ class Counter(GenServer):
     async def handle_call(self, request, caller):
         self.count += 1
         return (dist.node_name(), self.count)
+
+
+TRACKER_OPTIONS = {"broadcast_period": 0.1, "max_silent_periods": 5, "down_period": 1.5, "permdown_period": 3.0}
+
+
+class NodePresence(Tracker):
+    """Forwards every presence diff this node sees to the test's node."""
+
+    async def handle_diff(self, diff):
+        otp.send(("watcher", TEST_NODE), ("diff", dist.node_name(), diff))
 
 
 class Listener(GenServer):
@@ -63,7 +76,9 @@ async def main(name: str, port: int) -> None:
     await pubsub.start_link("app", adapter=adapter)
     await adapter.wait_connected()
     await Counter.start_link(0, name="counter")
-    await Listener.start_link(None, name="listener")
+    listener = await Listener.start_link(None, name="listener")
+    await NodePresence.start_link(pubsub="app", name="presence", **TRACKER_OPTIONS)
+    await Tracker.track("presence", listener, "lobby", name, {"node": name})
     print("ready", flush=True)
     await otp.receive(lambda m: False)  # run until killed
 

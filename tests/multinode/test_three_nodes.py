@@ -18,7 +18,9 @@ from otp import GenServer, dist, pubsub
 from otp.pubsub.redis import Redis
 from otp.testing import assert_receive
 
-from .node import SECRET
+from otp.tracker import Tracker
+
+from .node import SECRET, TRACKER_OPTIONS, NodePresence
 
 NODE_SCRIPT = Path(__file__).with_name("node.py")
 NAMES = ["n1", "n2", "n3"]
@@ -108,3 +110,36 @@ async def test_restarting_redis_heals_pubsub_without_losing_broadcasts(cluster, 
         assert await pongs(n, timeout=15.0) == NAMES
     stats = adapter.statistics()
     assert (stats.pending, stats.dropped) == (0, {})
+
+
+async def test_presence_converges_in_under_2_s_and_a_killed_node_s_presences_leave_in_under_5_s(cluster, redis_server):
+    await join(redis_server)
+    me = otp.current_pid()
+    await NodePresence.start_link(pubsub="app", name="presence", **TRACKER_OPTIONS)
+
+    # The nodes' own presences reach this node.
+    lobby = set()
+    while lobby != set(NAMES):
+        _, _, diff = await assert_receive(lambda m: m[0] == "diff" and m[1] == "test", timeout=5.0)
+        lobby |= {key for key, _ in diff.get("lobby", ([], []))[0]}
+
+    # A join here is seen by all three nodes within 2 s.
+    started = trio.current_time()
+    await Tracker.track("presence", me, "lobby", "tester", {"node": "test"})
+    seen_by = set()
+    while seen_by != set(NAMES):
+        _, node, diff = await assert_receive(lambda m: m[0] == "diff" and m[1] != "test", timeout=2.0)
+        if any(key == "tester" for key, _ in diff.get("lobby", ([], []))[0]):
+            seen_by.add(node)
+    assert trio.current_time() - started < 2.0
+
+    # Kill n3: n1, n2 and this node drop its presence within 5 s.
+    started = trio.current_time()
+    cluster["n3"].send_signal(signal.SIGKILL)
+    dropped_by = set()
+    while dropped_by != {"n1", "n2", "test"}:
+        _, node, diff = await assert_receive(lambda m: m[0] == "diff", timeout=5.0)
+        if any(key == "n3" for key, _ in diff.get("lobby", ([], []))[1]):
+            dropped_by.add(node)
+    assert trio.current_time() - started < 5.0
+    assert sorted(key for key, _ in Tracker.list("presence", "lobby")) == ["n1", "n2", "tester"]
