@@ -106,6 +106,9 @@ def link(pid: Pid) -> None:
     """
     me = current_process()
     if remote_destination(pid, me.node):
+        if pid.__class__ is not Pid:
+            # As in Erlang: a link is between two processes, not a name.
+            raise TypeError(f"link() needs a pid; {pid!r} is a name on another node: ask it for its pid")
         _link_remote(me, pid)
         return
     other = resolve(pid, node=me.node)

@@ -112,3 +112,77 @@ async def test_a_node_that_vanishes_is_declared_down(redis_server):
         down = await assert_receive(otp.Down, timeout=1.0)
         assert (down.ref, down.reason) == (ref, otp.NODEDOWN)
         nursery.cancel_scope.cancel()
+
+
+async def node_b_worker(redis, to, ready, **options):
+    """Node B with one process that reports its pid, links to whoever asks, and can be told to crash."""
+
+    async def worker():
+        while True:
+            message = await otp.receive()
+            if message[0] == "link to":
+                otp.link(message[1])
+                otp.send(message[1], ("linked", otp.current_pid()))
+            elif message[0] == "crash":
+                raise ValueError("b's worker crashed")
+
+    async with otp.open_node(shutdown_timeout=1.0):
+        await dist.start("b", host=redis.host, port=redis.port, secret=SECRET, **options)
+        pid = otp.spawn(worker)
+        otp.register("worker", pid)
+        ready.set()
+        await otp.receive(lambda m: False)
+
+
+async def test_a_link_across_nodes_carries_the_crash_both_ways(redis_server):
+    me = otp.current_pid()
+    ready = trio.Event()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(node_b_worker, redis_server, me, ready)
+        await ready.wait()
+        await start_a(redis_server)
+        otp.trap_exits(True)
+
+        # B's worker links to us; its crash reaches us as an exit signal.
+        otp.send(("worker", "b"), ("link to", me))
+        _, remote = await assert_receive(lambda m: m[0] == "linked", timeout=5.0)
+        with otp.testing.capture_crash_reports():
+            otp.send(remote, ("crash",))
+            signal = await assert_receive(otp.ExitSignal, timeout=5.0)
+        assert signal.pid == remote
+        assert repr(signal.reason) == "ValueError(\"b's worker crashed\")"
+        nursery.cancel_scope.cancel()
+
+
+async def test_a_linked_process_here_ends_when_its_remote_link_ends_and_on_node_down(redis_server):
+    me = otp.current_pid()
+    ready = trio.Event()
+    async with trio.open_nursery() as nursery:
+        b_scope = trio.CancelScope()
+
+        async def run_b():
+            with b_scope:
+                await node_b_worker(redis_server, me, ready, heartbeat=0.05, down_after=0.5)
+
+        nursery.start_soon(run_b)
+        await ready.wait()
+        await start_a(redis_server, heartbeat=0.05, down_after=0.5)
+
+        # A local, non-trapping process linked to B's worker dies when B vanishes.
+        async def linked_here():
+            with pytest.raises(TypeError, match="link\\(\\) needs a pid"):
+                otp.link(("worker", "b"))
+            otp.send(("worker", "b"), ("link to", otp.current_pid()))  # it links to us, by pid
+            await otp.receive(lambda m: m[0] == "linked")
+            otp.send(me, "linked")
+            await otp.receive(lambda m: False)
+
+        pid, ref = otp.spawn_monitor(linked_here)
+        await assert_receive(lambda m: m == "linked", timeout=5.0)
+        await dist.monitor_nodes()
+        await assert_receive(dist.NodeUp, timeout=5.0)
+        b_scope.cancel()
+        with otp.testing.capture_crash_reports():
+            down = await assert_receive(otp.Down, timeout=5.0)
+        assert (down.ref, down.pid, down.reason) == (ref, pid, otp.NODEDOWN)
+        nursery.cancel_scope.cancel()
