@@ -244,7 +244,10 @@ class UnknownRegistry(NotRegistered):
 
 def _table(registry: object) -> Table:
     pid = registry if registry.__class__ is Pid else resolve_pid(registry)
-    table = _TABLES.get(pid) if pid is not None else None
+    # WeakValueDictionary.get costs a Python-level call; its .data holds the
+    # weak references directly.
+    ref = _TABLES.data.get(pid) if pid is not None else None
+    table = ref() if ref is not None else None
     if table is None or not alive(pid):
         raise UnknownRegistry(registry)
     return table

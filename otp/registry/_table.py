@@ -96,7 +96,10 @@ class Table:
         if not entries:
             return []
         if self.keys is Keys.UNIQUE:
-            return [(pid, value) for pid, value in entries.items() if alive(pid)]
+            # One entry: the common read of a name, kept to a few operations.
+            for pid, value in entries.items():
+                process = pid._process
+                return [(pid, value)] if process is not None and process.alive else []
         return [(pid, value) for pid, values in entries.items() if alive(pid) for value in values]
 
     def keys_of(self, pid: Pid) -> list:
