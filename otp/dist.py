@@ -106,7 +106,7 @@ class Distribution:
         if record is None:
             return False
         self._forget_watch(record[0], ref)
-        self._frame(record[2], ("demonitor", ref))
+        self._frame(record[2], ("demonitor", self.name, ref))
         return True
 
     def link(self, process, pid: Pid) -> None:
@@ -136,7 +136,7 @@ class Distribution:
         for ref in self.by_watcher.pop(pid, ()):
             record = self.monitors.pop(ref, None)
             if record is not None:
-                self._frame(record[2], ("demonitor", ref))
+                self._frame(record[2], ("demonitor", self.name, ref))
 
     # ------------------------------------------------------------ helpers
 
@@ -221,9 +221,10 @@ class _Server(GenServer):
         self.proxies[local_ref] = (origin, ref)
         self.proxied[(origin, ref)] = local_ref
 
-    def _on_demonitor(self, ref) -> None:
-        for key in [key for key in self.proxied if key[1] == ref]:
-            local_ref = self.proxied.pop(key)
+    def _on_demonitor(self, origin: str, ref) -> None:
+        # Refs are unique per OS process only: the origin node is part of the key.
+        local_ref = self.proxied.pop((origin, ref), None)
+        if local_ref is not None:
             self.proxies.pop(local_ref, None)
             demonitor(local_ref, flush=True)
 
