@@ -285,7 +285,8 @@ class State:
     """
 
     __slots__ = (
-        "replica", "_context", "_entries", "_by_topic", "_by_pid", "_by_replica", "_known", "_down", "_delta",
+        "replica", "_context", "_entries", "_by_topic", "_by_pid", "_by_replica", "_by_identity", "_known", "_down",
+        "_delta",
         "__weakref__",
     )
 
@@ -296,6 +297,9 @@ class State:
         self._by_topic: dict[object, dict] = {}  # topic -> {dot: None}, in the order they joined
         self._by_pid: dict[object, dict] = {}
         self._by_replica: dict[object, dict] = {}
+        # (pid, topic, key) -> {dot: None}: finds one presence without scanning
+        # all of a process's (a process tracked under 10,000 keys, say).
+        self._by_identity: dict[tuple, dict] = {}
         self._known = {replica}  # replicas whose entries and dots merge brings in
         self._down: set = set()  # known replicas whose entries are hidden
         self._delta = Delta(replica, 0, 0, {}, Context())  # local operations not yet handed out
@@ -547,8 +551,7 @@ class State:
             return []
         if topic is None:
             return list(dots)
-        entries = self._entries
-        return [dot for dot in dots if entries[dot].topic == topic and entries[dot].key == key]
+        return list(self._by_identity.get((pid, topic, key), ()))
 
     def _entries_of(self, replica: object) -> list:
         entries = self._entries
@@ -559,10 +562,16 @@ class State:
         self._by_topic.setdefault(presence.topic, {})[dot] = None
         self._by_pid.setdefault(presence.pid, {})[dot] = None
         self._by_replica.setdefault(dot[0], {})[dot] = None
+        self._by_identity.setdefault((presence.pid, presence.topic, presence.key), {})[dot] = None
 
     def _remove(self, dot: tuple) -> Presence:
         presence = self._entries.pop(dot)
-        indexes = ((self._by_topic, presence.topic), (self._by_pid, presence.pid), (self._by_replica, dot[0]))
+        indexes = (
+            (self._by_topic, presence.topic),
+            (self._by_pid, presence.pid),
+            (self._by_replica, dot[0]),
+            (self._by_identity, (presence.pid, presence.topic, presence.key)),
+        )
         for index, value in indexes:
             dots = index[value]
             del dots[dot]
