@@ -1,0 +1,167 @@
+"""The process behind one joined channel (Phoenix's ``Channel.Server``).
+
+Started by the socket for every ``phx_join``. It runs ``join``, answers it,
+tells the socket it joined, subscribes to the topic, then serves the client's
+pushes, intercepted broadcasts and other messages until it stops. It traps
+exits and monitors the socket's process, so ``terminate`` runs when the
+socket closes (``Shutdown("closed")``), when the client leaves
+(``Shutdown("left")``) and on a duplicate join (``Shutdown("duplicate_join")``).
+
+Every frame it produces (replies, pushes) is written straight to the
+transport, in the order it produces them: the join reply is always the first
+frame of its membership.
+"""
+
+from __future__ import annotations
+
+from otp import NORMAL, Down, Exit, ExitSignal, Shutdown, Stop, current_pid, monitor, pubsub
+from otp import receive, send, trap_exits
+from otp.lowlevel import set_report_details
+
+from . import serializer
+from ._message import Broadcast, Message, Reply
+from .channel import ChannelSocket, Error, Ok
+
+__all__ = ["run_channel", "Joined", "Leave", "fastlane"]
+
+LEFT = Shutdown("left")
+CLOSED = Shutdown("closed")
+
+
+class Joined:
+    """Channel → socket: the join succeeded (sent after the ok reply)."""
+
+    __slots__ = ("topic", "join_ref", "pid")
+
+    def __init__(self, topic: str, join_ref: str, pid) -> None:
+        self.topic, self.join_ref, self.pid = topic, join_ref, pid
+
+
+class Leave:
+    """Socket → channel: the client sent ``phx_leave`` with ``ref``."""
+
+    __slots__ = ("ref",)
+
+    def __init__(self, ref: str | None) -> None:
+        self.ref = ref
+
+
+class _Lane:
+    """A subscriber's PubSub metadata: where its broadcasts are written without it."""
+
+    __slots__ = ("transport", "intercept")
+
+    def __init__(self, transport, intercept: tuple) -> None:
+        self.transport, self.intercept = transport, intercept
+
+
+def fastlane(entries: list, from_pid, message: object) -> None:
+    """The PubSub dispatcher of channel broadcasts: encode once, write to every socket.
+
+    A channel that intercepts the event gets the :class:`Broadcast` as a
+    message instead (``handle_out``); so does any subscriber without a lane.
+    """
+    encoded = None
+    for pid, lane in entries:
+        if pid == from_pid:
+            continue
+        if message.__class__ is not Broadcast or lane.__class__ is not _Lane or message.event in lane.intercept:
+            send(pid, message)
+            continue
+        if encoded is None:
+            encoded = serializer.encode(message)
+        lane.transport.send(encoded)
+
+
+async def run_channel(channel_cls, join: Message, socket_pid, transport, assigns: dict, socket_id, pubsub_name: str) -> None:
+    """The whole life of one channel process."""
+    trap_exits(True)
+    monitor(socket_pid)
+    socket = ChannelSocket(
+        topic=join.topic, join_ref=join.join_ref, assigns=dict(assigns), socket_id=socket_id,
+        transport=transport, pubsub=pubsub_name, fastlane=fastlane,
+    )
+    channel = channel_cls()
+    set_report_details(lambda: {"channel": channel_cls.__qualname__, "topic": join.topic, "assigns": socket.assigns})
+    result = await channel.join(join.topic, join.payload, socket)
+    if result is None:
+        result = Ok({})
+    if result.__class__ is Error:
+        _reply(transport, join, result)
+        return  # refused: no process remains, nothing else is sent
+    if result.__class__ is not Ok:
+        raise TypeError(
+            f"{channel_cls.__qualname__}.join returned {result!r}; expected Ok(response), None or Error(response)"
+        )
+    _reply(transport, join, result)
+    send(socket_pid, Joined(join.topic, join.join_ref, current_pid()))
+    pubsub.subscribe(pubsub_name, join.topic, _Lane(transport, channel_cls.intercept))
+    await _serve(channel, socket, socket_pid)
+
+
+async def _serve(channel, socket: ChannelSocket, socket_pid) -> None:
+    reason = NORMAL
+    try:
+        while True:
+            message = await receive()
+            stop = await _handle(channel, socket, socket_pid, message)
+            if stop is not None:
+                reason = stop
+                break
+    except Exit as error:
+        reason = error.reason
+    except Exception as error:
+        await channel.terminate(error, socket)
+        raise
+    await channel.terminate(reason, socket)
+    if reason is not NORMAL:
+        raise Exit(reason)
+
+
+async def _handle(channel, socket: ChannelSocket, socket_pid, message: object) -> object:
+    """Handle one message; return an exit reason to stop, else None."""
+    kind = message.__class__
+    if kind is Message:
+        socket.ref = message.ref
+        result = await channel.handle_in(message.event, message.payload, socket)
+        return _after_in(channel, socket, message, result)
+    if kind is Broadcast:
+        return _after(channel, "handle_out", await channel.handle_out(message.event, message.payload, socket))
+    if kind is Leave:
+        _reply(socket._transport, Message(socket.join_ref, message.ref, socket.topic, "phx_leave", {}), Ok({}))
+        return LEFT
+    if kind is Down and message.pid == socket_pid:
+        return CLOSED  # the socket is gone: so are we
+    if kind is ExitSignal:
+        return message.reason  # our supervisor or the socket ending us (duplicate join, shutdown)
+    return _after(channel, "handle_info", await channel.handle_info(message, socket))
+
+
+def _after_in(channel, socket: ChannelSocket, message: Message, result: object) -> object:
+    if result is None:
+        return None
+    if result.__class__ in (Ok, Error):
+        _reply(socket._transport, message, result)
+        return None
+    if result.__class__ is Stop:
+        if result.reply is not None and result.reply.__class__ in (Ok, Error):
+            _reply(socket._transport, message, result.reply)
+        return result.reason
+    raise TypeError(
+        f"{type(channel).__qualname__}.handle_in returned {result!r}; expected Ok(response), "
+        f"Error(response), None or Stop(reason, reply=...)"
+    )
+
+
+def _after(channel, callback: str, result: object) -> object:
+    if result is None:
+        return None
+    if result.__class__ is Stop:
+        return result.reason
+    raise TypeError(f"{type(channel).__qualname__}.{callback} returned {result!r}; expected None or Stop(reason)")
+
+
+def _reply(transport, message: Message, reply: Ok | Error) -> None:
+    transport.send(serializer.encode(Reply(message.join_ref, message.ref, message.topic, reply.status, reply.response)))
+
+

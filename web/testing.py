@@ -1,0 +1,225 @@
+"""Test your sockets and channels without a network (Phoenix.ChannelTest in Python).
+
+Inside an otp test (the pytest plugin runs each async test in a node)::
+
+    from web.testing import connect
+
+    async def test_ping_replies_with_the_payload():
+        await PubSub.start_link("test_pubsub")
+        client = await connect(UserSocket, {"user": "alice"}, pubsub="test_pubsub")
+        assert await client.join("room:lobby") == ("ok", {"room": "lobby", "user": "alice"})
+        ref = client.push("room:lobby", "ping", {"n": 1})
+        await client.assert_reply(ref, "ok", {"n": 1})
+
+The client plays the official JS client's part frame for frame: every push
+goes through the real serializer and the real socket protocol
+(:class:`web.socket.SocketState`) in a connection process of its own; every
+frame the server writes comes back to the test process and is decoded for
+the asserts. Frames are kept in order; ``assert_*`` take the first frame
+that matches and leave the others for later asserts.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import orjson
+
+import otp
+import otp.lowlevel
+from otp import ReceiveTimeout, receive, send, spawn_link
+
+from .socket import Socket, SocketState
+
+__all__ = ["connect", "ClientSocket", "TestTransport", "ANY"]
+
+
+class _Any:
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return "ANY"
+
+
+ANY = _Any()
+"""Matches any value in an ``assert_*`` (e.g. a ``phx_ref``)."""
+
+
+class _Frame:
+    __slots__ = ("client", "data")
+
+    def __init__(self, client: int, data) -> None:
+        self.client, self.data = client, data
+
+
+class _Closed:
+    __slots__ = ("client", "code")
+
+    def __init__(self, client: int, code: int) -> None:
+        self.client, self.code = client, code
+
+
+_clients = itertools.count(1)
+
+
+class TestTransport:
+    """A transport whose frames go to the test process as messages."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, owner, client: int) -> None:
+        self.owner, self.client = owner, client
+        self.connection = None  # the connection process, once started
+        self.closed: int | None = None
+
+    def send(self, frame) -> None:
+        if self.closed is None:
+            send(self.owner, _Frame(self.client, frame))
+
+    def close(self, code: int) -> None:
+        if self.closed is None:
+            self.closed = code
+            send(self.owner, _Closed(self.client, code))
+            if self.connection is not None:
+                send(self.connection, ("close",))
+
+
+async def _connection(socket: Socket, assigns: dict, transport: TestTransport, pubsub: str) -> None:
+    state = SocketState(socket, assigns, transport, pubsub=pubsub)
+    while True:
+        message = await receive()
+        if message.__class__ is tuple and message[0] == "in":
+            await state.handle_frame(message[1])
+        elif message.__class__ is tuple and message[0] == "close":
+            await state.close()
+            return
+        else:
+            state.handle_info(message)
+
+
+async def connect(socket_cls: type[Socket], params: dict | None = None, connect_info: dict | None = None, *, pubsub: str):
+    """Connect like a client would; return a :class:`ClientSocket`, or None if ``connect`` refused."""
+    socket = socket_cls()
+    assigns = await socket.connect(dict(params or {}), dict(connect_info or {}))
+    if assigns is None:
+        return None
+    transport = TestTransport(otp.current_pid(), next(_clients))
+    transport.connection = spawn_link(_connection, socket, assigns, transport, pubsub)
+    return ClientSocket(transport, socket.id(assigns))
+
+
+class ClientSocket:
+    """The client side of one test connection."""
+
+    def __init__(self, transport: TestTransport, socket_id) -> None:
+        self.transport = transport
+        self.id = socket_id
+        self._refs = itertools.count(1)
+        self.join_refs: dict[str, str] = {}
+
+    # ------------------------------------------------------------ sending
+
+    def send_raw(self, frame: str | bytes) -> None:
+        """Send a frame as is (to test malformed input)."""
+        send(self.transport.connection, ("in", frame))
+
+    def push(self, topic: str, event: str, payload: dict | None = None, *, join_ref: object = ...) -> str:
+        """Push ``event`` on ``topic``; return its ref. ``join_ref`` defaults to the current membership's."""
+        ref = str(next(self._refs))
+        if join_ref is ...:
+            join_ref = self.join_refs.get(topic)
+        self.send_raw(orjson.dumps([join_ref, ref, topic, event, {} if payload is None else payload]).decode())
+        return ref
+
+    async def join(self, topic: str, payload: dict | None = None, *, timeout: float = 1.0) -> tuple[str, dict]:
+        """Join ``topic``; return the reply's ``(status, response)``."""
+        ref = str(next(self._refs))
+        self.join_refs[topic] = ref
+        self.send_raw(orjson.dumps([ref, ref, topic, "phx_join", {} if payload is None else payload]).decode())
+        reply = await self.assert_reply(ref, timeout=timeout)
+        return reply["status"], reply["response"]
+
+    async def leave(self, topic: str, *, timeout: float = 1.0) -> dict:
+        """Leave ``topic``; return the reply (``phx_close`` follows it)."""
+        ref = self.push(topic, "phx_leave", {})
+        return await self.assert_reply(ref, timeout=timeout)
+
+    def heartbeat(self) -> str:
+        ref = str(next(self._refs))
+        self.send_raw(orjson.dumps([None, ref, "phoenix", "heartbeat", {}]).decode())
+        return ref
+
+    async def close(self) -> None:
+        """Close the connection, as a client going away would."""
+        send(self.transport.connection, ("close",))
+
+    # ------------------------------------------------------------ asserting
+
+    async def next_frame(self, *, timeout: float = 1.0) -> list | bytes:
+        """The next frame the server wrote to this client, decoded."""
+        return await self._take(lambda frame: True, "any frame", timeout)
+
+    async def assert_reply(self, ref: str, status: object = ANY, response: object = ANY, *, timeout: float = 1.0) -> dict:
+        """Wait for the reply to ``ref``; check its status and response; return ``{status, response}``."""
+
+        def match(frame) -> bool:
+            return isinstance(frame, list) and frame[1] == ref and frame[3] == "phx_reply"
+
+        frame = await self._take(match, f"a reply to ref {ref!r}", timeout)
+        body = frame[4]
+        assert (body["status"], body["response"]) == (status, response), f"reply to {ref!r} was {frame!r}"
+        return body
+
+    async def assert_push(self, topic: str, event: str, payload: object = ANY, *, timeout: float = 1.0) -> list:
+        """Wait for a push (join_ref set) of ``event`` on ``topic``; return the frame."""
+        frame = await self._take(
+            lambda f: isinstance(f, list) and f[0] is not None and f[2] == topic and f[3] == event,
+            f"a push of {event!r} on {topic!r}", timeout,
+        )
+        assert frame[4] == payload, f"{event!r} on {topic!r} carried {frame[4]!r}"
+        return frame
+
+    async def assert_broadcast(self, topic: str, event: str, payload: object = ANY, *, timeout: float = 1.0) -> list:
+        """Wait for a broadcast (join_ref and ref null) of ``event`` on ``topic``; return the frame."""
+        frame = await self._take(
+            lambda f: isinstance(f, list) and f[0] is None and f[1] is None and f[2] == topic and f[3] == event,
+            f"a broadcast of {event!r} on {topic!r}", timeout,
+        )
+        assert frame[4] == payload, f"broadcast {event!r} on {topic!r} carried {frame[4]!r}"
+        return frame
+
+    async def assert_closed(self, *, timeout: float = 1.0) -> int:
+        """Wait until the server closed the connection; return the close code."""
+        client = self.transport.client
+        try:
+            closed = await receive(lambda m: m.__class__ is _Closed and m.client == client, timeout=timeout)
+        except ReceiveTimeout:
+            raise AssertionError(f"the connection was not closed within {timeout} s") from None
+        return closed.code
+
+    async def refute_frame(self, *, timeout: float = 0.05) -> None:
+        """Assert that no frame arrives within ``timeout``."""
+        client = self.transport.client
+        try:
+            frame = await receive(lambda m: m.__class__ is _Frame and m.client == client, timeout=timeout)
+        except ReceiveTimeout:
+            return
+        raise AssertionError(f"expected no frame, got {_decode(frame.data)!r}")
+
+    async def _take(self, match, wanted: str, timeout: float):
+        client = self.transport.client
+
+        def is_wanted(m: object) -> bool:
+            return m.__class__ is _Frame and m.client == client and match(_decode(m.data))
+
+        try:
+            frame = await receive(is_wanted, timeout=timeout)
+        except ReceiveTimeout:
+            pending = [_decode(m.data) for m in otp.lowlevel.queued_messages() if m.__class__ is _Frame and m.client == client]
+            raise AssertionError(f"no {wanted} within {timeout} s; frames waiting: {pending!r}") from None
+        return _decode(frame.data)
+
+
+def _decode(data) -> list | bytes:
+    return orjson.loads(data) if isinstance(data, str) else data
