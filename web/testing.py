@@ -15,8 +15,9 @@ The client plays the official JS client's part frame for frame: every push
 goes through the real serializer and the real socket protocol
 (:class:`web.socket.SocketState`) in a connection process of its own; every
 frame the server writes comes back to the test process and is decoded for
-the asserts. Frames are kept in order; ``assert_*`` take the first frame
-that matches and leave the others for later asserts.
+the asserts. Frames are kept in order; ``assert_*`` take the oldest frame
+that matches (topic, event *and* payload, where ``ANY`` matches anything, as
+Phoenix.ChannelTest's patterns do) and leave the others for later asserts.
 """
 
 from __future__ import annotations
@@ -173,21 +174,18 @@ class ClientSocket:
 
     async def assert_push(self, topic: str, event: str, payload: object = ANY, *, timeout: float = 1.0) -> list:
         """Wait for a push (join_ref set) of ``event`` on ``topic``; return the frame."""
-        frame = await self._take(
-            lambda f: isinstance(f, list) and f[0] is not None and f[2] == topic and f[3] == event,
-            f"a push of {event!r} on {topic!r}", timeout,
+        return await self._take(
+            lambda f: isinstance(f, list) and f[0] is not None and f[2] == topic and f[3] == event and f[4] == payload,
+            f"a push of {event!r} on {topic!r} with {payload!r}", timeout,
         )
-        assert frame[4] == payload, f"{event!r} on {topic!r} carried {frame[4]!r}"
-        return frame
 
     async def assert_broadcast(self, topic: str, event: str, payload: object = ANY, *, timeout: float = 1.0) -> list:
         """Wait for a broadcast (join_ref and ref null) of ``event`` on ``topic``; return the frame."""
-        frame = await self._take(
-            lambda f: isinstance(f, list) and f[0] is None and f[1] is None and f[2] == topic and f[3] == event,
-            f"a broadcast of {event!r} on {topic!r}", timeout,
+        return await self._take(
+            lambda f: isinstance(f, list) and f[0] is None and f[1] is None and f[2] == topic and f[3] == event
+            and f[4] == payload,
+            f"a broadcast of {event!r} on {topic!r} with {payload!r}", timeout,
         )
-        assert frame[4] == payload, f"broadcast {event!r} on {topic!r} carried {frame[4]!r}"
-        return frame
 
     async def assert_closed(self, *, timeout: float = 1.0) -> int:
         """Wait until the server closed the connection; return the close code."""
