@@ -1,6 +1,43 @@
 """The web layer: a Phoenix-compatible real-time server built as supervised otp processes.
 
 It lands piece by piece (see the issues): the V2 frame serializer
-(:mod:`web.serializer`) first; the endpoint, sockets, channels, Presence and
+(:mod:`web.serializer`) and the transport layer (:mod:`web.endpoint`: an
+HTTP/1.1 endpoint whose connections are otp processes, and
+:mod:`web.transports.websocket`) so far; sockets, channels, Presence and
 LiveView follow. Needs the ``web`` extra (``pip install trio-otp[web]``).
+
+::
+
+    from web import Endpoint, Request, Response, SocketHandler, WebSocket
 """
+
+from ._http import Request, Response
+from .endpoint import Endpoint, EndpointStatistics, Listening, serve
+from .transports.websocket import ConnectInfo, Sender, SocketHandler, WebSocket
+
+__all__ = [
+    "Endpoint",
+    "EndpointStatistics",
+    "Listening",
+    "serve",
+    "Request",
+    "Response",
+    "WebSocket",
+    "SocketHandler",
+    "Sender",
+    "ConnectInfo",
+]
+
+
+def _fix_module_names() -> None:
+    # So that reprs and tracebacks say web.Endpoint, not web.endpoint.Endpoint.
+    for name in __all__:
+        obj = globals()[name]
+        if getattr(obj, "__module__", "").startswith("web."):
+            try:
+                obj.__module__ = "web"
+            except (AttributeError, TypeError):
+                pass
+
+
+_fix_module_names()

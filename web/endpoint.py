@@ -1,0 +1,368 @@
+"""The endpoint: a supervised HTTP/1.1 + WebSocket server made of otp processes.
+
+Example
+-------
+::
+
+    import otp
+    from web import Endpoint, Response, WebSocket
+
+    async def hello(request):
+        return Response(200, {"content-type": "text/plain"}, "hello " + request.query.get("name", "world"))
+
+    async def main():
+        endpoint = await Endpoint.start_link(hello, host="127.0.0.1", port=0)
+        host, port = Endpoint.address(endpoint)        # port 0 picked a free port
+        ...
+
+    otp.run(main)
+
+Under a supervisor: ``Supervisor.start_link([Endpoint.child_spec(hello, port=4000)])``.
+Inside a trio nursery of an otp process: ``listening = await nursery.start(serve, hello, "127.0.0.1", 0)``.
+
+The process tree
+----------------
+::
+
+    Endpoint (a GenServer: owns the configuration and the counters)
+    ├── the connection supervisor (a DynamicSupervisor; temporary children)
+    │   ├── connection <0.51.0>      one process per accepted TCP connection:
+    │   ├── connection <0.52.0>      HTTP/1.1 (web._http), then maybe a WebSocket
+    │   └── ...                      (web.transports.websocket)
+    └── the acceptor                 accepts and hands each stream to a new child
+
+All three are linked to the endpoint. A connection that crashes ends alone:
+it is a temporary child, so it is reported and forgotten, never restarted
+and never its siblings' problem. If the acceptor crashes, the endpoint goes
+down with it and its own supervisor restarts the whole endpoint (a new
+listening socket, the old connections shut down). Shutting the endpoint
+down closes the listening socket and shuts every connection down (a
+WebSocket is told 1012 if the frame can be sent at once).
+
+Options
+-------
+``start_link(handler, *, host="127.0.0.1", port=0, websocket=None, name=None,
+idle_timeout=60.0, max_body_size=1 MiB, max_header_size=16 KiB,
+max_connections=math.inf)``: ``handler`` is ``async handler(request) ->
+Response`` (:mod:`web._http`), ``websocket`` a :class:`~web.transports.websocket.WebSocket`
+mount. ``idle_timeout`` closes keep-alive connections that send nothing;
+``max_header_size`` is h11's limit on a request line plus headers (431);
+past ``max_connections`` a new connection is closed at once (counted as
+``rejected``).
+
+Reading the endpoint
+--------------------
+``Endpoint.address(endpoint)`` and ``Endpoint.statistics(endpoint)`` are
+sync reads, without a round trip to the endpoint process (STYLE lesson 13).
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import logging
+import math
+import weakref
+
+import attrs
+import trio
+
+import otp
+from otp import ChildSpec, DynamicSupervisor, GenServer, Pid, Restart, SupervisorError, current_pid
+from otp.lowlevel import resolve_pid
+
+from ._http import Handler, serve_connection
+from .transports.websocket import WebSocket
+
+__all__ = ["Endpoint", "EndpointStatistics", "Listening", "serve"]
+
+logger = logging.getLogger("web")
+
+_COUNTERS = (
+    "accepted",  # TCP connections accepted
+    "rejected",  # ... and closed at once: max_connections reached
+    "active",  # connection processes running now
+    "requests",  # HTTP requests read (upgrade requests included)
+    "bad_requests",  # answered 400, 413 or 431
+    "handler_errors",  # the handler raised: answered 500
+    "upgrades",  # WebSockets opened
+    "refused",  # upgrade requests refused (400 or 403)
+    "messages_too_big",  # WebSockets closed with 1009
+    "idle_timeouts",  # WebSockets closed for silence
+    "outbound_overflows",  # WebSockets reset: the peer did not read
+)
+
+
+@attrs.frozen
+class EndpointStatistics:
+    """A snapshot of an endpoint's counters, from :meth:`Endpoint.statistics`."""
+
+    accepted: int
+    rejected: int
+    active: int
+    requests: int
+    bad_requests: int
+    handler_errors: int
+    upgrades: int
+    refused: int
+    messages_too_big: int
+    idle_timeouts: int
+    outbound_overflows: int
+
+
+class _Counters:
+    __slots__ = _COUNTERS
+
+    def __init__(self) -> None:
+        for name in _COUNTERS:
+            setattr(self, name, 0)
+
+    def snapshot(self) -> EndpointStatistics:
+        return EndpointStatistics(**{name: getattr(self, name) for name in _COUNTERS})
+
+
+@attrs.define(eq=False)
+class _EndpointState:
+    """What every connection process of one endpoint reads (shared, never copied)."""
+
+    handler: Handler
+    websocket: WebSocket | None
+    idle_timeout: float
+    max_body_size: int
+    max_header_size: int
+    counters: _Counters = attrs.field(factory=_Counters)
+    address: tuple = ("", 0)
+    connections: Pid | None = None
+
+
+@attrs.frozen
+class Listening:
+    """What :func:`serve` reports once listening: the endpoint's pid and its bound address."""
+
+    pid: Pid
+    host: str
+    port: int
+
+
+# Endpoint pid -> its state; weak, as otp.registry's tables: it lives as long as the process.
+_ENDPOINTS: weakref.WeakValueDictionary[Pid, _EndpointState] = weakref.WeakValueDictionary()
+
+
+class Endpoint:
+    """Start, supervise and read an endpoint; see the module docstring."""
+
+    @staticmethod
+    async def start_link(
+        handler: Handler,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        websocket: WebSocket | None = None,
+        name: object = None,
+        idle_timeout: float = 60.0,
+        max_body_size: int = 1 << 20,
+        max_header_size: int = 16 * 1024,
+        max_connections: float = math.inf,
+    ) -> Pid:
+        """Start an endpoint linked to the caller; return its pid once it is listening.
+
+        Raises:
+            StartError: the address could not be bound (``.reason`` is the ``OSError``).
+        """
+        if websocket is not None and not isinstance(websocket, WebSocket):
+            raise TypeError(f"websocket must be a web.WebSocket(handler=..., path=...) or None; got {websocket!r}")
+        state = _EndpointState(handler, websocket, idle_timeout, max_body_size, max_header_size)
+        return await _EndpointServer.start_link((state, host, port, max_connections), name=name)
+
+    @staticmethod
+    def child_spec(handler: Handler, **options: object) -> ChildSpec:
+        """A child spec for a supervisor; ``options`` are those of :meth:`start_link` (and ``id``)."""
+        child_id = options.pop("id", Endpoint)
+        return ChildSpec(id=child_id, start=(functools.partial(Endpoint.start_link, handler, **options),))
+
+    @staticmethod
+    def address(endpoint: object) -> tuple[str, int]:
+        """The ``(host, port)`` the endpoint listens on (the real port when started with 0)."""
+        return _state_of(endpoint).address
+
+    @staticmethod
+    def statistics(endpoint: object) -> EndpointStatistics:
+        """A snapshot of the endpoint's counters (see ``_COUNTERS`` in this module)."""
+        return _state_of(endpoint).counters.snapshot()
+
+    @staticmethod
+    def connection_supervisor(endpoint: object) -> Pid:
+        """The DynamicSupervisor whose children are the endpoint's connections."""
+        return _state_of(endpoint).connections
+
+    stop = staticmethod(GenServer.stop)
+
+
+async def serve(
+    handler: Handler,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    task_status: trio.TaskStatus = trio.TASK_STATUS_IGNORED,
+    **options: object,
+) -> None:
+    """Run an endpoint for as long as this task runs: ``await nursery.start(serve, handler, host, port)``.
+
+    For trio code inside an otp node (a process, or a task a process
+    started). Reports a :class:`Listening` through ``task_status`` once
+    listening; cancelling the task shuts the endpoint down; if the endpoint
+    dies, this raises ``otp.Exit`` with its reason, as a link would.
+    ``options`` are those of :meth:`Endpoint.start_link`.
+
+    Raises:
+        StartError: the endpoint could not start (the address is taken, say).
+        Exit: the endpoint ended on its own.
+    """
+    # Only a process's own task may receive, and starting an endpoint waits
+    # for its ack: a small runner process starts it and reports back through
+    # trio events, which any task may wait on.
+    runner = _Runner()
+    pid = otp.spawn(runner.run, handler, host, port, options)
+    try:
+        await runner.started.wait()
+        if runner.error is not None:
+            raise runner.error
+        task_status.started(Listening(runner.endpoint, *Endpoint.address(runner.endpoint)))
+        await runner.ended.wait()
+        raise otp.Exit(runner.reason)
+    finally:
+        otp.exit(pid, otp.SHUTDOWN)  # the runner's end takes the endpoint down along their link
+
+
+class _Runner:
+    """The process behind :func:`serve`: owns the endpoint through a link, reports through events."""
+
+    def __init__(self) -> None:
+        self.started, self.ended = trio.Event(), trio.Event()
+        self.endpoint: Pid | None = None
+        self.error: BaseException | None = None
+        self.reason: object = None
+
+    async def run(self, handler: Handler, host: str, port: int, options: dict) -> None:
+        otp.trap_exits(True)
+        try:
+            self.endpoint = await Endpoint.start_link(handler, host=host, port=port, **options)
+        except Exception as e:
+            self.error = e
+            return
+        finally:
+            self.started.set()
+        signal = await otp.receive(otp.ExitSignal)
+        if signal.pid == self.endpoint:
+            self.reason = signal.reason
+            self.ended.set()
+        raise otp.Exit(otp.SHUTDOWN)
+
+
+def _state_of(endpoint: object) -> _EndpointState:
+    pid = resolve_pid(endpoint)
+    state = _ENDPOINTS.get(pid) if pid is not None else None
+    if state is None:
+        raise LookupError(f"{endpoint!r} is not a running endpoint; start one with Endpoint.start_link(handler, ...)")
+    return state
+
+
+# ---------------------------------------------------------------- the processes
+
+
+class _EndpointServer(GenServer):
+    """Internal: the endpoint process. Binds, starts the connection supervisor and the acceptor.
+
+    It traps exits so that a stop, or its supervisor's shutdown, goes
+    through :meth:`terminate`: the acceptor first (no new connections, the
+    listening socket closed), then the connections.
+    """
+
+    async def init(self, arg: tuple) -> None:
+        otp.trap_exits(True)
+        self.state, host, port, max_connections = arg
+        listeners = await trio.open_tcp_listeners(port, host=host)
+        try:
+            self.state.connections = await DynamicSupervisor.start_link(max_children=max_connections)
+        except BaseException:
+            await _close_all(listeners)
+            raise
+        self.state.address = tuple(listeners[0].socket.getsockname()[:2])
+        self.acceptor = otp.spawn_link(_accept_loop, listeners, self.state)
+        _ENDPOINTS[current_pid()] = self.state
+
+    async def handle_info(self, message: object) -> object:
+        if isinstance(message, otp.ExitSignal) and message.pid in (self.acceptor, self.state.connections):
+            return otp.Stop(message.reason)  # a part of the endpoint is gone: so is the endpoint
+        return await super().handle_info(message)
+
+    async def terminate(self, reason: object) -> None:
+        for pid in (self.acceptor, self.state.connections):
+            await _shut_down(pid)
+
+    def format_status(self) -> object:
+        return {"address": self.state.address, "statistics": self.state.counters.snapshot()}
+
+
+async def _shut_down(pid: Pid) -> None:
+    ref = otp.monitor(pid)
+    otp.exit(pid, otp.SHUTDOWN)
+    await otp.receive(lambda m: isinstance(m, otp.Down) and m.ref == ref)
+
+
+async def _accept_loop(listeners: list[trio.SocketListener], state: _EndpointState) -> None:
+    """The acceptor process: accept on every listener, start a connection process for each stream.
+
+    Helper tasks accept; the process's own task starts the children, since
+    ``start_child`` is a call and only a process's own task may receive.
+    """
+    send_stream, receive_stream = trio.open_memory_channel(0)
+    try:
+        async with trio.open_nursery() as nursery:
+            for listener in listeners:
+                nursery.start_soon(_accept_from, listener, state, send_stream.clone())
+            send_stream.close()
+            async for stream in receive_stream:
+                await _start_connection(stream, state)
+    finally:
+        await _close_all(listeners)
+
+
+# accept() failing with these is the machine being short of something, not
+# the listener being broken: wait and try again (trio.serve_listeners does too).
+_RESOURCE_ERRORS = {errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS}
+
+
+async def _accept_from(listener: trio.SocketListener, state: _EndpointState, streams: trio.MemorySendChannel) -> None:
+    async with streams:
+        while True:
+            try:
+                stream = await listener.accept()
+            except OSError as e:
+                if e.errno not in _RESOURCE_ERRORS:
+                    raise
+                logger.error("accept() on %s failed (%s); retrying in 100 ms", state.address, e)
+                await trio.sleep(0.1)
+                continue
+            state.counters.accepted += 1
+            await streams.send(stream)
+
+
+async def _start_connection(stream: trio.SocketStream, state: _EndpointState) -> None:
+    spec = ChildSpec(id="connection", start=(_spawn_connection, stream, state), restart=Restart.TEMPORARY)
+    try:
+        await DynamicSupervisor.start_child(state.connections, spec)
+    except SupervisorError:  # max_children: this one is turned away, the others go on
+        state.counters.rejected += 1
+        await stream.aclose()
+
+
+async def _spawn_connection(stream: trio.SocketStream, state: _EndpointState) -> Pid:
+    # Run by the connection supervisor: the new process is linked to it.
+    return otp.spawn_link(serve_connection, stream, state)
+
+
+async def _close_all(listeners: list[trio.SocketListener]) -> None:
+    with trio.CancelScope(shield=True):
+        for listener in listeners:
+            await listener.aclose()

@@ -1,0 +1,7 @@
+"""Transports move frames between a client and a socket handler; they know no protocol.
+
+Only :mod:`web.transports.websocket` exists so far (CHANNELS.md §1). A
+transport hands each message to a :class:`~web.transports.websocket.SocketHandler`
+and gives it a sender to write back; the Phoenix socket protocol lives in
+``web/socket.py``, above any transport (STYLE lesson 6).
+"""

@@ -1,0 +1,336 @@
+"""An open WebSocket: the read loop, the write loop, the bounded outbox, the sender.
+
+Runs inside the connection process once the upgrade succeeded (see
+:mod:`web.transports.websocket` for the manual). Two tasks share the wsproto
+connection, which is safe because trio runs one task at a time and wsproto's
+``send`` is synchronous:
+
+* the **reader** (the process's own task) reads from the socket with the
+  idle deadline, feeds wsproto and calls the handler, one message at a time;
+* the **writer** drains the outbox into the socket.
+
+Any process may write through the :class:`Sender` (sync, never blocks):
+frames are encoded at once and queued whole, so the peer only ever sees
+complete frames in order. The outbox holds at most ``max_outbound_bytes``
+(queued plus being written); one more frame and the peer is declared too
+slow: the queue is dropped, a warning logged, ``outbound_overflows``
+counted, and the TCP connection reset. No close frame: it would have to
+wait behind the data the peer is not reading.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import socket
+import struct
+from collections import deque
+from typing import TYPE_CHECKING
+
+import trio
+from wsproto.connection import Connection, ConnectionState
+from wsproto.events import BytesMessage, CloseConnection, Message, Ping, TextMessage
+
+if TYPE_CHECKING:
+    from ..endpoint import _EndpointState
+    from .websocket import SocketHandler, WebSocket
+
+__all__ = ["Sender", "Session"]
+
+logger = logging.getLogger("web")
+
+NORMAL_CLOSURE = 1000
+GOING_AWAY = 1001
+ABNORMAL_CLOSURE = 1006
+MESSAGE_TOO_BIG = 1009
+INTERNAL_ERROR = 1011
+SERVICE_RESTART = 1012
+
+RECEIVE_SIZE = 65536
+_SHUTDOWN_GRACE = 0.1  # seconds a killed connection spends trying to say 1012
+
+
+class Sender:
+    """Writes to one WebSocket; usable from any process of the node. Every method is sync.
+
+    Sends after the connection started closing are dropped (and return
+    False), as a send to a dead process is.
+    """
+
+    __slots__ = ("_session",)
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def send_text(self, text: str) -> bool:
+        """Queue a text frame; False if the connection is closing or closed."""
+        return self._session.send(TextMessage(data=text))
+
+    def send_binary(self, data: bytes) -> bool:
+        """Queue a binary frame; False if the connection is closing or closed."""
+        return self._session.send(BytesMessage(data=bytes(data)))
+
+    def close(self, code: int = GOING_AWAY, reason: str = "") -> None:
+        """Start the closing handshake with ``code`` (after the frames already queued).
+
+        The default is 1001, not 1000: phoenix.js ≤ 1.8.12 never reconnects
+        after a 1000 and LiveView reloads the page (CHANNELS.md §1.4).
+        """
+        self._session.close(code, reason)
+
+    @property
+    def closed(self) -> bool:
+        """True once the connection is closing or closed: sends are dropped."""
+        return self._session.closing
+
+    def __repr__(self) -> str:
+        return f"<web.Sender peer={self._session.peer} closed={self.closed}>"
+
+
+class _Outbox:
+    """Encoded frames waiting for the writer; counts bytes until they are written."""
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self.frames: deque[bytes] = deque()
+        self.size = 0  # queued + being written
+        self._wakeup = trio.Event()
+        self._flushed = trio.Event()
+        self._flushed.set()
+
+    def put(self, data: bytes) -> bool:
+        """Queue ``data``; False (and nothing queued) if that would pass the limit."""
+        if self.size + len(data) > self.limit:
+            return False
+        self.put_unbounded(data)
+        return True
+
+    def put_unbounded(self, data: bytes) -> None:
+        # Control frames (pong, close) are small and must not be refused.
+        self.frames.append(data)
+        self.size += len(data)
+        self._wakeup.set()
+        if self._flushed.is_set():
+            self._flushed = trio.Event()
+
+    async def take(self) -> bytes:
+        """Everything queued, as one write (the writer calls :meth:`written` after)."""
+        while not self.frames:
+            self._wakeup = trio.Event()
+            await self._wakeup.wait()
+        data = b"".join(self.frames)
+        self.frames.clear()
+        return data
+
+    def written(self, count: int) -> None:
+        self.size -= count
+        if not self.frames:
+            self._flushed.set()
+
+    async def wait_flushed(self) -> None:
+        await self._flushed.wait()
+
+    def drop(self) -> None:
+        self.frames.clear()
+        self.size = 0
+        self._flushed.set()
+
+
+class Session:
+    """One open WebSocket in its connection process; :meth:`run` until it is closed."""
+
+    def __init__(self, ws: Connection, stream: trio.SocketStream, peer: tuple, endpoint: _EndpointState) -> None:
+        self.ws = ws
+        self.stream = stream
+        self.peer = peer
+        self.endpoint = endpoint
+        self.options: WebSocket = endpoint.websocket
+        self.outbox = _Outbox(self.options.max_outbound_bytes)
+        self.sender = Sender(self)
+        self.closing = False
+        self.code: int | None = None  # the code on_close will get
+        self.aborted = False
+        self.crash: Exception | None = None
+        self._close_deadline = math.inf
+        self._read_scope: trio.CancelScope | None = None
+        self._write_scope = trio.CancelScope()
+        self._writing = False  # a write was cut short: the stream may end mid-frame
+        self._message: list = []  # chunks of the message being received
+        self._message_size = 0
+
+    # ------------------------------------------------------------ sender side
+
+    def send(self, event: Message) -> bool:
+        if self.closing:
+            return False
+        if not self.outbox.put(self.ws.send(event)):
+            self._overflow()
+            return False
+        return True
+
+    def close(self, code: int, reason: str = "") -> None:
+        if self.closing:
+            return
+        self.closing = True
+        self.code = code
+        if self.ws.state is ConnectionState.OPEN:
+            self.outbox.put_unbounded(self.ws.send(CloseConnection(code=code, reason=reason or None)))
+        # Wait this long for the peer's close frame, then drop the connection.
+        self._close_deadline = trio.current_time() + self.options.close_timeout
+        if self._read_scope is not None:
+            self._read_scope.deadline = min(self._read_scope.deadline, self._close_deadline)
+
+    def _overflow(self) -> None:
+        counters = self.endpoint.counters
+        counters.outbound_overflows += 1
+        logger.warning(
+            "closing the WebSocket of %s: the peer does not read and the outbound buffer passed %s bytes "
+            "(max_outbound_bytes)",
+            self.peer,
+            self.options.max_outbound_bytes,
+        )
+        self.abort()
+
+    def abort(self) -> None:
+        """Drop the connection now: no close frame, no more reads or writes (code 1006)."""
+        self.closing = self.aborted = True
+        self.code = ABNORMAL_CLOSURE
+        self.outbox.drop()
+        self._write_scope.cancel()
+        if self._read_scope is not None:
+            self._read_scope.cancel()
+
+    # ------------------------------------------------------------ the process
+
+    async def run(self, handler: SocketHandler) -> None:
+        """Serve until closed; then ``on_close``; re-raise a handler's exception (the process crashes)."""
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._write_loop)
+                await self._callback(handler.on_open, self.sender)
+                await self._read_loop(handler)
+                if not self.aborted:
+                    with trio.move_on_after(self.options.close_timeout):
+                        await self.outbox.wait_flushed()
+                self._write_scope.cancel()
+        except BaseException:
+            # Killed (the endpoint is shutting down): try to say so. 1012 makes
+            # phoenix.js and LiveView reconnect (CHANNELS.md §1.4).
+            await self._say_goodbye()
+            raise
+        finally:
+            await self._close_socket()
+        if self.crash is not None:
+            raise self.crash
+        await handler.on_close(self.code)
+
+    async def _read_loop(self, handler: SocketHandler) -> None:
+        idle = self.options.idle_timeout
+        while not self.aborted:
+            deadline = min(trio.current_time() + idle, self._close_deadline)
+            data = None
+            with trio.CancelScope(deadline=deadline) as self._read_scope:
+                data = await self._receive()
+            self._read_scope = None
+            if data is None:  # the deadline passed, or abort() cancelled the read
+                if self.closing:
+                    return  # aborted, or the peer never answered our close
+                self.endpoint.counters.idle_timeouts += 1
+                self.close(GOING_AWAY, "idle timeout")
+                continue
+            self.ws.receive_data(data or None)
+            if await self._handle_events(handler):
+                return
+
+    async def _receive(self) -> bytes | None:
+        """Bytes from the peer; ``b""`` at EOF or on a reset."""
+        try:
+            return await self.stream.receive_some(RECEIVE_SIZE)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            return b""
+
+    async def _handle_events(self, handler: SocketHandler) -> bool:
+        """Act on what wsproto parsed; True when the connection is over."""
+        for event in self.ws.events():
+            if isinstance(event, CloseConnection):
+                return self._on_close_frame(event)
+            if isinstance(event, Ping):
+                self.outbox.put_unbounded(self.ws.send(event.response()))
+            elif isinstance(event, (TextMessage, BytesMessage)):
+                await self._on_data(event, handler)
+        return False
+
+    def _on_close_frame(self, event: CloseConnection) -> bool:
+        state = self.ws.state
+        if state is ConnectionState.OPEN:
+            # wsproto reports a frame it could not parse as a close it wants us to send.
+            self.close(event.code, event.reason or "")
+            return False
+        if state is ConnectionState.REMOTE_CLOSING:
+            self.outbox.put_unbounded(self.ws.send(event.response()))
+        if not self.closing:
+            self.closing = True
+            self.code = event.code
+        return True
+
+    async def _on_data(self, event: Message, handler: SocketHandler) -> None:
+        if self.closing:
+            return  # after a close, data is discarded (RFC 6455 §5.5.1)
+        data = event.data
+        self._message_size += len(data.encode("utf-8")) if isinstance(data, str) else len(data)
+        if self._message_size > self.options.max_message_size:
+            self.endpoint.counters.messages_too_big += 1
+            self.close(MESSAGE_TOO_BIG, "message too big")
+            return
+        self._message.append(data)
+        if not event.message_finished:
+            return
+        message = ("" if isinstance(data, str) else b"").join(self._message)
+        self._message, self._message_size = [], 0
+        if isinstance(message, str):
+            await self._callback(handler.on_text, message)
+        else:
+            await self._callback(handler.on_binary, message)
+
+    async def _callback(self, callback, argument: object) -> None:
+        if self.crash is not None:
+            return
+        try:
+            await callback(argument)
+        except Exception as e:
+            self.crash = e
+            self.close(INTERNAL_ERROR, "internal error")
+
+    async def _write_loop(self) -> None:
+        with self._write_scope:
+            try:
+                while True:
+                    data = await self.outbox.take()
+                    self._writing = True
+                    await self.stream.send_all(data)
+                    self._writing = False
+                    self.outbox.written(len(data))
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                self.abort()
+
+    # ------------------------------------------------------------ the end
+
+    async def _say_goodbye(self) -> None:
+        if self.aborted or self._writing or self.ws.state is not ConnectionState.OPEN:
+            return  # (after half a frame, a close frame would only be garbage)
+        with trio.CancelScope(shield=True), trio.move_on_after(_SHUTDOWN_GRACE):
+            try:
+                await self.stream.send_all(self.ws.send(CloseConnection(code=SERVICE_RESTART)))
+            except (trio.BrokenResourceError, trio.ClosedResourceError, trio.BusyResourceError):
+                pass
+
+    async def _close_socket(self) -> None:
+        if self.aborted:
+            # RST rather than FIN: the kernel must not keep trying to deliver
+            # data the peer does not read.
+            try:
+                self.stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            except OSError:
+                pass
+        with trio.CancelScope(shield=True):
+            await self.stream.aclose()

@@ -1,0 +1,349 @@
+"""The WebSocket transport: upgrade or refuse, then move frames (CHANNELS.md §1).
+
+Example
+-------
+An echo server on ``/socket/websocket``::
+
+    from web import Endpoint, Response, SocketHandler, WebSocket
+
+    class Echo(SocketHandler):
+        async def on_open(self, sender):
+            self.sender = sender
+        async def on_text(self, text):
+            self.sender.send_text(text)
+        async def on_binary(self, data):
+            self.sender.send_binary(data)
+
+    async def refuse_strangers(info):            # optional: the accept hook
+        return info.params.get("user") == "alice"
+
+    ws = WebSocket(handler=lambda info, accepted: Echo(), accept=refuse_strangers)
+    endpoint = await Endpoint.start_link(http_handler, port=4000, websocket=ws)
+
+The upgrade
+-----------
+A request on ``WebSocket.path`` is checked in this order; the first failing
+check answers and closes the connection (no WebSocket is opened):
+
+=========================================================  ===========
+check                                                      refusal
+=========================================================  ===========
+method is ``GET`` (CHANNELS.md §1.3)                       400
+``Upgrade: websocket``, ``Connection: upgrade``,           400
+``Sec-WebSocket-Key``, ``Sec-WebSocket-Version: 13``
+``Origin`` allowed (see ``check_origin``)                  403
+the ``phoenix`` auth-token subprotocol decodes             400
+``accept(connect_info)`` is truthy                         403, empty body
+=========================================================  ===========
+
+``accept`` (sync or async) gets a :class:`ConnectInfo`: headers, peer, path,
+query params and the decoded auth token. Its result is handed to the
+``handler`` factory as ``accepted``: return ``True`` or any object (the
+socket's assigns, say) to accept, ``False`` or ``None`` to refuse.
+
+Subprotocols: when the client offers ``phoenix`` (phoenix.js does when given
+an ``authToken``, together with ``base64url.bearer.phx.<token>``), the
+server selects ``phoenix`` (browsers fail the handshake otherwise) and
+exposes the decoded token as ``ConnectInfo.token``.
+
+After the upgrade
+-----------------
+The connection process calls the :class:`SocketHandler`, one callback at a
+time: ``on_open(sender)``, then ``on_text``/``on_binary`` per complete
+message, and ``on_close(code)`` once the connection is closed. Pings are
+answered. The :class:`~web.transports._session.Sender` writes frames from
+any process.
+
+============================================  =====================================
+situation                                     what happens (code given to on_close)
+============================================  =====================================
+peer closes with a code                       close frame echoed; that code
+sender.close(code)                            close handshake; ``code``
+a message over ``max_message_size`` bytes     close 1009 (counter ``messages_too_big``)
+nothing received for ``idle_timeout`` s       close 1001 (counter ``idle_timeouts``)
+peer does not answer our close in             TCP closed; our code
+``close_timeout`` s
+peer vanishes (EOF, reset)                    1006
+outbound buffer over ``max_outbound_bytes``   reset, warning logged, 1006 (counter
+                                              ``outbound_overflows``)
+a callback raises                             close 1011, no ``on_close``; the
+                                              process crashes with the exception
+the endpoint shuts down (process killed)      close 1012 if it can be sent at once
+============================================  =====================================
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import inspect
+from typing import TYPE_CHECKING, Callable, Sequence
+from urllib.parse import urlsplit
+
+import attrs
+import h11
+import trio
+from wsproto.connection import Connection, ConnectionType
+from wsproto.utilities import generate_accept_token
+
+from .._http import Request, Response, send_response
+from ._session import (
+    ABNORMAL_CLOSURE,
+    GOING_AWAY,
+    INTERNAL_ERROR,
+    MESSAGE_TOO_BIG,
+    NORMAL_CLOSURE,
+    SERVICE_RESTART,
+    Sender,
+    Session,
+)
+
+if TYPE_CHECKING:
+    from ..endpoint import _EndpointState
+
+__all__ = [
+    "WebSocket",
+    "SocketHandler",
+    "ConnectInfo",
+    "Sender",
+    "Offer",
+    "negotiate",
+    "upgrade",
+    "NORMAL_CLOSURE",
+    "GOING_AWAY",
+    "ABNORMAL_CLOSURE",
+    "MESSAGE_TOO_BIG",
+    "INTERNAL_ERROR",
+    "SERVICE_RESTART",
+    "PHOENIX_SUBPROTOCOL",
+    "TOKEN_PREFIX",
+]
+
+PHOENIX_SUBPROTOCOL = "phoenix"
+TOKEN_PREFIX = "base64url.bearer.phx."
+
+
+# ---------------------------------------------------------------- the public pieces
+
+
+class SocketHandler:
+    """What the transport calls, one at a time, in the connection process. Override what you need.
+
+    Every callback is async and may await (a call to a channel process, say);
+    the next message is read only once it returns.
+    """
+
+    async def on_open(self, sender: Sender) -> None:
+        """The WebSocket is open; keep ``sender`` to write to it."""
+
+    async def on_text(self, text: str) -> None:
+        """A complete text message arrived."""
+
+    async def on_binary(self, data: bytes) -> None:
+        """A complete binary message arrived."""
+
+    async def on_close(self, code: int) -> None:
+        """The connection is closed (see the module table for ``code``)."""
+
+
+@attrs.frozen
+class ConnectInfo:
+    """What the ``accept`` hook and the handler factory know about the connecting client.
+
+    Attributes:
+        headers: the upgrade request's headers, names lower-cased.
+        peer: the client's ``(host, port)``.
+        path: the request path (the mount).
+        params: the query string, parsed (phoenix.js puts its connect params there).
+        token: the auth token from the ``phoenix`` subprotocol, decoded; None if not sent.
+        subprotocol: the subprotocol selected (``"phoenix"``) or None.
+    """
+
+    headers: dict[str, str]
+    peer: tuple
+    path: str
+    params: dict[str, str]
+    token: str | None = None
+    subprotocol: str | None = None
+
+
+def _check_origin_option(instance, attribute, value) -> None:
+    if isinstance(value, bool) or (isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)):
+        return
+    raise TypeError(
+        f"check_origin must be True (same host as the request), False (no check) or a list of origins "
+        f'like ["https://example.com", "//*.example.com"]; got {value!r}'
+    )
+
+
+@attrs.frozen
+class WebSocket:
+    """Where and how the endpoint accepts WebSockets.
+
+    Attributes:
+        handler: ``handler(connect_info, accepted) -> SocketHandler``, called in
+            the connection process once the upgrade is accepted.
+        path: the mount (phoenix.js connects to ``<mount>/websocket``).
+        accept: ``accept(connect_info)``, sync or async; truthy accepts (the
+            value is passed to ``handler``), ``False``/``None`` refuses with 403.
+        check_origin: ``True`` (default): an ``Origin`` header must name the
+            request's own host; a list of allowed origins
+            (``"https://example.com"``, ``"//example.com"`` for any scheme and
+            port, ``"//*.example.com"`` for subdomains); ``False``: no check.
+            Requests without ``Origin`` (non-browser clients) pass, as in Phoenix.
+        max_message_size: bytes in one message (all its frames); more closes with 1009.
+        idle_timeout: seconds without receiving anything before closing with 1001.
+        max_outbound_bytes: bytes queued for a peer that does not read before
+            the connection is reset.
+        close_timeout: seconds to wait for the peer's close frame (and to flush).
+    """
+
+    handler: Callable[[ConnectInfo, object], SocketHandler]
+    path: str = "/socket/websocket"
+    accept: Callable | None = None
+    check_origin: bool | Sequence[str] = attrs.field(default=True, validator=_check_origin_option)
+    max_message_size: int = 1 << 20
+    idle_timeout: float = 60.0
+    max_outbound_bytes: int = 4 << 20
+    close_timeout: float = 5.0
+
+
+@attrs.frozen
+class Offer:
+    """An upgrade request that passed the checks: what to answer with, what to tell ``accept``."""
+
+    connect_info: ConnectInfo
+    accept_key: str
+
+
+# ---------------------------------------------------------------- negotiation (pure)
+
+
+def negotiate(request: Request, options: WebSocket) -> Offer | Response:
+    """Check an upgrade request; return the :class:`Offer`, or the refusal to send.
+
+    Pure: the ``accept`` hook is not called here.
+
+    >>> headers = {"upgrade": "websocket", "connection": "Upgrade", "sec-websocket-version": "13",
+    ...            "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "host": "example.com",
+    ...            "origin": "https://example.com", "sec-websocket-protocol": "phoenix, base64url.bearer.phx.c2VjcmV0"}
+    >>> offer = negotiate(Request("GET", "/socket/websocket", {"vsn": "2.0.0"}, headers, ("127.0.0.1", 5)),
+    ...                   WebSocket(handler=None))
+    >>> offer.accept_key, offer.connect_info.token, offer.connect_info.subprotocol
+    ('s3pPLMBiTxaQ9kYGzzhZRbK+xOo=', 'secret', 'phoenix')
+    >>> negotiate(Request("POST", "/socket/websocket", {}, headers, ("127.0.0.1", 5)), WebSocket(handler=None)).status
+    400
+    """
+    headers = request.headers
+    if request.method != "GET" or not _is_upgrade(headers):
+        return Response(400)
+    if not origin_allowed(headers.get("origin"), headers.get("host", ""), options.check_origin):
+        return Response(403)
+    offered = [p.strip() for p in headers.get("sec-websocket-protocol", "").split(",") if p.strip()]
+    try:
+        token = _auth_token(offered)
+    except ValueError:
+        return Response(400)
+    subprotocol = PHOENIX_SUBPROTOCOL if PHOENIX_SUBPROTOCOL in offered else None
+    info = ConnectInfo(headers, request.peer, request.path, request.query, token, subprotocol)
+    key = generate_accept_token(headers["sec-websocket-key"].encode("ascii")).decode("ascii")
+    return Offer(info, key)
+
+
+def _is_upgrade(headers: dict[str, str]) -> bool:
+    tokens = {t.strip().lower() for t in headers.get("connection", "").split(",")}
+    return (
+        headers.get("upgrade", "").lower() == "websocket"
+        and "upgrade" in tokens
+        and headers.get("sec-websocket-version") == "13"
+        and bool(headers.get("sec-websocket-key"))
+    )
+
+
+def _auth_token(offered: list[str]) -> str | None:
+    """The token in ``base64url.bearer.phx.<token>``: base64 without ``=`` padding (CHANNELS.md §1.3).
+
+    phoenix.js encodes with ``btoa`` (the standard alphabet) despite the
+    name; the URL-safe alphabet is accepted too.
+
+    Raises:
+        ValueError: the entry is there but does not decode to UTF-8 text.
+    """
+    for entry in offered:
+        if entry.startswith(TOKEN_PREFIX):
+            encoded = entry[len(TOKEN_PREFIX) :]
+            padded = encoded + "=" * (-len(encoded) % 4)
+            try:
+                return base64.b64decode(padded, altchars=b"-_", validate=True).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError) as e:
+                raise ValueError(f"undecodable auth token {entry!r}") from e
+    return None
+
+
+def origin_allowed(origin: str | None, host: str, check: bool | Sequence[str]) -> bool:
+    """Whether a WebSocket from ``origin`` may connect (Phoenix's ``check_origin``).
+
+    >>> origin_allowed("https://example.com", "example.com:4000", True)
+    True
+    >>> origin_allowed("https://evil.com", "example.com", True)
+    False
+    >>> origin_allowed("http://a.example.com:81", "x", ["//*.example.com"])
+    True
+    >>> origin_allowed("http://example.com", "x", ["https://example.com"])
+    False
+    """
+    if check is False or origin is None:
+        return True
+    parts = urlsplit(origin)
+    if not parts.hostname:
+        return False
+    if check is True:
+        return parts.hostname == (urlsplit("//" + host).hostname or "")
+    return any(_origin_matches(parts, allowed) for allowed in check)
+
+
+def _origin_matches(parts, allowed: str) -> bool:
+    want = urlsplit(allowed if "//" in allowed else "//" + allowed)
+    if want.scheme and want.scheme != parts.scheme:
+        return False
+    if want.port is not None and want.port != parts.port:
+        return False
+    host = want.hostname or ""
+    if host.startswith("*."):
+        return parts.hostname.endswith(host[1:])
+    return parts.hostname == host
+
+
+# ---------------------------------------------------------------- the upgrade (in the connection process)
+
+
+async def upgrade(conn: h11.Connection, stream: trio.SocketStream, request: Request, endpoint: _EndpointState) -> None:
+    """Answer an upgrade request on the mount: refuse it, or open the WebSocket and serve it."""
+    options: WebSocket = endpoint.websocket
+    offer = negotiate(request, options)
+    if isinstance(offer, Response):
+        return await _refuse(conn, stream, offer, endpoint)
+    accepted = True if options.accept is None else await _maybe_await(options.accept(offer.connect_info))
+    if accepted is False or accepted is None:
+        return await _refuse(conn, stream, Response(403), endpoint)
+    handler = options.handler(offer.connect_info, accepted)
+    endpoint.counters.upgrades += 1
+    await stream.send_all(conn.send(h11.InformationalResponse(status_code=101, headers=_accept_headers(offer))))
+    ws = Connection(ConnectionType.SERVER, trailing_data=conn.trailing_data[0])
+    await Session(ws, stream, request.peer, endpoint).run(handler)
+
+
+async def _refuse(conn: h11.Connection, stream, response: Response, endpoint: _EndpointState) -> None:
+    endpoint.counters.refused += 1
+    await send_response(conn, stream, attrs.evolve(response, headers={"connection": "close"}))
+
+
+def _accept_headers(offer: Offer) -> list[tuple[str, str]]:
+    headers = [("upgrade", "websocket"), ("connection", "Upgrade"), ("sec-websocket-accept", offer.accept_key)]
+    if offer.connect_info.subprotocol is not None:
+        headers.append(("sec-websocket-protocol", offer.connect_info.subprotocol))
+    return headers
+
+
+async def _maybe_await(value: object) -> object:
+    return await value if inspect.isawaitable(value) else value
