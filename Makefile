@@ -5,14 +5,15 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench clean vendor
 
-demo: $(VENV)/.installed-core
+demo: $(VENV)/.installed-web
 	$(PY) examples/kernel_demo.py
 	$(PY) examples/supervisor_demo.py
+	$(PY) -m web.demo chat --port $(or $(PORT),4000)
 
 # pytest exits with 5 when it collected no tests: that is a failure here.
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev tests/js/node_modules/.installed
 	@sh scripts/ensure-redis.sh
 	@status=0; $(PY) -m pytest $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests: failing"; fi; \
@@ -29,6 +30,10 @@ $(VENV)/.installed-core: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e .
 	touch $@
 
+$(VENV)/.installed-web: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[web]'
+	touch $@
+
 $(VENV)/.installed-bench: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[bench]'
 	touch $@
@@ -36,6 +41,16 @@ $(VENV)/.installed-bench: pyproject.toml | $(PY)
 $(VENV)/.installed-dev: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
+
+# The official phoenix JS client, for the black-box tests (tests/js) and, as
+# a built file, for the demo page: `make vendor` copies it from the locked
+# npm package, so the vendored file is reproducible, never hand-edited.
+tests/js/node_modules/.installed: tests/js/package.json tests/js/package-lock.json
+	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+vendor: tests/js/node_modules/.installed
+	cp tests/js/node_modules/phoenix/priv/static/phoenix.min.js web/demo/static/phoenix.min.js
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,92 @@
+"""The demo chat app driven by the official `phoenix` npm client (1.8.16) in Node, over a real WebSocket.
+
+tests/js/chat_client.mjs runs one scenario against the server started here
+(in the test's node, port 0) and prints what the client observed as JSON.
+`make test` installs the client (`npm ci` in tests/js); without Node or the
+packages these tests skip, except in CI (CI=true), where they fail.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import trio
+
+import otp
+import otp.testing
+from otp import Supervisor
+from web.demo.app import chat_children
+
+JS = Path(__file__).resolve().parents[1] / "js"
+
+pytestmark = pytest.mark.slow
+
+
+def node_or_skip() -> str:
+    node = shutil.which("node")
+    if node is None or not (JS / "node_modules" / "phoenix").is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail("node and tests/js/node_modules are needed in CI: `make test` runs npm ci in tests/js")
+        pytest.skip("needs node and `npm ci` in tests/js")
+    return node
+
+
+async def run_scenario(scenario: str) -> dict:
+    node = node_or_skip()
+    lines = []
+    await Supervisor.start_link(chat_children("127.0.0.1", 0, on_listening=lines.append))
+    port = int(lines[0].rsplit(":", 1)[1])
+    done = await trio.run_process(
+        [node, str(JS / "chat_client.mjs"), scenario, f"ws://127.0.0.1:{port}/socket"],
+        cwd=JS, capture_stdout=True, capture_stderr=True, check=False,
+    )
+    output = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    assert output["ok"], output["error"] + "\n" + done.stderr.decode()
+    return output["result"]
+
+
+async def test_join_ping_presence_shout_count_and_errors_with_the_official_client():
+    result = await run_scenario("basic")
+    assert result == {
+        "joined": {"status": "ok", "response": {"room": "lobby", "user": "alice"}},
+        "ping": {"status": "ok", "response": {"n": 1, "nested": {"ok": True}}},
+        "users": ["alice"],
+        "heard": {"body": "hello", "user": "alice"},
+        "invalid": {"status": "error", "response": {"reason": "invalid body"}},
+        "count": {"status": "ok", "response": {"members": 1}},
+        "unknown": {"status": "error", "response": {"reason": "unknown event"}},
+    }
+
+
+async def test_an_invalid_user_is_refused_before_the_websocket_opens():
+    assert await run_scenario("refused") == {"errored": True, "connected": False}
+
+
+async def test_the_secret_room_refuses_then_accepts_the_password():
+    assert await run_scenario("secret") == {
+        "refused": {"status": "error", "response": {"reason": "unauthorized"}},
+        "accepted": {"status": "ok", "response": {"room": "secret", "user": "alice"}},
+    }
+
+
+async def test_a_crash_gives_phx_error_and_the_client_rejoins_while_other_channels_live_on():
+    with otp.testing.capture_crash_reports():
+        result = await run_scenario("crash_rejoin")
+    assert result == {
+        "reason": {"reason": "channel_crash"},
+        "state": "joined",
+        "stillUp": {"status": "ok", "response": {"alive": True}},
+        "afterRejoin": {"status": "ok", "response": {"again": True}},
+    }
+
+
+async def test_two_clients_see_each_other_typing_shouting_and_leaving():
+    assert await run_scenario("two_clients") == {
+        "seenByBob": ["alice", "bob"],
+        "typed": {"user": "alice"},
+        "heard": {"body": "hi bob", "user": "alice"},
+        "afterLeave": ["bob"],
+    }

@@ -1,0 +1,47 @@
+"""The chat demo's supervision tree: PubSub, Presence, and the endpoint serving page and socket."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from otp import ChildSpec, ChildType, PubSub
+from web.endpoint import Endpoint
+from web.presence import Presence
+from web.transports.phoenix import phoenix_socket
+
+from .._http import Request, Response
+from .chat import PRESENCE, PUBSUB, ChatSocket
+
+__all__ = ["chat_children", "pages"]
+
+_STATIC = resources.files(__package__) / "static"
+
+
+async def pages(request: Request) -> Response:
+    """``/``: the chat page; ``/phoenix.min.js``: the official client, vendored from npm."""
+    if request.method != "GET":
+        return Response(405, {"allow": "GET"}, b"")
+    if request.path == "/":
+        return Response(200, {"content-type": "text/html; charset=utf-8"}, (_STATIC / "index.html").read_bytes())
+    if request.path == "/phoenix.min.js":
+        script = _STATIC / "phoenix.min.js"
+        if script.is_file():
+            return Response(200, {"content-type": "text/javascript"}, script.read_bytes())
+    return Response(404, {"content-type": "text/plain"}, b"not found")
+
+
+def chat_children(host: str, port: int, *, on_listening=None) -> list:
+    """The tree's children, in start order; ``on_listening(line)`` gets the "listening on" line."""
+
+    async def start_endpoint():
+        pid = await Endpoint.start_link(pages, host=host, port=port, websocket=phoenix_socket(ChatSocket, pubsub=PUBSUB))
+        bound_host, bound_port = Endpoint.address(pid)
+        if on_listening is not None:
+            on_listening(f"listening on http://{bound_host}:{bound_port}")
+        return pid
+
+    return [
+        PubSub.child_spec(PUBSUB),
+        Presence.child_spec(PUBSUB, pubsub=PUBSUB, name=PRESENCE),
+        ChildSpec(id="endpoint", start=(start_endpoint,), type=ChildType.SUPERVISOR),
+    ]
