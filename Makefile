@@ -26,10 +26,6 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
-$(VENV)/.installed-core: pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e .
-	touch $@
-
 $(VENV)/.installed-web: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[web]'
 	touch $@
