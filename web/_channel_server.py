@@ -15,14 +15,14 @@ frame of its membership.
 from __future__ import annotations
 
 from otp import NORMAL, Down, Exit, ExitSignal, Shutdown, Stop, current_pid, monitor, pubsub
-from otp import receive, send, trap_exits
+from otp import receive, send, spawn_link, trap_exits
 from otp.lowlevel import set_report_details
 
 from . import serializer
 from ._message import Broadcast, Message, Reply
 from .channel import ChannelSocket, Error, Ok
 
-__all__ = ["run_channel", "Joined", "Leave", "fastlane"]
+__all__ = ["run_channel", "start_supervised_channel", "Go", "Joined", "Leave", "fastlane"]
 
 LEFT = Shutdown("left")
 CLOSED = Shutdown("closed")
@@ -35,6 +35,12 @@ class Joined:
 
     def __init__(self, topic: str, join_ref: str, pid) -> None:
         self.topic, self.join_ref, self.pid = topic, join_ref, pid
+
+
+class Go:
+    """Socket → supervised channel: the socket monitors you now; start the join."""
+
+    __slots__ = ()
 
 
 class Leave:
@@ -73,10 +79,24 @@ def fastlane(entries: list, from_pid, message: object) -> None:
         lane.transport.send(encoded)
 
 
-async def run_channel(channel_cls, join: Message, socket_pid, transport, assigns: dict, socket_id, pubsub_name: str) -> None:
+async def start_supervised_channel(*args) -> object:
+    """The start function of a channel under the endpoint's channel supervisor."""
+    return spawn_link(run_channel, *args, True)
+
+
+async def run_channel(
+    channel_cls, join: Message, socket_pid, transport, assigns: dict, socket_id, pubsub_name: str, supervised: bool = False
+) -> None:
     """The whole life of one channel process."""
     trap_exits(True)
-    monitor(socket_pid)
+    socket_ref = monitor(socket_pid)
+    if supervised:
+        # Race: started by the supervisor, we could end (a refused join)
+        # before the socket monitors us, and it would see NOPROC instead of
+        # our real end. So wait until it says it watches.
+        first = await receive(lambda m: m.__class__ is Go or (m.__class__ is Down and m.ref == socket_ref))
+        if first.__class__ is Down:
+            return
     socket = ChannelSocket(
         topic=join.topic, join_ref=join.join_ref, assigns=dict(assigns), socket_id=socket_id,
         transport=transport, pubsub=pubsub_name, fastlane=fastlane,

@@ -26,28 +26,42 @@ The WebSocket transport and ``web.testing`` both provide one.
 
 from __future__ import annotations
 
+import collections
 import logging
 
+import trio
+
+from otp import ChildSpec, DynamicSupervisor, Restart, monitor
+from otp import pubsub as pubsub_module
 from otp import KILL, Down, ReceiveTimeout, Shutdown, current_pid, demonitor, exit, is_normal, receive, send, spawn_monitor
 
 from . import serializer
-from ._channel_server import CLOSED, Joined, Leave, run_channel
-from ._message import Message, Reply
+from ._channel_server import CLOSED, Go, Joined, Leave, run_channel, start_supervised_channel
+from ._message import Broadcast, Message, Reply
 from .serializer import FrameError
 
-__all__ = ["Socket", "SocketState", "MAX_CHANNELS"]
+__all__ = ["Socket", "SocketState", "MAX_CHANNELS", "STATISTICS", "disconnect"]
 
 logger = logging.getLogger("web")
 
 MAX_CHANNELS = 100  # per socket, as Phoenix
+GOING_AWAY = 1001  # a "disconnect" broadcast (CHANNELS.md §3.9)
+POLICY_VIOLATION = 1008  # over the rate limit
+STATISTICS: collections.Counter = collections.Counter()  # what sockets were closed for
 DUPLICATE_JOIN = Shutdown("duplicate_join")
 PROTOCOL_ERROR = 1011  # close code for a client that breaks the protocol
 
 
 class Socket:
-    """Subclass: set ``channels`` and override ``connect`` (and ``id``)."""
+    """Subclass: set ``channels`` and override ``connect`` (and ``id``).
+
+    ``rate_limit = (per_second, burst)`` bounds the messages one client may
+    send; past it the connection is closed (1008) and counted in
+    ``web.socket.STATISTICS["rate_limited"]``.
+    """
 
     channels: dict = {}
+    rate_limit: tuple[float, float] = (200.0, 400.0)
 
     async def connect(self, params: dict, connect_info: dict) -> dict | None:
         """Accept (return the assigns, a dict) or refuse (return None) a connection."""
@@ -68,6 +82,29 @@ class Socket:
         return None
 
 
+def disconnect(pubsub: str, socket_id: str) -> None:
+    """Close every socket whose ``id`` is ``socket_id``, on every node (a force logout)."""
+    pubsub_module.broadcast(pubsub, socket_id, Broadcast(socket_id, "disconnect", {}))
+
+
+class _RateLimit:
+    """A token bucket: ``rate`` tokens a second, at most ``burst`` saved up."""
+
+    __slots__ = ("rate", "burst", "tokens", "last")
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst, self.tokens, self.last = rate, burst, burst, None
+
+    def allow(self, now: float) -> bool:
+        if self.last is not None:
+            self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
 class _Membership:
     __slots__ = ("topic", "join_ref", "ref", "pid", "monitor", "joined", "leaving", "replaces")
 
@@ -82,19 +119,30 @@ class _Membership:
 class SocketState:
     """The channel protocol of one connection, driven by the process that owns it."""
 
-    def __init__(self, socket: Socket, assigns: dict, transport, *, pubsub: str) -> None:
+    def __init__(self, socket: Socket, assigns: dict, transport, *, pubsub: str, channel_supervisor: object = None) -> None:
         self.socket = socket
         self.assigns = assigns
         self.transport = transport
         self.pubsub = pubsub
+        self.channel_supervisor = channel_supervisor
         self.id = socket.id(assigns)
         self.by_topic: dict[str, _Membership] = {}
         self.by_ref: dict = {}  # channel monitor ref -> membership
+        self.limiter = _RateLimit(*socket.rate_limit)
+        if self.id is not None:
+            # "disconnect" broadcasts on the socket's id close it (CHANNELS.md §3.9).
+            pubsub_module.subscribe(pubsub, self.id)
 
     # ------------------------------------------------------------ frames from the client
 
     async def handle_frame(self, data: str | bytes) -> None:
         """One frame from the client. A malformed one closes the connection (1011)."""
+        if not self.limiter.allow(trio.current_time()):
+            logger.warning("socket %s: closing: over %s messages/s (burst %s)", self.id, *self.socket.rate_limit)
+            STATISTICS["rate_limited"] += 1
+            await self.close()
+            self.transport.close(POLICY_VIOLATION)
+            return
         try:
             message = serializer.decode_binary(data) if isinstance(data, bytes) else serializer.decode_text(data)
         except FrameError as error:
@@ -121,14 +169,22 @@ class SocketState:
         elif len(self.by_topic) >= MAX_CHANNELS:
             self._reply(message.join_ref, message, "error", {"reason": "too many channels joined"})
             return
-        pid, ref = spawn_monitor(
-            run_channel, channel, message, current_pid(), self.transport, self.assigns, self.id, self.pubsub
-        )
+        pid, ref = await self._start_channel(channel, message)
         membership = _Membership(message.topic, message.join_ref, message.ref, pid, ref)
         self.by_topic[message.topic] = membership
         self.by_ref[ref] = membership
         if old is not None and not old.leaving:
             membership.replaces = old  # its phx_close goes after our join's reply
+
+    async def _start_channel(self, channel, message: Message):
+        args = (channel, message, current_pid(), self.transport, self.assigns, self.id, self.pubsub)
+        if self.channel_supervisor is None:
+            return spawn_monitor(run_channel, *args)
+        spec = ChildSpec(id=message.topic, start=(start_supervised_channel, *args), restart=Restart.TEMPORARY)
+        pid = await DynamicSupervisor.start_child(self.channel_supervisor, spec)
+        ref = monitor(pid)
+        send(pid, Go())
+        return pid, ref
 
     async def _stop_duplicate(self, old: _Membership) -> None:
         # CHANNELS.md §3.8: stop the old membership's process (kill it after
@@ -170,6 +226,9 @@ class SocketState:
             return True
         if message.__class__ is Down and message.ref in self.by_ref:
             self._channel_ended(self.by_ref[message.ref], message.reason)
+            return True
+        if message.__class__ is Broadcast and message.topic == self.id and message.event == "disconnect":
+            self.transport.close(GOING_AWAY)
             return True
         return False
 

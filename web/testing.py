@@ -86,8 +86,8 @@ class TestTransport:
                 send(self.connection, ("close",))
 
 
-async def _connection(socket: Socket, assigns: dict, transport: TestTransport, pubsub: str) -> None:
-    state = SocketState(socket, assigns, transport, pubsub=pubsub)
+async def _connection(socket: Socket, assigns: dict, transport: TestTransport, pubsub: str, channel_supervisor) -> None:
+    state = SocketState(socket, assigns, transport, pubsub=pubsub, channel_supervisor=channel_supervisor)
     while True:
         message = await receive()
         if message.__class__ is tuple and message[0] == "in":
@@ -99,14 +99,24 @@ async def _connection(socket: Socket, assigns: dict, transport: TestTransport, p
             state.handle_info(message)
 
 
-async def connect(socket_cls: type[Socket], params: dict | None = None, connect_info: dict | None = None, *, pubsub: str):
-    """Connect like a client would; return a :class:`ClientSocket`, or None if ``connect`` refused."""
+async def connect(
+    socket_cls: type[Socket],
+    params: dict | None = None,
+    connect_info: dict | None = None,
+    *,
+    pubsub: str,
+    channel_supervisor: object = None,
+):
+    """Connect like a client would; return a :class:`ClientSocket`, or None if ``connect`` refused.
+
+    ``channel_supervisor``: start channels under this DynamicSupervisor, as an endpoint would.
+    """
     socket = socket_cls()
     assigns = await socket.connect(dict(params or {}), dict(connect_info or {}))
     if assigns is None:
         return None
     transport = TestTransport(otp.current_pid(), next(_clients))
-    transport.connection = spawn_link(_connection, socket, assigns, transport, pubsub)
+    transport.connection = spawn_link(_connection, socket, assigns, transport, pubsub, channel_supervisor)
     return ClientSocket(transport, socket.id(assigns))
 
 

@@ -1,6 +1,7 @@
 """The channel protocol (CHANNELS.md §3) through web.testing: a real socket state and real channel processes."""
 
 import pytest
+import trio
 import trio.testing
 
 import otp
@@ -8,7 +9,7 @@ from otp import PubSub, Stop
 from otp.testing import capture_crash_reports
 from web.channel import Channel, Error, Ok
 from web.socket import Socket
-from web.testing import connect
+from web.testing import ANY, connect
 
 PUBSUB = "web_test_pubsub"
 
@@ -259,3 +260,59 @@ async def test_replies_and_pushes_from_one_channel_arrive_in_order():
     assert [f[4]["response"]["n"] for f in frames] == list(range(20))
 
 
+
+
+# ---------------------------------------------------------------- socket-wide: disconnect, rate limit, supervision
+
+
+async def test_a_disconnect_broadcast_on_the_socket_id_closes_those_sockets_with_1001():
+    from web.socket import disconnect
+
+    alice, bob = await client("alice"), await client("bob")
+    await alice.join("room:lobby")
+    disconnect(PUBSUB, "users_socket:alice")
+    assert await alice.assert_closed() == 1001
+    ref = bob.push("room:lobby", "phx_join", {}, join_ref="5")
+    await bob.assert_reply(ref, "ok", ANY)
+
+
+class TinySocket(UserSocket):
+    rate_limit = (1.0, 5.0)  # 5 at once, then one a second
+
+
+async def test_a_client_over_the_rate_limit_is_closed_with_1008_and_counted(autojump_clock):
+    from web.socket import STATISTICS
+
+    await PubSub.start_link(PUBSUB)
+    before = STATISTICS["rate_limited"]
+    c = await connect(TinySocket, {"user": "flood"}, pubsub=PUBSUB)
+    refs = [c.heartbeat() for _ in range(5)]
+    for ref in refs:
+        await c.assert_reply(ref, "ok", {})
+    c.heartbeat()  # the sixth within the same instant
+    assert await c.assert_closed() == 1008
+    assert STATISTICS["rate_limited"] == before + 1
+
+
+async def test_the_rate_limit_refills_over_time(autojump_clock):
+    await PubSub.start_link(PUBSUB)
+    c = await connect(TinySocket, {"user": "patient"}, pubsub=PUBSUB)
+    for _ in range(10):
+        ref = c.heartbeat()
+        await c.assert_reply(ref, "ok", {})
+        await trio.sleep(1.0)
+
+
+async def test_channels_can_run_under_a_dynamic_supervisor():
+    await PubSub.start_link(PUBSUB)
+    sup = await otp.DynamicSupervisor.start_link()
+    c = await connect(UserSocket, {"user": "alice"}, pubsub=PUBSUB, channel_supervisor=sup)
+    assert await c.join("room:secret") == ("error", {"reason": "unauthorized"})  # refused: no child stays
+    assert await c.join("room:lobby") == ("ok", {"room": "lobby", "user": "alice"})
+    (child,) = await otp.DynamicSupervisor.which_children(sup)
+    with capture_crash_reports():
+        c.push("room:lobby", "crash", {})
+        await c.assert_push("room:lobby", "phx_error", {"reason": "channel_crash"})
+    assert await c.join("room:lobby") == ("ok", {"room": "lobby", "user": "alice"})
+    (again,) = await otp.DynamicSupervisor.which_children(sup)
+    assert again.pid != child.pid  # temporary: the crash was not restarted; the rejoin made a new one

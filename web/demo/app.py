@@ -1,10 +1,19 @@
-"""The chat demo's supervision tree: PubSub, Presence, and the endpoint serving page and socket."""
+"""The chat demo's supervision tree: PubSub, Presence, the channels' supervisor, and the endpoint.
+
+::
+
+    Supervisor (one_for_one)
+    ├── PubSub "chat"            (Registry + Local adapter)
+    ├── Presence "chat_presence" (a Tracker broadcasting presence_diff)
+    ├── DynamicSupervisor "chat.channels"   one temporary child per joined channel
+    └── Endpoint                 acceptor + one process per connection (+ its socket process)
+"""
 
 from __future__ import annotations
 
 from importlib import resources
 
-from otp import ChildSpec, ChildType, PubSub
+from otp import ChildSpec, ChildType, DynamicSupervisor, PubSub
 from web.endpoint import Endpoint
 from web.presence import Presence
 from web.transports.phoenix import phoenix_socket
@@ -15,6 +24,7 @@ from .chat import PRESENCE, PUBSUB, ChatSocket
 __all__ = ["chat_children", "pages"]
 
 _STATIC = resources.files(__package__) / "static"
+CHANNELS = "chat.channels"  # the DynamicSupervisor of channel processes
 
 
 async def pages(request: Request) -> Response:
@@ -34,7 +44,8 @@ def chat_children(host: str, port: int, *, on_listening=None) -> list:
     """The tree's children, in start order; ``on_listening(line)`` gets the "listening on" line."""
 
     async def start_endpoint():
-        pid = await Endpoint.start_link(pages, host=host, port=port, websocket=phoenix_socket(ChatSocket, pubsub=PUBSUB))
+        socket = phoenix_socket(ChatSocket, pubsub=PUBSUB, channel_supervisor=CHANNELS)
+        pid = await Endpoint.start_link(pages, host=host, port=port, websocket=socket)
         bound_host, bound_port = Endpoint.address(pid)
         if on_listening is not None:
             on_listening(f"listening on http://{bound_host}:{bound_port}")
@@ -43,5 +54,6 @@ def chat_children(host: str, port: int, *, on_listening=None) -> list:
     return [
         PubSub.child_spec(PUBSUB),
         Presence.child_spec(PUBSUB, pubsub=PUBSUB, name=PRESENCE),
+        DynamicSupervisor.child_spec(name=CHANNELS),
         ChildSpec(id="endpoint", start=(start_endpoint,), type=ChildType.SUPERVISOR),
     ]

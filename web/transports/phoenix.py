@@ -43,8 +43,8 @@ class _SenderTransport:
         self.sender.close(code)
 
 
-async def _socket_process(socket: Socket, assigns: dict, transport: _SenderTransport, pubsub: str) -> None:
-    state = SocketState(socket, assigns, transport, pubsub=pubsub)
+async def _socket_process(socket: Socket, assigns: dict, transport: _SenderTransport, pubsub: str, channel_supervisor) -> None:
+    state = SocketState(socket, assigns, transport, pubsub=pubsub, channel_supervisor=channel_supervisor)
     while True:
         message = await receive()
         if message.__class__ is tuple and message[0] == "in":
@@ -59,12 +59,15 @@ async def _socket_process(socket: Socket, assigns: dict, transport: _SenderTrans
 class PhoenixSocketHandler(SocketHandler):
     """Feeds one connection's frames to its socket process."""
 
-    def __init__(self, socket: Socket, assigns: dict, pubsub: str) -> None:
+    def __init__(self, socket: Socket, assigns: dict, pubsub: str, channel_supervisor=None) -> None:
         self.socket, self.assigns, self.pubsub = socket, assigns, pubsub
+        self.channel_supervisor = channel_supervisor
         self.process = None
 
     async def on_open(self, sender) -> None:
-        self.process = spawn_link(_socket_process, self.socket, self.assigns, _SenderTransport(sender), self.pubsub)
+        self.process = spawn_link(
+            _socket_process, self.socket, self.assigns, _SenderTransport(sender), self.pubsub, self.channel_supervisor
+        )
 
     async def on_text(self, text: str) -> None:
         send(self.process, ("in", text))
@@ -77,8 +80,15 @@ class PhoenixSocketHandler(SocketHandler):
             send(self.process, ("closed",))
 
 
-def phoenix_socket(socket_cls: type[Socket], *, pubsub: str, path: str = "/socket/websocket", **options) -> WebSocket:
-    """The WebSocket mount serving ``socket_cls`` at ``path`` (see the module docstring)."""
+def phoenix_socket(
+    socket_cls: type[Socket], *, pubsub: str, channel_supervisor: object = None, path: str = "/socket/websocket", **options
+) -> WebSocket:
+    """The WebSocket mount serving ``socket_cls`` at ``path`` (see the module docstring).
+
+    ``channel_supervisor``: a DynamicSupervisor (name or pid) to start the
+    channel processes under; without it they are plain processes linked to
+    nothing but monitored by their socket.
+    """
 
     async def accept(info: ConnectInfo):
         if not str(info.params.get("vsn", "")).startswith("2.0."):
@@ -91,7 +101,7 @@ def phoenix_socket(socket_cls: type[Socket], *, pubsub: str, path: str = "/socke
 
     def handler(info: ConnectInfo, accepted) -> PhoenixSocketHandler:
         socket, assigns = accepted
-        return PhoenixSocketHandler(socket, assigns, pubsub)
+        return PhoenixSocketHandler(socket, assigns, pubsub, channel_supervisor)
 
     return WebSocket(handler, path=path, accept=accept, **options)
 
