@@ -15,6 +15,7 @@ demo: $(VENV)/.installed-web
 # pytest exits with 5 when it collected no tests: that is a failure here.
 test: $(VENV)/.installed-dev tests/js/node_modules/.installed
 	@sh scripts/ensure-redis.sh
+	@sh scripts/ensure-chromium.sh
 	@status=0; $(PY) -m pytest $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests: failing"; fi; \
 	exit $$status
