@@ -75,6 +75,24 @@ function watchPresence(channel) {
 }
 
 const scenarios = {
+  async close_and_unmatched() {
+    const alice = connect("alice");
+    const bob = connect("bob");
+    const unmatched = await join(alice.channel("lobby", {}));
+    const a = alice.channel("room:lobby", {});
+    const b = bob.channel("room:lobby", {});
+    const bobSees = watchPresence(b);
+    await join(b);
+    await join(a);
+    await bobSees.until((users) => users.length === 2);
+    const started = Date.now();
+    alice.disconnect();
+    const afterClose = await bobSees.until((users) => users.length === 1);
+    const leaveMs = Date.now() - started;
+    bob.disconnect();
+    return { unmatched, afterClose, leftWithin1s: leaveMs < 1000 };
+  },
+
   async basic() {
     const socket = connect("alice");
     const channel = socket.channel("room:lobby", {});

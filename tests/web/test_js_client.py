@@ -90,3 +90,11 @@ async def test_two_clients_see_each_other_typing_shouting_and_leaving():
         "heard": {"body": "hi bob", "user": "alice"},
         "afterLeave": ["bob"],
     }
+
+
+async def test_an_unmatched_topic_is_refused_and_a_closed_socket_leaves_within_1_s():
+    assert await run_scenario("close_and_unmatched") == {
+        "unmatched": {"status": "error", "response": {"reason": "unmatched topic"}},
+        "afterClose": ["bob"],
+        "leftWithin1s": True,
+    }
