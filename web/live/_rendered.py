@@ -1,0 +1,69 @@
+"""What a LiveView template renders to: statics, dynamics and a fingerprint.
+
+A template is compiled once into N+1 *statics* (literal HTML fragments) and
+N *dynamic* slots. Rendering it with assigns gives a :class:`Rendered`; the
+diff engine (``_diff.py``) turns successive Rendered trees into the JSON
+diffs of LIVEVIEW.md §3. A dynamic slot holds:
+
+* ``str``: HTML, already escaped;
+* ``Rendered``: a nested template (``:if`` branches, function components);
+* ``Comprehension``: a ``:for`` list, one template repeated;
+* ``int``: a stateful component's cid (LIVEVIEW.md §3.6);
+* ``None``: unchanged since the previous render (change tracking skipped
+  it because none of the assigns it reads changed). Only valid where the
+  previous render had the same fingerprint at the same place.
+
+The fingerprint identifies the template (its statics and the shape of its
+slots): the same fingerprint at the same place means the client already has
+the statics, so they are not sent again.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+__all__ = ["Rendered", "Comprehension"]
+
+
+@attrs.frozen
+class Rendered:
+    static: tuple[str, ...]
+    dynamic: tuple[object, ...]
+    fingerprint: int
+    root: bool | None = None  # exactly one root HTML element (the "r": 1 flag)
+
+    def __attrs_post_init__(self) -> None:
+        if len(self.static) != len(self.dynamic) + 1:
+            raise ValueError(f"a template needs len(static) == len(dynamic) + 1; got {len(self.static)} and {len(self.dynamic)}")
+
+    def to_html(self) -> str:
+        """The HTML this tree renders to (the dead render): statics around the dynamics."""
+        parts = [self.static[0]]
+        for value, static in zip(self.dynamic, self.static[1:]):
+            parts.append(_html(value))
+            parts.append(static)
+        return "".join(parts)
+
+
+@attrs.frozen
+class Comprehension:
+    static: tuple[str, ...]
+    entries: tuple[tuple[object, ...], ...]  # each entry's dynamics, in order
+    fingerprint: int
+    keys: tuple | None = None  # each entry's identity (the :key), or None: by position
+
+    def to_html(self) -> str:
+        parts = []
+        for entry in self.entries:
+            parts.append(Rendered(self.static, tuple(entry), self.fingerprint).to_html())
+        return "".join(parts)
+
+
+def _html(value: object) -> str:
+    if value is None:
+        raise ValueError("to_html() needs a full render: a slot is None (unchanged)")
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (Rendered, Comprehension)):
+        return value.to_html()
+    raise TypeError(f"to_html() cannot render {value!r} (components render through their view)")
