@@ -1,0 +1,120 @@
+"""The LiveView channel: join with a signed session, full render, events answered with diffs, pushed diffs."""
+
+import re
+
+import otp
+import otp.testing
+from otp import PubSub
+from web.live import LiveView, LiveViewChannel, Rendered, render_page
+from web.socket import Socket
+from web.testing import connect
+from web.token import sign
+
+SECRET = "liveview test secret"
+STATICS = ("<div><h1>Count: ", '</h1><button phx-click="inc">+</button></div>')
+
+
+class Counter(LiveView):
+    async def mount(self, params, session, socket):
+        socket.assign(count=int(params.get("start", 0)), user=session.get("user"))
+
+    async def handle_event(self, event, value, socket):
+        if event == "inc":
+            socket.update("count", lambda n: n + 1)
+        elif event == "noop":
+            pass
+        elif event == "hook":
+            socket.push_event("highlight", {"id": "a"})
+            return {"answered": True}
+        elif event == "crash":
+            raise RuntimeError("handle_event crashed")
+
+    async def handle_info(self, message, socket):
+        socket.assign(count=message)
+
+    def render(self, assigns, changed):
+        count = str(assigns["count"]) if changed is None or "count" in changed else None
+        return Rendered(STATICS, (count,), fingerprint=1, root=True)
+
+
+class Live(LiveViewChannel):
+    views = {"counter": Counter}
+    secret = SECRET
+
+
+class LiveSocketHandler(Socket):
+    channels = {"lv:*": Live}
+
+
+async def setup():
+    await PubSub.start_link("live_test")
+    return await connect(LiveSocketHandler, {}, pubsub="live_test")
+
+
+def session_token(view_id, view="counter", session=None):
+    return sign(SECRET, "liveview session", {"id": view_id, "view": view, "session": session or {}})
+
+
+async def test_the_dead_render_is_a_container_with_the_view_id_session_and_html():
+    html = await render_page(Counter, "counter", secret=SECRET, params={"start": "5"})
+    match = re.fullmatch(r'<div id="(phx-[\w-]+)" data-phx-main data-phx-session="([^"]+)" data-phx-static="">(.*)</div>', html)
+    assert match, html
+    assert match.group(3) == "<div><h1>Count: 5</h1><button phx-click=\"inc\">+</button></div>"
+
+
+async def test_join_with_the_dead_render_s_session_gets_the_full_render():
+    html = await render_page(Counter, "counter", secret=SECRET)
+    view_id, token = re.search(r'id="([^"]+)" data-phx-main data-phx-session="([^"]+)"', html).groups()
+    client = await setup()
+    status, response = await client.join(f"lv:{view_id}", {"url": "http://x/counter", "params": {"_mounts": 0}, "session": token, "static": None})
+    assert (status, response) == ("ok", {"rendered": {"s": list(STATICS), "0": "0", "r": 1}, "liveview_version": "1.2.12"})
+
+
+async def test_an_event_is_answered_with_only_the_changed_slot_and_a_noop_with_an_empty_reply():
+    client = await setup()
+    await client.join("lv:phx-1", {"session": session_token("phx-1"), "params": {}})
+    ref = client.push("lv:phx-1", "event", {"type": "click", "event": "inc", "value": {"value": ""}})
+    await client.assert_reply(ref, "ok", {"diff": {"0": "1"}})
+    ref = client.push("lv:phx-1", "event", {"type": "click", "event": "noop", "value": {}})
+    await client.assert_reply(ref, "ok", {})
+
+
+async def test_a_hook_event_reply_and_push_event_ride_in_the_diff():
+    client = await setup()
+    await client.join("lv:phx-1", {"session": session_token("phx-1"), "params": {}})
+    ref = client.push("lv:phx-1", "event", {"type": "hook", "event": "hook", "value": {}})
+    await client.assert_reply(ref, "ok", {"diff": {"r": {"answered": True}, "e": [["highlight", {"id": "a"}]]}})
+
+
+async def test_a_handle_info_change_is_pushed_as_a_diff():
+    client = await setup()
+    await client.join("lv:phx-1", {"session": session_token("phx-1"), "params": {}})
+    view = next(p for p in otp.processes() if otp.process_info(p).function == "web._channel_server.run_channel")
+    otp.send(view, 42)
+    await client.assert_push("lv:phx-1", "diff", {"0": "42"})
+
+
+async def test_a_bad_or_foreign_session_is_stale_so_the_client_reloads():
+    client = await setup()
+    cases = [
+        {"session": "forged.token"},
+        {},
+        {"session": session_token("phx-other")},  # signed for another view id
+        {"session": session_token("phx-1", view="nope")},  # a view that no longer exists
+        {"session": sign("another secret", "liveview session", {"id": "phx-1", "view": "counter"})},
+    ]
+    for payload in cases:
+        assert await client.join("lv:phx-1", payload) == ("error", {"reason": "stale"})
+
+
+async def test_a_crash_in_handle_event_is_phx_error_and_the_rejoin_mounts_afresh():
+    client = await setup()
+    await client.join("lv:phx-1", {"session": session_token("phx-1"), "params": {}})
+    ref = client.push("lv:phx-1", "event", {"type": "click", "event": "inc", "value": {}})
+    await client.assert_reply(ref, "ok", {"diff": {"0": "1"}})
+    with otp.testing.capture_crash_reports() as reports:
+        client.push("lv:phx-1", "event", {"type": "click", "event": "crash", "value": {}})
+        await client.assert_push("lv:phx-1", "phx_error", {"reason": "channel_crash"})
+    assert "handle_event crashed" in reports[0].getMessage()
+    status, response = await client.join("lv:phx-1", {"session": session_token("phx-1"), "params": {"_mounts": 1}})
+    assert response["rendered"]["0"] == "0"  # a fresh mount, a full render
