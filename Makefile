@@ -48,6 +48,7 @@ tests/js/node_modules/.installed: tests/js/package.json tests/js/package-lock.js
 
 vendor: tests/js/node_modules/.installed
 	cp tests/js/node_modules/phoenix/priv/static/phoenix.min.js web/demo/static/phoenix.min.js
+	cp tests/js/node_modules/phoenix_live_view/priv/static/phoenix_live_view.min.js web/demo/static/phoenix_live_view.min.js
 
 clean:
 	rm -rf $(VENV) build *.egg-info
