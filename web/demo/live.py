@@ -19,7 +19,7 @@ from markupsafe import escape
 from otp import ChildSpec, ChildType, DynamicSupervisor, PubSub
 from web._http import Request, Response
 from web.endpoint import Endpoint
-from web.live import LiveView, LiveViewChannel, Rendered, render_page
+from web.live import LiveView, LiveViewChannel, compile_template, render_page
 from web.socket import Socket
 from web.token import InvalidToken, sign, verify
 from web.transports.phoenix import phoenix_socket
@@ -33,7 +33,13 @@ CSRF_SALT = "csrf"
 PUBSUB = "live"
 CHANNELS = "live.channels"
 
-_COUNTER_STATICS = ('<div><h1>Count: ', '</h1>\n  <button phx-click="inc">+</button>\n</div>')
+COUNTER = compile_template(
+    """<div>
+  <h1>Count: {@count}</h1>
+  <button phx-click="inc">+</button>
+</div>""",
+    filename="web/demo/live.py:Counter",
+)
 
 
 class Counter(LiveView):
@@ -45,8 +51,7 @@ class Counter(LiveView):
             socket.update("count", lambda n: n + 1)
 
     def render(self, assigns, changed):
-        count = str(assigns["count"]) if changed is None or "count" in changed else None
-        return Rendered(_COUNTER_STATICS, (count,), fingerprint=1, root=True)
+        return COUNTER.render(assigns, changed)
 
 
 class CounterChannel(LiveViewChannel):

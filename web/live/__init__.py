@@ -1,10 +1,17 @@
 """LiveView: server-rendered pages updated by diffs over a channel (LIVEVIEW.md).
 
-Work in progress (issue #6). What is here: the rendered tree
-(:mod:`._rendered`), the pure diff engine (:mod:`._diff`), the
+Work in progress (issue #6). What is here: HEEx-like templates compiled
+to Python with change tracking (:func:`compile_template`), the rendered
+tree (:mod:`._rendered`), the pure diff engine (:mod:`._diff`), the
 :class:`LiveView` behaviour with change-tracked assigns, the LiveView
 channel (join with a signed session, events, server-pushed diffs) and the
-dead render (:func:`render_page`). A counter::
+dead render (:func:`render_page`). A counter (``web/demo/live.py`` serves
+it to the official phoenix_live_view client)::
+
+    COUNTER = compile_template("""<div>
+      <h1>Count: {@count}</h1>
+      <button phx-click="inc">+</button>
+    </div>""")
 
     class Counter(LiveView):
         async def mount(self, params, session, socket):
@@ -15,8 +22,7 @@ dead render (:func:`render_page`). A counter::
                 socket.update("count", lambda n: n + 1)
 
         def render(self, assigns, changed):
-            count = str(assigns["count"]) if changed is None or "count" in changed else None
-            return Rendered(("<div><h1>Count: ", '</h1><button phx-click="inc">+</button></div>'), (count,), 1, root=True)
+            return COUNTER.render(assigns, changed)     # only slots reading changed assigns
 
     class Live(LiveViewChannel):
         views = {"counter": Counter}
@@ -37,9 +43,25 @@ from web.token import sign
 from ._diff import Tracker
 from ._rendered import Comprehension, Rendered
 from ._server import LIVEVIEW_VERSION, SESSION_SALT, LiveViewChannel
+from ._template import Template, TemplateRenderError, TemplateSyntaxError, compile_template, template_from_file, template_next_to
 from ._view import LiveSocket, LiveView
 
-__all__ = ["LiveView", "LiveSocket", "LiveViewChannel", "Rendered", "Comprehension", "Tracker", "render_page", "LIVEVIEW_VERSION"]
+__all__ = [
+    "LiveView",
+    "LiveSocket",
+    "LiveViewChannel",
+    "Rendered",
+    "Comprehension",
+    "Tracker",
+    "render_page",
+    "LIVEVIEW_VERSION",
+    "compile_template",
+    "template_from_file",
+    "template_next_to",
+    "Template",
+    "TemplateSyntaxError",
+    "TemplateRenderError",
+]
 
 
 async def render_page(
