@@ -8,10 +8,10 @@ channel (join with a signed session, events, server-pushed diffs) and the
 dead render (:func:`render_page`). A counter (``web/demo/live.py`` serves
 it to the official phoenix_live_view client)::
 
-    COUNTER = compile_template("""<div>
+    COUNTER = compile_template('''<div>
       <h1>Count: {@count}</h1>
       <button phx-click="inc">+</button>
-    </div>""")
+    </div>''')
 
     class Counter(LiveView):
         async def mount(self, params, session, socket):
