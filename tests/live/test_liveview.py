@@ -118,3 +118,37 @@ async def test_a_crash_in_handle_event_is_phx_error_and_the_rejoin_mounts_afresh
     assert "handle_event crashed" in reports[0].getMessage()
     status, response = await client.join("lv:phx-1", {"session": session_token("phx-1"), "params": {"_mounts": 1}})
     assert response["rendered"]["0"] == "0"  # a fresh mount, a full render
+
+
+class SignUp(LiveView):
+    async def mount(self, params, session, socket):
+        socket.assign(error="", name="")
+
+    async def handle_event(self, event, value, socket):
+        name = value["user"]["name"]
+        if event == "validate":
+            socket.assign(error="" if name else "required", target=value["_target"])
+        elif event == "save":
+            socket.assign(name=name)
+
+    def render(self, assigns, changed):
+        return Rendered(("<p>", "</p><b>", "</b>"), (assigns["error"], assigns["name"]), fingerprint=7)
+
+
+class FormLive(LiveViewChannel):
+    views = {"signup": SignUp}
+    secret = SECRET
+
+
+class FormSocket(Socket):
+    channels = {"lv:*": FormLive}
+
+
+async def test_form_events_are_decoded_like_plug_with_the_target():
+    await PubSub.start_link("form_test")
+    client = await connect(FormSocket, {}, pubsub="form_test")
+    await client.join("lv:phx-f", {"session": session_token("phx-f", view="signup"), "params": {}})
+    ref = client.push("lv:phx-f", "event", {"type": "form", "event": "validate", "value": "user%5Bname%5D=", "meta": {"_target": "user[name]"}})
+    await client.assert_reply(ref, "ok", {"diff": {"0": "required"}})  # "" was already there
+    ref = client.push("lv:phx-f", "event", {"type": "form", "event": "save", "value": "user%5Bname%5D=Ann"})
+    await client.assert_reply(ref, "ok", {"diff": {"1": "Ann"}})

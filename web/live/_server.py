@@ -15,6 +15,7 @@ from web.channel import Channel, Error, Ok
 from web.token import InvalidToken, verify
 
 from ._diff import Tracker
+from ._forms import decode_form
 from ._view import LiveSocket
 
 __all__ = ["LiveViewChannel", "LIVEVIEW_VERSION", "SESSION_SALT"]
@@ -49,7 +50,11 @@ class LiveViewChannel(Channel):
 
     async def handle_in(self, event: str, payload: dict, socket) -> Ok:
         if event == "event":
-            result = await self.view.handle_event(payload.get("event"), payload.get("value"), self.live)
+            value = payload.get("value")
+            if payload.get("type") == "form":
+                # phx-change / phx-submit: a URL-encoded body, decoded like Plug.
+                value = decode_form(value if isinstance(value, str) else "", payload.get("meta"))
+            result = await self.view.handle_event(payload.get("event"), value, self.live)
             response = {}
             diff = self._diff()
             if isinstance(result, dict):
