@@ -152,3 +152,62 @@ async def test_form_events_are_decoded_like_plug_with_the_target():
     await client.assert_reply(ref, "ok", {"diff": {"0": "required"}})  # "" was already there
     ref = client.push("lv:phx-f", "event", {"type": "form", "event": "save", "value": "user%5Bname%5D=Ann"})
     await client.assert_reply(ref, "ok", {"diff": {"1": "Ann"}})
+
+
+class Items(LiveView):
+    async def handle_params(self, params, uri, socket):
+        socket.assign(page=params.get("page", "1"))
+
+    async def handle_event(self, event, value, socket):
+        if event == "next":
+            socket.push_patch(f"/items?page={int(socket.assigns['page']) + 1}")
+        elif event == "go":
+            socket.push_navigate("/other", replace=True)
+        elif event == "out":
+            socket.redirect("https://example.com/")
+
+    def render(self, assigns, changed):
+        return Rendered(("<p>page ", "</p>"), (assigns["page"],), fingerprint=9)
+
+
+class ItemsLive(LiveViewChannel):
+    views = {"items": Items}
+    secret = SECRET
+
+
+class ItemsSocket(Socket):
+    channels = {"lv:*": ItemsLive}
+
+
+async def items_client():
+    await PubSub.start_link("items_test")
+    client = await connect(ItemsSocket, {}, pubsub="items_test")
+    status, response = await client.join("lv:phx-i", {"session": session_token("phx-i", view="items"), "url": "http://x/items?page=3"})
+    assert response["rendered"]["0"] == "3"  # handle_params got the URL's params
+    return client
+
+
+async def test_push_patch_runs_handle_params_and_pushes_live_patch_before_the_reply():
+    client = await items_client()
+    ref = client.push("lv:phx-i", "event", {"type": "click", "event": "next", "value": {}})
+    assert await client.next_frame() == [client.join_refs["lv:phx-i"], None, "lv:phx-i", "live_patch", {"to": "/items?page=4", "kind": "push"}]
+    await client.assert_reply(ref, "ok", {"diff": {"0": "4"}})
+
+
+async def test_a_client_live_patch_runs_handle_params():
+    client = await items_client()
+    ref = client.push("lv:phx-i", "live_patch", {"url": "http://x/items?page=9"})
+    await client.assert_reply(ref, "ok", {"diff": {"0": "9"}})
+
+
+async def test_push_navigate_and_redirect_reply_then_close_the_view():
+    for event, key, value in [
+        ("go", "live_redirect", {"to": "/other", "kind": "replace"}),
+        ("out", "redirect", {"to": "https://example.com/"}),
+    ]:
+        client = await items_client()
+        join_ref = client.join_refs["lv:phx-i"]
+        ref = client.push("lv:phx-i", "event", {"type": "click", "event": event, "value": {}})
+        await client.assert_reply(ref, "ok", {key: value})
+        assert await client.next_frame() == [join_ref, join_ref, "lv:phx-i", "phx_close", {}]
+        await otp.Supervisor.stop(otp.whereis("items_test.supervisor"))

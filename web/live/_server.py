@@ -11,6 +11,9 @@ the client reload the page (never a 403 loop).
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlsplit
+
+from otp import Shutdown, Stop
 from web.channel import Channel, Error, Ok
 from web.token import InvalidToken, verify
 
@@ -23,6 +26,11 @@ __all__ = ["LiveViewChannel", "LIVEVIEW_VERSION", "SESSION_SALT"]
 LIVEVIEW_VERSION = "1.2.12"  # the client this project is tested with (LIVEVIEW.md §2.3)
 SESSION_SALT = "liveview session"
 SESSION_MAX_AGE = 14 * 24 * 3600
+LEFT_BY_NAVIGATION = Shutdown("navigated")  # normal: the client gets phx_close after the reply
+
+
+def _query(url: str) -> dict:
+    return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
 
 
 class LiveViewChannel(Channel):
@@ -44,8 +52,9 @@ class LiveViewChannel(Channel):
         self.live = LiveSocket(connected=True, view_id=view_id)
         self.tracker = Tracker()
         params = payload.get("params") or {}
+        url = payload.get("url") or payload.get("redirect") or ""
         await self.view.mount(params, session.get("session", {}), self.live)
-        await self.view.handle_params(params, payload.get("url") or payload.get("redirect") or "", self.live)
+        await self.view.handle_params(_query(url), url, self.live)
         return Ok({"rendered": self._diff(full=True), "liveview_version": LIVEVIEW_VERSION})
 
     async def handle_in(self, event: str, payload: dict, socket) -> Ok:
@@ -55,14 +64,38 @@ class LiveViewChannel(Channel):
                 # phx-change / phx-submit: a URL-encoded body, decoded like Plug.
                 value = decode_form(value if isinstance(value, str) else "", payload.get("meta"))
             result = await self.view.handle_event(payload.get("event"), value, self.live)
+            stop = await self._navigate(socket)
             response = {}
             diff = self._diff()
             if isinstance(result, dict):
                 diff["r"] = result  # a reply to the hook that pushed the event (LIVEVIEW.md §3.5)
             if diff:
                 response["diff"] = diff
+            if stop is not None:
+                response.update(stop)
+                return Stop(LEFT_BY_NAVIGATION, reply=Ok(response))
             return Ok(response)
+        if event == "live_patch":
+            # The client followed a patch link: same view, new params (LIVEVIEW.md §4.2).
+            url = payload.get("url", "")
+            await self.view.handle_params(_query(url), url, self.live)
+            diff = self._diff()
+            return Ok({"diff": diff} if diff else {})
         return Ok({})  # every push gets a reply (cids_will_destroy and the rest: nothing to do yet)
+
+    async def _navigate(self, socket) -> dict | None:
+        """Act on push_patch / push_navigate / redirect; return reply keys when the view stops."""
+        navigation, self.live.navigation = self.live.navigation, None
+        if navigation is None:
+            return None
+        kind, to, mode = navigation
+        if kind == "patch":
+            await self.view.handle_params(_query(to), to, self.live)
+            socket.push("live_patch", {"to": to, "kind": mode})  # before the reply with the diff
+            return None
+        if kind == "navigate":
+            return {"live_redirect": {"to": to, "kind": mode}}
+        return {"redirect": {"to": to}}
 
     async def handle_info(self, message: object, socket) -> None:
         await self.view.handle_info(message, self.live)

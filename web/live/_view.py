@@ -25,6 +25,7 @@ class LiveSocket:
         self.id = view_id
         self.events: list = []  # push_event()s waiting for the next diff
         self.title: str | None = None
+        self.navigation: tuple | None = None  # ("patch" | "navigate" | "redirect", to, kind)
 
     def assign(self, **values: object) -> LiveSocket:
         """Set assigns; only those whose value really changes are marked changed."""
@@ -51,6 +52,21 @@ class LiveSocket:
 
     def page_title(self, title: str) -> LiveSocket:
         self.title = title
+        return self
+
+    def push_patch(self, to: str, *, replace: bool = False) -> LiveSocket:
+        """Change the URL, same view: ``handle_params`` runs with the new URL's params."""
+        self.navigation = ("patch", to, "replace" if replace else "push")
+        return self
+
+    def push_navigate(self, to: str, *, replace: bool = False) -> LiveSocket:
+        """Go to another LiveView over the same socket (a live redirect); this view stops."""
+        self.navigation = ("navigate", to, "replace" if replace else "push")
+        return self
+
+    def redirect(self, to: str) -> LiveSocket:
+        """A full page load of ``to``; this view stops."""
+        self.navigation = ("redirect", to, None)
         return self
 
 
