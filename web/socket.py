@@ -244,6 +244,22 @@ class SocketState:
         else:
             self._send_frame(Message(membership.join_ref, membership.join_ref, membership.topic, "phx_error", {"reason": "channel_crash"}))
 
+    async def serve(self) -> None:
+        """Run the protocol from the owning process's mailbox until the connection closes.
+
+        Messages: ``("in", frame)`` from the transport, ``("closed",)`` when
+        it closed, and the channels' own (``Joined``, ``Down``, broadcasts).
+        """
+        while True:
+            message = await receive()
+            if message.__class__ is tuple and message[0] == "in":
+                await self.handle_frame(message[1])
+            elif message.__class__ is tuple and message[0] == "closed":
+                await self.close()
+                return
+            else:
+                self.handle_info(message)
+
     async def close(self) -> None:
         """The connection is closing: end every channel (``Shutdown("closed")``), send nothing."""
         for membership in list(self.by_topic.values()):

@@ -83,20 +83,11 @@ class TestTransport:
             self.closed = code
             send(self.owner, _Closed(self.client, code))
             if self.connection is not None:
-                send(self.connection, ("close",))
+                send(self.connection, ("closed",))
 
 
 async def _connection(socket: Socket, assigns: dict, transport: TestTransport, pubsub: str, channel_supervisor) -> None:
-    state = SocketState(socket, assigns, transport, pubsub=pubsub, channel_supervisor=channel_supervisor)
-    while True:
-        message = await receive()
-        if message.__class__ is tuple and message[0] == "in":
-            await state.handle_frame(message[1])
-        elif message.__class__ is tuple and message[0] == "close":
-            await state.close()
-            return
-        else:
-            state.handle_info(message)
+    await SocketState(socket, assigns, transport, pubsub=pubsub, channel_supervisor=channel_supervisor).serve()
 
 
 async def connect(
@@ -163,7 +154,7 @@ class ClientSocket:
 
     async def close(self) -> None:
         """Close the connection, as a client going away would."""
-        send(self.transport.connection, ("close",))
+        send(self.transport.connection, ("closed",))
 
     # ------------------------------------------------------------ asserting
 

@@ -254,13 +254,9 @@ class StaticSupervisor(GenServer):
         return None
 
     async def _call_restart_child(self, child_id: object) -> object:
-        child = self._find(child_id)
-        if child is None:
-            return Failed(SupervisorError("not_found", child_id))
-        if child.running:
-            return Failed(SupervisorError("running", child_id))
-        if child.pid is RESTARTING:
-            return Failed(SupervisorError("restarting", child_id))
+        child = self._stopped_child(child_id)
+        if child.__class__ is Failed:
+            return child
         try:
             pid = await start_child_process(child.spec)
         except ChildStartFailed as failed:
@@ -271,6 +267,14 @@ class StaticSupervisor(GenServer):
         return pid
 
     async def _call_delete_child(self, child_id: object) -> None:
+        child = self._stopped_child(child_id)
+        if child.__class__ is Failed:
+            return child
+        self.children.remove(child)
+        return None
+
+    def _stopped_child(self, child_id: object) -> _Child | Failed:
+        """The child ``child_id`` if it exists and is neither running nor restarting."""
         child = self._find(child_id)
         if child is None:
             return Failed(SupervisorError("not_found", child_id))
@@ -278,8 +282,7 @@ class StaticSupervisor(GenServer):
             return Failed(SupervisorError("running", child_id))
         if child.pid is RESTARTING:
             return Failed(SupervisorError("restarting", child_id))
-        self.children.remove(child)
-        return None
+        return child
 
     def _find(self, child_id: object) -> _Child | None:
         for child in self.children:

@@ -6,45 +6,23 @@ tests/js/chat_client.mjs runs one scenario against the server started here
 packages these tests skip, except in CI (CI=true), where they fail.
 """
 
-import json
-import os
-import shutil
-import subprocess
-from pathlib import Path
-
 import pytest
-import trio
+from _node_tools import run_js
 
 import otp
 import otp.testing
 from otp import Supervisor
 from web.demo.app import chat_children
 
-JS = Path(__file__).resolve().parents[1] / "js"
-
 pytestmark = pytest.mark.slow
 
 
-def node_or_skip() -> str:
-    node = shutil.which("node")
-    if node is None or not (JS / "node_modules" / "phoenix").is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail("node and tests/js/node_modules are needed in CI: `make test` runs npm ci in tests/js")
-        pytest.skip("needs node and `npm ci` in tests/js")
-    return node
-
-
 async def run_scenario(scenario: str) -> dict:
-    node = node_or_skip()
     lines = []
     await Supervisor.start_link(chat_children("127.0.0.1", 0, on_listening=lines.append))
     port = int(lines[0].rsplit(":", 1)[1])
-    done = await trio.run_process(
-        [node, str(JS / "chat_client.mjs"), scenario, f"ws://127.0.0.1:{port}/socket"],
-        cwd=JS, capture_stdout=True, capture_stderr=True, check=False,
-    )
-    output = json.loads(done.stdout.decode().strip().splitlines()[-1])
-    assert output["ok"], output["error"] + "\n" + done.stderr.decode()
+    output = await run_js("chat_client.mjs", scenario, f"ws://127.0.0.1:{port}/socket")
+    assert output["ok"], output.get("error", "") + "\n" + output["stderr"]
     return output["result"]
 
 

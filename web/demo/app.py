@@ -21,7 +21,7 @@ from web.transports.phoenix import phoenix_socket
 from .._http import Request, Response
 from .chat import PRESENCE, PUBSUB, ChatSocket
 
-__all__ = ["chat_children", "pages"]
+__all__ = ["chat_children", "pages", "endpoint_child"]
 
 _STATIC = resources.files(__package__) / "static"
 CHANNELS = "chat.channels"  # the DynamicSupervisor of channel processes
@@ -40,20 +40,25 @@ async def pages(request: Request) -> Response:
     return Response(404, {"content-type": "text/plain"}, b"not found")
 
 
-def chat_children(host: str, port: int, *, on_listening=None) -> list:
-    """The tree's children, in start order; ``on_listening(line)`` gets the "listening on" line."""
+def endpoint_child(handler, websocket, host: str, port: int, on_listening=None) -> ChildSpec:
+    """The endpoint's child spec; ``on_listening(line)`` gets the "listening on http://..." line."""
 
     async def start_endpoint():
-        socket = phoenix_socket(ChatSocket, pubsub=PUBSUB, channel_supervisor=CHANNELS)
-        pid = await Endpoint.start_link(pages, host=host, port=port, websocket=socket)
+        pid = await Endpoint.start_link(handler, host=host, port=port, websocket=websocket)
         bound_host, bound_port = Endpoint.address(pid)
         if on_listening is not None:
             on_listening(f"listening on http://{bound_host}:{bound_port}")
         return pid
 
+    return ChildSpec(id="endpoint", start=(start_endpoint,), type=ChildType.SUPERVISOR)
+
+
+def chat_children(host: str, port: int, *, on_listening=None) -> list:
+    """The tree's children, in start order; ``on_listening(line)`` gets the "listening on" line."""
+    socket = phoenix_socket(ChatSocket, pubsub=PUBSUB, channel_supervisor=CHANNELS)
     return [
         PubSub.child_spec(PUBSUB),
         Presence.child_spec(PUBSUB, pubsub=PUBSUB, name=PRESENCE),
         DynamicSupervisor.child_spec(name=CHANNELS),
-        ChildSpec(id="endpoint", start=(start_endpoint,), type=ChildType.SUPERVISOR),
+        endpoint_child(pages, socket, host, port, on_listening),
     ]

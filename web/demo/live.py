@@ -16,15 +16,14 @@ import secrets
 
 from markupsafe import escape
 
-from otp import ChildSpec, ChildType, DynamicSupervisor, PubSub
+from otp import DynamicSupervisor, PubSub
 from web._http import Request, Response
-from web.endpoint import Endpoint
 from web.live import LiveView, LiveViewChannel, compile_template, render_page
 from web.socket import Socket
 from web.token import InvalidToken, sign, verify
 from web.transports.phoenix import phoenix_socket
 
-from .app import _STATIC
+from .app import _STATIC, endpoint_child
 
 __all__ = ["Counter", "live_children", "SECRET"]
 
@@ -113,16 +112,9 @@ async def pages(request: Request) -> Response:
 
 
 def live_children(host: str, port: int, *, on_listening=None) -> list:
-    async def start_endpoint():
-        socket = phoenix_socket(LiveUserSocket, pubsub=PUBSUB, channel_supervisor=CHANNELS, path="/live/websocket")
-        pid = await Endpoint.start_link(pages, host=host, port=port, websocket=socket)
-        bound_host, bound_port = Endpoint.address(pid)
-        if on_listening is not None:
-            on_listening(f"listening on http://{bound_host}:{bound_port}")
-        return pid
-
+    socket = phoenix_socket(LiveUserSocket, pubsub=PUBSUB, channel_supervisor=CHANNELS, path="/live/websocket")
     return [
         PubSub.child_spec(PUBSUB),
         DynamicSupervisor.child_spec(name=CHANNELS),
-        ChildSpec(id="endpoint", start=(start_endpoint,), type=ChildType.SUPERVISOR),
+        endpoint_child(pages, socket, host, port, on_listening),
     ]

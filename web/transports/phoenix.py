@@ -17,7 +17,7 @@ connection's sender. Closing the WebSocket ends its channels
 
 from __future__ import annotations
 
-from otp import receive, send, spawn_link
+from otp import send, spawn_link
 
 from ..socket import Socket, SocketState
 from .websocket import ConnectInfo, SocketHandler, WebSocket
@@ -44,16 +44,7 @@ class _SenderTransport:
 
 
 async def _socket_process(socket: Socket, assigns: dict, transport: _SenderTransport, pubsub: str, channel_supervisor) -> None:
-    state = SocketState(socket, assigns, transport, pubsub=pubsub, channel_supervisor=channel_supervisor)
-    while True:
-        message = await receive()
-        if message.__class__ is tuple and message[0] == "in":
-            await state.handle_frame(message[1])
-        elif message.__class__ is tuple and message[0] == "closed":
-            await state.close()
-            return
-        else:
-            state.handle_info(message)
+    await SocketState(socket, assigns, transport, pubsub=pubsub, channel_supervisor=channel_supervisor).serve()
 
 
 class PhoenixSocketHandler(SocketHandler):
