@@ -109,7 +109,7 @@ from typing import Iterator
 import trio
 
 from ._harness import Sample, Workload
-from ._web_client import PhxClient, ServerClosed, decode
+from ._web_client import PhxClient, ServerClosed
 
 HOST = "127.0.0.1"
 GC_THRESHOLDS = (50_000, 20, 100)
