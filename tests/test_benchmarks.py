@@ -13,25 +13,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from _bench_cli import FIELDS as COMMON_FIELDS
 
 ROOT = Path(__file__).resolve().parent.parent
 
-FIELDS = {
-    "workload",
-    "id",
-    "size",
-    "figure",
-    "unit",
-    "baseline",
-    "baseline_figure",
-    "ratio",
-    "rss_per_process",
-    "baseline_rss_per_process",
-    "runs",
-    "quick",
-    "python",
-    "trio",
-}
+FIELDS = set(COMMON_FIELDS)
 
 # Each workload's own fields, after the common ones.
 EXTRA = {

@@ -20,25 +20,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from _bench_cli import FIELDS as COMMON_FIELDS
 
 ROOT = Path(__file__).resolve().parents[2]
 
-FIELDS = [
-    "workload",
-    "id",
-    "size",
-    "figure",
-    "unit",
-    "baseline",
-    "baseline_figure",
-    "ratio",
-    "rss_per_process",
-    "baseline_rss_per_process",
-    "runs",
-    "quick",
-    "python",
-    "trio",
-]
+FIELDS = list(COMMON_FIELDS)
 
 COMMON_OWN = ["errors", "first_error", "server_log_lines"]
 
