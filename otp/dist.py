@@ -125,7 +125,7 @@ class Distribution:
         self._frame(node, ("exit", sender, target, reason))
 
     def respond(self, pid: Pid, ref, value: object) -> None:
-        self._frame(lowlevel_node_name(pid), ("response", ref, value))
+        self._frame(lowlevel.node_name_of(pid), ("response", ref, value))
 
     def process_ended(self, process, reason: object) -> None:
         pid = process.pid
@@ -153,16 +153,10 @@ class Distribution:
                 del self.by_watcher[watcher]
 
 
-def lowlevel_node_name(pid: Pid) -> str:
-    from otp._kernel._pid import node_name_of
-
-    return node_name_of(pid)
-
-
 def _address(dest: object) -> tuple[str, object]:
     """(node name, what that node calls the process: a pid number or a registered name)."""
     if dest.__class__ is Pid:
-        return lowlevel_node_name(dest), dest.number
+        return lowlevel.node_name_of(dest), dest.number
     name, node = dest
     return node, name
 
@@ -211,7 +205,7 @@ class _Server(GenServer):
         lowlevel.deliver_local(target, message)
 
     def _on_monitor(self, watcher: Pid, target, ref) -> None:
-        origin = lowlevel_node_name(watcher)
+        origin = lowlevel.node_name_of(watcher)
         self._heard_from(origin)
         local = lowlevel.local_process(target)
         if local is None:
@@ -242,7 +236,7 @@ class _Server(GenServer):
             lowlevel.deliver_down(watcher, own_ref, dest, reason)
 
     def _on_link(self, remote: Pid, target) -> None:
-        origin = lowlevel_node_name(remote)
+        origin = lowlevel.node_name_of(remote)
         local = lowlevel.local_process(target)
         if local is None or not lowlevel.add_remote_link(target, remote):
             # Linking to a process that is not there: the linker gets NOPROC.
@@ -254,12 +248,12 @@ class _Server(GenServer):
         local = lowlevel.local_process(target)
         if local is not None:
             lowlevel.remove_remote_link(target, remote)
-            self.handler.links.get(lowlevel_node_name(remote), set()).discard((local.pid, remote))
+            self.handler.links.get(lowlevel.node_name_of(remote), set()).discard((local.pid, remote))
 
     def _on_link_exit(self, sender: Pid, target, reason) -> None:
         local = lowlevel.local_process(target)
         if local is not None:
-            self.handler.links.get(lowlevel_node_name(sender), set()).discard((local.pid, sender))
+            self.handler.links.get(lowlevel.node_name_of(sender), set()).discard((local.pid, sender))
         lowlevel.signal_link_exit(target, sender, reason)
 
     def _on_link_noproc(self, local: Pid, target) -> None:

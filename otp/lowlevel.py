@@ -16,11 +16,12 @@ rest need from the kernel is public here; none of them reaches into
   (a GenServer adds its last message and state).
 """
 
+from ._kernel._exceptions import WouldBlock as _WouldBlock
 from ._kernel._mailbox import queued as _queued
 from ._kernel._names import check_destination, register_name
 from ._kernel._names import resolve as _resolve
 from ._kernel._node import Node, current_node
-from ._kernel._pid import Pid
+from ._kernel._pid import Pid, node_name_of
 from ._kernel._process import current_process as _current_process
 from ._kernel._request import Response, request, respond, respond_to
 from ._kernel._spawn import spawn_opt
@@ -37,6 +38,9 @@ __all__ = [
     "exiting",
     "registered_name",
     "is_linked",
+    "take_queued",
+    "take_exit_signal",
+    "node_name_of",
     "set_distribution",
     "local_process",
     "deliver_local",
@@ -171,3 +175,24 @@ def is_linked(pid: Pid) -> bool:
     me = _current_process()
     other = _resolve(pid)
     return other is not None and me.links is not None and other in me.links
+
+
+def take_queued(*patterns: object):
+    """Remove and return the oldest queued message matching ``patterns``, or None. Never waits.
+
+    For cleaning up after a protocol (a late ack, a link's exit signal) without
+    the ``WouldBlock`` dance.
+    """
+    from ._kernel._mailbox import receive_nowait
+
+    try:
+        return receive_nowait(*patterns)
+    except _WouldBlock:
+        return None
+
+
+def take_exit_signal(pid: Pid):
+    """Remove and return a queued ``ExitSignal`` from ``pid`` (the caller traps exits), or None."""
+    from ._kernel._signals import ExitSignal
+
+    return take_queued(lambda m: m.__class__ is ExitSignal and m.pid == pid)

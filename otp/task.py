@@ -37,12 +37,10 @@ from otp import (
     ChildSpec,
     Down,
     DynamicSupervisor,
-    ExitSignal,
     OTPError,
     Pid,
     ReceiveTimeout,
     Restart,
-    WouldBlock,
     alias,
     current_pid,
     demonitor,
@@ -50,12 +48,12 @@ from otp import (
     link,
     monitor,
     receive,
-    receive_nowait,
     send,
     spawn_link,
     unalias,
     unlink,
 )
+from otp.lowlevel import take_exit_signal
 
 __all__ = ["Task", "TaskSupervisor", "TaskExited"]
 
@@ -202,10 +200,7 @@ class Task:
     def _drop_exit_signal(self) -> None:
         # A trapping owner also got the task's exit signal; it is about this
         # task, which the owner has now dealt with.
-        try:
-            receive_nowait(lambda m: m.__class__ is ExitSignal and m.pid == self.pid)
-        except WouldBlock:
-            pass
+        take_exit_signal(self.pid)
 
     def _check_owner(self) -> None:
         if current_pid() != self.owner:

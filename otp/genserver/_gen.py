@@ -17,23 +17,20 @@ from otp import (
     CallingSelf,
     CallTimeout,
     Down,
-    ExitSignal,
     NoProc,
     NotRegistered,
     ReceiveTimeout,
     Ref,
     ServerExited,
     StartError,
-    WouldBlock,
     current_pid,
     demonitor,
     exit,
     monitor,
     receive,
-    receive_nowait,
     send,
 )
-from otp.lowlevel import Response, resolve_pid, respond_to, spawn_opt
+from otp.lowlevel import Response, resolve_pid, respond_to, spawn_opt, take_exit_signal, take_queued
 from otp.lowlevel import request as _request
 
 from ._messages import Ack, Call, Cast, From, StopRequest
@@ -71,12 +68,12 @@ async def start(
     except ReceiveTimeout:
         await _kill_and_reap(pid, down_ref)
         # Race: it may have acknowledged after the deadline, before the kill.
-        _drop(lambda m: m.__class__ is Ack and m.ref is ack_ref)
+        take_queued(lambda m: m.__class__ is Ack and m.ref is ack_ref)
         raise StartError("timeout", what) from None
     if answer.__class__ is Down:
         # Killed by a signal before it could answer. If we trap exits its
         # link also queued an ExitSignal: consume it, it is about this start.
-        _drop_exit_signal(pid)
+        take_exit_signal(pid)
         raise StartError(answer.reason, what)
     if answer.outcome == "started":
         demonitor(down_ref, flush=True)
@@ -99,18 +96,7 @@ def ack(starter: object, ack_ref: Ref, outcome: str, reason: object = None) -> N
 async def _kill_and_reap(pid: object, down_ref: Ref) -> None:
     exit(pid, KILL)
     await receive(lambda m: m.__class__ is Down and m.ref is down_ref)
-    _drop_exit_signal(pid)
-
-
-def _drop_exit_signal(pid: object) -> None:
-    _drop(lambda m: m.__class__ is ExitSignal and m.pid == pid)
-
-
-def _drop(pattern) -> None:
-    try:
-        receive_nowait(pattern)
-    except WouldBlock:
-        pass
+    take_exit_signal(pid)
 
 
 # ---------------------------------------------------------------- calls

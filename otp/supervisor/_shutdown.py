@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import math
 
-from otp import KILL, KILLED, SHUTDOWN, Down, ExitSignal, Pid, ReceiveTimeout, WouldBlock, exit, is_normal, monitor
-from otp import receive, receive_nowait, unlink
+from otp import KILL, KILLED, SHUTDOWN, Down, Pid, ReceiveTimeout, exit, is_normal, monitor
+from otp import receive, unlink
+
+from otp.lowlevel import take_exit_signal
 
 from ._reports import report
 from ._spec import BRUTAL_KILL
 
-__all__ = ["shutdown_child", "shutdown_all", "take_exit_signal"]
+__all__ = ["shutdown_child", "shutdown_all"]
 
 
 async def shutdown_child(pid: Pid, shutdown: object, child_id: object) -> object:
@@ -51,14 +53,6 @@ async def shutdown_child(pid: Pid, shutdown: object, child_id: object) -> object
         return reason
     _check(child_id, pid, reason, expected=SHUTDOWN)
     return reason
-
-
-def take_exit_signal(pid: Pid) -> ExitSignal | None:
-    """Remove and return a queued ``ExitSignal`` from ``pid``, if there is one."""
-    try:
-        return receive_nowait(lambda m: m.__class__ is ExitSignal and m.pid == pid)
-    except WouldBlock:
-        return None
 
 
 async def _wait_down(ref, timeout: float | None = None) -> object:

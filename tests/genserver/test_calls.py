@@ -7,6 +7,7 @@ import pytest
 import trio
 
 import otp
+from _via import DictVia
 from otp import GenServer, NoReply
 from otp.lowlevel import queued_messages
 from otp.testing import assert_down, assert_receive, capture_crash_reports, kill_and_wait
@@ -262,21 +263,6 @@ async def test_a_call_cancelled_by_a_trio_deadline_leaves_nothing_behind(autojum
     assert otp.process_info(me).monitors == ()
 
 
-class DictVia:
-    def __init__(self, table, key):
-        self.table = table
-        self.key = key
-
-    def whereis(self):
-        return self.table.get(self.key)
-
-    def register(self, pid):
-        if self.key in self.table:
-            raise otp.AlreadyRegistered(self.key, self.table[self.key])
-        self.table[self.key] = pid
-
-    def unregister(self):
-        self.table.pop(self.key, None)
 
 
 async def test_call_and_cast_by_registered_name_and_via_name():

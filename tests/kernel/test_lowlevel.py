@@ -3,6 +3,7 @@
 import pytest
 
 import otp
+from _via import DictVia
 from otp.lowlevel import current_node, queued_messages, register_name, resolve_pid, spawn_opt
 from otp.testing import assert_down, assert_receive
 
@@ -33,39 +34,23 @@ async def test_spawn_opt_links_and_monitors_on_request():
     assert ref is None and otp.process_info(pid).links == ()
 
 
-class DictVia:
-    """A minimal via-name: the protocol the Registry will implement."""
 
-    table: dict = {}
-
-    def __init__(self, key):
-        self.key = key
-
-    def whereis(self):
-        return self.table.get(self.key)
-
-    def register(self, pid):
-        if self.key in self.table:
-            raise otp.AlreadyRegistered(self.key, self.table[self.key])
-        self.table[self.key] = pid
-
-    def unregister(self):
-        self.table.pop(self.key, None)
+TABLE: dict = {}
 
 
 async def test_register_name_accepts_plain_names_and_via_names():
     me = otp.current_pid()
     register_name("plain", me)
-    register_name(DictVia("k"), me)
+    register_name(DictVia(TABLE, "k"), me)
     assert resolve_pid("plain") == me
-    assert resolve_pid(DictVia("k")) == me
-    assert otp.whereis(DictVia("k")) == me
+    assert resolve_pid(DictVia(TABLE, "k")) == me
+    assert otp.whereis(DictVia(TABLE, "k")) == me
     with pytest.raises(otp.AlreadyRegistered) as raised:
-        register_name(DictVia("k"), me)
+        register_name(DictVia(TABLE, "k"), me)
     assert (raised.value.key, raised.value.pid) == ("k", me)
     with pytest.raises(TypeError, match="must be a str"):
         register_name(42, me)
-    DictVia.table.clear()
+    TABLE.clear()
 
 
 async def test_queued_messages_copies_without_consuming():

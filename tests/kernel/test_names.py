@@ -3,6 +3,7 @@
 import pytest
 
 import otp
+from _via import DictVia
 from otp.lowlevel import current_node, queued_messages, register_name
 from otp.testing import assert_receive
 
@@ -179,23 +180,6 @@ async def test_whereis_of_a_non_name_is_a_type_error():
 # ---------------------------------------------------------------- via-names
 
 
-class DictVia:
-    """A via-name backed by a plain dict: the whole protocol a Registry implements."""
-
-    def __init__(self, table, key):
-        self.table = table
-        self.key = key
-
-    def whereis(self):
-        return self.table.get(self.key)
-
-    def register(self, pid):
-        if self.key in self.table:
-            raise otp.AlreadyRegistered(self.key, self.table[self.key])
-        self.table[self.key] = pid
-
-    def unregister(self):
-        self.table.pop(self.key, None)
 
 
 async def test_a_via_name_works_wherever_a_name_does():
