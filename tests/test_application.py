@@ -100,3 +100,49 @@ def test_ctrl_c_shuts_the_tree_down_in_reverse_start_order(tmp_path):
     ], err
     assert proc.returncode == 130
     assert "crashed" not in err  # a shutdown is not a crash: nothing logged
+
+
+CHURN_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    import trio
+    import otp
+
+    async def churn():
+        while True:
+            ref = otp.monitor(otp.spawn(trio.sleep, 0))
+            otp.demonitor(ref, flush=True)
+            otp.link(pid := otp.spawn(trio.sleep, 0))
+            otp.unlink(pid)
+            await trio.sleep(0)
+
+    async def main():
+        for _ in range(20):
+            otp.spawn_link(churn)
+        print("churning", flush=True)
+        await trio.sleep(60)
+
+    try:
+        otp.run(main)
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+        sys.exit(130)
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("attempt", range(5))
+def test_ctrl_c_in_the_middle_of_link_and_monitor_churn_stops_cleanly(tmp_path, attempt):
+    # Ctrl-C becomes a cancellation of the root, never an exception raised
+    # half-way through updating the link and monitor tables.
+    script = tmp_path / "churn.py"
+    script.write_text(CHURN_SCRIPT)
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "churning\n"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert (proc.returncode, out, err) == (130, "interrupted\n", "")

@@ -32,10 +32,13 @@ exception (or ``Exit`` if it was killed) comes out of ``open_node``/``run``.
 
 from __future__ import annotations
 
+import signal
+import threading
 from contextlib import asynccontextmanager
 from typing import AsyncIterator, Awaitable, Callable
 
 import attrs
+import outcome
 import trio
 
 from ._exceptions import Exit
@@ -160,13 +163,55 @@ def run(main: Callable[..., Awaitable[object]], *args: object, shutdown_timeout:
 
     The node closes when ``main`` returns (see the module docs). An exception
     raised by ``main`` propagates; ``Exit`` is raised if ``main`` was killed.
+    Ctrl-C closes the node the same way (the root ends with ``SHUTDOWN``) and
+    then raises ``KeyboardInterrupt``; a second Ctrl-C stops it at once.
     """
 
-    async def root() -> object:
-        async with open_node(shutdown_timeout=shutdown_timeout):
+    async def run_main(interrupt: _Interrupt) -> object:
+        async with open_node(shutdown_timeout=shutdown_timeout) as node:
+            await interrupt.watch(node)
             return await main(*args)
 
+    async def root() -> object:
+        async with trio.open_nursery() as watchers:
+            interrupt = _Interrupt(watchers)
+            # Captured, so that main's own exception does not come out wrapped
+            # in an ExceptionGroup by this nursery.
+            result = await outcome.acapture(run_main, interrupt)
+            watchers.cancel_scope.cancel()
+        if interrupt.received:
+            raise KeyboardInterrupt
+        return result.unwrap()
+
     return trio.run(root, clock=clock)
+
+
+class _Interrupt:
+    """Ctrl-C for :func:`run`: the first one stops the node in order, a second one at once.
+
+    Left to trio, ``KeyboardInterrupt`` is raised wherever the program happens
+    to be, possibly half-way through updating the kernel's link and monitor
+    tables. Taking SIGINT as a signal instead turns it into a cancellation
+    of the root, which then ends with ``SHUTDOWN`` like any other close.
+    """
+
+    def __init__(self, nursery: trio.Nursery) -> None:
+        self.nursery = nursery
+        self.received = False
+
+    async def watch(self, node: Node) -> None:
+        if threading.current_thread() is threading.main_thread():
+            await self.nursery.start(self._receive, node, name="otp.sigint")
+
+    async def _receive(self, node: Node, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        with trio.open_signal_receiver(signal.SIGINT) as signals:
+            task_status.started()
+            async for _ in signals:
+                if self.received:
+                    self.nursery.cancel_scope.cancel()
+                    return
+                self.received = True
+                node.root.scope.cancel()
 
 
 def _attach_root(node: Node) -> Process:
