@@ -141,10 +141,11 @@ async def _serve_requests(conn: h11.Connection, stream, peer: tuple, endpoint: _
         if request is None:
             return  # the client closed the connection
         endpoint.counters.requests += 1
-        if endpoint.websocket is not None and request.path == endpoint.websocket.path:
+        mount = endpoint.websockets.get(request.path) if endpoint.websockets else None
+        if mount is not None:
             from .transports.websocket import upgrade
 
-            return await upgrade(conn, stream, request, endpoint)
+            return await upgrade(conn, stream, request, endpoint, mount)
         await _respond(conn, stream, request, endpoint)
         if conn.our_state is h11.MUST_CLOSE or conn.their_state is h11.MUST_CLOSE:
             return

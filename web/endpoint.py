@@ -45,7 +45,8 @@ Options
 idle_timeout=60.0, max_body_size=1 MiB, max_header_size=16 KiB,
 max_connections=math.inf)``: ``handler`` is ``async handler(request) ->
 Response`` (:mod:`web._http`), ``websocket`` a :class:`~web.transports.websocket.WebSocket`
-mount. ``idle_timeout`` closes keep-alive connections that send nothing;
+mount, or a list of them on different paths (a chat socket at
+``/socket/websocket`` beside a LiveView socket at ``/live/websocket``). ``idle_timeout`` closes keep-alive connections that send nothing;
 ``max_header_size`` is h11's limit on a request line plus headers (431);
 past ``max_connections`` a new connection is closed at once (counted as
 ``rejected``).
@@ -63,6 +64,7 @@ import functools
 import logging
 import math
 import weakref
+from typing import Sequence
 
 import attrs
 import trio
@@ -126,7 +128,7 @@ class _EndpointState:
     """What every connection process of one endpoint reads (shared, never copied)."""
 
     handler: Handler
-    websocket: WebSocket | None
+    websockets: dict[str, WebSocket]  # path -> mount
     idle_timeout: float
     max_body_size: int
     max_header_size: int
@@ -148,6 +150,17 @@ class Listening:
 _ENDPOINTS: weakref.WeakValueDictionary[Pid, _EndpointState] = weakref.WeakValueDictionary()
 
 
+def _mounts(websocket: WebSocket | Sequence[WebSocket] | None) -> dict[str, WebSocket]:
+    mounts = [] if websocket is None else [websocket] if isinstance(websocket, WebSocket) else list(websocket)
+    for mount in mounts:
+        if not isinstance(mount, WebSocket):
+            raise TypeError(f"websocket must be a web.WebSocket(handler=..., path=...), a list of them, or None; got {mount!r}")
+    by_path = {mount.path: mount for mount in mounts}
+    if len(by_path) != len(mounts):
+        raise ValueError(f"two WebSocket mounts share a path: {[mount.path for mount in mounts]}")
+    return by_path
+
+
 class Endpoint:
     """Start, supervise and read an endpoint; see the module docstring."""
 
@@ -157,7 +170,7 @@ class Endpoint:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        websocket: WebSocket | None = None,
+        websocket: WebSocket | Sequence[WebSocket] | None = None,
         name: object = None,
         idle_timeout: float = 60.0,
         max_body_size: int = 1 << 20,
@@ -169,9 +182,7 @@ class Endpoint:
         Raises:
             StartError: the address could not be bound (``.reason`` is the ``OSError``).
         """
-        if websocket is not None and not isinstance(websocket, WebSocket):
-            raise TypeError(f"websocket must be a web.WebSocket(handler=..., path=...) or None; got {websocket!r}")
-        state = _EndpointState(handler, websocket, idle_timeout, max_body_size, max_header_size)
+        state = _EndpointState(handler, _mounts(websocket), idle_timeout, max_body_size, max_header_size)
         return await _EndpointServer.start_link((state, host, port, max_connections), name=name)
 
     @staticmethod

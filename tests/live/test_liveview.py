@@ -5,8 +5,8 @@ import re
 import otp
 import otp.testing
 from otp import PubSub
-from web.live import LiveView, LiveViewChannel, Rendered, render_page
-from web.socket import Socket
+from web._http import Request
+from web.live import LiveRouter, LiveView, Rendered
 from web.testing import connect
 from web.token import sign
 
@@ -37,33 +37,43 @@ class Counter(LiveView):
         return Rendered(STATICS, (count,), fingerprint=1, root=True)
 
 
-class Live(LiveViewChannel):
-    views = {"counter": Counter}
-    secret = SECRET
+def router(pubsub):
+    return LiveRouter(secret=SECRET, routes={"/counter": Counter, "/signup": SignUp, "/items": Items}, pubsub=pubsub)
 
 
-class LiveSocketHandler(Socket):
-    channels = {"lv:*": Live}
+async def setup(pubsub="live_test"):
+    await PubSub.start_link(pubsub)
+    client = await connect(router(pubsub).socket_cls, {"_csrf_token": csrf_token()}, pubsub=pubsub)
+    return client
 
 
-async def setup():
-    await PubSub.start_link("live_test")
-    return await connect(LiveSocketHandler, {}, pubsub="live_test")
+def csrf_token():
+    return sign(SECRET, "csrf", "a visitor")
 
 
-def session_token(view_id, view="counter", session=None):
-    return sign(SECRET, "liveview session", {"id": view_id, "view": view, "session": session or {}})
+def session_token(view_id, route="/counter", session=None):
+    return sign(SECRET, "liveview session", {"id": view_id, "route": route, "live_session": "default", "session": session or {}})
+
+
+def join_payload(view_id, route="/counter", query=""):
+    return {"session": session_token(view_id, route), "url": f"http://x{route}{query}", "params": {}}
+
+
+async def dead_render(path):
+    response = await router("unused").render(Request("GET", path.split("?")[0], {}, {}, ("127.0.0.1", 1), b"", path.partition("?")[2]))
+    return response.body.decode() if isinstance(response.body, bytes) else response.body
 
 
 async def test_the_dead_render_is_a_container_with_the_view_id_session_and_html():
-    html = await render_page(Counter, "counter", secret=SECRET, params={"start": "5"})
-    match = re.fullmatch(r'<div id="(phx-[\w-]+)" data-phx-main data-phx-session="([^"]+)" data-phx-static="">(.*)</div>', html)
+    html = await dead_render("/counter?start=5")
+    assert '<meta name="csrf-token" content="' in html
+    match = re.search(r'<div id="(phx-[\w-]+)" data-phx-main data-phx-session="([^"]+)" data-phx-static="">(.*?)</div></div>', html)
     assert match, html
-    assert match.group(3) == "<div><h1>Count: 5</h1><button phx-click=\"inc\">+</button></div>"
+    assert match.group(3) == "<div><h1>Count: 5</h1><button phx-click=\"inc\">+</button>"
 
 
 async def test_join_with_the_dead_render_s_session_gets_the_full_render():
-    html = await render_page(Counter, "counter", secret=SECRET)
+    html = await dead_render("/counter")
     view_id, token = re.search(r'id="([^"]+)" data-phx-main data-phx-session="([^"]+)"', html).groups()
     client = await setup()
     status, response = await client.join(f"lv:{view_id}", {"url": "http://x/counter", "params": {"_mounts": 0}, "session": token, "static": None})
@@ -72,7 +82,7 @@ async def test_join_with_the_dead_render_s_session_gets_the_full_render():
 
 async def test_an_event_is_answered_with_only_the_changed_slot_and_a_noop_with_an_empty_reply():
     client = await setup()
-    await client.join("lv:phx-1", {"session": session_token("phx-1"), "params": {}})
+    await client.join("lv:phx-1", join_payload("phx-1"))
     ref = client.push("lv:phx-1", "event", {"type": "click", "event": "inc", "value": {"value": ""}})
     await client.assert_reply(ref, "ok", {"diff": {"0": "1"}})
     ref = client.push("lv:phx-1", "event", {"type": "click", "event": "noop", "value": {}})
@@ -81,14 +91,14 @@ async def test_an_event_is_answered_with_only_the_changed_slot_and_a_noop_with_a
 
 async def test_a_hook_event_reply_and_push_event_ride_in_the_diff():
     client = await setup()
-    await client.join("lv:phx-1", {"session": session_token("phx-1"), "params": {}})
+    await client.join("lv:phx-1", join_payload("phx-1"))
     ref = client.push("lv:phx-1", "event", {"type": "hook", "event": "hook", "value": {}})
     await client.assert_reply(ref, "ok", {"diff": {"r": {"answered": True}, "e": [["highlight", {"id": "a"}]]}})
 
 
 async def test_a_handle_info_change_is_pushed_as_a_diff():
     client = await setup()
-    await client.join("lv:phx-1", {"session": session_token("phx-1"), "params": {}})
+    await client.join("lv:phx-1", join_payload("phx-1"))
     view = next(p for p in otp.processes() if otp.process_info(p).function == "web._channel_server.run_channel")
     otp.send(view, 42)
     await client.assert_push("lv:phx-1", "diff", {"0": "42"})
@@ -100,8 +110,9 @@ async def test_a_bad_or_foreign_session_is_stale_so_the_client_reloads():
         {"session": "forged.token"},
         {},
         {"session": session_token("phx-other")},  # signed for another view id
-        {"session": session_token("phx-1", view="nope")},  # a view that no longer exists
-        {"session": sign("another secret", "liveview session", {"id": "phx-1", "view": "counter"})},
+        {"session": session_token("phx-1", route="/nope"), "url": "http://x/nope"},  # a route that no longer exists
+        {"session": session_token("phx-1", route="/items"), "url": "http://x/counter"},  # the URL is not the session's view
+        {"session": sign("another secret", "liveview session", {"id": "phx-1", "route": "/counter"}), "url": "http://x/counter"},
     ]
     for payload in cases:
         assert await client.join("lv:phx-1", payload) == ("error", {"reason": "stale"})
@@ -109,14 +120,14 @@ async def test_a_bad_or_foreign_session_is_stale_so_the_client_reloads():
 
 async def test_a_crash_in_handle_event_is_phx_error_and_the_rejoin_mounts_afresh():
     client = await setup()
-    await client.join("lv:phx-1", {"session": session_token("phx-1"), "params": {}})
+    await client.join("lv:phx-1", join_payload("phx-1"))
     ref = client.push("lv:phx-1", "event", {"type": "click", "event": "inc", "value": {}})
     await client.assert_reply(ref, "ok", {"diff": {"0": "1"}})
     with otp.testing.capture_crash_reports() as reports:
         client.push("lv:phx-1", "event", {"type": "click", "event": "crash", "value": {}})
         await client.assert_push("lv:phx-1", "phx_error", {"reason": "channel_crash"})
     assert "handle_event crashed" in reports[0].getMessage()
-    status, response = await client.join("lv:phx-1", {"session": session_token("phx-1"), "params": {"_mounts": 1}})
+    status, response = await client.join("lv:phx-1", {**join_payload("phx-1"), "params": {"_mounts": 1}})
     assert response["rendered"]["0"] == "0"  # a fresh mount, a full render
 
 
@@ -135,19 +146,9 @@ class SignUp(LiveView):
         return Rendered(("<p>", "</p><b>", "</b>"), (assigns["error"], assigns["name"]), fingerprint=7)
 
 
-class FormLive(LiveViewChannel):
-    views = {"signup": SignUp}
-    secret = SECRET
-
-
-class FormSocket(Socket):
-    channels = {"lv:*": FormLive}
-
-
 async def test_form_events_are_decoded_like_plug_with_the_target():
-    await PubSub.start_link("form_test")
-    client = await connect(FormSocket, {}, pubsub="form_test")
-    await client.join("lv:phx-f", {"session": session_token("phx-f", view="signup"), "params": {}})
+    client = await setup("form_test")
+    await client.join("lv:phx-f", join_payload("phx-f", "/signup"))
     ref = client.push("lv:phx-f", "event", {"type": "form", "event": "validate", "value": "user%5Bname%5D=", "meta": {"_target": "user[name]"}})
     await client.assert_reply(ref, "ok", {"diff": {"0": "required"}})  # "" was already there
     ref = client.push("lv:phx-f", "event", {"type": "form", "event": "save", "value": "user%5Bname%5D=Ann"})
@@ -170,19 +171,9 @@ class Items(LiveView):
         return Rendered(("<p>page ", "</p>"), (assigns["page"],), fingerprint=9)
 
 
-class ItemsLive(LiveViewChannel):
-    views = {"items": Items}
-    secret = SECRET
-
-
-class ItemsSocket(Socket):
-    channels = {"lv:*": ItemsLive}
-
-
 async def items_client():
-    await PubSub.start_link("items_test")
-    client = await connect(ItemsSocket, {}, pubsub="items_test")
-    status, response = await client.join("lv:phx-i", {"session": session_token("phx-i", view="items"), "url": "http://x/items?page=3"})
+    client = await setup("items_test")
+    status, response = await client.join("lv:phx-i", join_payload("phx-i", "/items", "?page=3"))
     assert response["rendered"]["0"] == "3"  # handle_params got the URL's params
     return client
 

@@ -1,16 +1,13 @@
 """LiveView: server-rendered pages updated by diffs over a channel (LIVEVIEW.md).
 
-Work in progress (issue #6). What is here: HEEx-like templates compiled
-to Python with change tracking (:func:`compile_template`), the rendered
-tree (:mod:`._rendered`), the pure diff engine (:mod:`._diff`), the
-:class:`LiveView` behaviour with change-tracked assigns, the LiveView
-channel (join with a signed session, events, server-pushed diffs) and the
-dead render (:func:`render_page`). A counter (``web/demo/live.py`` serves
-it to the official phoenix_live_view client)::
+A LiveView is a process that renders HTML from its assigns, receives the
+page's events over the ``/live`` socket and answers each with only what
+changed. The official ``phoenix_live_view`` JavaScript client drives it
+unchanged. A counter::
 
     COUNTER = compile_template('''<div>
-      <h1>Count: {@count}</h1>
-      <button phx-click="inc">+</button>
+      <h1>Count: <span id="count">{@count}</span></h1>
+      <button id="inc" phx-click="inc">+</button>
     </div>''')
 
     class Counter(LiveView):
@@ -24,37 +21,55 @@ it to the official phoenix_live_view client)::
         def render(self, assigns, changed):
             return COUNTER.render(assigns, changed)     # only slots reading changed assigns
 
-    class Live(LiveViewChannel):
-        views = {"counter": Counter}
-        secret = SECRET
+    router = LiveRouter(secret=SECRET, routes={"/counter": Counter}, pubsub="live")
+    await Endpoint.start_link(router.http(), websocket=router.websocket())
 
-    # the dead render, for GET /counter, with its signed session:
-    container = await render_page(Counter, "counter", secret=SECRET)
+The pieces, each in the file named after it:
+
+* templates (``_template.py``): HEEx-like, compiled to Python, change-tracked;
+* the diff engine (``_diff.py``): rendered trees in, LIVEVIEW.md §3 JSON out;
+* the behaviour and its socket (``_view.py``): assigns, flash, navigation,
+  streams (``_stream.py``), async assigns (``_async.py``), uploads
+  (``_upload.py``);
+* stateful components (``_component.py``) and the built-in function
+  components ``<.live_component>``, ``<.live_file_input>``, ``<.link>``
+  (``_builtins.py``);
+* the process (``_server.py``) and the router with the dead render
+  (``_router.py``); JS commands (``js.py``).
 """
 
 from __future__ import annotations
 
-import secrets
-
-from markupsafe import escape
-
-from web.token import sign
-
+from ._async import AsyncResult
+from ._component import LiveComponent, send_update
 from ._diff import Tracker
 from ._rendered import Comprehension, Rendered
+from ._router import LiveRouter, default_layout
 from ._server import LIVEVIEW_VERSION, SESSION_SALT, LiveViewChannel
+from ._stream import LiveStream
 from ._template import Template, TemplateRenderError, TemplateSyntaxError, compile_template, template_from_file, template_next_to
-from ._view import LiveSocket, LiveView
+from ._upload import UploadConfig, UploadEntry, upload_error_message
+from ._view import HALT, LiveSocket, LiveView
 
 __all__ = [
     "LiveView",
     "LiveSocket",
+    "LiveComponent",
+    "LiveRouter",
     "LiveViewChannel",
+    "LiveStream",
+    "AsyncResult",
+    "UploadConfig",
+    "UploadEntry",
+    "HALT",
+    "send_update",
+    "upload_error_message",
+    "default_layout",
     "Rendered",
     "Comprehension",
     "Tracker",
-    "render_page",
     "LIVEVIEW_VERSION",
+    "SESSION_SALT",
     "compile_template",
     "template_from_file",
     "template_next_to",
@@ -62,24 +77,3 @@ __all__ = [
     "TemplateSyntaxError",
     "TemplateRenderError",
 ]
-
-
-async def render_page(
-    view_cls: type[LiveView], name: str, *, secret: str, params: dict | None = None, session: dict | None = None
-) -> str:
-    """The dead render: the view mounted without a process, as its container ``<div>``.
-
-    The container carries the view id and the signed session the client
-    sends back in its join (LIVEVIEW.md §1.1–1.2).
-    """
-    view_id = "phx-" + secrets.token_urlsafe(12)
-    view = view_cls()
-    socket = LiveSocket(connected=False, view_id=view_id)
-    await view.mount(dict(params or {}), dict(session or {}), socket)
-    await view.handle_params(dict(params or {}), "", socket)
-    html = view.render(socket.assigns, None).to_html()
-    token = sign(secret, SESSION_SALT, {"id": view_id, "view": name, "session": dict(session or {})})
-    return (
-        f'<div id="{view_id}" data-phx-main data-phx-session="{escape(token)}" data-phx-static="">'
-        f"{html}</div>"
-    )

@@ -90,7 +90,8 @@ def _diff_value(value: object, parent: _Node | dict, slot: int) -> object:
         children[slot] = node
         return change
     if isinstance(value, Comprehension):
-        change, comp = _diff_comprehension(value, before if isinstance(before, _Comp) else None)
+        diff_comprehension = _diff_comprehension if value.stream is None else _diff_stream
+        change, comp = diff_comprehension(value, before if isinstance(before, _Comp) else None)
         children[slot] = comp
         return change
     if isinstance(value, (str, int)) and not isinstance(value, bool):
@@ -187,6 +188,28 @@ def _diff_entry(entry: tuple, children: dict) -> object:
         if change is not _SAME:
             out[str(slot)] = change
     return out if out else _SAME
+
+
+# ---------------------------------------------------------------- streams
+
+
+def _diff_stream(comp: Comprehension, previous: _Comp | None) -> tuple[object, _Comp]:
+    """A stream's new entries, each in full, and its ``"stream"`` operations (LIVEVIEW.md §3.7).
+
+    The client drops a stream's entries once patched into the DOM, and so
+    do we: nothing per entry is remembered, only the template.
+    """
+    ref, inserts, deletes, reset = comp.stream
+    new_template = previous is None or previous.fingerprint != comp.fingerprint
+    state = _Comp(comp.fingerprint) if new_template else previous
+    if not new_template and not comp.entries and not deletes and not reset:
+        return _SAME, state
+    entries: dict = {str(position): _full_entry(entry, {}) for position, entry in enumerate(comp.entries)}
+    entries["kc"] = len(comp.entries)
+    out: dict = {"s": list(comp.static)} if new_template else {}
+    out["k"] = entries
+    out["stream"] = [ref, [list(insert) for insert in inserts], list(deletes)] + ([True] if reset else [])
+    return out, state
 
 
 def _keys(comp: Comprehension):

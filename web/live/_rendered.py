@@ -8,7 +8,8 @@ diffs of LIVEVIEW.md §3. A dynamic slot holds:
 * ``str``: HTML, already escaped;
 * ``Rendered``: a nested template (``:if`` branches, function components);
 * ``Comprehension``: a ``:for`` list, one template repeated;
-* ``int``: a stateful component's cid (LIVEVIEW.md §3.6);
+* ``int``: a stateful component's cid (LIVEVIEW.md §3.6), whose HTML
+  ``to_html`` takes from its ``components`` argument;
 * ``None``: unchanged since the previous render (change tracking skipped
   it because none of the assigns it reads changed). Only valid where the
   previous render had the same fingerprint at the same place.
@@ -36,11 +37,14 @@ class Rendered:
         if len(self.static) != len(self.dynamic) + 1:
             raise ValueError(f"a template needs len(static) == len(dynamic) + 1; got {len(self.static)} and {len(self.dynamic)}")
 
-    def to_html(self) -> str:
-        """The HTML this tree renders to (the dead render): statics around the dynamics."""
+    def to_html(self, components: dict | None = None) -> str:
+        """The HTML this tree renders to (the dead render): statics around the dynamics.
+
+        ``components`` maps each cid in the tree to its component's HTML.
+        """
         parts = [self.static[0]]
         for value, static in zip(self.dynamic, self.static[1:]):
-            parts.append(_html(value))
+            parts.append(_html(value, components))
             parts.append(static)
         return "".join(parts)
 
@@ -51,19 +55,23 @@ class Comprehension:
     entries: tuple[tuple[object, ...], ...]  # each entry's dynamics, in order
     fingerprint: int
     keys: tuple | None = None  # each entry's identity (the :key), or None: by position
+    # A stream's entries: (ref, inserts, deletes, reset), sent as "stream" (LIVEVIEW.md §3.7).
+    stream: tuple | None = None
 
-    def to_html(self) -> str:
+    def to_html(self, components: dict | None = None) -> str:
         parts = []
         for entry in self.entries:
-            parts.append(Rendered(self.static, tuple(entry), self.fingerprint).to_html())
+            parts.append(Rendered(self.static, tuple(entry), self.fingerprint).to_html(components))
         return "".join(parts)
 
 
-def _html(value: object) -> str:
+def _html(value: object, components: dict | None) -> str:
     if value is None:
         raise ValueError("to_html() needs a full render: a slot is None (unchanged)")
     if isinstance(value, str):
         return value
     if isinstance(value, (Rendered, Comprehension)):
-        return value.to_html()
-    raise TypeError(f"to_html() cannot render {value!r} (components render through their view)")
+        return value.to_html(components)
+    if isinstance(value, int) and components is not None:
+        return components[value]
+    raise TypeError(f"to_html() cannot render {value!r} (a cid needs its component's HTML in components)")

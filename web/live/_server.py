@@ -1,122 +1,412 @@
 """The LiveView process: a channel specialisation serving ``lv:<id>`` (LIVEVIEW.md §2, §4, §5).
 
-Join: verify the session token (signed, with the view's id), mount, render
-in full, reply ``{"rendered": diff, "liveview_version": ...}``. An ``event``
-runs ``handle_event`` and replies ``{"diff": D}`` or ``{}`` (every push gets
-a reply, or the client reloads after 30 s). ``handle_info`` changes are
-pushed as a ``diff`` event. A token that does not verify, or a topic that
-is not the token's view id, is answered ``{"reason": "stale"}``, which makes
-the client reload the page (never a 403 loop).
+Join: verify the session token (signed, for this view id), resolve the
+route from the URL, run the ``on_mount`` hooks, ``mount`` and
+``handle_params``, render in full, reply ``{"rendered": diff,
+"liveview_version": ...}``. Then every push gets exactly one reply (the
+client reloads after 30 s without one):
+
+=======================  ===============================================================
+push                     what the view does
+=======================  ===============================================================
+``event``                ``handle_event`` (of the view, or of the component ``cid``);
+                         form values decoded like Plug; reply ``{"diff": D}`` or ``{}``
+``live_patch``           ``handle_params`` for the same view, else ``link_redirect``
+``allow_upload``         the upload preflight: a token per entry
+``progress``             an upload entry's progress; at 100 it is done
+``cids_will_destroy``,   components leaving the page (LIVEVIEW.md §4.5)
+``cids_destroyed``
+=======================  ===============================================================
+
+Messages to the process go to ``handle_info`` (async results to
+``handle_async`` or straight into their assigns, ``send_update`` to its
+component); what they change is pushed as a ``diff``. A token that does not
+verify, a topic that is not the token's view id, or a socket whose CSRF
+token failed, is answered ``{"reason": "stale"}``, which makes the client
+reload the page (never a 403 loop).
+
+A crash is a crash of this process: the socket sends ``phx_error``, the
+client rejoins with a fresh mount, and the crash report names the view and
+the event it was handling.
 """
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlsplit
-
-from otp import Shutdown, Stop
+import otp
+from otp import Down, Shutdown, Stop
+from otp.lowlevel import set_report_details
 from web.channel import Channel, Error, Ok
-from web.token import InvalidToken, verify
+from web.token import InvalidToken, sign, verify
 
+from ._async import AsyncDone, AsyncResult, run_async
+from ._component import Components, SendUpdate, current_components
 from ._diff import Tracker
 from ._forms import decode_form
-from ._view import LiveSocket
+from ._view import HALT, LiveSocket
 
-__all__ = ["LiveViewChannel", "LIVEVIEW_VERSION", "SESSION_SALT"]
+__all__ = ["LiveViewChannel", "LIVEVIEW_VERSION", "SESSION_SALT", "mount_view"]
 
 LIVEVIEW_VERSION = "1.2.12"  # the client this project is tested with (LIVEVIEW.md §2.3)
 SESSION_SALT = "liveview session"
+FLASH_SALT = "liveview flash"
 SESSION_MAX_AGE = 14 * 24 * 3600
 LEFT_BY_NAVIGATION = Shutdown("navigated")  # normal: the client gets phx_close after the reply
+MAX_PATCHES = 20  # consecutive push_patch from handle_params: a loop (Phoenix's limit)
 
 
-def _query(url: str) -> dict:
-    return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+async def mount_view(view, socket: LiveSocket, params: dict, session: dict, url: str) -> object:
+    """``on_mount`` hooks, ``mount``, ``handle_params``; HALT if a hook halted (dead render and join)."""
+    for hook in type(view).on_mount:
+        if await hook(params, session, socket) is HALT:
+            return HALT
+    await view.mount(params, session, socket)
+    if socket.navigation is None:
+        await view.handle_params(params, url, socket)
+    return None
 
 
 class LiveViewChannel(Channel):
-    """Route ``"lv:*"`` to a subclass that sets ``views`` (name → LiveView class) and ``secret``."""
+    """Serves ``lv:*`` for a :class:`~web.live.LiveRouter` (which sets ``router`` and ``secret``)."""
 
-    views: dict = {}
+    router = None
     secret: str = ""
 
+    # -- join --------------------------------------------------------------------------
+
     async def join(self, topic: str, payload: dict, socket) -> Ok | Error:
+        if not socket.assigns.get("csrf_ok", True):
+            return Error({"reason": "stale"})
+        session = self._verify_session(topic, payload)
+        if session is None:
+            return Error({"reason": "stale"})
+        url = payload.get("redirect") or payload.get("url") or ""
+        found = self.router.match(url)
+        if found is None:
+            return Error({"reason": "stale"})
+        route, params = found
+        if payload.get("redirect") and route.live_session != session.get("live_session"):
+            return Error({"reason": "unauthorized"})  # live navigation out of the live session
+        if not payload.get("redirect") and route.path != session.get("route"):
+            return Error({"reason": "stale"})
+        return await self._mount(route, params, session, url, payload, socket)
+
+    def _verify_session(self, topic: str, payload: dict) -> dict | None:
         try:
             session = verify(self.secret, SESSION_SALT, payload.get("session"), max_age=SESSION_MAX_AGE)
         except InvalidToken:
-            return Error({"reason": "stale"})
-        view_id = topic.removeprefix("lv:")
-        view_cls = self.views.get(session.get("view")) if isinstance(session, dict) else None
-        if session.get("id") != view_id or view_cls is None:
-            return Error({"reason": "stale"})
-        self.view = view_cls()
+            return None
+        if not isinstance(session, dict) or session.get("id") != topic.removeprefix("lv:"):
+            return None
+        return session
+
+    async def _mount(self, route, params: dict, session: dict, url: str, payload: dict, socket) -> Ok | Error:
+        view_id = socket.topic.removeprefix("lv:")
+        self.view = route.view()
+        self.route = route
+        self.url = url
+        self.event = None
         self.live = LiveSocket(connected=True, view_id=view_id)
+        self.components = Components(lambda cid: LiveSocket(connected=True, view_id=view_id, myself=cid))
         self.tracker = Tracker()
-        params = payload.get("params") or {}
-        url = payload.get("url") or payload.get("redirect") or ""
-        await self.view.mount(params, session.get("session", {}), self.live)
-        await self.view.handle_params(_query(url), url, self.live)
-        return Ok({"rendered": self._diff(full=True), "liveview_version": LIVEVIEW_VERSION})
-
-    async def handle_in(self, event: str, payload: dict, socket) -> Ok:
-        if event == "event":
-            value = payload.get("value")
-            if payload.get("type") == "form":
-                # phx-change / phx-submit: a URL-encoded body, decoded like Plug.
-                value = decode_form(value if isinstance(value, str) else "", payload.get("meta"))
-            result = await self.view.handle_event(payload.get("event"), value, self.live)
-            stop = await self._navigate(socket)
-            response = {}
-            diff = self._diff()
-            if isinstance(result, dict):
-                diff["r"] = result  # a reply to the hook that pushed the event (LIVEVIEW.md §3.5)
-            if diff:
-                response["diff"] = diff
-            if stop is not None:
-                response.update(stop)
-                return Stop(LEFT_BY_NAVIGATION, reply=Ok(response))
-            return Ok(response)
-        if event == "live_patch":
-            # The client followed a patch link: same view, new params (LIVEVIEW.md §4.2).
-            url = payload.get("url", "")
-            await self.view.handle_params(_query(url), url, self.live)
-            diff = self._diff()
-            return Ok({"diff": diff} if diff else {})
-        return Ok({})  # every push gets a reply (cids_will_destroy and the rest: nothing to do yet)
-
-    async def _navigate(self, socket) -> dict | None:
-        """Act on push_patch / push_navigate / redirect; return reply keys when the view stops."""
+        self.tasks: dict = {}  # async name -> (pid, monitor ref, token)
+        self.task_tokens = iter(range(1, 1 << 62))
+        self.socket = socket
+        set_report_details(self._report_details)
+        self._take_flash(payload.get("flash"))
+        user_session = session.get("session", {})
+        merged = {**(payload.get("params") or {}), **params}
+        halted = await mount_view(self.view, self.live, merged, user_session, url)
+        self._start_async_work()
         navigation, self.live.navigation = self.live.navigation, None
-        if navigation is None:
-            return None
-        kind, to, mode = navigation
-        if kind == "patch":
-            await self.view.handle_params(_query(to), to, self.live)
-            socket.push("live_patch", {"to": to, "kind": mode})  # before the reply with the diff
-            return None
-        if kind == "navigate":
-            return {"live_redirect": {"to": to, "kind": mode}}
-        return {"redirect": {"to": to}}
+        if navigation is not None and navigation[0] != "patch":
+            return Error(self._navigation_reply(navigation))
+        if halted is HALT:
+            return Error({"reason": "stale"})  # a hook halted without saying where to go
+        reply: dict = {}
+        if navigation is not None:  # push_patch during mount: handle_params with the new URL
+            await self._patch(navigation[1])
+            reply["live_patch"] = {"to": navigation[1], "kind": navigation[2]}
+        reply["rendered"] = await self._diff(full=True)
+        reply["liveview_version"] = LIVEVIEW_VERSION
+        return Ok(reply)
 
-    async def handle_info(self, message: object, socket) -> None:
-        await self.view.handle_info(message, self.live)
-        diff = self._diff()
+    def _report_details(self) -> dict:
+        details = {"view": type(self.view).__qualname__, "url": self.url}
+        if self.event is not None:
+            details["event"] = self.event
+        details["assigns"] = {k: v for k, v in self.live.assigns.items() if k not in ("streams", "uploads")}
+        return details
+
+    def _take_flash(self, token: object) -> None:
+        if not token:
+            return
+        try:
+            flash = verify(self.secret, FLASH_SALT, token, max_age=60)
+        except InvalidToken:
+            return
+        if isinstance(flash, dict):
+            self.live.assign(flash={str(k): str(v) for k, v in flash.items()})
+
+    # -- pushes ------------------------------------------------------------------------
+
+    async def handle_in(self, event: str, payload: dict, socket) -> Ok | Stop:
+        handler = self._PUSHES.get(event)
+        if handler is None:
+            return Ok({})  # every push gets a reply, even one we do not know
+        return await handler(self, payload if isinstance(payload, dict) else {}, socket)
+
+    async def _on_event(self, payload: dict, socket):
+        name = payload.get("event")
+        self.event = name
+        value = payload.get("value")
+        if payload.get("type") == "form":
+            # phx-change / phx-submit: a URL-encoded body, decoded like Plug.
+            value = decode_form(value if isinstance(value, str) else "", payload.get("meta"))
+            self._put_upload_entries(payload.get("uploads"))
+        cid = payload.get("cid")
+        if name == "lv:clear-flash":
+            key = (value or {}).get("key") if isinstance(value, dict) else None
+            self.live.clear_flash(key)
+            result = None
+        elif isinstance(cid, int):
+            result = await self._component_event(cid, name, value)
+        else:
+            result = await self.view.handle_event(name, value, self.live)
+        self.event = None
+        return await self._reply(socket, reply_to_hook=result)
+
+    async def _component_event(self, cid: int, name: str, value: object) -> object:
+        component = self.components.get(cid)
+        if component is None:
+            return None  # destroyed meanwhile: nothing to do (Phoenix logs and ignores it too)
+        result = await component.instance.handle_event(name, value, component.socket)
+        self._adopt_component_effects(component.socket)
+        if component.socket.changed:
+            component.dirty = True
+        return result
+
+    async def _on_live_patch(self, payload: dict, socket):
+        # The client followed a patch link (LIVEVIEW.md §4.2).
+        url = payload.get("url", "")
+        found = self.router.match(url)
+        if found is None or found[0].view is not type(self.view):
+            return Ok({"link_redirect": True})
+        await self._patch(url)
+        return await self._reply(socket)
+
+    async def _on_allow_upload(self, payload: dict, socket):
+        config = self._upload_config(payload.get("ref"))
+        if config is None:
+            return Ok({"ref": payload.get("ref"), "error": [[payload.get("ref"), "unknown upload"]]})
+        response = config.preflight(payload.get("entries") or [], self.secret, self.live.id)
+        self.live.changed.add("uploads")
+        diff = await self._diff()
+        if diff:
+            response["diff"] = diff
+        return Ok(response)
+
+    async def _on_progress(self, payload: dict, socket):
+        config = self._upload_config(payload.get("ref"))
+        if config is not None:
+            entry = config.put_progress(str(payload.get("entry_ref")), payload.get("progress"))
+            if entry is not None:
+                self.live.changed.add("uploads")
+                if config.progress is not None:
+                    outcome = config.progress(config.name, entry, self.live)
+                    if hasattr(outcome, "__await__"):
+                        await outcome
+        return await self._reply(socket)
+
+    async def _on_cids_will_destroy(self, payload: dict, socket):
+        self.components.will_destroy(payload.get("cids") or [])
+        return Ok({})
+
+    async def _on_cids_destroyed(self, payload: dict, socket):
+        return Ok({"cids": self.components.destroyed(payload.get("cids") or [])})
+
+    _PUSHES = {
+        "event": _on_event,
+        "live_patch": _on_live_patch,
+        "allow_upload": _on_allow_upload,
+        "progress": _on_progress,
+        "cids_will_destroy": _on_cids_will_destroy,
+        "cids_destroyed": _on_cids_destroyed,
+    }
+
+    # -- messages ----------------------------------------------------------------------
+
+    async def handle_info(self, message: object, socket) -> object:
+        if message.__class__ is AsyncDone:
+            task = self.tasks.get(message.name)
+            if task is None or task[2] != message.token:
+                return None  # cancelled or replaced meanwhile: drop it
+            del self.tasks[message.name]
+            otp.demonitor(task[1], flush=True)
+            await self._apply_async(message.name, task[3], message.outcome)
+        elif message.__class__ is Down and (found := self._task_of(message.ref)) is not None:
+            # The worker died without reporting (killed from outside): an exit.
+            name, keys = found
+            await self._apply_async(name, keys, ("exit", message.reason))
+        elif message.__class__ is SendUpdate:
+            if not self.components.queue_update(message.module, message.id, message.assigns):
+                return None  # no such component (any more): Phoenix ignores it too
+        else:
+            await self.view.handle_info(message, self.live)
+        return await self._push_changes(socket)
+
+    async def _push_changes(self, socket) -> object:
+        self._start_async_work()
+        navigation = await self._navigate(socket)
+        diff = await self._diff()
         if diff:
             socket.push("diff", diff)
+        if navigation is not None:
+            socket.push(*navigation)  # "redirect"/"live_redirect" after the last diff
+            return Stop(LEFT_BY_NAVIGATION)
+        return None
 
-    async def terminate(self, reason: object, socket) -> None:
-        view = getattr(self, "view", None)
-        if view is not None:
-            await view.terminate(reason, self.live)
+    # -- async work ------------------------------------------------------------------
 
-    def _diff(self, *, full: bool = False) -> dict:
+    def _start_async_work(self) -> None:
+        for name in self.live.async_cancels:
+            self._cancel_async(name)
+        self.live.async_cancels = []
+        requests, self.live.async_requests = self.live.async_requests, []
+        for name, function, keys in requests:
+            self._cancel_async(name)  # a new start under the same name replaces the old one
+            token = next(self.task_tokens)
+            pid, ref = otp.spawn_monitor(run_async, otp.current_pid(), name, token, function)
+            self.tasks[name] = (pid, ref, token, keys)
+
+    def _cancel_async(self, name: object) -> None:
+        task = self.tasks.pop(name, None)
+        if task is not None:
+            otp.demonitor(task[1], flush=True)
+            otp.exit(task[0], otp.KILL)
+
+    def _task_of(self, ref) -> tuple | None:
+        for name, (pid, task_ref, token, keys) in list(self.tasks.items()):
+            if task_ref == ref:
+                del self.tasks[name]
+                return name, keys
+        return None
+
+    async def _apply_async(self, name: object, keys: list | None, outcome: tuple) -> None:
+        if keys is None:
+            await self.view.handle_async(name, outcome, self.live)
+            return
+        kind, value = outcome
+        if kind == "exit":
+            self.live.assign(**{key: AsyncResult.failure(value) for key in keys})
+        elif len(keys) == 1 and not (isinstance(value, dict) and set(value) == set(keys)):
+            self.live.assign(**{keys[0]: AsyncResult.succeeded(value)})
+        elif isinstance(value, dict) and set(keys) <= set(value):
+            self.live.assign(**{key: AsyncResult.succeeded(value[key]) for key in keys})
+        else:
+            error = ValueError(f"assign_async({list(keys)!r}) expected a dict with those keys; got {value!r}")
+            self.live.assign(**{key: AsyncResult.failure(error) for key in keys})
+
+    # -- uploads -----------------------------------------------------------------------
+
+    def _upload_config(self, ref: object):
+        uploads = self.live.assigns.get("uploads")
+        return uploads.by_ref(str(ref)) if uploads is not None else None
+
+    def _put_upload_entries(self, uploads: object) -> None:
+        if not isinstance(uploads, dict):
+            return
+        for ref, metas in uploads.items():
+            config = self._upload_config(ref)
+            if config is not None and isinstance(metas, list):
+                config.put_entries(metas)
+                self.live.changed.add("uploads")
+
+    # -- rendering and replies -----------------------------------------------------------
+
+    async def _reply(self, socket, *, reply_to_hook: object = None) -> Ok | Stop:
+        self._start_async_work()
+        navigation = await self._navigate(socket)
+        response: dict = {}
+        diff = await self._diff()
+        if isinstance(reply_to_hook, dict):
+            diff["r"] = reply_to_hook  # a reply to the hook that pushed the event (LIVEVIEW.md §3.5)
+        if diff:
+            response["diff"] = diff
+        if navigation is not None:
+            response[navigation[0]] = navigation[1]
+            return Stop(LEFT_BY_NAVIGATION, reply=Ok(response))
+        return Ok(response)
+
+    async def _navigate(self, socket) -> tuple[str, dict] | None:
+        """Act on push_patch (here) / push_navigate / redirect (returned: the view then stops)."""
+        for _ in range(MAX_PATCHES):
+            navigation, self.live.navigation = self.live.navigation, None
+            if navigation is None:
+                return None
+            kind, to, mode = navigation
+            if kind != "patch":
+                return self._navigation_reply(navigation).popitem()
+            await self._patch(to)
+            socket.push("live_patch", {"to": to, "kind": mode})  # before the reply with the diff
+        raise RuntimeError(f"{type(self.view).__qualname__}: more than {MAX_PATCHES} consecutive push_patch (a loop?)")
+
+    async def _patch(self, to: str) -> None:
+        found = self.router.match(to)
+        params = found[1] if found is not None else {}
+        self.url = to
+        await self.view.handle_params(params, to, self.live)
+
+    def _navigation_reply(self, navigation: tuple) -> dict:
+        kind, to, mode = navigation
+        target: dict = {"to": to}
+        flash = self.live.assigns.get("flash")
+        if flash:
+            target["flash"] = sign(self.secret, FLASH_SALT, flash)
+        if kind == "navigate":
+            return {"live_redirect": {**target, "kind": mode}}
+        return {"redirect": target}
+
+    def _adopt_component_effects(self, component_socket: LiveSocket) -> None:
+        # What a component asks of the page goes out with its view's diff.
         live = self.live
-        if not full and not live.changed and not live.events and live.title is None:
-            return {}
-        rendered = self.view.render(live.assigns, None if full else set(live.changed))
-        live.changed.clear()
-        diff = self.tracker.diff(rendered)
+        live.events += component_socket.events
+        component_socket.events = []
+        if component_socket.navigation is not None:
+            live.navigation, component_socket.navigation = component_socket.navigation, None
+        live.async_requests += component_socket.async_requests
+        component_socket.async_requests = []
+
+    async def _diff(self, *, full: bool = False) -> dict:
+        live = self.live
+        diff: dict = {}
+        if full or live.changed:
+            token = current_components.set(self.components)
+            try:
+                rendered = self.view.render(live.assigns, None if full else set(live.changed))
+            finally:
+                current_components.reset(token)
+            live.after_render()
+            diff = self.tracker.diff(rendered)
+        components = await self.components.settle(full=full)
+        for component in components:
+            self._adopt_component_effects(self.components.get(component).socket)
+        table = self.components.diff(components)
+        if table:
+            diff["c"] = table
         if live.events:
             diff["e"], live.events = live.events, []
         if live.title is not None:
             diff["t"], live.title = live.title, None
         return diff
+
+    async def terminate(self, reason: object, socket) -> None:
+        view = getattr(self, "view", None)
+        if view is None:
+            return
+        for name in list(self.tasks):
+            self._cancel_async(name)
+        uploads = self.live.assigns.get("uploads")
+        if uploads is not None:
+            for config in uploads:
+                config.discard_all()
+        await view.terminate(reason, self.live)

@@ -92,6 +92,7 @@ from ._template_parse import (
     Text,
     expression,
     for_clause,
+    split_for_clause,
     parse,
 )
 
@@ -399,8 +400,10 @@ class _Compiler:
             message = ":for expects {item <- @items} or {item in @items}"
             raise self.source.error(message, attr.code_line, attr.code_column)
         clause = self.python(clause_code, attr.code_line, attr.code_column, prefix="[0 for ", suffix="\n]")
+        head, iterable_code, rest = split_for_clause(clause_code)
+        iterable = self.python(iterable_code, attr.code_line, attr.code_column)
+        loop = self.python(head + "_tpl_it" + rest, attr.code_line, attr.code_column, prefix="[0 for ", suffix="\n]").code
         parts = [clause]
-        loop = clause.code
         if (cond_attr := node.special(":if")) is not None:
             cond = self.python(cond_attr.value, cond_attr.code_line, cond_attr.code_column)
             parts.append(cond)
@@ -413,12 +416,18 @@ class _Compiler:
             rows = f"[({body.entry()}, {key.code}) for {loop}]"
         else:
             rows = f"[{body.entry()} for {loop}]"
-        full = f"_tpl_for({body.statics_name}, {body.fingerprint}, {rows}, {key_attr is not None})"
+        # The iterable is evaluated apart from the loop, so that a stream
+        # (which renders only its pending inserts) can be told from a list.
+        full = f"_tpl_for({body.statics_name}, {body.fingerprint}, {key_attr is not None}, {iterable.code}, lambda _tpl_it: {rows})"
         return _Slot("for", full, _union(part.deps for part in parts))
 
     def component_slot(self, node: Element) -> _Slot:
         name = node.tag[1:]
         function = self.components.get(name)
+        if function is None:
+            from ._builtins import BUILTINS  # here: they are compiled templates themselves
+
+            function = BUILTINS.get(name)
         if function is None:
             known = ", ".join(sorted(self.components)) or "none"
             message = f"unknown component <{node.tag}>: pass it as compile_template(..., components={{{name!r}: {name}}}) (known: {known})"
@@ -597,7 +606,11 @@ def _attrs(mapping: Mapping | None) -> str:
     return "".join(_attr(name, value) for name, value in (mapping or {}).items())
 
 
-def _for(static: tuple[str, ...], fp: int, rows: list, keyed: bool) -> Comprehension:
+def _for(static: tuple[str, ...], fp: int, keyed: bool, iterable: object, rows_of: Callable) -> Comprehension:
+    render_into = getattr(iterable, "__render_for__", None)
+    if render_into is not None:
+        return render_into(static, fp, keyed, rows_of)  # a stream: its own entries and "stream" key
+    rows = rows_of(iterable)
     if keyed:
         return Comprehension(static, tuple(row[0] for row in rows), fp, tuple(row[1] for row in rows))
     return Comprehension(static, tuple(rows), fp)
@@ -607,6 +620,8 @@ def _call(function: Callable, assigns: dict, tag: str) -> object:
     result = function(assigns)
     if isinstance(result, (Rendered, str)):
         return _dyn(result)
+    if isinstance(result, int) and not isinstance(result, bool):
+        return result  # a LiveComponent's cid (<.live_component>)
     raise TypeError(
         f"component <{tag}> returned {result!r}; a component returns a Rendered, "
         "e.g. compile_template(...).render(assigns)"

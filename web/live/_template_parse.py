@@ -408,3 +408,24 @@ def for_clause(code: str) -> str | None:
             return code[:i] + "in" + code[i + 2 :]
         i += 1
     return code if re.search(r"\bin\b", code) else None
+
+
+def split_for_clause(code: str) -> tuple[str, str, str]:
+    """``item in @items if ok`` → ``("item in ", "@items", " if ok")``: the iterable cut out.
+
+    ``code`` is a clause :func:`for_clause` returned. The iterable is evaluated
+    once, apart from the loop, so a stream can be told apart from a list.
+    """
+    _, checkable, _ = _rewrite(code)  # same length as code, valid Python
+    prefix = "[0 for "
+    text = prefix + checkable + "\n]"
+    generator = ast.parse(text, mode="eval").body.generators[0]
+    start = _char_offset(text, generator.iter.lineno, generator.iter.col_offset) - len(prefix)
+    end = _char_offset(text, generator.iter.end_lineno, generator.iter.end_col_offset) - len(prefix)
+    return code[:start], code[start:end], code[end:]
+
+
+def _char_offset(text: str, lineno: int, col_bytes: int) -> int:
+    lines = text.split("\n")
+    before = sum(len(line) + 1 for line in lines[: lineno - 1])
+    return before + len(lines[lineno - 1].encode("utf-8")[:col_bytes].decode("utf-8"))

@@ -1,31 +1,68 @@
-"""The LiveView behaviour and its socket: assigns with change tracking.
+"""The LiveView behaviour and its socket: assigns with change tracking, and what a view asks for.
 
 A LiveView is a process that renders HTML and re-renders on events; see
 ``web.live`` for the whole picture. This module holds what a view's author
-touches: :class:`LiveView` (callbacks) and :class:`LiveSocket` (assigns,
-``push_event``, ``connected``).
+touches: :class:`LiveView` (callbacks) and :class:`LiveSocket`::
+
+    class Chat(LiveView):
+        on_mount = [require_user]                       # hooks run before mount
+
+        async def mount(self, params, session, socket):
+            socket.assign(user=session["user"], body="")
+            socket.stream("messages", [])               # sent once, kept by the page
+            socket.assign_async("history", load_history)    # loading, then ok/failed
+            if socket.connected:
+                PubSub.subscribe("chat", "room:lobby")
+
+        async def handle_info(self, message, socket):
+            socket.stream_insert("messages", message)
+
+Everything a callback does to the socket takes effect when it returns: the
+view re-renders what changed and the page gets one diff carrying the
+changes, pushed events (``"e"``), a new title (``"t"``), or a navigation.
 """
 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 
+from ._async import AsyncResult
 from ._rendered import Rendered
+from ._stream import Streams
+from ._upload import Uploads
 
-__all__ = ["LiveView", "LiveSocket"]
+__all__ = ["LiveView", "LiveSocket", "Halt", "HALT"]
+
+
+class Halt:
+    """Returned by an ``on_mount`` hook to stop mounting (after a ``redirect``/``push_navigate``)."""
+
+    def __repr__(self) -> str:
+        return "HALT"
+
+
+HALT = Halt()
 
 
 class LiveSocket:
-    """A view's state: ``assigns`` and which of them changed since the last render."""
+    """A view's (or a component's) state: ``assigns``, what changed since the last render, and requests."""
 
-    def __init__(self, *, connected: bool, view_id: str) -> None:
-        self.assigns: dict = {}
-        self.changed: set[str] = set()
+    def __init__(self, *, connected: bool, view_id: str, myself: int | None = None) -> None:
+        self.assigns: dict = {"flash": {}}
+        self.changed: set[str] = set(self.assigns)
         self.connected = connected
         self.id = view_id
         self.events: list = []  # push_event()s waiting for the next diff
         self.title: str | None = None
         self.navigation: tuple | None = None  # ("patch" | "navigate" | "redirect", to, kind)
+        self.temporary: dict = {}  # assign -> the value it returns to after each render
+        self.async_requests: list[tuple] = []  # (name, function, keys | None) to start
+        self.async_cancels: list[object] = []
+        if myself is not None:
+            self.assigns["myself"] = myself
+
+    # -- assigns ---------------------------------------------------------------
 
     def assign(self, **values: object) -> LiveSocket:
         """Set assigns; only those whose value really changes are marked changed."""
@@ -35,24 +72,49 @@ class LiveSocket:
                 self.changed.add(key)
         return self
 
-    def update(self, key: str, function) -> LiveSocket:
+    def update(self, key: str, function: Callable) -> LiveSocket:
         """``assigns[key] = function(assigns[key])``."""
         return self.assign(**{key: function(self.assigns[key])})
 
-    def assign_new(self, key: str, default) -> LiveSocket:
+    def assign_new(self, key: str, default: Callable) -> LiveSocket:
         """Assign ``default()`` to ``key`` unless it is already assigned."""
         if key not in self.assigns:
             self.assign(**{key: default()})
         return self
 
-    def push_event(self, name: str, payload: dict) -> LiveSocket:
-        """Send a ``phx:<name>`` event to the page with the next diff."""
-        self.events.append([name, payload])
+    def temporary_assigns(self, **defaults: object) -> LiveSocket:
+        """After every render, reset these assigns to their default (rendered once, then forgotten)."""
+        self.temporary.update(defaults)
+        return self
+
+    def after_render(self) -> None:
+        """Reset temporary assigns (not a change: the page keeps what it was sent)."""
+        self.changed.clear()
+        for key, default in self.temporary.items():
+            self.assigns[key] = default
+        streams = self.assigns.get("streams")
+        if streams is not None:
+            for stream in streams:
+                stream.rendered()
+
+    # -- page effects ------------------------------------------------------------
+
+    def push_event(self, name: str, payload: dict, *, dispatch_before: bool = False) -> LiveSocket:
+        """Send a ``phx:<name>`` event to the page (and its hooks) with the next diff."""
+        self.events.append([name, payload, True] if dispatch_before else [name, payload])
         return self
 
     def page_title(self, title: str) -> LiveSocket:
         self.title = title
         return self
+
+    def put_flash(self, kind: str, message: str) -> LiveSocket:
+        """Show a flash message (``@flash[kind]``); ``lv:clear-flash`` from the page clears it."""
+        return self.assign(flash={**self.assigns["flash"], kind: message})
+
+    def clear_flash(self, kind: str | None = None) -> LiveSocket:
+        flash = {} if kind is None else {k: v for k, v in self.assigns["flash"].items() if k != kind}
+        return self.assign(flash=flash)
 
     def push_patch(self, to: str, *, replace: bool = False) -> LiveSocket:
         """Change the URL, same view: ``handle_params`` runs with the new URL's params."""
@@ -69,6 +131,114 @@ class LiveSocket:
         self.navigation = ("redirect", to, None)
         return self
 
+    # -- streams -----------------------------------------------------------------
+
+    def stream(
+        self, name: str, items, *, at: int = -1, reset: bool = False, limit: int | None = None, dom_id: Callable | None = None
+    ) -> LiveSocket:
+        """Create the stream ``name`` (first call) and insert ``items``; ``reset`` empties it first."""
+        streams = self.assigns.get("streams")
+        if streams is None:
+            streams = self.assigns["streams"] = Streams()
+        stream = streams.get(name) or streams.add(name, dom_id)
+        if reset:
+            stream.clear()
+        for item in items:
+            stream.insert(item, at=at, limit=limit)
+        self.changed.add("streams")
+        return self
+
+    def stream_insert(self, name: str, item, *, at: int = -1, limit: int | None = None, update_only: bool = False) -> LiveSocket:
+        """Insert (or update, by dom id) one item: ``at`` -1 appends, 0 prepends; ``limit`` prunes."""
+        self._stream(name).insert(item, at=at, limit=limit, update_only=update_only)
+        self.changed.add("streams")
+        return self
+
+    def stream_delete(self, name: str, item) -> LiveSocket:
+        self._stream(name).delete(item)
+        self.changed.add("streams")
+        return self
+
+    def stream_delete_by_dom_id(self, name: str, dom_id: str) -> LiveSocket:
+        self._stream(name).delete_by_dom_id(dom_id)
+        self.changed.add("streams")
+        return self
+
+    def _stream(self, name: str):
+        streams = self.assigns.get("streams")
+        stream = streams.get(name) if streams is not None else None
+        if stream is None:
+            raise KeyError(f"no stream {name!r}: call socket.stream({name!r}, items) first")
+        return stream
+
+    # -- async work --------------------------------------------------------------
+
+    def assign_async(self, keys: str | list[str], function: Callable) -> LiveSocket:
+        """Run ``function`` beside the view; assign its result (a dict for several keys).
+
+        Until it finishes, each key holds ``AsyncResult(loading=True)``; then
+        ``AsyncResult(ok=True, result=...)`` or, if it raised,
+        ``AsyncResult(failed=exception)``. Runs only once connected.
+        """
+        names = [keys] if isinstance(keys, str) else list(keys)
+        self.assign(**{name: AsyncResult.pending() for name in names})
+        if self.connected:
+            self.async_requests.append((tuple(names), function, names))
+        return self
+
+    def start_async(self, name: object, function: Callable) -> LiveSocket:
+        """Run ``function`` beside the view; ``handle_async(name, ("ok", value) | ("exit", reason), socket)``."""
+        if self.connected:
+            self.async_requests.append((name, function, None))
+        return self
+
+    def cancel_async(self, name: object) -> LiveSocket:
+        """Stop the work started under ``name``; its result, if any, is dropped."""
+        self.async_cancels.append(name)
+        return self
+
+    # -- uploads ---------------------------------------------------------------
+
+    def allow_upload(self, name: str, **options: object) -> LiveSocket:
+        """Allow the upload ``name`` (``@uploads.<name>``): accept, max_entries, max_file_size, ..."""
+        uploads = self.assigns.get("uploads")
+        if uploads is None:
+            uploads = self.assigns["uploads"] = Uploads()
+        uploads.add(name, **options)
+        self.changed.add("uploads")
+        return self
+
+    def uploaded_entries(self, name: str) -> tuple[list, list]:
+        """``(done, in_progress)`` entries of the upload ``name``."""
+        config = self._upload(name)
+        done = [entry for entry in config.entries if entry.done]
+        return done, [entry for entry in config.entries if not entry.done]
+
+    def consume_uploaded_entries(self, name: str, function: Callable) -> list:
+        """Call ``function(path, entry)`` for every finished entry, then delete its file; return the results."""
+        config = self._upload(name)
+        results = []
+        for entry in config.take_done():
+            try:
+                results.append(function(entry.path, entry))
+            finally:
+                if entry.path is not None:
+                    entry.path.unlink(missing_ok=True)
+        self.changed.add("uploads")
+        return results
+
+    def cancel_upload(self, name: str, entry_ref: str) -> LiveSocket:
+        self._upload(name).cancel(entry_ref)
+        self.changed.add("uploads")
+        return self
+
+    def _upload(self, name: str):
+        uploads = self.assigns.get("uploads")
+        config = uploads.get(name) if uploads is not None else None
+        if config is None:
+            raise KeyError(f"no upload {name!r}: call socket.allow_upload({name!r}, ...) in mount first")
+        return config
+
 
 def _comparable(value: object) -> bool:
     # Mutable containers may have been changed in place: treat them as changed.
@@ -76,17 +246,23 @@ def _comparable(value: object) -> bool:
 
 
 class LiveView:
-    """Subclass and define ``render(assigns) -> Rendered`` and the callbacks you need.
+    """Subclass and define ``render(assigns, changed)`` and the callbacks you need.
 
     ``render`` may use a compiled template (``web.live`` templates) or build
     a :class:`Rendered` by hand; it gets ``assigns`` and, for change
     tracking, ``changed`` (the set of assigns changed since the last render,
     or None for a full render).
+
+    ``on_mount``: hooks ``async hook(params, session, socket)`` run before
+    ``mount`` (on the dead render and on the connected mount); one that
+    returns :data:`HALT` stops the mount, having redirected.
     """
+
+    on_mount: list = []
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
-        for name in ("mount", "handle_params", "handle_event", "handle_info", "terminate"):
+        for name in ("mount", "handle_params", "handle_event", "handle_info", "handle_async", "terminate"):
             if not inspect.iscoroutinefunction(getattr(cls, name)):
                 raise TypeError(f"{cls.__qualname__}.{name} must be an async function (async def {name}(...))")
 
@@ -101,6 +277,11 @@ class LiveView:
 
     async def handle_info(self, message: object, socket: LiveSocket) -> None:
         return None
+
+    async def handle_async(self, name: object, outcome: tuple, socket: LiveSocket) -> None:
+        raise NotImplementedError(
+            f"{type(self).__qualname__} started async work {name!r} but defines no handle_async to take its result"
+        )
 
     async def terminate(self, reason: object, socket: LiveSocket) -> None:
         return None

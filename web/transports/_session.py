@@ -139,12 +139,14 @@ class _Outbox:
 class Session:
     """One open WebSocket in its connection process; :meth:`run` until it is closed."""
 
-    def __init__(self, ws: Connection, stream: trio.SocketStream, peer: tuple, endpoint: _EndpointState) -> None:
+    def __init__(
+        self, ws: Connection, stream: trio.SocketStream, peer: tuple, endpoint: _EndpointState, options: WebSocket
+    ) -> None:
         self.ws = ws
         self.stream = stream
         self.peer = peer
         self.endpoint = endpoint
-        self.options: WebSocket = endpoint.websocket
+        self.options = options
         self.outbox = _Outbox(self.options.max_outbound_bytes)
         self.sender = Sender(self)
         self.closing = False

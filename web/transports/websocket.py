@@ -317,9 +317,10 @@ def _origin_matches(parts, allowed: str) -> bool:
 # ---------------------------------------------------------------- the upgrade (in the connection process)
 
 
-async def upgrade(conn: h11.Connection, stream: trio.SocketStream, request: Request, endpoint: _EndpointState) -> None:
+async def upgrade(
+    conn: h11.Connection, stream: trio.SocketStream, request: Request, endpoint: _EndpointState, options: WebSocket
+) -> None:
     """Answer an upgrade request on the mount: refuse it, or open the WebSocket and serve it."""
-    options: WebSocket = endpoint.websocket
     offer = negotiate(request, options)
     if isinstance(offer, Response):
         return await _refuse(conn, stream, offer, endpoint)
@@ -330,7 +331,7 @@ async def upgrade(conn: h11.Connection, stream: trio.SocketStream, request: Requ
     endpoint.counters.upgrades += 1
     await stream.send_all(conn.send(h11.InformationalResponse(status_code=101, headers=_accept_headers(offer))))
     ws = Connection(ConnectionType.SERVER, trailing_data=conn.trailing_data[0])
-    await Session(ws, stream, request.peer, endpoint).run(handler)
+    await Session(ws, stream, request.peer, endpoint, options).run(handler)
 
 
 async def _refuse(conn: h11.Connection, stream, response: Response, endpoint: _EndpointState) -> None:

@@ -1,0 +1,73 @@
+"""Async assigns: work that runs beside the view, and the states a page shows meanwhile.
+
+``assign_async`` runs a function in a process of its own and assigns its
+result when it arrives; until then the assign is a loading
+:class:`AsyncResult`, and if the function raises it is a failed one::
+
+    async def mount(self, params, session, socket):
+        socket.assign_async("profile", lambda: load_profile(params["id"]))
+
+    # template
+    <div :if={@profile.loading}>Loading…</div>
+    <div :if={@profile.ok}>{@profile.result.name}</div>
+    <div :if={@profile.failed}>Could not load: {@profile.failed}</div>
+
+``start_async(name, fn)`` is the lower-level form: the outcome goes to
+``handle_async(name, outcome, socket)`` as ``("ok", value)`` or ``("exit",
+reason)``. Nothing runs on the dead render (the page shows loading), and a
+view that stops kills the work it started.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+
+import attrs
+
+import otp
+
+__all__ = ["AsyncResult", "AsyncDone", "run_async"]
+
+
+@attrs.frozen
+class AsyncResult:
+    """The state of an async assign: ``loading``, then ``ok`` with ``result``, or ``failed``."""
+
+    loading: bool = False
+    ok: bool = False
+    result: object = None
+    failed: object = None  # the reason (an exception) when it failed
+
+    @classmethod
+    def pending(cls) -> AsyncResult:
+        return cls(loading=True)
+
+    @classmethod
+    def succeeded(cls, result: object) -> AsyncResult:
+        return cls(ok=True, result=result)
+
+    @classmethod
+    def failure(cls, reason: object) -> AsyncResult:
+        return cls(failed=reason)
+
+
+@attrs.frozen
+class AsyncDone:
+    """What an async worker sends its view: the name it was started under and the outcome."""
+
+    name: object
+    token: int
+    outcome: tuple  # ("ok", value) | ("exit", reason)
+
+
+async def run_async(owner, name: object, token: int, function: Callable) -> None:
+    """The body of an async worker process: run ``function`` and report to ``owner``."""
+    try:
+        value = function()
+        if inspect.isawaitable(value):
+            value = await value
+    except Exception as error:
+        otp.send(owner, AsyncDone(name, token, ("exit", error)))
+    else:
+        otp.send(owner, AsyncDone(name, token, ("ok", value)))

@@ -1,0 +1,235 @@
+"""The LiveView router: URL paths → views, the dead render, and the ``/live`` socket.
+
+One :class:`LiveRouter` describes a set of LiveView pages::
+
+    router = LiveRouter(
+        secret=SECRET,
+        routes={"/live/counter": Counter, "/live/items/:id": Item},
+        pubsub="live", channel_supervisor="live.channels",
+        layout=my_layout,                       # (title, container_html, csrf_token) -> full page
+    )
+    endpoint = await Endpoint.start_link(router.http(other_pages), websocket=router.websocket())
+
+``GET`` on a route is the *dead render* (LIVEVIEW.md §1): the view is
+mounted without a process and its HTML is put in a container carrying the
+signed session; the page's script then connects to ``/live/websocket`` and
+joins ``lv:<container id>``, where :class:`~web.live.LiveViewChannel`
+mounts it again, this time in a process of its own.
+
+Routes may have ``:name`` segments (they become params). Routes belong to a
+*live session* (``live_session`` in Phoenix): live navigation
+(``push_navigate``, ``<.link navigate=...>``) stays on the socket only
+between views of the same live session; give a route as ``(View,
+"admin")`` to put it in another one.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qsl, urlsplit
+
+import attrs
+from markupsafe import escape
+
+from web._http import Request, Response
+from web.socket import Socket
+from web.token import InvalidToken, sign, verify
+from web.transports.phoenix import phoenix_socket
+
+from ._component import Components, current_components
+from ._server import SESSION_SALT, LiveViewChannel, mount_view
+from ._upload import UploadChannel
+from ._view import LiveSocket, LiveView
+
+__all__ = ["LiveRouter", "Route", "CSRF_SALT"]
+
+CSRF_SALT = "csrf"
+DEFAULT_SESSION = "default"
+
+
+@attrs.frozen
+class Redirect:
+    to: str
+
+
+@attrs.frozen
+class Route:
+    path: str
+    view: type[LiveView]
+    live_session: str
+    pattern: re.Pattern
+
+    def match(self, path: str) -> dict | None:
+        found = self.pattern.fullmatch(path)
+        return None if found is None else found.groupdict()
+
+
+def _route(path: str, target) -> Route:
+    view, live_session = target if isinstance(target, tuple) else (target, DEFAULT_SESSION)
+    if not (isinstance(view, type) and issubclass(view, LiveView)):
+        raise TypeError(f"route {path!r} needs a LiveView subclass; got {view!r}")
+    regex = re.sub(r":([A-Za-z_]\w*)", lambda m: f"(?P<{m.group(1)}>[^/]+)", re.escape(path).replace("\\:", ":"))
+    return Route(path, view, live_session, re.compile(regex))
+
+
+def default_layout(title: str, container: str, csrf: str) -> str:
+    """A minimal page: the CSRF meta tag, the container, the two client scripts, the bootstrap."""
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="csrf-token" content="{escape(csrf)}">
+  <title>{escape(title)}</title>
+</head>
+<body>
+{container}
+<script src="/phoenix.min.js"></script>
+<script src="/phoenix_live_view.min.js"></script>
+<script>
+  let csrf = document.querySelector("meta[name='csrf-token']").getAttribute("content");
+  let liveSocket = new LiveView.LiveSocket("/live", Phoenix.Socket, {{params: {{_csrf_token: csrf}}}});
+  liveSocket.connect();
+  window.liveSocket = liveSocket;
+</script>
+</body>
+</html>
+"""
+
+
+class LiveRouter:
+    """LiveView routes, their dead render and their socket; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        secret: str,
+        routes: dict,
+        pubsub: str,
+        channel_supervisor: object = None,
+        layout: Callable[[str, str, str], str] = default_layout,
+        session: Callable[[Request], dict] | None = None,
+        socket_path: str = "/live",
+    ) -> None:
+        if not secret:
+            raise ValueError("LiveRouter needs a secret (it signs sessions, CSRF and upload tokens)")
+        self.secret = secret
+        self.routes = [_route(path, target) for path, target in routes.items()]
+        self.pubsub = pubsub
+        self.channel_supervisor = channel_supervisor
+        self.layout = layout
+        self.session = session or (lambda request: {})
+        self.socket_path = socket_path
+        self.channel_cls = type("LiveChannel", (LiveViewChannel,), {"router": self, "secret": secret})
+        upload_cls = type("LiveUploadChannel", (UploadChannel,), {"secret": secret})
+        self.socket_cls = _socket_class(self, self.channel_cls, upload_cls)
+
+    # -- routes ----------------------------------------------------------------
+
+    def match(self, url: str) -> tuple[Route, dict] | None:
+        """The route of a URL (or path) and its params: path segments, then the query."""
+        parts = urlsplit(url)
+        for route in self.routes:
+            params = route.match(parts.path or "/")
+            if params is not None:
+                return route, {**dict(parse_qsl(parts.query, keep_blank_values=True)), **params}
+        return None
+
+    # -- HTTP ----------------------------------------------------------------------
+
+    def http(self, fallback: Callable[[Request], Awaitable[Response]] | None = None):
+        """An endpoint handler: dead renders of the routes, else ``fallback`` (or 404)."""
+
+        async def handler(request: Request) -> Response:
+            if request.method == "GET":
+                response = await self.render(request)
+                if response is not None:
+                    return response
+            if fallback is not None:
+                return await fallback(request)
+            return Response(404, {"content-type": "text/plain"}, b"not found")
+
+        return handler
+
+    async def render(self, request: Request) -> Response | None:
+        """The dead render of the route at ``request``'s URL, or None if none matches."""
+        url = request.path + (f"?{request.query_string}" if request.query_string else "")
+        found = self.match(url)
+        if found is None:
+            return None
+        route, params = found
+        session = self.session(request)
+        page = await self.render_container(route, params, session, url)
+        if isinstance(page, Redirect):  # the mount navigated away
+            return Response(302, {"location": page.to}, b"")
+        title, container = page
+        csrf = sign(self.secret, CSRF_SALT, secrets.token_urlsafe(16))
+        body = self.layout(title, container, csrf)
+        return Response(200, {"content-type": "text/html; charset=utf-8"}, body)
+
+    async def render_container(self, route: Route, params: dict, session: dict, url: str):
+        """``(title, container html)``; or a :class:`Redirect` if the mount navigated away."""
+        view_id = "phx-" + secrets.token_urlsafe(12)
+        view = route.view()
+        socket = LiveSocket(connected=False, view_id=view_id)
+        components = Components(lambda cid: LiveSocket(connected=False, view_id=view_id, myself=cid))
+        await mount_view(view, socket, params, session, url)
+        if socket.navigation is not None and socket.navigation[0] != "patch":
+            return Redirect(socket.navigation[1])
+        token = current_components.set(components)
+        try:
+            rendered = view.render(socket.assigns, None)
+        finally:
+            current_components.reset(token)
+        trees = await components.settle(full=True)
+        html = rendered.to_html(_ComponentHtml(trees))
+        signed = sign(self.secret, SESSION_SALT, self.session_payload(view_id, route, session))
+        container = (
+            f'<div id="{view_id}" data-phx-main data-phx-session="{escape(signed)}" data-phx-static="">{html}</div>'
+        )
+        return socket.title or route.view.__name__, container
+
+    def session_payload(self, view_id: str, route: Route, session: dict) -> dict:
+        return {"id": view_id, "route": route.path, "live_session": route.live_session, "session": dict(session)}
+
+    # -- the socket ------------------------------------------------------------------
+
+    def websocket(self, **options):
+        """The WebSocket mount for ``<socket_path>/websocket``: ``lv:*`` views, ``lvu:*`` uploads."""
+        return phoenix_socket(
+            self.socket_cls, pubsub=self.pubsub, channel_supervisor=self.channel_supervisor,
+            path=self.socket_path + "/websocket", **options,
+        )
+
+    def check_csrf(self, token: object) -> bool:
+        try:
+            verify(self.secret, CSRF_SALT, token)
+        except InvalidToken:
+            return False
+        return True
+
+
+class _ComponentHtml(dict):
+    """cid → HTML for the dead render, each component rendered (recursively) on first use."""
+
+    def __init__(self, trees: dict) -> None:
+        super().__init__()
+        self.trees = trees
+
+    def __missing__(self, cid: int) -> str:
+        html = self.trees[cid].to_html(self)
+        self[cid] = html
+        return html
+
+
+def _socket_class(router: LiveRouter, channel_cls: type, upload_cls: type) -> type[Socket]:
+    class LiveUserSocket(Socket):
+        """Accept every connect; a bad CSRF token makes every join ``stale`` (LIVEVIEW.md §2.1)."""
+
+        channels = {"lv:*": channel_cls, "lvu:*": upload_cls}
+
+        async def connect(self, params, connect_info):
+            return {"csrf_ok": router.check_csrf(params.get("_csrf_token"))}
+
+    return LiveUserSocket

@@ -1,0 +1,121 @@
+"""Streams: long or endless lists the server does not keep (Phoenix.LiveView.stream).
+
+A stream sends each item to the page once; the page keeps the DOM, the
+view keeps nothing but the operations waiting for the next render::
+
+    async def mount(self, params, session, socket):
+        socket.stream("messages", await recent_messages())      # dom ids "messages-<id>"
+
+    async def handle_info(self, message, socket):
+        socket.stream_insert("messages", message, at=0, limit=50)   # newest first, keep 50
+
+    # template: the container says phx-update="stream", each entry's root has id={dom_id}
+    <ul id="messages" phx-update="stream">
+      <li :for={(dom_id, msg) in @streams.messages} id={dom_id}>{msg.body}</li>
+    </ul>
+
+Rendering a stream gives a comprehension of the pending inserts only, with
+``"stream": [ref, inserts, deletes(, reset)]`` (LIVEVIEW.md §3.7); after the
+render the pending operations are cleared. An item's dom id is
+``f"{name}-{item.id}"`` (or ``item["id"]``) unless ``dom_id=`` says otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from ._rendered import Comprehension
+
+__all__ = ["LiveStream", "Streams"]
+
+
+class LiveStream:
+    """One stream: its ref, how to name items, and the operations not yet rendered."""
+
+    def __init__(self, name: str, ref: str, dom_id: Callable[[object], str] | None = None) -> None:
+        self.name = name
+        self.ref = ref
+        self.dom_id = dom_id or _default_dom_id(name)
+        self.inserts: list[tuple[str, object, int, int | None, bool]] = []  # (dom_id, item, at, limit, update_only)
+        self.deletes: list[str] = []
+        self.reset = False
+
+    def insert(self, item: object, *, at: int = -1, limit: int | None = None, update_only: bool = False) -> None:
+        dom_id = self.dom_id(item)
+        # The same item twice before a render: the later insert wins, in place.
+        self.inserts = [entry for entry in self.inserts if entry[0] != dom_id]
+        self.inserts.append((dom_id, item, at, limit, update_only))
+
+    def delete(self, item: object) -> None:
+        self.delete_by_dom_id(self.dom_id(item))
+
+    def delete_by_dom_id(self, dom_id: str) -> None:
+        self.inserts = [entry for entry in self.inserts if entry[0] != dom_id]
+        self.deletes.append(dom_id)
+
+    def clear(self) -> None:
+        """Empty the page's container (a reset) and forget pending inserts."""
+        self.inserts, self.deletes, self.reset = [], [], True
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.inserts or self.deletes or self.reset)
+
+    def rendered(self) -> None:
+        """The pending operations went out with a render: forget them."""
+        self.inserts, self.deletes, self.reset = [], [], False
+
+    def __iter__(self):
+        """``(dom_id, item)`` of the pending inserts (what a render shows)."""
+        return iter([(dom_id, item) for dom_id, item, *_ in self.inserts])
+
+    def __render_for__(self, static: tuple[str, ...], fingerprint: int, keyed: bool, rows_of: Callable) -> Comprehension:
+        # Called by a template's :for over this stream (see _template._for);
+        # a :key is not needed (the dom id is the identity) and is ignored.
+        rows = rows_of(list(self))
+        entries = tuple(row[0] for row in rows) if keyed else tuple(rows)
+        inserts = tuple((dom_id, at, limit, update_only or None) for dom_id, _, at, limit, update_only in self.inserts)
+        return Comprehension(static, entries, fingerprint, None, (self.ref, inserts, tuple(self.deletes), self.reset))
+
+    def __repr__(self) -> str:
+        return f"<LiveStream {self.name!r} ref={self.ref} pending inserts={len(self.inserts)} deletes={len(self.deletes)}>"
+
+
+class Streams:
+    """``@streams``: the view's streams by name, as attributes (``@streams.messages``)."""
+
+    def __init__(self) -> None:
+        self._streams: dict[str, LiveStream] = {}
+
+    def get(self, name: str) -> LiveStream | None:
+        return self._streams.get(name)
+
+    def add(self, name: str, dom_id: Callable | None) -> LiveStream:
+        stream = LiveStream(name, str(len(self._streams)), dom_id)
+        self._streams[name] = stream
+        return stream
+
+    def __getattr__(self, name: str) -> LiveStream:
+        try:
+            return self.__dict__["_streams"][name]
+        except KeyError:
+            raise AttributeError(f"no stream {name!r}: call socket.stream({name!r}, items) in mount first") from None
+
+    def __getitem__(self, name: str) -> LiveStream:
+        return getattr(self, name)
+
+    def __iter__(self) -> Iterable[LiveStream]:
+        return iter(self._streams.values())
+
+    def __eq__(self, other: object) -> bool:
+        return False  # always "changed" when assigned: its operations are the change
+
+
+def _default_dom_id(name: str) -> Callable[[object], str]:
+    def dom_id(item: object) -> str:
+        key = item.get("id") if isinstance(item, dict) else getattr(item, "id", None)
+        if key is None:
+            raise ValueError(f"stream {name!r}: item {item!r} has no id; pass dom_id=lambda item: ... to stream()")
+        return f"{name}-{key}"
+
+    return dom_id

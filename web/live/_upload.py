@@ -1,0 +1,291 @@
+"""Uploads: files sent from the page in chunks over an upload channel (LIVEVIEW.md §8).
+
+A view allows an upload by name; the template renders its input; the page
+sends the files; the view consumes them::
+
+    async def mount(self, params, session, socket):
+        socket.allow_upload("avatar", accept=[".png", ".jpg"], max_entries=1, max_file_size=1_000_000)
+
+    # template: a form with phx-change (validation) and phx-submit
+    <form id="upload-form" phx-change="validate" phx-submit="save">
+      <.live_file_input upload={@uploads.avatar} />
+      <progress :for={entry in @uploads.avatar.entries} value={entry.progress} max="100"></progress>
+    </form>
+
+    async def handle_event(self, event, value, socket):
+        if event == "save":
+            saved = socket.consume_uploaded_entries("avatar", lambda path, entry: store(path, entry.client_name))
+
+The round trip, each step answered by the view process:
+
+1. choosing files sends a ``form`` event with ``uploads``: the entries are
+   registered and checked (count, type, size): :attr:`UploadEntry.errors`;
+2. ``allow_upload`` (the preflight) answers each valid entry with a signed
+   token naming a temporary file;
+3. the page joins ``lvu:<entry ref>`` with that token and sends ``chunk``
+   binary pushes; the :class:`UploadChannel` writes them to the file and
+   refuses a file past ``max_file_size`` (``file_size_limit_exceeded``);
+4. ``progress`` pushes update :attr:`UploadEntry.progress`; at 100 the entry
+   is done and :meth:`LiveSocket.consume_uploaded_entries` hands its path on,
+   then deletes the file.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+import attrs
+
+from web.channel import Channel, Error, Ok
+from web.token import InvalidToken, sign, verify
+
+__all__ = ["UploadConfig", "UploadEntry", "Uploads", "UploadChannel", "UPLOAD_SALT"]
+
+UPLOAD_SALT = "liveview upload"
+_upload_refs = itertools.count(1)
+
+# What each error reason says to a person, for upload_error_message().
+MESSAGES = {
+    "too_large": "the file is too large",
+    "too_many_files": "you have selected too many files",
+    "not_accepted": "you have selected an unacceptable file type",
+    "external_client_failure": "something went wrong",
+    "file_size_limit_exceeded": "the file is too large",
+}
+
+
+@attrs.define(eq=False)
+class UploadEntry:
+    """One file the page chose: its client-side facts, progress and errors."""
+
+    ref: str
+    client_name: str
+    client_size: int
+    client_type: str
+    client_last_modified: int | None = None
+    progress: int = 0
+    preflighted: bool = False
+    done: bool = False
+    cancelled: bool = False
+    errors: list[str] = attrs.field(factory=list)
+    path: Path | None = None  # the temporary file, once preflighted
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+
+@attrs.define(eq=False)
+class UploadConfig:
+    """``@uploads.<name>``: the options of one upload and its entries."""
+
+    name: str
+    ref: str
+    accept: object = "any"  # "any" or a list of extensions / MIME types
+    max_entries: int = 1
+    max_file_size: int = 8_000_000
+    chunk_size: int = 64_000
+    chunk_timeout: int = 10_000
+    auto_upload: bool = False
+    progress: object = None  # optional callback(name, entry, socket), sync or async
+    entries: list[UploadEntry] = attrs.field(factory=list)
+    errors: list[str] = attrs.field(factory=list)  # errors of the whole upload (too_many_files)
+
+    def entry(self, ref: str) -> UploadEntry | None:
+        return next((entry for entry in self.entries if entry.ref == ref), None)
+
+    def accept_attribute(self) -> str | None:
+        return None if self.accept == "any" else ",".join(self.accept)
+
+    # -- what the page told us -------------------------------------------
+
+    def put_entries(self, metas: list[dict]) -> None:
+        """Register the entries of a ``form`` event's ``uploads`` (new ones only) and check them."""
+        for meta in metas:
+            ref = str(meta.get("ref"))
+            if self.entry(ref) is not None:
+                continue
+            entry = UploadEntry(
+                ref=ref,
+                client_name=str(meta.get("name") or ref),
+                client_size=int(meta.get("size") or 0),
+                client_type=str(meta.get("type") or ""),
+                client_last_modified=meta.get("last_modified"),
+            )
+            self.entries.append(entry)
+        self.validate()
+
+    def validate(self) -> None:
+        live = [entry for entry in self.entries if not entry.cancelled]
+        self.errors = ["too_many_files"] if len(live) > self.max_entries else []
+        for entry in live:
+            entry.errors = [error for error in entry.errors if error == "file_size_limit_exceeded"]
+            if entry.client_size > self.max_file_size:
+                entry.errors.append("too_large")
+            if not self._accepts(entry):
+                entry.errors.append("not_accepted")
+
+    def _accepts(self, entry: UploadEntry) -> bool:
+        if self.accept == "any":
+            return True
+        extension = os.path.splitext(entry.client_name)[1].lower()
+        for rule in self.accept:
+            rule = rule.lower()
+            if rule.startswith(".") and rule == extension:
+                return True
+            if rule.endswith("/*") and entry.client_type.startswith(rule[:-1]):
+                return True
+            if rule == entry.client_type:
+                return True
+        return False
+
+    def preflight(self, metas: list[dict], secret: str, owner_id: str) -> dict:
+        """The answer to ``allow_upload``: a token per valid entry, or the errors."""
+        self.put_entries(metas)
+        if self.errors:
+            return {"ref": self.ref, "error": [[self.ref, self.errors[0]]]}
+        refused = [[entry.ref, entry.errors[0]] for entry in self.entries if entry.errors]
+        if refused:
+            return {"ref": self.ref, "error": refused}
+        tokens = {}
+        for entry in self.entries:
+            if entry.preflighted or entry.cancelled:
+                continue
+            entry.preflighted = True
+            entry.path = _new_file()
+            tokens[entry.ref] = sign(
+                secret,
+                UPLOAD_SALT,
+                {"view": owner_id, "ref": entry.ref, "path": str(entry.path), "max_file_size": self.max_file_size},
+            )
+        config = {
+            "max_file_size": self.max_file_size,
+            "max_entries": self.max_entries,
+            "chunk_size": self.chunk_size,
+            "chunk_timeout": self.chunk_timeout,
+        }
+        return {"ref": self.ref, "config": config, "entries": tokens, "errors": {}}
+
+    def put_progress(self, entry_ref: str, progress: object) -> UploadEntry | None:
+        entry = self.entry(entry_ref)
+        if entry is None:
+            return None
+        if isinstance(progress, dict):  # {"error": reason} from the uploader
+            entry.errors.append(str(progress.get("error") or "failed"))
+            return entry
+        entry.progress = max(entry.progress, min(int(progress), 100))
+        entry.done = entry.progress == 100
+        return entry
+
+    def cancel(self, entry_ref: str) -> None:
+        entry = self.entry(entry_ref)
+        if entry is not None:
+            _remove(entry)
+            self.entries.remove(entry)
+            self.validate()
+
+    def take_done(self) -> list[UploadEntry]:
+        done = [entry for entry in self.entries if entry.done and entry.valid]
+        self.entries = [entry for entry in self.entries if entry not in done]
+        return done
+
+    def discard_all(self) -> None:
+        for entry in self.entries:
+            _remove(entry)
+        self.entries = []
+
+
+class Uploads:
+    """``@uploads``: the view's upload configs, as attributes (``@uploads.avatar``)."""
+
+    def __init__(self) -> None:
+        self._configs: dict[str, UploadConfig] = {}
+
+    def add(self, name: str, **options: object) -> UploadConfig:
+        config = UploadConfig(name=name, ref=f"phx-upload-{next(_upload_refs)}-{secrets.token_hex(4)}", **options)
+        self._configs[name] = config
+        return config
+
+    def by_ref(self, ref: str) -> UploadConfig | None:
+        return next((config for config in self._configs.values() if config.ref == ref), None)
+
+    def get(self, name: str) -> UploadConfig | None:
+        return self._configs.get(name)
+
+    def __getattr__(self, name: str) -> UploadConfig:
+        try:
+            return self.__dict__["_configs"][name]
+        except KeyError:
+            raise AttributeError(f"no upload {name!r}: call socket.allow_upload({name!r}, ...) in mount first") from None
+
+    def __iter__(self):
+        return iter(self._configs.values())
+
+    def __eq__(self, other: object) -> bool:
+        return False  # mutated in place: always "changed" when assigned
+
+
+def upload_error_message(reason: str) -> str:
+    """A sentence for an upload error reason (``too_large`` → "the file is too large")."""
+    return MESSAGES.get(reason, reason.replace("_", " "))
+
+
+def _new_file() -> Path:
+    directory = Path(tempfile.gettempdir()) / "trio-otp-uploads"
+    directory.mkdir(exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix="live-", dir=directory)
+    os.close(handle)
+    return Path(name)
+
+
+def _remove(entry: UploadEntry) -> None:
+    if entry.path is not None:
+        entry.path.unlink(missing_ok=True)
+        entry.path = None
+
+
+class UploadChannel(Channel):
+    """``lvu:<entry ref>``: receives one entry's chunks into the file its token names.
+
+    Subclass with ``secret`` set (the router does). Each ``chunk`` is a binary
+    push acknowledged with ``ok``; past ``max_file_size`` it answers
+    ``error {"reason": "file_size_limit_exceeded", "limit": N}`` and stops.
+    """
+
+    secret: str = ""
+
+    async def join(self, topic: str, payload: dict, socket) -> Ok | Error:
+        try:
+            grant = verify(self.secret, UPLOAD_SALT, (payload or {}).get("token"), max_age=3600)
+        except InvalidToken:
+            return Error({"reason": "invalid_token"})
+        if not isinstance(grant, dict) or grant.get("ref") != topic.removeprefix("lvu:"):
+            return Error({"reason": "invalid_token"})
+        self.path = Path(grant["path"])
+        self.limit = int(grant["max_file_size"])
+        self.written = 0
+        self.file = self.path.open("wb")
+        return Ok({})
+
+    async def handle_in(self, event: str, payload: object, socket):
+        if event != "chunk" or not isinstance(payload, bytes):
+            return Error({"reason": "expected a binary chunk"})
+        self.written += len(payload)
+        if self.written > self.limit:
+            from otp import Shutdown, Stop
+
+            self.file.close()
+            self.path.unlink(missing_ok=True)
+            return Stop(Shutdown("file_size_limit_exceeded"), reply=Error({"reason": "file_size_limit_exceeded", "limit": self.limit}))
+        self.file.write(payload)
+        self.file.flush()
+        return Ok({})
+
+    async def terminate(self, reason: object, socket) -> None:
+        file = getattr(self, "file", None)
+        if file is not None:
+            file.close()
