@@ -145,8 +145,9 @@ async def _handle(channel, socket: ChannelSocket, socket_pid, message: object) -
         socket.ref = message.ref
         result = await channel.handle_in(message.event, message.payload, socket)
         return _after_in(channel, socket, message, result)
-    if kind is Broadcast:
+    if kind is Broadcast and message.topic == socket.topic:
         return _after(channel, "handle_out", await channel.handle_out(message.event, message.payload, socket))
+    # A broadcast on another topic the channel subscribed to is an ordinary message (as in Phoenix).
     if kind is Leave:
         _reply(socket._transport, Message(socket.join_ref, message.ref, socket.topic, "phx_leave", {}), Ok({}))
         return LEFT

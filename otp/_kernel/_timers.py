@@ -45,6 +45,8 @@ __all__ = ["send_after", "cancel_timer", "TimerService"]
 
 def send_after(dest: object, message: object, seconds: float) -> TimerRef:
     """Send ``message`` to ``dest`` after ``seconds``. Sync; returns a :class:`TimerRef`."""
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
+        raise TypeError(f"send_after(dest, message, seconds): seconds must be a number; got {seconds!r}")
     if not seconds >= 0:  # also refuses NaN
         raise ValueError(f"send_after() needs a delay >= 0 seconds; got {seconds}")
     check_destination(dest)

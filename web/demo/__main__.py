@@ -1,11 +1,11 @@
-"""Run a demo app: ``python -m web.demo chat|live [--port 4000] [--host 127.0.0.1]``.
+"""Run the demo app: ``python -m web.demo chat [--port 4000] [--host 127.0.0.1]``.
 
-``live`` serves the LiveView counter at ``/counter`` (``web/demo/live.py``).
-
-``chat`` is the DEMO_CHAT.md app: a PubSub, a Presence tracker and an
-endpoint serving the chat page at ``/`` and the Phoenix socket at
-``/socket/websocket``, all under one supervisor. It prints ``listening on
-http://HOST:PORT`` once it accepts connections; Ctrl-C stops it in order.
+One supervision tree (``web/demo/app.py``): a PubSub, a Presence tracker
+and an endpoint serving the DEMO_CHAT.md channels chat (page ``/``, socket
+``/socket/websocket``) and the DEMO_LIVE.md LiveView pages (``/live/counter``,
+``/live/chat``, ``/live/upload``, ``/live/async``; socket ``/live/websocket``).
+``live`` is the same app. It prints ``listening on http://HOST:PORT`` once
+it accepts connections; Ctrl-C stops it in order.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import otp
 from otp import Supervisor
 
 from .app import chat_children
-from .live import live_children
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m web.demo", description=__doc__.splitlines()[0])
@@ -29,8 +28,7 @@ if __name__ == "__main__":
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
     async def main() -> None:
-        children = chat_children if args.app == "chat" else live_children
-        await Supervisor.start_link(children(args.host, args.port, on_listening=print))
+        await Supervisor.start_link(chat_children(args.host, args.port, on_listening=print))
         await otp.receive(lambda m: False)  # until Ctrl-C
 
     try:

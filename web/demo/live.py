@@ -1,89 +1,66 @@
-"""The LiveView demo: a counter page driven by the official phoenix_live_view client.
+"""The demo's LiveView pages, as ../shared/protocol/DEMO_LIVE.md says, driven by the official client.
 
-``GET /counter`` is the dead render (LIVEVIEW.md §1): a page with the CSRF
-meta tag, the view's container (signed session) and the two vendored client
-scripts. The page's script connects a ``LiveSocket`` to ``/live``; the join
-re-mounts the view in a process and every click is an ``event`` answered
-with a diff. The CSRF token is signed; a socket whose token does not verify
-is accepted, but its joins are answered ``stale`` so the page reloads
-(Phoenix's behaviour, LIVEVIEW.md §2.1).
+=====================  ==================================================================
+page                   what it shows
+=====================  ==================================================================
+``/live/counter``      ``#count`` with ``#inc`` / ``#dec``; ``#crash`` makes the view
+                       raise and the page recovers by itself with a fresh mount
+``/live/chat?user=u``  messages as a stream (``#messages``), the online list from
+                       Presence (``#online``), who is typing, validation of the
+                       message box (``#body-error`` past 200 characters)
+``/live/upload``       a file upload with progress; the server consumes it and shows
+                       ``#uploaded``; too large a file shows ``.upload-error``
+``/live/async``        ``#panel`` says ``loading`` until ``assign_async`` says ``ready``
+=====================  ==================================================================
+
+All four are served by one :class:`~web.live.LiveRouter` on the chat demo's
+endpoint: the dead render over HTTP, then ``/live/websocket``.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import secrets
+import time
 
+import attrs
+import trio
 from markupsafe import escape
 
-from otp import DynamicSupervisor, PubSub
-from web._http import Request, Response
-from web.live import LiveView, LiveViewChannel, compile_template, render_page
-from web.socket import Socket
-from web.token import InvalidToken, sign, verify
-from web.transports.phoenix import phoenix_socket
+import otp
+from otp import pubsub
+from otp.tracker import Tracker
+from web.live import JS, LiveRouter, LiveView, compile_template, upload_error_message
 
-from .app import _STATIC, endpoint_child
-
-__all__ = ["Counter", "live_children", "SECRET"]
+__all__ = ["CounterLive", "ChatLive", "UploadLive", "AsyncLive", "live_router", "SECRET"]
 
 SECRET = os.environ.get("LIVE_DEMO_SECRET") or secrets.token_urlsafe(32)
-CSRF_SALT = "csrf"
-PUBSUB = "live"
-CHANNELS = "live.channels"
+CHAT_TOPIC = "live:lobby"
+MAX_MESSAGE = 200
+TYPING_SHOWN_FOR = 3.0  # seconds a "typing" notice stays up
+ASYNC_DELAY = 0.5  # seconds the async panel takes to load
 
-COUNTER = compile_template(
-    """<div>
-  <h1>Count: {@count}</h1>
-  <button phx-click="inc">+</button>
-</div>""",
-    filename="web/demo/live.py:Counter",
-)
+_NAV = """<nav><a href="/live/counter">counter</a> · <a href="/live/chat?user=guest">chat</a> ·
+<a href="/live/upload">upload</a> · <a href="/live/async">async</a> · <a href="/">channels chat</a></nav>"""
 
 
-class Counter(LiveView):
-    async def mount(self, params, session, socket):
-        socket.assign(count=0)
-
-    async def handle_event(self, event, value, socket):
-        if event == "inc":
-            socket.update("count", lambda n: n + 1)
-
-    def render(self, assigns, changed):
-        return COUNTER.render(assigns, changed)
-
-
-class CounterChannel(LiveViewChannel):
-    views = {"counter": Counter}
-    secret = SECRET
-
-    async def join(self, topic, payload, socket):
-        if not socket.assigns.get("csrf_ok"):
-            from web.channel import Error
-
-            return Error({"reason": "stale"})
-        return await super().join(topic, payload, socket)
-
-
-class LiveUserSocket(Socket):
-    channels = {"lv:*": CounterChannel}
-
-    async def connect(self, params, connect_info):
-        try:
-            verify(SECRET, CSRF_SALT, params.get("_csrf_token"))
-        except InvalidToken:
-            return {"csrf_ok": False}
-        return {"csrf_ok": True}
-
-
-_PAGE = """<!doctype html>
+def layout(title: str, container: str, csrf: str) -> str:
+    """The demo's page around a LiveView container: CSRF meta, a little style, the two client scripts."""
+    return f"""<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
-  <meta name="csrf-token" content="{csrf}">
-  <title>Counter</title>
+  <meta name="csrf-token" content="{escape(csrf)}">
+  <title>{escape(title)}</title>
+  <style>
+    body {{ font-family: system-ui, sans-serif; max-width: 42rem; margin: 2rem auto; }}
+    .phx-error {{ opacity: .5; }} .upload-error, #body-error {{ color: #b00; }}
+    #messages {{ border: 1px solid #ccc; min-height: 6rem; padding: .5rem; }}
+  </style>
 </head>
 <body>
+{_NAV}
 {container}
 <script src="/phoenix.min.js"></script>
 <script src="/phoenix_live_view.min.js"></script>
@@ -98,23 +75,197 @@ _PAGE = """<!doctype html>
 """
 
 
-async def pages(request: Request) -> Response:
-    if request.method == "GET" and request.path == "/counter":
-        container = await render_page(Counter, "counter", secret=SECRET)
-        csrf = sign(SECRET, CSRF_SALT, secrets.token_urlsafe(16))
-        body = _PAGE.format(csrf=escape(csrf), container=container)
-        return Response(200, {"content-type": "text/html; charset=utf-8"}, body)
-    if request.method == "GET" and request.path in ("/phoenix.min.js", "/phoenix_live_view.min.js"):
-        script = _STATIC / request.path.lstrip("/")
-        if script.is_file():
-            return Response(200, {"content-type": "text/javascript"}, script.read_bytes())
-    return Response(404, {"content-type": "text/plain"}, b"not found")
+# ---------------------------------------------------------------- /live/counter
+
+COUNTER = compile_template(
+    """<div class="counter">
+  <h1>Count: <span id="count">{@count}</span></h1>
+  <button id="dec" phx-click="dec">-</button>
+  <button id="inc" phx-click="inc">+</button>
+  <button id="crash" phx-click="crash">crash the view</button>
+  <button id="flash" phx-click={JS().push("flash").show(to="#flash-info")}>flash</button>
+  <p :if={@flash.get("info")} id="flash-info" phx-click="lv:clear-flash" phx-value-key="info">{@flash["info"]}</p>
+</div>""",
+    filename="web/demo/live.py:CounterLive",
+    namespace={"JS": JS},
+)
 
 
-def live_children(host: str, port: int, *, on_listening=None) -> list:
-    socket = phoenix_socket(LiveUserSocket, pubsub=PUBSUB, channel_supervisor=CHANNELS, path="/live/websocket")
-    return [
-        PubSub.child_spec(PUBSUB),
-        DynamicSupervisor.child_spec(name=CHANNELS),
-        endpoint_child(pages, socket, host, port, on_listening),
-    ]
+class CounterLive(LiveView):
+    async def mount(self, params, session, socket):
+        socket.assign(count=0)
+        socket.page_title("Counter")
+
+    async def handle_event(self, event, value, socket):
+        if event == "inc":
+            socket.update("count", lambda n: n + 1)
+        elif event == "dec":
+            socket.update("count", lambda n: n - 1)
+        elif event == "flash":
+            socket.put_flash("info", f"the count is {socket.assigns['count']}")
+        elif event == "crash":
+            raise RuntimeError("crash requested from the page")
+
+    def render(self, assigns, changed):
+        return COUNTER.render(assigns, changed)
+
+
+# ---------------------------------------------------------------- /live/chat
+
+
+@attrs.frozen
+class ChatMessage:
+    id: int
+    user: str
+    body: str
+
+
+@attrs.frozen
+class Typing:
+    user: str
+
+
+_message_ids = itertools.count(1)
+
+CHAT = compile_template(
+    """<div class="chat">
+  <h1>LiveView chat, as {@user}</h1>
+  <ul id="online"><li :for={name in @online} :key={name} class="user">{name}</li></ul>
+  <div id="messages" phx-update="stream">
+    <div :for={(dom_id, message) in @streams.messages} id={dom_id} class="message"><b class="author">{message.user}</b>: <span class="body">{message.body}</span></div>
+  </div>
+  <p id="typing">{", ".join(sorted(@typing))}{" typing…" if @typing else ""}</p>
+  <form id="message-form" phx-submit="send" phx-change="validate">
+    <input type="text" name="body" value={@body} autocomplete="off" placeholder="say something">
+    <button type="submit">send</button>
+    <p :if={@error} id="body-error">{@error}</p>
+  </form>
+</div>""",
+    filename="web/demo/live.py:ChatLive",
+)
+
+
+class ChatLive(LiveView):
+    """Messages through PubSub into a stream; the online list from the Presence tracker."""
+
+    presence = "chat_presence"
+    pubsub = "chat"
+
+    async def mount(self, params, session, socket):
+        user = str(params.get("user") or "guest")[:32]
+        socket.assign(user=user, body="", error=None, typing=frozenset(), online=[])
+        socket.stream("messages", [])
+        socket.page_title(f"Chat ({user})")
+        if socket.connected:
+            pubsub.subscribe(self.pubsub, CHAT_TOPIC)
+            await Tracker.track(self.presence, otp.current_pid(), CHAT_TOPIC, user, {"online_at": int(time.time())})
+        socket.assign(online=self.online())
+
+    def online(self) -> list[str]:
+        try:
+            return sorted({str(key) for key, _ in Tracker.list(self.presence, CHAT_TOPIC)})
+        except Exception:
+            return []  # no tracker running (a page rendered without the chat tree)
+
+    async def handle_event(self, event, value, socket):
+        body = value.get("body", "") if isinstance(value, dict) else ""
+        error = f"a message is at most {MAX_MESSAGE} characters ({len(body)} now)" if len(body) > MAX_MESSAGE else None
+        if event == "validate":
+            socket.assign(body=body, error=error)
+            if body:
+                pubsub.broadcast_from(self.pubsub, otp.current_pid(), CHAT_TOPIC, Typing(socket.assigns["user"]))
+        elif event == "send":
+            if error is None and body.strip():
+                message = ChatMessage(next(_message_ids), socket.assigns["user"], body)
+                pubsub.broadcast(self.pubsub, CHAT_TOPIC, message)
+                socket.assign(body="", error=None)
+            else:
+                socket.assign(body=body, error=error or "type a message first")
+
+    async def handle_info(self, message, socket):
+        if isinstance(message, ChatMessage):
+            socket.stream_insert("messages", message)
+            socket.assign(typing=socket.assigns["typing"] - {message.user})
+        elif isinstance(message, Typing):
+            socket.assign(typing=socket.assigns["typing"] | {message.user})
+            otp.send_after(otp.current_pid(), ("stopped typing", message.user), TYPING_SHOWN_FOR)
+        elif isinstance(message, tuple) and message[0] == "stopped typing":
+            socket.assign(typing=socket.assigns["typing"] - {message[1]})
+        elif getattr(message, "event", None) == "presence_diff":
+            socket.assign(online=self.online())
+
+    def render(self, assigns, changed):
+        return CHAT.render(assigns, changed)
+
+
+# ---------------------------------------------------------------- /live/upload
+
+UPLOAD = compile_template(
+    """<div class="upload">
+  <h1>Upload a file</h1>
+  <form id="upload-form" phx-change="validate" phx-submit="save">
+    <.live_file_input upload={@uploads.file} />
+    <div :for={entry in @uploads.file.entries} class="entry">
+      <span class="name">{entry.client_name}</span>
+      <progress value={entry.progress} max="100">{entry.progress}%</progress>
+      <span class="percent">{entry.progress}%</span>
+      <p :for={error in entry.errors} class="upload-error">{upload_error_message(error)}</p>
+    </div>
+    <p :for={error in @uploads.file.errors} class="upload-error">{upload_error_message(error)}</p>
+    <button type="submit">upload</button>
+  </form>
+  <p :if={@uploaded} id="uploaded">{@uploaded[0]} ({@uploaded[1]} bytes)</p>
+</div>""",
+    filename="web/demo/live.py:UploadLive",
+    namespace={"upload_error_message": upload_error_message},
+)
+
+
+class UploadLive(LiveView):
+    async def mount(self, params, session, socket):
+        socket.assign(uploaded=None)
+        socket.allow_upload("file", accept="any", max_entries=1, max_file_size=1_000_000, auto_upload=True)
+
+    async def handle_event(self, event, value, socket):
+        if event == "save":
+            saved = socket.consume_uploaded_entries("file", lambda path, entry: (entry.client_name, path.stat().st_size))
+            if saved:
+                socket.assign(uploaded=saved[0])
+
+    def render(self, assigns, changed):
+        return UPLOAD.render(assigns, changed)
+
+
+# ---------------------------------------------------------------- /live/async
+
+ASYNC = compile_template(
+    """<div class="async">
+  <h1>An async panel</h1>
+  <div id="panel">{"loading" if @data.loading else (@data.result if @data.ok else "failed")}</div>
+</div>""",
+    filename="web/demo/live.py:AsyncLive",
+)
+
+
+async def load_panel() -> str:
+    await trio.sleep(ASYNC_DELAY)  # stands for a slow query
+    return "ready"
+
+
+class AsyncLive(LiveView):
+    async def mount(self, params, session, socket):
+        socket.assign_async("data", load_panel)
+
+    def render(self, assigns, changed):
+        return ASYNC.render(assigns, changed)
+
+
+def live_router(*, pubsub: str, channel_supervisor: object) -> LiveRouter:
+    """The four pages on one router (one live session: navigation between them stays live)."""
+    return LiveRouter(
+        secret=SECRET,
+        routes={"/live/counter": CounterLive, "/live/chat": ChatLive, "/live/upload": UploadLive, "/live/async": AsyncLive},
+        pubsub=pubsub,
+        channel_supervisor=channel_supervisor,
+        layout=layout,
+    )

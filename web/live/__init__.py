@@ -50,6 +50,7 @@ from ._stream import LiveStream
 from ._template import Template, TemplateRenderError, TemplateSyntaxError, compile_template, template_from_file, template_next_to
 from ._upload import UploadConfig, UploadEntry, upload_error_message
 from ._view import HALT, LiveSocket, LiveView
+from .js import JS
 
 __all__ = [
     "LiveView",
@@ -62,6 +63,7 @@ __all__ = [
     "UploadConfig",
     "UploadEntry",
     "HALT",
+    "JS",
     "send_update",
     "upload_error_message",
     "default_layout",
