@@ -42,9 +42,37 @@ const scenarios = {
     await until(page, () => document.querySelector("#flash-info")?.textContent === "the count is 1");
     await page.click("#flash-info");  // lv:clear-flash
     await until(page, () => document.querySelector("#flash-info") === null);
+    const title = await page.title();
     await other.page.close();
     await page.close();
-    return { start, after: "1", otherCount, flashCleared: true };
+    return { start, after: "1", otherCount, flashCleared: true, title };
+  },
+
+  async component() {
+    const { page } = await open("/live/counter");
+    const cid = await page.getAttribute("#likes", "data-phx-component");
+    await page.click("#like");
+    await until(page, () => document.querySelector("#like-count").textContent === "1");
+    await page.click("#like");
+    await until(page, () => document.querySelector("#like-count").textContent === "2");
+    const count = await text(page, "#count");  // the view did not change
+    await page.close();
+    return { cid, likes: "2", count };
+  },
+
+  async navigation() {
+    const { page } = await open("/live/counter");
+    await page.click("#by-two");  // a patch: same view, handle_params
+    await until(page, () => location.search === "?step=2" && document.querySelector("#inc").textContent === "+2");
+    await page.click("#inc");
+    await until(page, () => document.querySelector("#count").textContent === "2");
+    const marker = await page.evaluate(() => (window.__samePage = true));
+    await page.click("#to-async");  // a live navigation: another view, same socket, no page load
+    await until(page, () => location.pathname === "/live/async" && document.querySelector("#panel")?.textContent === "ready");
+    const samePage = await page.evaluate(() => window.__samePage === true);
+    const title = await page.title();
+    await page.close();
+    return { patched: "?step=2", countByTwo: "2", navigated: "/live/async", samePage, title };
   },
 
   async crash() {

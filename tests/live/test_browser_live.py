@@ -23,7 +23,11 @@ async def test_the_demo_live_pages_work_in_a_real_browser():
     assert result == {
         "ok": True,
         "results": {
-            "counter": {"start": "0", "after": "1", "otherCount": "0", "flashCleared": True},
+            "counter": {"start": "0", "after": "1", "otherCount": "0", "flashCleared": True, "title": "Counter"},
+            "component": {"cid": "1", "likes": "2", "count": "0"},
+            "navigation": {
+                "patched": "?step=2", "countByTwo": "2", "navigated": "/live/async", "samePage": True, "title": "Async",
+            },
             "crash": {"recovered": True, "recoveredWithin5s": True, "countAfterRecovery": "1"},
             "chat": {
                 "onlineBoth": ["ann", "bob"],

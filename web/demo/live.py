@@ -31,7 +31,7 @@ from markupsafe import escape
 import otp
 from otp import pubsub
 from otp.tracker import Tracker
-from web.live import JS, LiveRouter, LiveView, compile_template, upload_error_message
+from web.live import JS, LiveComponent, LiveRouter, LiveView, compile_template, upload_error_message
 
 __all__ = ["CounterLive", "ChatLive", "UploadLive", "AsyncLive", "live_router", "SECRET"]
 
@@ -77,17 +77,43 @@ def layout(title: str, container: str, csrf: str) -> str:
 
 # ---------------------------------------------------------------- /live/counter
 
+LIKES = compile_template(
+    """<div id="likes" class="likes">
+  <button id="like" phx-click="like" phx-target={@myself}>like</button>
+  <span id="like-count">{@likes}</span> likes for {@subject}
+</div>""",
+    filename="web/demo/live.py:LikeButton",
+)
+
+
+class LikeButton(LiveComponent):
+    """A stateful component: its own count, its own events (``phx-target={@myself}``)."""
+
+    async def mount(self, socket):
+        socket.assign(likes=0)
+
+    async def handle_event(self, event, value, socket):
+        if event == "like":
+            socket.update("likes", lambda n: n + 1)
+
+    def render(self, assigns, changed):
+        return LIKES.render(assigns, changed)
+
+
 COUNTER = compile_template(
     """<div class="counter">
   <h1>Count: <span id="count">{@count}</span></h1>
   <button id="dec" phx-click="dec">-</button>
-  <button id="inc" phx-click="inc">+</button>
+  <button id="inc" phx-click="inc">+{@step if @step != 1 else ""}</button>
+  <.link id="by-two" patch="/live/counter?step=2">count by two</.link>
+  <.link id="to-async" navigate="/live/async">the async page</.link>
+  <.live_component module={LikeButton} id="likes" subject="this counter" />
   <button id="crash" phx-click="crash">crash the view</button>
   <button id="flash" phx-click={JS().push("flash").show(to="#flash-info")}>flash</button>
   <p :if={@flash.get("info")} id="flash-info" phx-click="lv:clear-flash" phx-value-key="info">{@flash["info"]}</p>
 </div>""",
     filename="web/demo/live.py:CounterLive",
-    namespace={"JS": JS},
+    namespace={"JS": JS, "LikeButton": LikeButton},
 )
 
 
@@ -96,11 +122,16 @@ class CounterLive(LiveView):
         socket.assign(count=0)
         socket.page_title("Counter")
 
+    async def handle_params(self, params, uri, socket):
+        step = params.get("step", "1")
+        socket.assign(step=int(step) if step.isdigit() else 1)
+
     async def handle_event(self, event, value, socket):
+        step = socket.assigns["step"]
         if event == "inc":
-            socket.update("count", lambda n: n + 1)
+            socket.update("count", lambda n: n + step)
         elif event == "dec":
-            socket.update("count", lambda n: n - 1)
+            socket.update("count", lambda n: n - step)
         elif event == "flash":
             socket.put_flash("info", f"the count is {socket.assigns['count']}")
         elif event == "crash":
@@ -255,6 +286,7 @@ async def load_panel() -> str:
 class AsyncLive(LiveView):
     async def mount(self, params, session, socket):
         socket.assign_async("data", load_panel)
+        socket.page_title("Async")
 
     def render(self, assigns, changed):
         return ASYNC.render(assigns, changed)
