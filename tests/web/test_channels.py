@@ -9,6 +9,7 @@ from otp import PubSub, Stop
 from otp.testing import capture_crash_reports
 from web.channel import Channel, Error, Ok
 from web.socket import Socket
+from web._message import Broadcast
 from web.testing import ANY, connect
 
 PUBSUB = "web_test_pubsub"
@@ -47,6 +48,9 @@ class RoomChannel(Channel):
             return None
         if event == "bad_return":
             return 42
+        if event == "follow":
+            otp.pubsub.subscribe(PUBSUB, payload["topic"])
+            return Ok({})
         return Error({"reason": "unknown event"})
 
     async def handle_out(self, event, payload, socket):
@@ -55,6 +59,8 @@ class RoomChannel(Channel):
     async def handle_info(self, message, socket):
         if isinstance(message, tuple) and message[0] == "reply_later":
             socket.reply(message[1], Ok({"later": True}))
+        elif isinstance(message, Broadcast):
+            socket.push("followed", {"topic": message.topic, "event": message.event, "payload": message.payload})
 
 
 class UserSocket(Socket):
@@ -158,6 +164,16 @@ async def test_an_intercepted_event_goes_through_handle_out_as_a_push():
     alice.push("room:lobby", "secret_shout", {"body": "psst"})
     frame = await bob.assert_push("room:lobby", "secret_shout", {"body": "psst", "seen_by": "bob"})
     assert frame[0] == bob.join_refs["room:lobby"] and frame[1] is None
+
+
+async def test_a_broadcast_on_another_topic_the_channel_follows_arrives_in_handle_info_not_handle_out():
+    alice = await client("alice")
+    await alice.join("room:lobby")
+    ref = alice.push("room:lobby", "follow", {"topic": "news"})
+    await alice.assert_reply(ref, "ok", {})
+    otp.pubsub.broadcast(PUBSUB, "news", Broadcast("news", "secret_shout", {"body": "extra"}))
+    # handle_out would have added "seen_by": this went through handle_info.
+    await alice.assert_push("room:lobby", "followed", {"topic": "news", "event": "secret_shout", "payload": {"body": "extra"}})
 
 
 async def test_leave_replies_ok_then_phx_close_and_the_channel_ends_with_shutdown_left():
