@@ -25,6 +25,7 @@ from . import WORKLOADS
 from .registry_lookup import WORKLOADS as REGISTRY_WORKLOADS  # run only when named
 from .cluster import WORKLOADS as CLUSTER_WORKLOADS  # run only when named (they start redis-server)
 from .web_load import WORKLOADS as WEB_WORKLOADS  # run only when named (they start server processes)
+from .live import WORKLOADS as LIVE_WORKLOADS  # run only when named (LiveView; live-events starts server processes)
 from ._harness import BASELINE, Result, measure, select
 
 # (header, width) of each table column, in order.
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.runs < 1:
         parser.error("--runs must be at least 1")
     try:
-        chosen = select(WORKLOADS + REGISTRY_WORKLOADS + CLUSTER_WORKLOADS + WEB_WORKLOADS, args.ids) if args.ids else list(WORKLOADS)
+        chosen = select(WORKLOADS + REGISTRY_WORKLOADS + CLUSTER_WORKLOADS + WEB_WORKLOADS + LIVE_WORKLOADS, args.ids) if args.ids else list(WORKLOADS)
     except ValueError as e:
         parser.error(str(e))
     if not args.json:
@@ -66,14 +67,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    names = ", ".join(f"{w.id} ({w.name})" for w in WORKLOADS + REGISTRY_WORKLOADS + CLUSTER_WORKLOADS + WEB_WORKLOADS)
+    names = ", ".join(f"{w.id} ({w.name})" for w in WORKLOADS + REGISTRY_WORKLOADS + CLUSTER_WORKLOADS + WEB_WORKLOADS + LIVE_WORKLOADS)
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="Kernel workloads W1-W8: otp processes against raw trio. "
         "Ratio = ours/raw for times, raw/ours for rates: below 1.0, ours is better. "
         "`python -m benchmarks chaos --help`: the W7 chaos run on its own.",
     )
-    parser.add_argument("ids", nargs="*", help=f"workloads to run (default: w1-w8; reg*, xbroadcast, xlatency, presence, web-* only when named): {names}")
+    parser.add_argument("ids", nargs="*", help=f"workloads to run (default: w1-w8; reg*, xbroadcast, xlatency, presence, web-*, live-* only when named): {names}")
     parser.add_argument("--quick", action="store_true", help="small sizes: all of it in a few seconds")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument("--runs", type=int, default=5, help="runs of each side; the median is kept (default 5)")

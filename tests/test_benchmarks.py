@@ -157,3 +157,131 @@ def test_unknown_workload_fails_with_a_clear_message():
     assert "unknown workload 'w9'" in done.stderr
     assert "w1 (spawn)" in done.stderr  # it lists the choices
     assert done.stdout == ""
+
+
+# ------------------------------------------------------------------ the LiveView benchmarks (benchmarks/live.py)
+
+LIVE = {
+    # id: (name, unit, rate, the workload's own fields, in order)
+    "live-events": (
+        "L1 live events",
+        "events/s",
+        True,
+        [
+            "events",
+            "p50_ms",
+            "p99_ms",
+            "echo_p50_ms",
+            "echo_p99_ms",
+            "round_trip_ratio",
+            "p50_ratio",
+            "target_ratio",
+            "target_met",
+            "diff_bytes",
+            "baseline_is",
+            "errors",
+            "first_error",
+            "server_log_lines",
+        ],
+    ),
+    "live-render": (
+        "L2 live render",
+        "us/re-render",
+        False,
+        [
+            "rows",
+            "assigns",
+            "render_us",
+            "diff_us",
+            "diff_bytes",
+            "full_ms",
+            "full_render_ms",
+            "full_diff_ms",
+            "full_diff_bytes",
+            "percent_of_full",
+            "target_percent",
+            "target_met",
+            "stream_mount_ms",
+            "baseline_is",
+        ],
+    ),
+    "live-list": (
+        "L3 live list",
+        "us/re-render",
+        False,
+        [
+            "rows",
+            "assigns",
+            "render_us",
+            "diff_us",
+            "diff_bytes",
+            "full_ms",
+            "full_render_ms",
+            "full_diff_ms",
+            "full_diff_bytes",
+            "percent_of_full",
+            "target_percent",
+            "target_met",
+            "baseline_is",
+        ],
+    ),
+    "live-diff": (
+        "L4 live diff",
+        "B/diff",
+        False,
+        [
+            "rows",
+            "components",
+            "target_bytes",
+            "target_met",
+            "stream_insert_bytes",
+            "stream_view_html_bytes",
+            "component_update_bytes",
+            "component_view_html_bytes",
+            "baseline_is",
+        ],
+    ),
+}
+LIVE_QUICK_SIZE = 200  # events (L1), rows (L2-L4)
+
+
+@pytest.mark.slow
+def test_quick_json_reports_the_liveview_workloads_against_their_targets():
+    from _bench_cli import check_common, run_json
+
+    by_id = run_json(*LIVE)
+    for id_, (name, unit, rate, own) in LIVE.items():
+        row = by_id[id_]
+        assert list(row) == list(COMMON_FIELDS) + own, row  # the common fields first, in the harness's order
+        check_common(row, rate=rate)
+        assert (row["workload"], row["unit"], row["size"], row["runs"]) == (name, unit, LIVE_QUICK_SIZE, 5)
+        assert row["baseline"] == "raw trio" and isinstance(row["baseline_is"], str) and row["baseline_is"]
+        assert row["rss_per_process"] is None and row["baseline_rss_per_process"] is None
+        assert isinstance(row["target_met"], bool), row
+
+    events = by_id["live-events"]
+    # Every click got its diff, nothing went wrong, both servers stayed quiet.
+    assert events["errors"] == 0 and events["first_error"] is None, events
+    assert events["server_log_lines"] == 0, events
+    assert events["events"] == LIVE_QUICK_SIZE
+    assert 0 < events["p50_ms"] <= events["p99_ms"] and 0 < events["echo_p50_ms"] <= events["echo_p99_ms"], events
+    assert events["target_met"] == (events["round_trip_ratio"] <= events["target_ratio"] == 2.0), events
+    assert events["diff_bytes"] > 0
+
+    for id_ in ("live-render", "live-list"):
+        render = by_id[id_]
+        assert (render["rows"], render["assigns"]) == (LIVE_QUICK_SIZE, 50)
+        assert render["percent_of_full"] == pytest.approx(100 * render["figure"] / (render["full_ms"] * 1e3), rel=1e-9)
+        assert render["target_met"] == (render["percent_of_full"] <= render["target_percent"] == 1.0), render
+        assert 0 < render["render_us"] and 0 < render["diff_us"] and 0 < render["full_render_ms"] and 0 < render["full_diff_ms"]
+        # One changed assign sends one slot; the full render sends every row.
+        assert 0 < render["diff_bytes"] < render["full_diff_bytes"], render
+    assert by_id["live-render"]["stream_mount_ms"] > 0
+
+    sizes = by_id["live-diff"]
+    assert (sizes["rows"], sizes["components"]) == (LIVE_QUICK_SIZE, 20)
+    assert sizes["target_met"] == (sizes["figure"] <= sizes["target_bytes"] == 30), sizes
+    # Each diff is smaller than the view's HTML it updates.
+    assert sizes["figure"] < sizes["baseline_figure"]
+    assert 0 < sizes["stream_insert_bytes"] < sizes["stream_view_html_bytes"], sizes
+    assert 0 < sizes["component_update_bytes"] < sizes["component_view_html_bytes"], sizes

@@ -55,7 +55,7 @@ class LiveComponent:
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
-        for name in ("mount", "update", "handle_event"):
+        for name in ("mount", "update", "handle_event", "handle_async"):
             if not inspect.iscoroutinefunction(getattr(cls, name)):
                 raise TypeError(f"{cls.__qualname__}.{name} must be an async function (async def {name}(...))")
 
@@ -67,6 +67,11 @@ class LiveComponent:
 
     async def handle_event(self, event: str, value: object, socket) -> object:
         raise NotImplementedError(f"{type(self).__qualname__} got the event {event!r} but defines no handle_event")
+
+    async def handle_async(self, name: object, outcome: tuple, socket) -> None:
+        raise NotImplementedError(
+            f"{type(self).__qualname__} started async work {name!r} but defines no handle_async to take its result"
+        )
 
     def render(self, assigns: dict, changed: set | None) -> Rendered:
         raise NotImplementedError(f"{type(self).__qualname__} must define render(assigns, changed)")
@@ -102,6 +107,9 @@ def live_component(assigns: dict) -> int:
     if "id" not in assigns:
         raise TypeError(f"<.live_component module={{{module.__qualname__}}}> needs an id")
     return table.register(module, assigns)
+
+
+live_component.returns_cid = True  # the template puts the int in the slot (a cid), not text
 
 
 class _Component:
@@ -161,6 +169,13 @@ class Components:
         self._pending.append((component.cid, {"id": id, **assigns}))
         return True
 
+    def with_effects(self) -> list[_Component]:
+        """Components whose socket asks for something of the view (events, navigation, async work)."""
+        return [
+            c for c in self._by_cid.values()
+            if c.socket.events or c.socket.navigation is not None or c.socket.async_requests or c.socket.async_cancels
+        ]
+
     def mark_dirty(self, cid: int) -> None:
         if cid in self._by_cid:
             self._by_cid[cid].dirty = True
@@ -199,7 +214,9 @@ class Components:
             result = component.instance.render(socket.assigns, None if full else set(socket.changed))
         finally:
             current_components.reset(token)
-        socket.changed.clear()
+        # Not just changed.clear(): a component's streams must forget the operations this
+        # render sent (else every later render re-sends them) and its temporary assigns reset.
+        socket.after_render()
         if not isinstance(result, Rendered) or not result.root:
             raise TypeError(
                 f"{component.module.__qualname__}.render must return a Rendered with exactly one root "

@@ -111,6 +111,7 @@ class LiveRouter:
         layout: Callable[[str, str, str], str] = default_layout,
         session: Callable[[Request], dict] | None = None,
         socket_path: str = "/live",
+        rate_limit: tuple[float, float] | None = None,
     ) -> None:
         if not secret:
             raise ValueError("LiveRouter needs a secret (it signs sessions, CSRF and upload tokens)")
@@ -124,6 +125,8 @@ class LiveRouter:
         self.channel_cls = type("LiveChannel", (LiveViewChannel,), {"router": self, "secret": secret})
         upload_cls = type("LiveUploadChannel", (UploadChannel,), {"secret": secret})
         self.socket_cls = _socket_class(self, self.channel_cls, upload_cls)
+        if rate_limit is not None:  # messages/s and burst per page (web.socket.Socket.rate_limit)
+            self.socket_cls.rate_limit = rate_limit
 
     # -- routes ----------------------------------------------------------------
 

@@ -36,45 +36,52 @@ class LiveStream:
         self.name = name
         self.ref = ref
         self.dom_id = dom_id or _default_dom_id(name)
-        self.inserts: list[tuple[str, object, int, int | None, bool]] = []  # (dom_id, item, at, limit, update_only)
+        # dom_id -> (dom_id, item, at, limit, update_only), in insertion order; a dict so
+        # that inserting 10,000 items (or one again) stays linear.
+        self._inserts: dict[str, tuple[str, object, int, int | None, bool]] = {}
         self.deletes: list[str] = []
         self.reset = False
 
     def insert(self, item: object, *, at: int = -1, limit: int | None = None, update_only: bool = False) -> None:
         dom_id = self.dom_id(item)
-        # The same item twice before a render: the later insert wins, in place.
-        self.inserts = [entry for entry in self.inserts if entry[0] != dom_id]
-        self.inserts.append((dom_id, item, at, limit, update_only))
+        # The same item twice before a render: the later insert wins, last in order.
+        self._inserts.pop(dom_id, None)
+        self._inserts[dom_id] = (dom_id, item, at, limit, update_only)
 
     def delete(self, item: object) -> None:
         self.delete_by_dom_id(self.dom_id(item))
 
     def delete_by_dom_id(self, dom_id: str) -> None:
-        self.inserts = [entry for entry in self.inserts if entry[0] != dom_id]
+        self._inserts.pop(dom_id, None)
         self.deletes.append(dom_id)
 
     def clear(self) -> None:
         """Empty the page's container (a reset) and forget pending inserts."""
-        self.inserts, self.deletes, self.reset = [], [], True
+        self._inserts, self.deletes, self.reset = {}, [], True
 
     @property
     def pending(self) -> bool:
-        return bool(self.inserts or self.deletes or self.reset)
+        return bool(self._inserts or self.deletes or self.reset)
 
     def rendered(self) -> None:
         """The pending operations went out with a render: forget them."""
-        self.inserts, self.deletes, self.reset = [], [], False
+        self._inserts, self.deletes, self.reset = {}, [], False
+
+    @property
+    def inserts(self) -> list[tuple[str, object, int, int | None, bool]]:
+        """The pending inserts, ``(dom_id, item, at, limit, update_only)``, in order."""
+        return list(self._inserts.values())
 
     def __iter__(self):
         """``(dom_id, item)`` of the pending inserts (what a render shows)."""
-        return iter([(dom_id, item) for dom_id, item, *_ in self.inserts])
+        return iter([(dom_id, item) for dom_id, item, *_ in self._inserts.values()])
 
     def __render_for__(self, static: tuple[str, ...], fingerprint: int, keyed: bool, rows_of: Callable) -> Comprehension:
         # Called by a template's :for over this stream (see _template._for);
         # a :key is not needed (the dom id is the identity) and is ignored.
         rows = rows_of(list(self))
         entries = tuple(row[0] for row in rows) if keyed else tuple(rows)
-        inserts = tuple((dom_id, at, limit, update_only or None) for dom_id, _, at, limit, update_only in self.inserts)
+        inserts = tuple((dom_id, at, limit, update_only or None) for dom_id, _, at, limit, update_only in self._inserts.values())
         return Comprehension(static, entries, fingerprint, None, (self.ref, inserts, tuple(self.deletes), self.reset))
 
     def __repr__(self) -> str:
@@ -84,14 +91,17 @@ class LiveStream:
 class Streams:
     """``@streams``: the view's streams by name, as attributes (``@streams.messages``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, ref_prefix: str = "") -> None:
         self._streams: dict[str, LiveStream] = {}
+        # A component's stream refs are "<cid>-<n>" (LIVEVIEW.md §3.7): the client finds a
+        # stream's children by ref on reset, so they must not collide with the view's "<n>".
+        self._ref_prefix = ref_prefix
 
     def get(self, name: str) -> LiveStream | None:
         return self._streams.get(name)
 
     def add(self, name: str, dom_id: Callable | None) -> LiveStream:
-        stream = LiveStream(name, str(len(self._streams)), dom_id)
+        stream = LiveStream(name, f"{self._ref_prefix}{len(self._streams)}", dom_id)
         self._streams[name] = stream
         return stream
 

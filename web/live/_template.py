@@ -620,8 +620,8 @@ def _call(function: Callable, assigns: dict, tag: str) -> object:
     result = function(assigns)
     if isinstance(result, (Rendered, str)):
         return _dyn(result)
-    if isinstance(result, int) and not isinstance(result, bool):
-        return result  # a LiveComponent's cid (<.live_component>)
+    if getattr(function, "returns_cid", False):
+        return result  # <.live_component>: a LiveComponent's cid
     raise TypeError(
         f"component <{tag}> returned {result!r}; a component returns a Rendered, "
         "e.g. compile_template(...).render(assigns)"
