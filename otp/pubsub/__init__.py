@@ -56,6 +56,7 @@ __all__ = [
     "child_spec",
     "subscribe",
     "unsubscribe",
+    "topics",
     "broadcast",
     "broadcast_from",
     "local_broadcast",
@@ -125,6 +126,11 @@ def subscribe(pubsub: str, topic: str, metadata: object = None) -> None:
 def unsubscribe(pubsub: str, topic: str) -> None:
     """Stop the caller's subscriptions to ``topic``."""
     Registry.unregister(pubsub, topic)
+
+
+def topics(pubsub: str) -> dict[str, int]:
+    """``{topic: local subscriptions}`` for every topic someone on this node subscribes to."""
+    return Registry.count_by_key(pubsub)
 
 
 # ---------------------------------------------------------------- broadcasting

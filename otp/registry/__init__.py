@@ -216,6 +216,11 @@ class Registry:
         return _table(registry).count()
 
     @staticmethod
+    def count_by_key(registry: object) -> dict:
+        """``{key: entries}`` for every key with a live entry (what a dashboard lists)."""
+        return _table(registry).count_by_key()
+
+    @staticmethod
     def meta(registry: object, key: object, default: object = None) -> object:
         """The registry's metadata under ``key`` (set with ``put_meta``)."""
         return _table(registry).meta.get(key, default)

@@ -110,6 +110,15 @@ class Table:
     def count(self) -> int:
         return sum(count for pid, counts in self.by_pid.items() if alive(pid) for count in counts.values())
 
+    def count_by_key(self) -> dict:
+        unique = self.keys is Keys.UNIQUE
+        counts = {}
+        for key, entries in self.by_key.items():
+            n = sum(1 if unique else len(values) for pid, values in entries.items() if alive(pid))
+            if n:
+                counts[key] = n
+        return counts
+
     def value_of(self, key: object, pid: Pid) -> object:
         entries = self.by_key.get(key)
         return entries.get(pid) if entries else None

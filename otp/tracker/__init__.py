@@ -253,6 +253,11 @@ class Tracker:
         return _shard(tracker).state.list(topic)
 
     @staticmethod
+    def topics(tracker: object) -> dict:
+        """``{topic: presences}`` of every topic with someone present (a read, no call)."""
+        return _shard(tracker).state.topics()
+
+    @staticmethod
     def get_by_key(tracker: object, topic: str, key: object) -> list:
         """``[(pid, meta), ...]`` present in ``topic`` as ``key`` (one per tracked process, on any node)."""
         return _shard(tracker).state.get_by_key(topic, key)

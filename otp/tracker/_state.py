@@ -495,6 +495,16 @@ class State:
         entries, down = self._entries, self._down
         return [(entries[dot].key, entries[dot].meta) for dot in dots if not down or dot[0] not in down]
 
+    def topics(self) -> dict:
+        """``{topic: number of presences}`` for every topic with someone present."""
+        down = self._down
+        counts = {}
+        for topic, dots in self._by_topic.items():
+            count = sum(1 for dot in dots if not down or dot[0] not in down)
+            if count:
+                counts[topic] = count
+        return counts
+
     def get_by_key(self, topic: object, key: object) -> list[tuple[object, object]]:
         """``[(pid, meta), ...]`` present in ``topic`` as ``key``."""
         dots = self._by_topic.get(topic, ())
@@ -518,9 +528,6 @@ class State:
         """Every visible entry, in the order of their dots' insertion."""
         down = self._down
         return [presence for dot, presence in self._entries.items() if dot[0] not in down]
-
-    def topics(self) -> list:
-        return [topic for topic in self._by_topic if self.list(topic)]
 
     def __len__(self) -> int:
         """How many entries are visible."""

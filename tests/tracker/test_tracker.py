@@ -56,6 +56,17 @@ async def test_track_lists_the_presence_and_reports_a_join_with_its_phx_ref():
     assert Tracker.list(NAME, "room:2") == [] and Tracker.get_by_key(NAME, "room:1", "bob") == []
 
 
+async def test_topics_counts_the_presences_of_each_topic():
+    await start()
+    me = otp.current_pid()
+    await Tracker.track(NAME, me, "room:1", "alice", {})
+    await Tracker.track(NAME, me, "room:1", "bob", {})
+    await Tracker.track(NAME, me, "room:2", "alice", {})
+    assert Tracker.topics(NAME) == {"room:1": 2, "room:2": 1}
+    await Tracker.untrack(NAME, me, "room:2", "alice")
+    assert Tracker.topics(NAME) == {"room:1": 2}
+
+
 async def test_reads_take_the_tracker_s_pid_too_and_send_no_message():
     tracker = await start()
     await Tracker.track(tracker, otp.current_pid(), "room", "alice", {})
