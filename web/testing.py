@@ -147,6 +147,15 @@ class ClientSocket:
         ref = self.push(topic, "phx_leave", {})
         return await self.assert_reply(ref, timeout=timeout)
 
+    def push_binary(self, topic: str, event: str, payload: bytes, *, join_ref: object = ...) -> str:
+        """Push ``event`` with a binary payload (CHANNELS.md §2.4, e.g. an upload ``chunk``); return its ref."""
+        ref = str(next(self._refs))
+        if join_ref is ...:
+            join_ref = self.join_refs.get(topic)
+        fields = [(field or "").encode("utf-8") for field in (join_ref, ref, topic, event)]
+        self.send_raw(bytes([0, *map(len, fields)]) + b"".join(fields) + payload)
+        return ref
+
     def heartbeat(self) -> str:
         ref = str(next(self._refs))
         self.send_raw(orjson.dumps([None, ref, "phoenix", "heartbeat", {}]).decode())
@@ -222,3 +231,35 @@ class ClientSocket:
 
 def _decode(data) -> list | bytes:
     return orjson.loads(data) if isinstance(data, str) else data
+
+
+# Phoenix.LiveViewTest's helpers: LiveViews driven through this client (web/_live_testing.py).
+from ._live_testing import (  # noqa: E402  (it builds on the client above)
+    Element,
+    LiveViewTest,
+    Redirect,
+    Upload,
+    UploadError,
+    assert_patch,
+    assert_push_event,
+    assert_redirect,
+    element,
+    file_input,
+    follow_redirect,
+    has_element,
+    live,
+    page_title,
+    render,
+    render_change,
+    render_click,
+    render_hook,
+    render_patch,
+    render_submit,
+    render_upload,
+)
+
+__all__ += [
+    "live", "LiveViewTest", "Element", "Redirect", "Upload", "UploadError", "element", "render", "render_click",
+    "render_change", "render_submit", "render_hook", "render_patch", "render_upload", "file_input", "has_element",
+    "assert_patch", "assert_redirect", "assert_push_event", "follow_redirect", "page_title",
+]

@@ -63,6 +63,10 @@ class AsyncDone:
 
 async def run_async(owner, name: object, token: int, function: Callable) -> None:
     """The body of an async worker process: run ``function`` and report to ``owner``."""
+    # The view kills its workers in terminate, but a view killed outright runs no
+    # terminate; a watcher ends the work with its owner then. (Phoenix links the task;
+    # here the view's channel process traps exits and would stop on a linked worker's exit.)
+    otp.spawn(_watch, owner, otp.current_pid())
     try:
         value = function()
         if inspect.isawaitable(value):
@@ -71,3 +75,11 @@ async def run_async(owner, name: object, token: int, function: Callable) -> None
         otp.send(owner, AsyncDone(name, token, ("exit", error)))
     else:
         otp.send(owner, AsyncDone(name, token, ("ok", value)))
+
+
+async def _watch(owner, worker) -> None:
+    """Kill ``worker`` if ``owner`` ends first; end quietly when the worker does."""
+    owner_ref, worker_ref = otp.monitor(owner), otp.monitor(worker)
+    down = await otp.receive(lambda m: m.__class__ is otp.Down and m.ref in (owner_ref, worker_ref))
+    if down.ref == owner_ref:
+        otp.exit(worker, otp.KILL)

@@ -138,6 +138,9 @@ class Components:
     def __len__(self) -> int:
         return len(self._by_cid)
 
+    def __iter__(self):
+        return iter(list(self._by_cid.values()))
+
     def get(self, cid: int) -> _Component | None:
         return self._by_cid.get(cid)
 
@@ -175,6 +178,12 @@ class Components:
             c for c in self._by_cid.values()
             if c.socket.events or c.socket.navigation is not None or c.socket.async_requests or c.socket.async_cancels
         ]
+
+    def forget_rendered(self) -> None:
+        """The page lost every component (a new root template): render each again in full."""
+        for component in self._by_cid.values():
+            component.tracker.reset()
+            component.dirty = True
 
     def mark_dirty(self, cid: int) -> None:
         if cid in self._by_cid:

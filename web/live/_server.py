@@ -52,6 +52,7 @@ FLASH_SALT = "liveview flash"
 SESSION_MAX_AGE = 14 * 24 * 3600
 LEFT_BY_NAVIGATION = Shutdown("navigated")  # normal: the client gets phx_close after the reply
 MAX_PATCHES = 20  # consecutive push_patch from handle_params: a loop (Phoenix's limit)
+CANCELLED = Shutdown("cancel")  # what a cancelled assign_async fails with
 
 
 async def mount_view(view, socket: LiveSocket, params: dict, session: dict, url: str) -> object:
@@ -82,7 +83,9 @@ class LiveViewChannel(Channel):
         url = payload.get("redirect") or payload.get("url") or ""
         found = self.router.match(url)
         if found is None:
-            return Error({"reason": "stale"})
+            # A live navigation to what is not a LiveView is "unauthorized" (LIVEVIEW.md §2.4);
+            # either way the client falls back to a full page load.
+            return Error({"reason": "unauthorized" if payload.get("redirect") else "stale"})
         route, params = found
         if payload.get("redirect") and route.live_session != session.get("live_session"):
             return Error({"reason": "unauthorized"})  # live navigation out of the live session
@@ -105,27 +108,40 @@ class LiveViewChannel(Channel):
         self.route = route
         self.url = url
         self.event = None
+        self.component = None  # the component handling the current event, for crash reports
+        self.message = None  # the message handle_info is handling, for crash reports
         self.live = LiveSocket(connected=True, view_id=view_id)
         self.components = Components(lambda cid: LiveSocket(connected=True, view_id=view_id, myself=cid))
         self.tracker = Tracker()
-        self.tasks: dict = {}  # async name -> (pid, monitor ref, token)
+        # (cid or None for the view, async name) -> (pid, monitor ref, token, assign keys or None)
+        self.tasks: dict = {}
         self.task_tokens = iter(range(1, 1 << 62))
         self.socket = socket
         set_report_details(self._report_details)
         self._take_flash(payload.get("flash"))
         user_session = session.get("session", {})
-        merged = {**(payload.get("params") or {}), **params}
-        halted = await mount_view(self.view, self.live, merged, user_session, url)
+        # mount gets the URL's params only, as on the dead render (else the two renders can
+        # differ); the client's connect params (_csrf_token, _mounts, ...) are apart.
+        self.live.connect_params = dict(payload.get("params") or {})
+        halted = await mount_view(self.view, self.live, params, user_session, url)
         self._start_async_work()
-        navigation, self.live.navigation = self.live.navigation, None
-        if navigation is not None and navigation[0] != "patch":
-            return Error(self._navigation_reply(navigation))
-        if halted is HALT:
-            return Error({"reason": "stale"})  # a hook halted without saying where to go
         reply: dict = {}
-        if navigation is not None:  # push_patch during mount: handle_params with the new URL
+        for _ in range(MAX_PATCHES + 1):
+            navigation, self.live.navigation = self.live.navigation, None
+            if navigation is None or navigation[0] != "patch" or halted is HALT:
+                break
+            # push_patch during mount: handle_params with the new URL, which may patch again.
             await self._patch(navigation[1])
             reply["live_patch"] = {"to": navigation[1], "kind": navigation[2]}
+        else:
+            raise RuntimeError(f"{type(self.view).__qualname__}: more than {MAX_PATCHES} consecutive push_patch (a loop?)")
+        if navigation is not None and navigation[0] != "patch":
+            error = self._navigation_reply(navigation)
+            if self.live.events:  # the client dispatches them before it navigates
+                error["events"], self.live.events = self.live.events, []
+            return Error(error)
+        if halted is HALT:
+            return Error({"reason": "stale"})  # a hook halted without saying where to go
         reply["rendered"] = await self._diff(full=True)
         reply["liveview_version"] = LIVEVIEW_VERSION
         return Ok(reply)
@@ -134,6 +150,10 @@ class LiveViewChannel(Channel):
         details = {"view": type(self.view).__qualname__, "url": self.url}
         if self.event is not None:
             details["event"] = self.event
+        if self.message is not None:
+            details["message"] = self.message
+        if self.component is not None:
+            details["component"] = self.component
         details["assigns"] = {k: v for k, v in self.live.assigns.items() if k not in ("streams", "uploads")}
         return details
 
@@ -162,7 +182,7 @@ class LiveViewChannel(Channel):
         if payload.get("type") == "form":
             # phx-change / phx-submit: a URL-encoded body, decoded like Plug.
             value = decode_form(value if isinstance(value, str) else "", payload.get("meta"))
-            self._put_upload_entries(payload.get("uploads"))
+            self._put_upload_entries(payload.get("uploads"), payload.get("cid"))
         cid = payload.get("cid")
         if name == "lv:clear-flash":
             key = (value or {}).get("key") if isinstance(value, dict) else None
@@ -179,8 +199,11 @@ class LiveViewChannel(Channel):
         component = self.components.get(cid)
         if component is None:
             return None  # destroyed meanwhile: nothing to do (Phoenix logs and ignores it too)
+        # A crash report names the component too, not just the view (STYLE 15, 18).
+        self.component = f"{component.module.__qualname__} id={component.id!r} cid={cid}"
         result = await component.instance.handle_event(name, value, component.socket)
-        self._adopt_component_effects(component.socket)
+        self.component = None
+        self._adopt_component_effects(cid, component.socket)
         if component.socket.changed:
             component.dirty = True
         return result
@@ -195,26 +218,26 @@ class LiveViewChannel(Channel):
         return await self._reply(socket)
 
     async def _on_allow_upload(self, payload: dict, socket):
-        config = self._upload_config(payload.get("ref"))
+        config, live = self._upload_config(payload.get("ref"), payload.get("cid"))
         if config is None:
             return Ok({"ref": payload.get("ref"), "error": [[payload.get("ref"), "unknown upload"]]})
         response = config.preflight(payload.get("entries") or [], self.secret, self.live.id)
-        self.live.changed.add("uploads")
+        self._uploads_changed(live, payload.get("cid"))
         diff = await self._diff()
         if diff:
             response["diff"] = diff
         return Ok(response)
 
     async def _on_progress(self, payload: dict, socket):
-        config = self._upload_config(payload.get("ref"))
+        config, live = self._upload_config(payload.get("ref"), payload.get("cid"))
         if config is not None:
             entry = config.put_progress(str(payload.get("entry_ref")), payload.get("progress"))
             if entry is not None:
-                self.live.changed.add("uploads")
                 if config.progress is not None:
-                    outcome = config.progress(config.name, entry, self.live)
+                    outcome = config.progress(config.name, entry, live)
                     if hasattr(outcome, "__await__"):
                         await outcome
+                self._uploads_changed(live, payload.get("cid"))
         return await self._reply(socket)
 
     async def _on_cids_will_destroy(self, payload: dict, socket):
@@ -222,7 +245,14 @@ class LiveViewChannel(Channel):
         return Ok({})
 
     async def _on_cids_destroyed(self, payload: dict, socket):
-        return Ok({"cids": self.components.destroyed(payload.get("cids") or [])})
+        doomed = [self.components.get(cid) for cid in payload.get("cids") or [] if isinstance(cid, int)]
+        deleted = self.components.destroyed(payload.get("cids") or [])
+        for component in doomed:
+            if component is not None and component.cid in deleted:
+                _discard_uploads(component.socket)  # its temporary files go with it
+        for key in [key for key in self.tasks if key[0] in deleted]:
+            self._cancel_async(key)  # a deleted component's async work has nobody to go to
+        return Ok({"cids": deleted})
 
     _PUSHES = {
         "event": _on_event,
@@ -236,6 +266,12 @@ class LiveViewChannel(Channel):
     # -- messages ----------------------------------------------------------------------
 
     async def handle_info(self, message: object, socket) -> object:
+        self.message = message  # named in a crash report
+        result = await self._handle_info(message, socket)
+        self.message = None
+        return result
+
+    async def _handle_info(self, message: object, socket) -> object:
         if message.__class__ is AsyncDone:
             task = self.tasks.get(message.name)
             if task is None or task[2] != message.token:
@@ -267,19 +303,39 @@ class LiveViewChannel(Channel):
 
     # -- async work ------------------------------------------------------------------
 
-    def _start_async_work(self) -> None:
-        for name in self.live.async_cancels:
-            self._cancel_async(name)
-        self.live.async_cancels = []
-        requests, self.live.async_requests = self.live.async_requests, []
-        for name, function, keys in requests:
-            self._cancel_async(name)  # a new start under the same name replaces the old one
-            token = next(self.task_tokens)
-            pid, ref = otp.spawn_monitor(run_async, otp.current_pid(), name, token, function)
-            self.tasks[name] = (pid, ref, token, keys)
+    def _start_async_work(self, cid: int | None = None, live: LiveSocket | None = None) -> None:
+        """Start and cancel the async work the view (or component ``cid``) asked for.
 
-    def _cancel_async(self, name: object) -> None:
-        task = self.tasks.pop(name, None)
+        Tasks are keyed by ``(cid, name)``: a component's async result goes back
+        to that component, not to the view.
+        """
+        live = self.live if live is None else live
+        cancels, live.async_cancels = live.async_cancels, []
+        for name in cancels:
+            self._cancel_async_named(cid, name, live)
+        requests, live.async_requests = live.async_requests, []
+        for name, function, keys in requests:
+            key = (cid, name)
+            self._cancel_async(key)  # a new start under the same name replaces the old one
+            token = next(self.task_tokens)
+            pid, ref = otp.spawn_monitor(run_async, otp.current_pid(), key, token, function)
+            self.tasks[key] = (pid, ref, token, keys)
+
+    def _cancel_async_named(self, cid: int | None, name: object, live: LiveSocket) -> None:
+        # cancel_async("a") names an assign_async key, whose task is keyed by all its keys
+        # (("a", "b")): find it, and fail its assigns as Phoenix does ({:exit, {:shutdown, :cancel}}),
+        # rather than leave them loading forever. A start_async's result is just dropped.
+        key = next(
+            (k for k, task in self.tasks.items() if k[0] == cid and task[3] is not None and name in task[3]),
+            (cid, name),
+        )
+        task = self.tasks.get(key)
+        self._cancel_async(key)
+        if task is not None and task[3] is not None:
+            live.assign(**{k: AsyncResult.failure(CANCELLED) for k in task[3]})
+
+    def _cancel_async(self, key: tuple) -> None:
+        task = self.tasks.pop(key, None)
         if task is not None:
             otp.demonitor(task[1], flush=True)
             otp.exit(task[0], otp.KILL)
@@ -291,35 +347,42 @@ class LiveViewChannel(Channel):
                 return name, keys
         return None
 
-    async def _apply_async(self, name: object, keys: list | None, outcome: tuple) -> None:
+    async def _apply_async(self, task_key: tuple, keys: list | None, outcome: tuple) -> None:
+        cid, name = task_key
+        component = None if cid is None else self.components.get(cid)
+        if cid is not None and component is None:
+            return  # the component was destroyed meanwhile
+        live = self.live if component is None else component.socket
         if keys is None:
-            await self.view.handle_async(name, outcome, self.live)
-            return
-        kind, value = outcome
-        if kind == "exit":
-            self.live.assign(**{key: AsyncResult.failure(value) for key in keys})
-        elif len(keys) == 1 and not (isinstance(value, dict) and set(value) == set(keys)):
-            self.live.assign(**{keys[0]: AsyncResult.succeeded(value)})
-        elif isinstance(value, dict) and set(keys) <= set(value):
-            self.live.assign(**{key: AsyncResult.succeeded(value[key]) for key in keys})
+            await (self.view if component is None else component.instance).handle_async(name, outcome, live)
         else:
-            error = ValueError(f"assign_async({list(keys)!r}) expected a dict with those keys; got {value!r}")
-            self.live.assign(**{key: AsyncResult.failure(error) for key in keys})
+            _assign_async_result(live, keys, outcome)
+        if component is not None and live.changed:
+            component.dirty = True
 
     # -- uploads -----------------------------------------------------------------------
 
-    def _upload_config(self, ref: object):
-        uploads = self.live.assigns.get("uploads")
-        return uploads.by_ref(str(ref)) if uploads is not None else None
+    def _upload_config(self, ref: object, cid: object) -> tuple:
+        """``(config, socket)`` of upload ``ref``: the view's, or component ``cid``'s (the client
+        sends ``cid`` for an input inside a component, LIVEVIEW.md §8)."""
+        component = self.components.get(cid) if isinstance(cid, int) else None
+        live = self.live if component is None else component.socket
+        uploads = live.assigns.get("uploads")
+        return (uploads.by_ref(str(ref)) if uploads is not None else None), live
 
-    def _put_upload_entries(self, uploads: object) -> None:
+    def _uploads_changed(self, live: LiveSocket, cid: object) -> None:
+        live.changed.add("uploads")
+        if live is not self.live:
+            self.components.mark_dirty(cid)
+
+    def _put_upload_entries(self, uploads: object, cid: object) -> None:
         if not isinstance(uploads, dict):
             return
         for ref, metas in uploads.items():
-            config = self._upload_config(ref)
+            config, live = self._upload_config(ref, cid)
             if config is not None and isinstance(metas, list):
                 config.put_entries(metas)
-                self.live.changed.add("uploads")
+                self._uploads_changed(live, cid)
 
     # -- rendering and replies -----------------------------------------------------------
 
@@ -330,6 +393,8 @@ class LiveViewChannel(Channel):
         diff = await self._diff()
         if isinstance(reply_to_hook, dict):
             diff["r"] = reply_to_hook  # a reply to the hook that pushed the event (LIVEVIEW.md §3.5)
+        else:
+            diff.pop("r", None)  # a root flag here would read as the hook's reply (§3.5: SHOULD NOT)
         if diff:
             response["diff"] = diff
         if navigation is not None:
@@ -352,7 +417,13 @@ class LiveViewChannel(Channel):
 
     async def _patch(self, to: str) -> None:
         found = self.router.match(to)
-        params = found[1] if found is not None else {}
+        if found is None or found[0].view is not type(self.view):
+            # Phoenix raises too: the client would show this view at the other view's URL.
+            raise ValueError(
+                f"{type(self.view).__qualname__} cannot push_patch to {to!r}: it is not a route of this view; "
+                "use push_navigate(to) to go to another LiveView"
+            )
+        params = found[1]
         self.url = to
         await self.view.handle_params(params, to, self.live)
 
@@ -366,30 +437,34 @@ class LiveViewChannel(Channel):
             return {"live_redirect": {**target, "kind": mode}}
         return {"redirect": target}
 
-    def _adopt_component_effects(self, component_socket: LiveSocket) -> None:
+    def _adopt_component_effects(self, cid: int, component_socket: LiveSocket) -> None:
         # What a component asks of the page goes out with its view's diff.
         live = self.live
         live.events += component_socket.events
         component_socket.events = []
         if component_socket.navigation is not None:
             live.navigation, component_socket.navigation = component_socket.navigation, None
-        live.async_requests += component_socket.async_requests
-        component_socket.async_requests = []
+        self._start_async_work(cid, component_socket)
 
     async def _diff(self, *, full: bool = False) -> dict:
         live = self.live
         diff: dict = {}
         if full or live.changed:
-            token = current_components.set(self.components)
-            try:
-                rendered = self.view.render(live.assigns, None if full else set(live.changed))
-            finally:
-                current_components.reset(token)
+            rendered = self._render_view(None if full else set(live.changed))
+            previous = self.tracker.root
+            if not full and previous is not None and rendered.fingerprint != previous.fingerprint:
+                # A new root template: the client replaces its whole tree, component
+                # table included, so everything goes out again in full (Phoenix does the same).
+                rendered = self._render_view(None)
+                self.components.forget_rendered()
+                full = True
             live.after_render()
             diff = self.tracker.diff(rendered)
         components = await self.components.settle(full=full)
-        for component in components:
-            self._adopt_component_effects(self.components.get(component).socket)
+        for component in self.components.with_effects():
+            # Every component with requests, not only those rendered: an update() may ask
+            # for async work without changing anything.
+            self._adopt_component_effects(component.cid, component.socket)
         table = self.components.diff(components)
         if table:
             diff["c"] = table
@@ -399,14 +474,41 @@ class LiveViewChannel(Channel):
             diff["t"], live.title = live.title, None
         return diff
 
+    def _render_view(self, changed: set | None):
+        token = current_components.set(self.components)
+        try:
+            return self.view.render(self.live.assigns, changed)
+        finally:
+            current_components.reset(token)
+
     async def terminate(self, reason: object, socket) -> None:
         view = getattr(self, "view", None)
         if view is None:
             return
         for name in list(self.tasks):
             self._cancel_async(name)
-        uploads = self.live.assigns.get("uploads")
-        if uploads is not None:
-            for config in uploads:
-                config.discard_all()
+        _discard_uploads(self.live)
+        for component in self.components:
+            _discard_uploads(component.socket)
         await view.terminate(reason, self.live)
+
+
+def _assign_async_result(live: LiveSocket, keys: list, outcome: tuple) -> None:
+    kind, value = outcome
+    if kind == "exit":
+        live.assign(**{key: AsyncResult.failure(value) for key in keys})
+    elif len(keys) == 1 and not (isinstance(value, dict) and set(value) == set(keys)):
+        live.assign(**{keys[0]: AsyncResult.succeeded(value)})
+    elif isinstance(value, dict) and set(keys) <= set(value):
+        live.assign(**{key: AsyncResult.succeeded(value[key]) for key in keys})
+    else:
+        error = ValueError(f"assign_async({list(keys)!r}) expected a dict with those keys; got {value!r}")
+        live.assign(**{key: AsyncResult.failure(error) for key in keys})
+
+
+def _discard_uploads(live: LiveSocket) -> None:
+    """Delete the temporary files of every upload of a view or component that is going away."""
+    uploads = live.assigns.get("uploads")
+    if uploads is not None:
+        for config in uploads:
+            config.discard_all()

@@ -105,10 +105,13 @@ class UploadConfig:
 
     def put_entries(self, metas: list[dict]) -> None:
         """Register the entries of a ``form`` event's ``uploads`` (new ones only) and check them."""
-        for meta in metas:
+        new = [meta for meta in metas if self.entry(str(meta.get("ref"))) is None]
+        if self.max_entries == 1 and len(self.entries) == 1 and len(new) == 1:
+            # Choosing another file in a single-file input replaces the chosen one (the client
+            # sends only the new file), as Phoenix's maybe_replace_sole_entry does.
+            self.cancel(self.entries[0].ref)
+        for meta in new:
             ref = str(meta.get("ref"))
-            if self.entry(ref) is not None:
-                continue
             entry = UploadEntry(
                 ref=ref,
                 client_name=str(meta.get("name") or ref),
@@ -146,9 +149,10 @@ class UploadConfig:
     def preflight(self, metas: list[dict], secret: str, owner_id: str) -> dict:
         """The answer to ``allow_upload``: a token per valid entry, or the errors."""
         self.put_entries(metas)
-        if self.errors:
-            return {"ref": self.ref, "error": [[self.ref, self.errors[0]]]}
-        refused = [[entry.ref, entry.errors[0]] for entry in self.entries if entry.errors]
+        # Every error, as Phoenix's Upload.put_entries answers: each entry's, then the
+        # upload's own (too_many_files, under the upload ref).
+        refused = [[entry.ref, error] for entry in self.entries for error in entry.errors]
+        refused += [[self.ref, error] for error in self.errors]
         if refused:
             return {"ref": self.ref, "error": refused}
         tokens = {}
@@ -268,7 +272,13 @@ class UploadChannel(Channel):
         self.path = Path(grant["path"])
         self.limit = int(grant["max_file_size"])
         self.written = 0
-        self.file = self.path.open("wb")
+        try:
+            # Never create the file: the preflight did. If it is gone, its view ended (or
+            # cancelled the entry) and deleted it; recreating it would leak it.
+            self.file = self.path.open("r+b")
+        except FileNotFoundError:
+            return Error({"reason": "invalid_token"})
+        self.file.truncate()
         return Ok({})
 
     async def handle_in(self, event: str, payload: object, socket):

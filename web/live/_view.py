@@ -53,6 +53,7 @@ class LiveSocket:
         self.changed: set[str] = set(self.assigns)
         self.connected = connected
         self.id = view_id
+        self.connect_params: dict | None = None  # the client's join params once connected (get_connect_params)
         self.events: list = []  # push_event()s waiting for the next diff
         self.title: str | None = None
         self.navigation: tuple | None = None  # ("patch" | "navigate" | "redirect", to, kind)
@@ -139,7 +140,8 @@ class LiveSocket:
         """Create the stream ``name`` (first call) and insert ``items``; ``reset`` empties it first."""
         streams = self.assigns.get("streams")
         if streams is None:
-            streams = self.assigns["streams"] = Streams()
+            myself = self.assigns.get("myself")
+            streams = self.assigns["streams"] = Streams(f"{myself}-" if myself is not None else "")
         stream = streams.get(name) or streams.add(name, dom_id)
         if reset:
             stream.clear()
@@ -193,7 +195,11 @@ class LiveSocket:
         return self
 
     def cancel_async(self, name: object) -> LiveSocket:
-        """Stop the work started under ``name``; its result, if any, is dropped."""
+        """Stop the work started under ``name`` (a start_async name, or an assign_async key).
+
+        A start_async's result, if any, is dropped; assign_async keys become
+        failed with ``Shutdown("cancel")`` (Phoenix's ``{:exit, {:shutdown, :cancel}}``).
+        """
         self.async_cancels.append(name)
         return self
 
