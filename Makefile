@@ -28,7 +28,7 @@ $(PY):
 	$(PY) -m pip install -q --upgrade pip
 
 $(VENV)/.installed-web: pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e '.[web]'
+	$(PY) -m pip install -q -e '.[web,metrics]'
 	touch $@
 
 $(VENV)/.installed-bench: pyproject.toml | $(PY)

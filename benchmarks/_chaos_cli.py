@@ -7,6 +7,7 @@
     python -m benchmarks chaos --seconds 2 --kill-every 0.5 --workers 200 --clients 20
     python -m benchmarks chaos --quick --plot chaos.png
     python -m benchmarks chaos --json                # one JSON line, as `python -m benchmarks w7 --json`
+    python -m benchmarks chaos --lines               # JSON lines: progress every second, then the result
 
 It prints the seed first (on stderr, with the command that replays it),
 shows a live progress line while the run goes (``rich``, on stderr, redrawn
@@ -40,6 +41,8 @@ _REDRAW_EVERY = 0.1  # wall seconds between progress updates
 def main(argv: list[str]) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.lines:
+        return _run_with_lines(_config(parser, args), _replay_arguments(args, _config(parser, args)))
     try:
         from rich.console import Console
     except ImportError:
@@ -87,6 +90,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--plot", metavar="PNG", help="draw calls/s and restarts over time into this file")
     parser.add_argument("--json", action="store_true", help="one JSON line instead of the table")
     parser.add_argument(
+        "--lines", action="store_true",
+        help="for programs (the dashboard): a JSON line of progress every wall second, then one with the result; needs no rich",
+    )
+    parser.add_argument(
         "--quick", action="store_true", help="W7's quick sizes (options given explicitly still win)"
     )
     return parser
@@ -121,6 +128,38 @@ def _replay_arguments(args: argparse.Namespace, config: ChaosConfig) -> str:
         f"--seed {config.seed}",
     ]
     return " ".join(words)
+
+
+_LINE_EVERY = 1.0  # wall seconds between progress lines
+
+
+def _run_with_lines(config: ChaosConfig, replay: str) -> int:
+    """``--lines``: progress as JSON lines (calls/s over the last second, restarts), then the result."""
+    print(json.dumps({"seed": config.seed, "replay": f"python -m benchmarks chaos {replay}"}), flush=True)
+    last = {"wall": None, "completed": 0, "restarts": 0}
+
+    def on_tick(virtual: float, completed: int, failed: int, restarts: int) -> None:
+        now = perf_counter()
+        if last["wall"] is None:
+            last["wall"] = now
+            return
+        elapsed = now - last["wall"]
+        if elapsed < _LINE_EVERY:
+            return
+        line = {
+            "virtual": round(virtual, 3),
+            "completed": completed,
+            "failed": failed,
+            "restarts": restarts,
+            "calls_per_second": round((completed - last["completed"]) / elapsed, 1),
+            "restarts_per_second": round((restarts - last["restarts"]) / elapsed, 1),
+        }
+        last.update(wall=now, completed=completed, restarts=restarts)
+        print(json.dumps(line), flush=True)
+
+    run = run_chaos(config, on_tick)
+    print(json.dumps({"done": True, **run.fields()}), flush=True)
+    return 0
 
 
 def _run_with_progress(config: ChaosConfig, console) -> ChaosRun:

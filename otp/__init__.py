@@ -20,6 +20,8 @@ register names exactly as Erlang processes do::
 
 The kernel lives in ``otp._kernel``; this module only re-exports it. Use
 ``otp.exit(pid, reason)`` qualified: bare, ``exit`` shadows the builtin.
+``otp.telemetry`` (events and handlers) and ``otp.introspection`` (the
+supervision trees, top processes) are modules, used qualified.
 """
 
 from ._kernel._aliases import alias, unalias
@@ -122,7 +124,9 @@ def _fix_module_names(namespace: dict, module: str) -> None:
                 pass
 
 
-# The behaviours are built on the kernel names above, so they come last.
+# The behaviours are built on the kernel names above, so they come last;
+# telemetry first, as they emit events.
+from . import telemetry  # noqa: E402
 from .genserver import Continue, From, GenServer, Ignore, NoReply, Stop, call, cast, reply, stop  # noqa: E402
 from .supervisor import (  # noqa: E402
     BRUTAL_KILL,
@@ -143,6 +147,7 @@ from .registry import Registry  # noqa: E402
 from .pubsub import PubSub  # noqa: E402
 from .tracker import Tracker  # noqa: E402
 from ._application import run  # noqa: E402  (the kernel's run, plus trees)
+from . import introspection  # noqa: E402  (reads supervisors and processes)
 
 __all__ += [
     # registry and pubsub

@@ -14,9 +14,13 @@ rest need from the kernel is public here; none of them reaches into
   (monitor, alias, send, wait for the response or the Down) in one step.
 * :func:`set_report_details`: extra lines for the caller's crash report
   (a GenServer adds its last message and state).
+* :func:`set_behaviour`, :func:`behaviour_of`, :func:`process_counters`: what
+  a process runs and its state, and every process's counters, for
+  ``otp.introspection`` and tools like it.
 """
 
 from ._kernel._exceptions import WouldBlock as _WouldBlock
+from ._kernel._introspection import behaviour_of, process_counters, set_behaviour
 from ._kernel._mailbox import queued as _queued
 from ._kernel._names import check_destination, register_name
 from ._kernel._names import resolve as _resolve
@@ -35,6 +39,9 @@ __all__ = [
     "check_destination",
     "queued_messages",
     "set_report_details",
+    "set_behaviour",
+    "behaviour_of",
+    "process_counters",
     "exiting",
     "registered_name",
     "is_linked",

@@ -53,7 +53,7 @@ from otp import (
     unalias,
     unlink,
 )
-from otp.lowlevel import take_exit_signal
+from otp.lowlevel import set_behaviour, take_exit_signal
 
 __all__ = ["Task", "TaskSupervisor", "TaskExited"]
 
@@ -105,6 +105,7 @@ async def _run_supervised(reply_to, owner: Pid, link_owner: bool, fn: Callable, 
 
 
 async def _call(fn: Callable, args: tuple, reply_to) -> None:
+    set_behaviour("task")
     value = fn(*args)
     if inspect.isawaitable(value):
         value = await value
@@ -239,6 +240,7 @@ class TaskSupervisor(DynamicSupervisor):
 
 async def _start_fire_and_forget(fn: Callable, args: tuple) -> Pid:
     async def run() -> None:
+        set_behaviour("task")
         value = fn(*args)
         if inspect.isawaitable(value):
             await value

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-PUBLIC_MODULES = ["otp", "otp.lowlevel", "otp.testing", "otp.genserver", "otp.supervisor", "otp.task", "otp.registry", "otp.pubsub", "otp.dist", "otp.tracker"]
+PUBLIC_MODULES = ["otp", "otp.lowlevel", "otp.testing", "otp.genserver", "otp.supervisor", "otp.task", "otp.registry", "otp.pubsub", "otp.dist", "otp.tracker", "otp.telemetry", "otp.introspection"]
 
 
 @pytest.mark.parametrize("module_name", PUBLIC_MODULES)
@@ -35,7 +35,7 @@ def test_otp_lists_every_public_kernel_name():
 
     # ("@py..." names are pytest's assertion rewriting, not ours.)
     public = {name for name in vars(otp) if not name.startswith(("_", "@"))}
-    assert public - set(otp.__all__) <= {"lowlevel", "testing", "genserver", "supervisor", "task", "registry", "pubsub", "dist", "tracker"}
+    assert public - set(otp.__all__) <= {"lowlevel", "testing", "genserver", "supervisor", "task", "registry", "pubsub", "dist", "tracker", "telemetry", "introspection"}
 
 
 def test_import_otp_needs_only_the_core_dependencies():

@@ -10,15 +10,22 @@ socket closes (``Shutdown("closed")``), when the client leaves
 Every frame it produces (replies, pushes) is written straight to the
 transport, in the order it produces them: the join reply is always the first
 frame of its membership.
+
+Each ``join`` is timed and emitted as the telemetry event ``("web",
+"channel", "join")``; a crash is emitted by the socket, which sees every
+abnormal end (see ``otp.telemetry``).
 """
 
 from __future__ import annotations
 
-from otp import NORMAL, Down, Exit, ExitSignal, Shutdown, Stop, current_pid, monitor, pubsub
+import time
+
+from otp import NORMAL, Down, Exit, ExitSignal, Shutdown, Stop, current_pid, monitor, pubsub, telemetry
 from otp import receive, send, spawn_link, trap_exits
-from otp.lowlevel import set_report_details
+from otp.lowlevel import set_behaviour, set_report_details
 
 from . import serializer
+from ._telemetry import CHANNEL_JOIN
 from ._message import Broadcast, Message, Reply
 from .channel import ChannelSocket, Error, Ok
 
@@ -103,9 +110,13 @@ async def run_channel(
     )
     channel = channel_cls()
     set_report_details(lambda: {"channel": channel_cls.__qualname__, "topic": join.topic, "assigns": socket.assigns})
+    set_behaviour("channel", channel)
+    started = time.perf_counter()
     result = await channel.join(join.topic, join.payload, socket)
     if result is None:
         result = Ok({})
+    if telemetry.attached(CHANNEL_JOIN):
+        _emit_join(channel_cls, socket, result, time.perf_counter() - started)
     if result.__class__ is Error:
         _reply(transport, join, result)
         return  # refused: no process remains, nothing else is sent
@@ -117,6 +128,12 @@ async def run_channel(
     send(socket_pid, Joined(join.topic, join.join_ref, current_pid()))
     pubsub.subscribe(pubsub_name, join.topic, _Lane(transport, channel_cls.intercept))
     await _serve(channel, socket, socket_pid)
+
+
+def _emit_join(channel_cls, socket: ChannelSocket, result: object, duration: float) -> None:
+    outcome = "ok" if result.__class__ is Ok else "error"  # (a wrong return raises a TypeError after this)
+    metadata = {"channel": channel_cls, "topic": socket.topic, "pid": current_pid(), "socket_id": socket.id, "result": outcome}
+    telemetry.execute(CHANNEL_JOIN, {"duration": duration}, metadata)
 
 
 async def _serve(channel, socket: ChannelSocket, socket_pid) -> None:

@@ -33,6 +33,7 @@ served one after the other.
 from __future__ import annotations
 
 import logging
+import time
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Awaitable, Callable
 from urllib.parse import parse_qsl
@@ -40,6 +41,10 @@ from urllib.parse import parse_qsl
 import attrs
 import h11
 import trio
+
+from otp import telemetry
+
+from ._telemetry import CONNECTION_CLOSE, CONNECTION_OPEN
 
 if TYPE_CHECKING:
     from .endpoint import _EndpointState
@@ -117,11 +122,17 @@ async def serve_connection(stream: trio.SocketStream, endpoint: _EndpointState) 
     """Serve HTTP/1.1 requests on ``stream`` until either side closes it (the process body)."""
     endpoint.counters.active += 1
     peer = _peer_of(stream)
+    opened = time.perf_counter()
+    if telemetry.attached(CONNECTION_OPEN):
+        telemetry.execute(CONNECTION_OPEN, {"active": endpoint.counters.active}, {"endpoint": endpoint.pid, "peer": peer})
     try:
         conn = h11.Connection(h11.SERVER, max_incomplete_event_size=endpoint.max_header_size)
         await _serve_requests(conn, stream, peer, endpoint)
     finally:
         endpoint.counters.active -= 1
+        if telemetry.attached(CONNECTION_CLOSE):
+            measurements = {"duration": time.perf_counter() - opened, "active": endpoint.counters.active}
+            telemetry.execute(CONNECTION_CLOSE, measurements, {"endpoint": endpoint.pid, "peer": peer})
         with trio.CancelScope(shield=True):
             await stream.aclose()
 

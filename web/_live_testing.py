@@ -746,6 +746,20 @@ async def _wait_for(view: LiveViewTest, found, timeout: float, failure: str):
     return result
 
 
+async def wait_for_html(view: LiveViewTest, predicate, *, timeout: float = 5.0) -> str:
+    """Apply what the view pushes until ``predicate(html)`` holds; return that HTML.
+
+    For updates the view makes on its own (``handle_info``, async results,
+    PubSub): waits for the pushes, never polls. Fails after ``timeout``.
+    """
+    return await _wait_for(
+        view,
+        lambda: view.html if predicate(view.html) else None,
+        timeout,
+        f"the view's HTML did not satisfy the predicate within {timeout} s; it is:\n{view.html}",
+    )
+
+
 async def assert_patch(view: LiveViewTest, to: str | None = None, *, timeout: float = 1.0) -> str:
     """Wait for the view to patch its URL (``push_patch``, a patch link); return the path patched to."""
     path = await _wait_for(

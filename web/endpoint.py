@@ -49,7 +49,15 @@ mount, or a list of them on different paths (a chat socket at
 ``/socket/websocket`` beside a LiveView socket at ``/live/websocket``). ``idle_timeout`` closes keep-alive connections that send nothing;
 ``max_header_size`` is h11's limit on a request line plus headers (431);
 past ``max_connections`` a new connection is closed at once (counted as
-``rejected``).
+``rejected``). ``telemetry_period`` (seconds, default 1.0; None: never) is
+how often the endpoint emits its counters as the telemetry event
+``("web", "endpoint", "statistics")``, when a handler is attached to it.
+
+Telemetry
+---------
+Besides that periodic event, connections emit ``("web", "connection",
+"open" | "close")``, WebSockets ``("web", "websocket", "open" | "close" |
+"shed")``; their measurements and metadata are listed in ``otp.telemetry``.
 
 Reading the endpoint
 --------------------
@@ -70,10 +78,11 @@ import attrs
 import trio
 
 import otp
-from otp import ChildSpec, DynamicSupervisor, GenServer, Pid, Restart, SupervisorError, current_pid
+from otp import ChildSpec, DynamicSupervisor, GenServer, Pid, Restart, SupervisorError, current_pid, telemetry
 from otp.lowlevel import resolve_pid
 
 from ._http import Handler, serve_connection
+from ._telemetry import ENDPOINT_STATISTICS
 from .transports.websocket import WebSocket
 
 __all__ = ["Endpoint", "EndpointStatistics", "Listening", "serve"]
@@ -92,6 +101,8 @@ _COUNTERS = (
     "messages_too_big",  # WebSockets closed with 1009
     "idle_timeouts",  # WebSockets closed for silence
     "outbound_overflows",  # WebSockets reset: the peer did not read
+    "bytes_in",  # bytes read from WebSockets (after the upgrade)
+    "bytes_out",  # bytes written to WebSockets
 )
 
 
@@ -110,6 +121,8 @@ class EndpointStatistics:
     messages_too_big: int
     idle_timeouts: int
     outbound_overflows: int
+    bytes_in: int
+    bytes_out: int
 
 
 class _Counters:
@@ -135,6 +148,8 @@ class _EndpointState:
     counters: _Counters = attrs.field(factory=_Counters)
     address: tuple = ("", 0)
     connections: Pid | None = None
+    pid: Pid | None = None  # the endpoint process, for telemetry metadata
+    telemetry_period: float | None = 1.0
 
 
 @attrs.frozen
@@ -176,13 +191,16 @@ class Endpoint:
         max_body_size: int = 1 << 20,
         max_header_size: int = 16 * 1024,
         max_connections: float = math.inf,
+        telemetry_period: float | None = 1.0,
     ) -> Pid:
         """Start an endpoint linked to the caller; return its pid once it is listening.
 
         Raises:
             StartError: the address could not be bound (``.reason`` is the ``OSError``).
         """
-        state = _EndpointState(handler, _mounts(websocket), idle_timeout, max_body_size, max_header_size)
+        state = _EndpointState(
+            handler, _mounts(websocket), idle_timeout, max_body_size, max_header_size, telemetry_period=telemetry_period
+        )
         return await _EndpointServer.start_link((state, host, port, max_connections), name=name)
 
     @staticmethod
@@ -299,10 +317,19 @@ class _EndpointServer(GenServer):
             await _close_all(listeners)
             raise
         self.state.address = tuple(listeners[0].socket.getsockname()[:2])
+        self.state.pid = current_pid()
         self.acceptor = otp.spawn_link(_accept_loop, listeners, self.state)
         _ENDPOINTS[current_pid()] = self.state
+        if self.state.telemetry_period is not None:
+            otp.send_after(current_pid(), _TICK, self.state.telemetry_period)
 
     async def handle_info(self, message: object) -> object:
+        if message is _TICK:
+            otp.send_after(current_pid(), _TICK, self.state.telemetry_period)
+            if telemetry.attached(ENDPOINT_STATISTICS):
+                metadata = {"endpoint": current_pid(), "address": self.state.address}
+                telemetry.execute(ENDPOINT_STATISTICS, attrs.asdict(self.state.counters.snapshot()), metadata)
+            return None
         if isinstance(message, otp.ExitSignal) and message.pid in (self.acceptor, self.state.connections):
             return otp.Stop(message.reason)  # a part of the endpoint is gone: so is the endpoint
         return await super().handle_info(message)
@@ -313,6 +340,15 @@ class _EndpointServer(GenServer):
 
     def format_status(self) -> object:
         return {"address": self.state.address, "statistics": self.state.counters.snapshot()}
+
+
+class _Tick:
+    """Time to emit the periodic statistics event."""
+
+    __slots__ = ()
+
+
+_TICK = _Tick()
 
 
 async def _shut_down(pid: Pid) -> None:

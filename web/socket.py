@@ -22,6 +22,10 @@ turns each channel's end into ``phx_close`` (normal) or ``phx_error``
 (crash). It writes through a *transport*: any object with ``send(frame)``
 (sync, never blocking; ``str`` text, ``bytes`` binary) and ``close(code)``.
 The WebSocket transport and ``web.testing`` both provide one.
+
+A channel that ends abnormally (a crash, a kill, during or after its join)
+is emitted as the telemetry event ``("web", "channel", "crash")`` (see
+``otp.telemetry``).
 """
 
 from __future__ import annotations
@@ -31,13 +35,14 @@ import logging
 
 import trio
 
-from otp import ChildSpec, DynamicSupervisor, Restart, monitor
+from otp import ChildSpec, DynamicSupervisor, Restart, monitor, telemetry
 from otp import pubsub as pubsub_module
 from otp import KILL, Down, ReceiveTimeout, Shutdown, current_pid, demonitor, exit, is_normal, receive, send, spawn_monitor
 
 from . import serializer
 from ._channel_server import CLOSED, Go, Joined, Leave, run_channel, start_supervised_channel
 from ._message import Broadcast, Message, Reply
+from ._telemetry import CHANNEL_CRASH
 from .serializer import FrameError
 
 __all__ = ["Socket", "SocketState", "MAX_CHANNELS", "STATISTICS", "disconnect"]
@@ -234,6 +239,8 @@ class SocketState:
 
     def _channel_ended(self, membership: _Membership, reason: object) -> None:
         self._forget(membership)
+        if not is_normal(reason) and telemetry.attached(CHANNEL_CRASH):
+            self._emit_crash(membership, reason)
         if not membership.joined:
             if not is_normal(reason):  # died during join: CHANNELS.md §3.2
                 self._reply(membership.join_ref, _join_of(membership), "error", {"reason": "join crashed"})
@@ -268,6 +275,16 @@ class SocketState:
             exit(membership.pid, CLOSED)
 
     # ------------------------------------------------------------ helpers
+
+    def _emit_crash(self, membership: _Membership, reason: object) -> None:
+        metadata = {
+            "topic": membership.topic,
+            "pid": membership.pid,
+            "socket_id": self.id,
+            "reason": reason,
+            "joined": membership.joined,
+        }
+        telemetry.execute(CHANNEL_CRASH, {}, metadata)
 
     def _forget(self, membership: _Membership) -> None:
         if self.by_topic.get(membership.topic) is membership:

@@ -256,10 +256,11 @@ from ._live_testing import (  # noqa: E402  (it builds on the client above)
     render_patch,
     render_submit,
     render_upload,
+    wait_for_html,
 )
 
 __all__ += [
     "live", "LiveViewTest", "Element", "Redirect", "Upload", "UploadError", "element", "render", "render_click",
     "render_change", "render_submit", "render_hook", "render_patch", "render_upload", "file_input", "has_element",
-    "assert_patch", "assert_redirect", "assert_push_event", "follow_redirect", "page_title",
+    "assert_patch", "assert_redirect", "assert_push_event", "follow_redirect", "page_title", "wait_for_html",
 ]

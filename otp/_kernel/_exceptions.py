@@ -14,6 +14,7 @@ just text, and subclasses the built-in a caller would already catch::
     ├── AlreadyRegistered(.key, .pid)       a name or key is held by another process
     ├── NotRegistered(.name)                also LookupError: no process has that name
     ├── NotAProcess                         also RuntimeError: not called from a process
+    ├── AlreadyAttached(.handler_id)        also ValueError: a telemetry handler id is taken
     ├── ReceiveTimeout(.timeout, .patterns) also TimeoutError: receive(timeout=...) expired
     └── WouldBlock                          also trio.WouldBlock: receive_nowait() found nothing
 
@@ -42,6 +43,7 @@ __all__ = [
     "AlreadyRegistered",
     "NotRegistered",
     "NotAProcess",
+    "AlreadyAttached",
     "ReceiveTimeout",
     "WouldBlock",
     "Exit",
@@ -149,6 +151,20 @@ class AlreadyRegistered(OTPError):
         super().__init__(f"{key!r} is already registered to {pid!r}")
         self.key = key
         self.pid = pid
+
+
+class AlreadyAttached(OTPError, ValueError):
+    """A telemetry handler with this id is already attached (``otp.telemetry.attach``)."""
+
+    def __init__(self, handler_id: object, event_names: tuple = ()) -> None:
+        super().__init__(
+            f"a telemetry handler with id {handler_id!r} is already attached (to {list(event_names)!r}); "
+            f"detach({handler_id!r}) first, or attach under another id"
+        )
+        self.handler_id = handler_id
+
+    def __reduce__(self):
+        return (type(self), (self.handler_id,))
 
 
 class NotRegistered(OTPError, LookupError):

@@ -28,6 +28,11 @@ How it is fast: a process parked in ``receive`` is woken with trio's
 low-level ``reschedule``, handing it the matching message directly; the
 message never touches the queue. Only messages that arrive while the
 receiver is busy, or that its patterns reject, are queued.
+
+A queue that reaches 1,000 messages, then 2,000, 4,000 and so on, is the
+telemetry event ``("otp", "process", "mailbox_high_water")``, each mark once
+per process; with no handler attached the check costs one truth test, on
+the queueing path only.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ from ._exceptions import NotAProcess, ReceiveTimeout, WouldBlock
 from ._names import is_remote_name, resolve
 from ._pid import Pid, Ref
 from ._process import Process, _current, current_process
+from ._telemetry import HANDLERS, dispatch
 
 __all__ = ["send", "receive", "receive_nowait", "deliver"]
 
@@ -58,6 +64,10 @@ _NOTHING = object()
 _RESCAN = object()
 # Handed to a parked receiver by its timeout timer.
 _TIMED_OUT = object()
+
+# Telemetry (see otp.telemetry): a queue reaching 1,000 messages, then 2,000, 4,000, ...
+MAILBOX_HIGH_WATER = ("otp", "process", "mailbox_high_water")
+FIRST_MARK = 1000
 
 
 def send(dest: object, message: object) -> None:
@@ -245,6 +255,25 @@ def _enqueue(process: Process, message: object) -> None:
         process.mailbox = deque((message,))
     else:
         mailbox.append(message)
+        if HANDLERS and len(mailbox) >= FIRST_MARK:  # the empty table first: W4 queues a million
+            _high_water(process, len(mailbox))
+
+
+def _high_water(process: Process, length: int) -> None:
+    # Each mark is reported once per process life (a high-water mark, not a
+    # level): the next one is twice the last. The mark moves before the
+    # handlers run, so a handler sending to this process cannot recurse here.
+    handlers = HANDLERS.get(MAILBOX_HIGH_WATER)
+    if not handlers:
+        return
+    marks = process.node.mailbox_marks
+    mark = marks.get(process, FIRST_MARK)
+    if length < mark:
+        return
+    while mark * 2 <= length:
+        mark *= 2
+    marks[process] = mark * 2
+    dispatch(handlers, MAILBOX_HIGH_WATER, {"length": length, "threshold": mark}, {"pid": process.pid, "name": process.name})
 
 
 def _take(process: Process, patterns: tuple) -> object:

@@ -70,6 +70,7 @@ class Node:
         self.names: dict[str, Process] = {}
         self.aliases: dict[Ref, Process] = {}
         self.monitored_names: dict[Ref, object] = {}  # monitors taken by name -> that name
+        self.mailbox_marks: dict[Process, int] = {}  # next mailbox high-water mark, once past the first
         self.name: str | None = None  # set when the node joins others (otp.dist)
         self.remote = None  # otp.dist's handler for pids of other nodes, or None
         self.timers = TimerService(self)

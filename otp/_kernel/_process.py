@@ -57,6 +57,7 @@ class Process:
         "timers",  # refs of live timers addressed to this pid, or None
         "aliases",  # refs that deliver to this process (see _aliases.py), or None
         "report_details",  # callable adding lines to its crash report, or None
+        "behaviour",  # (kind, state) for introspection, or None (see otp.lowlevel.set_behaviour)
     )
 
     def __init__(self, node: Node, function: object) -> None:
@@ -84,6 +85,7 @@ class Process:
         self.timers: set | None = None
         self.aliases: set | None = None
         self.report_details = None
+        self.behaviour: tuple[str, object] | None = None
 
     def __repr__(self) -> str:
         state = "alive" if self.alive else f"exited {self.reason!r}"

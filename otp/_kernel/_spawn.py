@@ -20,6 +20,8 @@ is running when the node closes     ``SHUTDOWN``
 
 No exception ever escapes a process into the node's nursery: the wrapper
 below turns every outcome into a reason and hands it to links and monitors.
+Spawns and exits are the telemetry events ``("otp", "process", "spawn")``
+and ``("otp", "process", "exit")`` (see ``otp.telemetry``).
 """
 
 from __future__ import annotations
@@ -36,10 +38,15 @@ from ._pid import Pid, Ref
 from ._process import Process, _current, current_process
 from ._reasons import NORMAL, SHUTDOWN, is_normal
 from ._signals import _add_link, _add_monitor, kill, propagate_exit
+from ._telemetry import HANDLERS, dispatch
 
 __all__ = ["spawn", "spawn_link", "spawn_monitor", "spawn_opt"]
 
 _TASK_NAME = "otp.process"
+
+# Telemetry events (documented in otp.telemetry).
+SPAWN = ("otp", "process", "spawn")
+EXIT = ("otp", "process", "exit")
 
 
 def spawn(fn: Callable, *args: object) -> Pid:
@@ -98,6 +105,8 @@ def _spawn(parent: Process, fn: Callable, args: tuple) -> Process:
     if node.closing:
         # Spawned while the node shuts down: it must not outlive it.
         kill(child, SHUTDOWN, None)
+    if HANDLERS:
+        _emit_spawn(parent, child, fn)
     return child
 
 
@@ -144,6 +153,10 @@ def finish(process: Process, reason: object, *, report: bool = True) -> None:
     if process.aliases:
         drop_aliases(process)
     node.process_ended(process)
+    if node.mailbox_marks:
+        node.mailbox_marks.pop(process, None)
+    if HANDLERS:
+        _emit_exit(process, reason)
     # Tracebacks keep every frame of the dead process alive; the report has
     # them. (The root's exception is re-raised to the caller, so it keeps it.)
     if report and isinstance(reason, BaseException):
@@ -151,4 +164,20 @@ def finish(process: Process, reason: object, *, report: bool = True) -> None:
     process.mailbox = None
     process.task = None
     process.report_details = None
+    process.behaviour = None  # a GenServer's state: pids outlive their process
     process.abort = None  # it closes over the record: break the cycle
+
+
+def _emit_spawn(parent: Process, child: Process, fn: Callable) -> None:
+    handlers = HANDLERS.get(SPAWN)
+    if handlers:
+        measurements = {"processes": len(child.node.processes)}
+        dispatch(handlers, SPAWN, measurements, {"pid": child.pid, "parent": parent.pid, "function": fn})
+
+
+def _emit_exit(process: Process, reason: object) -> None:
+    handlers = HANDLERS.get(EXIT)
+    if handlers:
+        measurements = {"processes": len(process.node.processes), "messages_received": process.messages_received}
+        metadata = {"pid": process.pid, "name": process.name, "reason": reason, "function": process.function}
+        dispatch(handlers, EXIT, measurements, metadata)

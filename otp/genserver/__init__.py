@@ -73,6 +73,13 @@ When ``terminate(reason)`` runs
   in ``init``). Without trapping, the signal ends the server at once, with
   no ``terminate``, exactly as in OTP.
 
+Telemetry
+---------
+Every ``call`` is a telemetry span, client side: ``("otp", "genserver",
+"call", "start" | "stop" | "exception")`` with the ``duration`` and the
+``server`` and ``request_kind`` (see ``otp.telemetry``). With no handler
+attached it costs one check.
+
 Supervision
 -----------
 ``Cls.child_spec(arg, **overrides)`` gives the ``ChildSpec`` a supervisor

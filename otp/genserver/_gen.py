@@ -32,10 +32,14 @@ from otp import (
 )
 from otp.lowlevel import Response, resolve_pid, respond_to, spawn_opt, take_exit_signal, take_queued
 from otp.lowlevel import request as _request
+from otp.telemetry import attached, span
 
 from ._messages import Ack, Call, Cast, From, StopRequest
 
-__all__ = ["start", "ack", "call", "cast", "reply", "stop"]
+__all__ = ["start", "ack", "call", "cast", "reply", "stop", "CALL"]
+
+CALL = ("otp", "genserver", "call")  # a telemetry span: start, stop, exception (see otp.telemetry)
+_CALL_EVENTS = (CALL + ("start",), CALL + ("stop",), CALL + ("exception",))
 
 
 # ---------------------------------------------------------------- starting
@@ -115,21 +119,45 @@ async def call(server: object, request: object, timeout: float = 5.0) -> object:
         ServerExited: ``server`` ended before replying (``.reason``).
         CallTimeout: no reply within ``timeout`` seconds; a late reply is dropped.
     """
+    if attached(*_CALL_EVENTS):
+        return await _timed_call(server, request, timeout)
+    # The untimed path awaits the kernel directly: no extra coroutine on W3's path.
     try:
         answer = await _request(server, lambda pid, ref: Call(request, From(pid, ref)), timeout)
-    except ReceiveTimeout:
-        raise CallTimeout(server, request, timeout, "timeout") from None
-    except ValueError:
-        raise CallingSelf(server, request, timeout, "calling_self") from None
-    except NotRegistered:
-        answer = None
-    if answer is None:
-        raise NoProc(server, request, timeout, NOPROC)
+    except (ReceiveTimeout, ValueError, NotRegistered) as error:
+        answer = error
+    return _answer(server, request, timeout, answer)
+
+
+async def _timed_call(server: object, request: object, timeout: float) -> object:
+    with span(CALL, {"server": server, "request_kind": request_kind(request)}):
+        try:
+            answer = await _request(server, lambda pid, ref: Call(request, From(pid, ref)), timeout)
+        except (ReceiveTimeout, ValueError, NotRegistered) as error:
+            answer = error
+        return _answer(server, request, timeout, answer)
+
+
+def _answer(server: object, request: object, timeout: float, answer: object) -> object:
+    """The reply in ``answer`` (a Response), or the CallError its other shapes mean."""
     if answer.__class__ is Response:
         return answer.value
-    if answer.reason is NOPROC:
+    if isinstance(answer, ReceiveTimeout):
+        raise CallTimeout(server, request, timeout, "timeout")
+    if isinstance(answer, ValueError):  # the kernel's "calling self"
+        raise CallingSelf(server, request, timeout, "calling_self")
+    if answer is None or isinstance(answer, NotRegistered) or answer.reason is NOPROC:
         raise NoProc(server, request, timeout, NOPROC)
     raise ServerExited(server, request, timeout, answer.reason)
+
+
+def request_kind(request: object) -> str:
+    """A short, low-cardinality name for a request, for telemetry: ``"get"``, ``("add", 1)`` -> ``"add"``, else its type."""
+    if request.__class__ is str:
+        return request
+    if request.__class__ is tuple and request and request[0].__class__ is str:
+        return request[0]
+    return type(request).__qualname__
 
 
 def cast(server: object, request: object) -> None:

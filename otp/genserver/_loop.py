@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 
 from otp import AlreadyRegistered, AlreadyStarted, Exit, ExitSignal, current_pid, receive, unlink, unregister, whereis
-from otp.lowlevel import exiting, register_name, set_report_details
+from otp.lowlevel import exiting, register_name, set_behaviour, set_report_details
 from trio import Cancelled
 
 from ._gen import ack, reply
@@ -84,6 +84,7 @@ async def _start_up(starter, ack_ref, cls, arg, name, linked) -> tuple[_Loop, Co
         server = cls()
         loop = _Loop(server, starter if linked else None)
         set_report_details(loop.report_details)
+        set_behaviour("genserver", server)
         result = await server.init(arg)
         check_init(server, result)
     except Cancelled:

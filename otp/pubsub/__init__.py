@@ -34,6 +34,12 @@ metadata)`` pairs. The web layer uses this to encode a broadcast once and
 write it to every socket (Phoenix's fastlane). A dispatcher must be a
 module-level function (it travels to other nodes by reference).
 
+Telemetry
+---------
+Each ``broadcast`` and ``broadcast_from`` emits ``("otp", "pubsub",
+"broadcast")`` with the number of local subscribers (see ``otp.telemetry``;
+the Redis adapter adds its reconnects and drops).
+
 Adapters
 --------
 ``start_link(name, adapter=Local())``. The adapter protocol is in
@@ -45,7 +51,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from otp import ChildSpec, Pid, Registry, Strategy, Supervisor, send
+from otp import ChildSpec, Pid, Registry, Strategy, Supervisor, send, telemetry
 
 from ._local import Local
 from .adapter import Adapter
@@ -69,6 +75,7 @@ __all__ = [
 ]
 
 _ADAPTER = "pubsub_adapter"  # the registry meta key holding the adapter
+BROADCAST = ("otp", "pubsub", "broadcast")  # telemetry, see otp.telemetry
 
 
 def dispatch(entries: list, from_pid: Pid | None, message: object) -> None:
@@ -145,6 +152,8 @@ def broadcast(pubsub: str, topic: str, message: object, *, dispatcher: Callable 
     """
     _check_topic(topic)
     local_broadcast(pubsub, topic, message, dispatcher=dispatcher)
+    if telemetry.attached(BROADCAST):
+        _emit_broadcast(pubsub, topic, None)
     _adapter(pubsub).broadcast(pubsub, topic, message, dispatcher)
 
 
@@ -152,6 +161,8 @@ def broadcast_from(pubsub: str, from_pid: Pid, topic: str, message: object, *, d
     """Like :func:`broadcast`, skipping ``from_pid`` (usually the caller)."""
     _check_topic(topic)
     local_broadcast_from(pubsub, from_pid, topic, message, dispatcher=dispatcher)
+    if telemetry.attached(BROADCAST):
+        _emit_broadcast(pubsub, topic, from_pid)
     _adapter(pubsub).broadcast(pubsub, topic, _From(from_pid, message), dispatcher)
 
 
@@ -215,6 +226,13 @@ def _adapter(pubsub: str) -> Adapter:
     if adapter is None:
         raise LookupError(f"{pubsub!r} is a Registry, not a PubSub")
     return adapter
+
+
+def _emit_broadcast(pubsub: str, topic: str, from_pid: Pid | None) -> None:
+    # Emitted once per broadcast made on this node, after local delivery (a
+    # Redis refusal that follows is its own event: ("otp", "pubsub", "redis", "drop")).
+    subscribers = len(Registry.lookup(pubsub, topic))
+    telemetry.execute(BROADCAST, {"local_subscribers": subscribers}, {"pubsub": pubsub, "topic": topic, "from": from_pid})
 
 
 def _check_topic(topic: object) -> None:

@@ -35,6 +35,14 @@ as many nodes have resubscribed as were receiving before (or after
 ``resubscribe_wait``), and PUBLISH's receiver count is checked: a broadcast
 that reached fewer nodes than before is counted
 (``dropped["fewer_receivers"]``) and logged, never lost in silence.
+
+Telemetry
+---------
+Every change of these counters is also an event (see ``otp.telemetry``):
+``("otp", "pubsub", "redis", "reconnect")`` when a connection comes back
+(``reconnects``; metadata ``pubsub``, ``node_name``, ``role``) and
+``("otp", "pubsub", "redis", "drop")`` for each dropped or refused frame
+(``dropped``: the total for that reason; metadata ``reason`` too).
 """
 
 from __future__ import annotations
@@ -52,7 +60,7 @@ import attrs
 import cloudpickle
 import trio
 
-from otp import ChildSpec, ChildType, OTPError, Restart, Strategy, Supervisor, receive, send, spawn_link
+from otp import ChildSpec, ChildType, OTPError, Restart, Strategy, Supervisor, receive, send, spawn_link, telemetry
 from otp import WouldBlock, current_pid, receive_nowait, register
 
 from . import local_broadcast
@@ -64,6 +72,9 @@ logger = logging.getLogger("otp.pubsub.redis")
 
 _VERSION = b"\x01"
 _DIGEST = 32
+
+RECONNECT = ("otp", "pubsub", "redis", "reconnect")  # telemetry events
+DROP = ("otp", "pubsub", "redis", "drop")
 
 
 def _pickle(value: object) -> bytes:
@@ -142,6 +153,7 @@ class Redis:
         self.resubscribe_wait = resubscribe_wait
         self._queue: collections.deque[tuple[bytes, bytes]] = collections.deque()  # (channel, frame)
         self._publisher_name: str | None = None
+        self._pubsub: str | None = None  # the PubSub's name, once child_spec is asked for
         self._publisher_pid = None
         self._published = 0
         self._received = 0
@@ -159,6 +171,7 @@ class Redis:
 
     def child_spec(self, pubsub: str) -> ChildSpec:
         self._publisher_name = f"{pubsub}.redis_publisher"
+        self._pubsub = pubsub
 
         async def start() -> object:
             children = [
@@ -192,6 +205,9 @@ class Redis:
         if up:
             if self._ever_connected[role]:
                 self._reconnects += 1
+                if telemetry.attached(RECONNECT):
+                    metadata = {"pubsub": self._pubsub, "node_name": self.node_name, "role": role}
+                    telemetry.execute(RECONNECT, {"reconnects": self._reconnects}, metadata)
             self._ever_connected[role] = True
         self._connected[role] = up
         state = self._is_connected()
@@ -200,6 +216,13 @@ class Redis:
         for want, event in waiting:
             if want == state:
                 event.set()
+
+    def _drop(self, reason: str) -> None:
+        """Count a frame dropped (or a broadcast refused) for ``reason``, and emit it."""
+        self._dropped[reason] += 1
+        if telemetry.attached(DROP):
+            metadata = {"pubsub": self._pubsub, "node_name": self.node_name, "reason": reason}
+            telemetry.execute(DROP, {"dropped": self._dropped[reason]}, metadata)
 
     def statistics(self) -> RedisStatistics:
         return RedisStatistics(
@@ -229,11 +252,11 @@ class Redis:
     def _decode(self, frame: bytes) -> tuple | None:
         """``(origin, topic, message, dispatcher)``, or None for a frame to drop (counted)."""
         if len(frame) < 2 + _DIGEST or frame[:1] != _VERSION:
-            self._dropped["bad_frame"] += 1
+            self._drop("bad_frame")
             return None
         digest, body = frame[1 : 1 + _DIGEST], frame[1 + _DIGEST :]
         if not hmac.compare_digest(digest, hmac.digest(self.secret, body, hashlib.sha256)):
-            self._dropped["bad_signature"] += 1
+            self._drop("bad_signature")
             logger.warning("%r: dropped a frame with a bad signature (wrong secret?)", self)
             return None
         length = body[0]
@@ -251,7 +274,7 @@ class Redis:
         # the publisher only notices when it next writes). Connected, the
         # queue is only the frames in flight, and the publisher drains it.
         if not self._is_connected() and len(self._queue) >= self.max_pending:
-            self._dropped["queue_full"] += 1
+            self._drop("queue_full")
             raise RedisUnavailable(
                 f"broadcast refused: Redis at {self.host}:{self.port} is unreachable and "
                 f"{len(self._queue)} broadcasts are already waiting (max_pending={self.max_pending})"
@@ -347,10 +370,10 @@ async def _publish_until_broken(adapter: Redis, connection: Connection, queue: c
 def _count_receivers(adapter: Redis, channel: bytes, receivers: int) -> None:
     if b":node:" in channel:
         if receivers == 0:
-            adapter._dropped["no_such_node"] += 1
+            adapter._drop("no_such_node")
         return
     if receivers < adapter._max_receivers:
-        adapter._dropped["fewer_receivers"] += 1
+        adapter._drop("fewer_receivers")
         logger.warning(
             "%r: a broadcast reached %d subscribed nodes, %d before: some node missed it",
             adapter, receivers, adapter._max_receivers,

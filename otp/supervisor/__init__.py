@@ -67,6 +67,11 @@ its own supervisor then sees a child end and applies the same rules, so the
 failure climbs the tree. A restart whose start fails is retried (through the
 supervisor's mailbox, so it keeps answering calls) and each retry counts.
 
+Every restart is also the telemetry event ``("otp", "supervisor",
+"restart")`` (supervisor, child id, reason, restart count) and giving up is
+``("otp", "supervisor", "give_up")``; a supervisor keeps its restart total
+and last few restarts for ``otp.introspection.supervision_tree()``.
+
 Shutdown
 --------
 As OTP: monitor the child, unlink it, ``exit(child, SHUTDOWN)``, wait up to
@@ -91,7 +96,7 @@ from otp.genserver import GenServer, Ignore
 
 from ._dynamic import DynamicServer
 from ._intensity import RestartIntensity
-from ._records import GAVE_UP, ChildCounts, ChildInfo, SupervisorError
+from ._records import GAVE_UP, ChildCounts, ChildInfo, RestartRecord, SupervisorError
 from ._spec import BRUTAL_KILL, ChildSpec, ChildType, Restart, Strategy, SupervisorSpec, normalise_child
 from ._static import RESTARTING, Failed, StaticSupervisor
 
@@ -107,6 +112,7 @@ __all__ = [
     "RESTARTING",
     "ChildInfo",
     "ChildCounts",
+    "RestartRecord",
     "SupervisorError",
     "RestartIntensity",
     "GAVE_UP",

@@ -8,35 +8,43 @@ child is signalled at once, then waited for (see ``shutdown_all``).
 
 from __future__ import annotations
 
+import collections
 
 import trio
 
 from otp import Exit, ExitSignal, Pid, StartError, current_pid, is_normal, send, trap_exits
 from otp.genserver import GenServer
+from otp.lowlevel import set_behaviour
 
 from ._intensity import RestartIntensity
 from ._records import GAVE_UP, ChildCounts, ChildInfo, SupervisorError
-from ._reports import report
+from ._reports import RECENT_RESTARTS, gave_up, report, restarted
 from ._shutdown import shutdown_all, shutdown_child
-from ._spec import ChildSpec, ChildType, Restart, normalise_child
+from ._spec import ChildSpec, ChildType, Restart, Strategy, normalise_child
 from ._static import RESTARTING, ChildStartFailed, Failed, start_child_process
 
 __all__ = ["DynamicServer"]
 
 
 class _TryAgain:
-    __slots__ = ("spec",)
+    __slots__ = ("spec", "reason")
 
-    def __init__(self, spec: ChildSpec) -> None:
+    def __init__(self, spec: ChildSpec, reason: object) -> None:
         self.spec = spec
+        self.reason = reason  # why its last start failed
 
 
 class DynamicServer(GenServer):
     """Internal: one dynamic supervisor process. Use ``DynamicSupervisor`` to talk to it."""
 
+    strategy = Strategy.ONE_FOR_ONE
+
     async def init(self, options: dict) -> None:
         trap_exits(True)
         self.intensity = RestartIntensity(options["max_restarts"], options["max_seconds"])
+        self.restarts = 0  # restarts made, for otp.introspection and telemetry
+        self.recent_restarts: collections.deque = collections.deque(maxlen=RECENT_RESTARTS)
+        set_behaviour("supervisor", self)
         self.max_children = options["max_children"]
         self.extra_arguments = tuple(options["extra_arguments"])
         self.children: dict[Pid, ChildSpec] = {}  # the spec as started, extra arguments included
@@ -44,6 +52,19 @@ class DynamicServer(GenServer):
 
     def format_status(self) -> object:
         return {"children": len(self.children), "max_children": self.max_children}
+
+    def describe(self) -> dict:
+        """What ``otp.introspection`` shows of this supervisor (read from outside, no call)."""
+        running = [(None, pid, spec.type, spec.restart) for pid, spec in self.children.items()]
+        return {
+            "strategy": self.strategy,
+            "dynamic": True,
+            "max_restarts": self.intensity.max_restarts,
+            "max_seconds": self.intensity.max_seconds,
+            "restarts": self.restarts,
+            "recent_restarts": tuple(self.recent_restarts),
+            "children": running + [(None, None, spec.type, spec.restart) for spec in self.restarting],
+        }
 
     # ------------------------------------------------------------ calls
 
@@ -94,7 +115,7 @@ class DynamicServer(GenServer):
                 await self._child_exited(spec, message.pid, message.reason)
         elif message.__class__ is _TryAgain:
             self.restarting.remove(message.spec)
-            await self._restart(message.spec)
+            await self._restart(message.spec, None, message.reason)
         else:
             return await super().handle_info(message)
 
@@ -103,22 +124,22 @@ class DynamicServer(GenServer):
         if spec.restart is Restart.PERMANENT or not is_normal(reason):  # OTP's rule
             report("child_terminated", spec.id, pid, reason, "restarting" if restart else "not restarted")
         if restart:
-            await self._restart(spec)
+            await self._restart(spec, pid, reason)
 
-    async def _restart(self, spec: ChildSpec) -> None:
+    async def _restart(self, spec: ChildSpec, pid: Pid | None, reason: object) -> None:
         if not self.intensity.add_restart(trio.current_time()):
-            window = f"{self.intensity.max_restarts} restarts in {self.intensity.max_seconds} s"
-            report("reached_max_restart_intensity", None, None, window)
+            gave_up(self, spec.id, pid, reason)
             raise Exit(GAVE_UP)
+        restarted(self, spec.id, pid, reason)
         try:
-            pid = await start_child_process(spec)
+            new_pid = await start_child_process(spec)
         except ChildStartFailed as failed:
             report("start_error", spec.id, None, failed.reason)
             self.restarting.append(spec)
-            send(current_pid(), _TryAgain(spec))
+            send(current_pid(), _TryAgain(spec, failed.reason))
             return
-        if pid is not None:
-            self.children[pid] = spec
+        if new_pid is not None:
+            self.children[new_pid] = spec
 
     async def terminate(self, reason: object) -> None:
         children = [(pid, spec.shutdown, spec.id) for pid, spec in self.children.items()]

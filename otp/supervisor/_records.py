@@ -8,7 +8,7 @@ from otp import OTPError, Shutdown
 
 from ._spec import ChildType
 
-__all__ = ["ChildInfo", "ChildCounts", "SupervisorError", "GAVE_UP"]
+__all__ = ["ChildInfo", "ChildCounts", "SupervisorError", "GAVE_UP", "RestartRecord"]
 
 GAVE_UP = Shutdown("reached_max_restart_intensity")
 """The exit reason of a supervisor that exceeded its restart intensity."""
@@ -35,6 +35,21 @@ class ChildCounts:
     active: int
     supervisors: int
     workers: int
+
+
+@attrs.frozen
+class RestartRecord:
+    """One restart a supervisor made (``otp.introspection`` shows its last few).
+
+    ``at`` is ``trio.current_time()`` when it restarted the child; ``pid`` is
+    the child that ended and ``reason`` why (for a retried restart: None, and
+    why its last start failed).
+    """
+
+    at: float
+    child_id: object
+    pid: object
+    reason: object
 
 
 class SupervisorError(OTPError, LookupError):

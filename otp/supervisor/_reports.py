@@ -1,4 +1,4 @@
-"""Supervisor reports: one log line per event a person watching a tree needs.
+"""Supervisor reports: one log line per event a person watching a tree needs, and telemetry.
 
 Logged at ERROR through logger ``"otp"`` (the crash report of the child
 itself is logged by the kernel; these say what the supervisor did about it)::
@@ -9,16 +9,29 @@ itself is logged by the kernel; these say what the supervisor did about it)::
     Supervisor <0.5.0>: reached max restart intensity (3 restarts in 5.0 s); shutting down
 
 Records carry ``otp_event``, ``otp_child_id``, ``otp_reason`` for handlers.
+
+Restarts are also counted on the supervisor (its total and last few, read by
+``otp.introspection``) and emitted as the telemetry events
+``("otp", "supervisor", "restart")`` and ``("otp", "supervisor", "give_up")``
+(see ``otp.telemetry`` for their measurements and metadata).
 """
 
 from __future__ import annotations
 
 import logging
 
-from otp import current_pid
+import trio
+
+from otp import current_pid, telemetry
 from otp.lowlevel import registered_name
 
-__all__ = ["report", "logger"]
+from ._records import RestartRecord
+
+__all__ = ["report", "logger", "restarted", "gave_up", "RESTART", "GIVE_UP", "RECENT_RESTARTS"]
+
+RESTART = ("otp", "supervisor", "restart")
+GIVE_UP = ("otp", "supervisor", "give_up")
+RECENT_RESTARTS = 10  # restarts a supervisor keeps for introspection
 
 logger = logging.getLogger("otp")
 
@@ -35,6 +48,36 @@ def report(event: str, child_id: object, pid: object, reason: object, action: st
     text = _TEXT[event].format(id=_show_id(child_id), pid=pid, reason=shown, action=action)
     extra = {"otp_event": event, "otp_child_id": child_id, "otp_reason": reason}
     logger.error("%s: %s", _who(), text, extra=extra)
+
+
+def restarted(server, child_id: object, pid: object, reason: object) -> None:
+    """``server`` (a supervisor process's state) is restarting a child its intensity allowed."""
+    server.restarts += 1
+    server.recent_restarts.append(RestartRecord(trio.current_time(), child_id, pid, reason))
+    if telemetry.attached(RESTART):
+        measurements = {"restarts": server.restarts, "recent_restarts": len(server.intensity)}
+        telemetry.execute(RESTART, measurements, _metadata(server, child_id, pid, reason))
+
+
+def gave_up(server, child_id: object, pid: object, reason: object) -> None:
+    """``server`` passed its restart intensity: log it, emit it (the caller then exits)."""
+    intensity = server.intensity
+    report("reached_max_restart_intensity", None, None, f"{intensity.max_restarts} restarts in {intensity.max_seconds} s")
+    if telemetry.attached(GIVE_UP):
+        metadata = _metadata(server, child_id, pid, reason)
+        metadata.update(max_restarts=intensity.max_restarts, max_seconds=intensity.max_seconds)
+        telemetry.execute(GIVE_UP, {"restarts": server.restarts}, metadata)
+
+
+def _metadata(server, child_id: object, pid: object, reason: object) -> dict:
+    return {
+        "supervisor": current_pid(),
+        "name": registered_name(),
+        "strategy": server.strategy,
+        "child_id": child_id,
+        "child_pid": pid,
+        "reason": reason,
+    }
 
 
 def _who() -> str:

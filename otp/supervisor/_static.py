@@ -10,15 +10,17 @@ and the supervisor shuts all children down and exits with
 
 from __future__ import annotations
 
+import collections
+
 from otp import AlreadyStarted, Exit, ExitSignal, Pid, Shutdown, StartError, current_pid, is_normal, link, send, trap_exits
 import trio
 
 from otp.genserver import GenServer, Ignore, Stop
-from otp.lowlevel import exiting
+from otp.lowlevel import exiting, set_behaviour
 
 from ._intensity import RestartIntensity
 from ._records import GAVE_UP, ChildCounts, ChildInfo, SupervisorError
-from ._reports import report
+from ._reports import RECENT_RESTARTS, gave_up, report, restarted
 from ._shutdown import shutdown_child
 from ._spec import ChildSpec, ChildType, Restart, Strategy, SupervisorSpec, normalise_child
 
@@ -47,10 +49,11 @@ class ChildStartFailed(Exception):
 class _TryAgain:
     """Sent to itself to retry a failed restart (OTP's ``try_again_restart``)."""
 
-    __slots__ = ("child_id",)
+    __slots__ = ("child_id", "reason")
 
-    def __init__(self, child_id: object) -> None:
+    def __init__(self, child_id: object, reason: object) -> None:
         self.child_id = child_id
+        self.reason = reason  # why its last start failed
 
     def __repr__(self) -> str:
         return f"TryAgain({self.child_id!r})"
@@ -113,6 +116,9 @@ class StaticSupervisor(GenServer):
             )
         self.strategy = spec.strategy
         self.intensity = RestartIntensity(spec.max_restarts, spec.max_seconds)
+        self.restarts = 0  # restarts made, for otp.introspection and telemetry
+        self.recent_restarts: collections.deque = collections.deque(maxlen=RECENT_RESTARTS)
+        set_behaviour("supervisor", self)
         self.children: list[_Child] = [_Child(child) for child in spec.children]
         self.by_pid: dict[Pid, _Child] = {}
         failure = await self._start_all(self.children)
@@ -125,6 +131,18 @@ class StaticSupervisor(GenServer):
     def format_status(self) -> object:
         return {"strategy": self.strategy, "children": [(c.spec.id, c.pid) for c in self.children]}
 
+    def describe(self) -> dict:
+        """What ``otp.introspection`` shows of this supervisor (read from outside, no call)."""
+        return {
+            "strategy": self.strategy,
+            "dynamic": False,
+            "max_restarts": self.intensity.max_restarts,
+            "max_seconds": self.intensity.max_seconds,
+            "restarts": self.restarts,
+            "recent_restarts": tuple(self.recent_restarts),
+            "children": [(c.spec.id, c.pid if c.running else None, c.spec.type, c.spec.restart) for c in self.children],
+        }
+
     # ------------------------------------------------------------ children ending
 
     async def handle_info(self, message: object) -> None:
@@ -135,7 +153,7 @@ class StaticSupervisor(GenServer):
         elif message.__class__ is _TryAgain:
             child = self._find(message.child_id)
             if child is not None and child.pid is RESTARTING:
-                await self._restart(child)
+                await self._restart(child, None, message.reason)
         else:
             return await super().handle_info(message)
 
@@ -149,14 +167,14 @@ class StaticSupervisor(GenServer):
         if spec.restart is Restart.TEMPORARY:
             self.children.remove(child)
         elif restart:
-            await self._restart(child)
+            await self._restart(child, pid, reason)
 
-    async def _restart(self, child: _Child) -> None:
+    async def _restart(self, child: _Child, pid: Pid | None, reason: object) -> None:
         if not self.intensity.add_restart(trio.current_time()):
-            window = f"{self.intensity.max_restarts} restarts in {self.intensity.max_seconds} s"
-            report("reached_max_restart_intensity", None, None, window)
+            gave_up(self, child.spec.id, pid, reason)
             # terminate() stops the other children; our parent sees this reason.
             raise Exit(GAVE_UP)
+        restarted(self, child.spec.id, pid, reason)
         if self.strategy is Strategy.ONE_FOR_ONE:
             group = [child]
         elif self.strategy is Strategy.ONE_FOR_ALL:
@@ -168,11 +186,11 @@ class StaticSupervisor(GenServer):
         group = [c for c in group if c in self.children]  # temporary ones were dropped
         failure = await self._start_all(group)
         if failure is not None:
-            failed, _ = failure
+            failed, failed_reason = failure
             failed.pid = RESTARTING
             # Retry through the mailbox, as OTP does, so calls and other exits
             # are not starved while a child keeps failing to start.
-            send(current_pid(), _TryAgain(failed.spec.id))
+            send(current_pid(), _TryAgain(failed.spec.id, failed_reason))
 
     # ------------------------------------------------------------ starting and stopping
 

@@ -15,24 +15,34 @@ link and receive, and everything it started is shut down when it returns::
 Waiting is always for an event (a message, a Down), never a blind sleep;
 the timeouts below are upper bounds. Under pytest-trio's ``autojump_clock``
 fixture they cost no real time.
+
+Telemetry events become messages too (Elixir's ``:telemetry_test``)::
+
+    with forward_telemetry(("otp", "supervisor", "restart")):
+        otp.exit(worker, "boom")
+        event = await assert_receive(TelemetryEvent)
+    assert event.metadata["reason"] == "boom"
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 from contextlib import contextmanager
 from typing import Iterator
 
+import attrs
 import trio
 from trio.testing import Sequencer, wait_all_tasks_blocked
 
 from .._kernel._exceptions import ReceiveTimeout
-from .._kernel._mailbox import queued, receive, receive_nowait
+from .._kernel._mailbox import queued, receive, receive_nowait, send
 from .._kernel._node import current_node
 from .._kernel._pid import Pid, Ref
 from .._kernel._process import current_process
 from .._kernel._reasons import KILL
 from .._kernel._signals import Down, demonitor, exit, monitor
+from .._kernel._telemetry import attach_many, detach
 
 __all__ = [
     "assert_receive",
@@ -41,6 +51,8 @@ __all__ = [
     "kill_and_wait",
     "flush_mailbox",
     "capture_crash_reports",
+    "forward_telemetry",
+    "TelemetryEvent",
     "current_node",
     "wait_all_tasks_blocked",
     "Sequencer",
@@ -138,6 +150,37 @@ def capture_crash_reports() -> Iterator[list[logging.LogRecord]]:
         yield records
     finally:
         logger.removeHandler(handler)
+
+
+@attrs.frozen
+class TelemetryEvent:
+    """A telemetry event, as :func:`forward_telemetry` sends it to the test process."""
+
+    name: tuple[str, ...]
+    measurements: dict
+    metadata: dict
+
+
+_forwarders = itertools.count(1)
+
+
+@contextmanager
+def forward_telemetry(*event_names: tuple[str, ...]) -> Iterator[object]:
+    """Inside the block, send every event of ``event_names`` to the caller as a :class:`TelemetryEvent`.
+
+    Yields the handler id (detached when the block ends, even if it fails).
+    """
+    me = current_process().pid
+    handler_id = ("otp.testing.forward_telemetry", next(_forwarders))
+
+    def forward(name, measurements, metadata, config) -> None:
+        send(me, TelemetryEvent(name, measurements, metadata))
+
+    attach_many(handler_id, event_names, forward)
+    try:
+        yield handler_id
+    finally:
+        detach(handler_id)
 
 
 def _describe(patterns: tuple) -> str:

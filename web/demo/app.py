@@ -4,7 +4,9 @@
 
     Supervisor (one_for_one)
     ├── PubSub "chat"            (Registry + Local adapter)
+    ├── Metrics                  the dashboard's sampler (web.dashboard), one sample a second
     ├── Presence "chat_presence" (a Tracker broadcasting presence_diff)
+    ├── Clock "demo.clock"       a harmless worker to kill from the dashboard and see restarted
     ├── DynamicSupervisor "chat.channels"   one temporary child per joined channel or LiveView
     └── Endpoint                 acceptor + one process per connection (+ its socket process)
 
@@ -17,7 +19,8 @@ from __future__ import annotations
 
 from importlib import resources
 
-from otp import ChildSpec, ChildType, DynamicSupervisor, PubSub
+import otp
+from otp import ChildSpec, ChildType, DynamicSupervisor, GenServer, PubSub
 from web.endpoint import Endpoint
 from web.presence import Presence
 from web.transports.phoenix import phoenix_socket
@@ -60,15 +63,47 @@ def endpoint_child(handler, websocket, host: str, port: int, on_listening=None) 
     return ChildSpec(id="endpoint", start=(start_endpoint,), type=ChildType.SUPERVISOR)
 
 
+class Clock(GenServer):
+    """A harmless worker to kill from the dashboard: it counts seconds since it (re)started."""
+
+    async def init(self, arg: object) -> None:
+        self.seconds = 0
+        otp.send_after(otp.current_pid(), "tick", 1.0)
+
+    async def handle_info(self, message: object) -> None:
+        if message == "tick":
+            self.seconds += 1
+            otp.send_after(otp.current_pid(), "tick", 1.0)
+
+    async def handle_call(self, request: object, caller) -> object:
+        return self.seconds
+
+
 def chat_children(host: str, port: int, *, on_listening=None) -> list:
     """The tree's children, in start order; ``on_listening(line)`` gets the "listening on" line."""
+    from web.dashboard import Dashboard
+
     from .live import live_router
 
     chat_socket = phoenix_socket(ChatSocket, pubsub=PUBSUB, channel_supervisor=CHANNELS)
-    router = live_router(pubsub=PUBSUB, channel_supervisor=CHANNELS)
+    # The demo's dashboard is open to anyone who reaches the port (it listens on
+    # 127.0.0.1 by default); a real app passes auth=... (see web.dashboard).
+    dashboard = Dashboard(path="/dashboard", pubsub=PUBSUB, presence=[PRESENCE])
+    router = live_router(pubsub=PUBSUB, channel_supervisor=CHANNELS, dashboard=dashboard)
+    handler, exporters = router.http(pages), []
+    try:  # Prometheus metrics at /metrics when the `metrics` extra is installed
+        from web.metrics import PrometheusExporter
+    except ImportError:
+        pass
+    else:
+        exporter = PrometheusExporter()
+        handler, exporters = exporter.http(handler), [exporter.child_spec()]
     return [
         PubSub.child_spec(PUBSUB),
+        *exporters,
+        dashboard.child_spec(),
         Presence.child_spec(PUBSUB, pubsub=PUBSUB, name=PRESENCE),
+        Clock.child_spec(None, name="demo.clock", id="demo.clock"),
         DynamicSupervisor.child_spec(name=CHANNELS),
-        endpoint_child(router.http(pages), [chat_socket, router.websocket()], host, port, on_listening),
+        endpoint_child(handler, [chat_socket, router.websocket()], host, port, on_listening),
     ]

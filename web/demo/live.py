@@ -42,7 +42,8 @@ TYPING_SHOWN_FOR = 3.0  # seconds a "typing" notice stays up
 ASYNC_DELAY = 0.5  # seconds the async panel takes to load
 
 _NAV = """<nav><a href="/live/counter">counter</a> · <a href="/live/chat?user=guest">chat</a> ·
-<a href="/live/upload">upload</a> · <a href="/live/async">async</a> · <a href="/">channels chat</a></nav>"""
+<a href="/live/upload">upload</a> · <a href="/live/async">async</a> · <a href="/">channels chat</a> ·
+<a href="/dashboard">dashboard</a></nav>"""
 
 
 def layout(title: str, container: str, csrf: str) -> str:
@@ -292,11 +293,12 @@ class AsyncLive(LiveView):
         return ASYNC.render(assigns, changed)
 
 
-def live_router(*, pubsub: str, channel_supervisor: object) -> LiveRouter:
-    """The four pages on one router (one live session: navigation between them stays live)."""
+def live_router(*, pubsub: str, channel_supervisor: object, dashboard=None) -> LiveRouter:
+    """The four pages (and the dashboard's) on one router: navigation between them stays live."""
+    pages = {"/live/counter": CounterLive, "/live/chat": ChatLive, "/live/upload": UploadLive, "/live/async": AsyncLive}
     return LiveRouter(
         secret=SECRET,
-        routes={"/live/counter": CounterLive, "/live/chat": ChatLive, "/live/upload": UploadLive, "/live/async": AsyncLive},
+        routes={**pages, **(dashboard.routes() if dashboard is not None else {})},
         pubsub=pubsub,
         channel_supervisor=channel_supervisor,
         layout=layout,

@@ -32,8 +32,13 @@ the event it was handling.
 
 from __future__ import annotations
 
+import contextlib
+import time
+
+import orjson
+
 import otp
-from otp import Down, Shutdown, Stop
+from otp import Down, Shutdown, Stop, telemetry
 from otp.lowlevel import set_report_details
 from web.channel import Channel, Error, Ok
 from web.token import InvalidToken, sign, verify
@@ -53,6 +58,17 @@ SESSION_MAX_AGE = 14 * 24 * 3600
 LEFT_BY_NAVIGATION = Shutdown("navigated")  # normal: the client gets phx_close after the reply
 MAX_PATCHES = 20  # consecutive push_patch from handle_params: a loop (Phoenix's limit)
 CANCELLED = Shutdown("cancel")  # what a cancelled assign_async fails with
+
+
+RENDER_STOP = ("web", "live_view", "render", "stop")
+
+
+def _span(callback: str, metadata: dict):
+    """A telemetry span around a view callback, Phoenix LiveView's event names; free when unwatched."""
+    prefix = ("web", "live_view", callback)
+    if telemetry.attached(prefix + ("start",), prefix + ("stop",), prefix + ("exception",)):
+        return telemetry.span(prefix, metadata)
+    return contextlib.nullcontext()
 
 
 async def mount_view(view, socket: LiveSocket, params: dict, session: dict, url: str) -> object:
@@ -123,7 +139,8 @@ class LiveViewChannel(Channel):
         # mount gets the URL's params only, as on the dead render (else the two renders can
         # differ); the client's connect params (_csrf_token, _mounts, ...) are apart.
         self.live.connect_params = dict(payload.get("params") or {})
-        halted = await mount_view(self.view, self.live, params, user_session, url)
+        with _span("mount", {"view": route.view, "url": url, "params": params}):
+            halted = await mount_view(self.view, self.live, params, user_session, url)
         self._start_async_work()
         reply: dict = {}
         for _ in range(MAX_PATCHES + 1):
@@ -191,7 +208,8 @@ class LiveViewChannel(Channel):
         elif isinstance(cid, int):
             result = await self._component_event(cid, name, value)
         else:
-            result = await self.view.handle_event(name, value, self.live)
+            with _span("handle_event", {"view": type(self.view), "event": name, "params": value}):
+                result = await self.view.handle_event(name, value, self.live)
         self.event = None
         return await self._reply(socket, reply_to_hook=result)
 
@@ -447,6 +465,15 @@ class LiveViewChannel(Channel):
         self._start_async_work(cid, component_socket)
 
     async def _diff(self, *, full: bool = False) -> dict:
+        if not telemetry.attached(RENDER_STOP):
+            return await self._render_diff(full)
+        started = time.perf_counter()
+        diff = await self._render_diff(full)
+        measurements = {"duration": time.perf_counter() - started, "diff_bytes": len(orjson.dumps(diff))}
+        telemetry.execute(RENDER_STOP, measurements, {"view": type(self.view), "full": full, "topic": self.socket.topic})
+        return diff
+
+    async def _render_diff(self, full: bool) -> dict:
         live = self.live
         diff: dict = {}
         if full or live.changed:

@@ -14,8 +14,13 @@ frames are encoded at once and queued whole, so the peer only ever sees
 complete frames in order. The outbox holds at most ``max_outbound_bytes``
 (queued plus being written); one more frame and the peer is declared too
 slow: the queue is dropped, a warning logged, ``outbound_overflows``
-counted, and the TCP connection reset. No close frame: it would have to
-wait behind the data the peer is not reading.
+counted, the telemetry event ``("web", "websocket", "shed")`` emitted, and
+the TCP connection reset. No close frame: it would have to wait behind the
+data the peer is not reading.
+
+Bytes and frames are counted per connection (an integer addition per read,
+write or message; the totals go with ``("web", "websocket", "close")``) and
+per endpoint (``bytes_in``, ``bytes_out`` in ``Endpoint.statistics``).
 """
 
 from __future__ import annotations
@@ -30,6 +35,10 @@ from typing import TYPE_CHECKING
 import trio
 from wsproto.connection import Connection, ConnectionState
 from wsproto.events import BytesMessage, CloseConnection, Message, Ping, TextMessage
+
+from otp import telemetry
+
+from .._telemetry import WEBSOCKET_SHED
 
 if TYPE_CHECKING:
     from ..endpoint import _EndpointState
@@ -159,6 +168,8 @@ class Session:
         self._writing = False  # a write was cut short: the stream may end mid-frame
         self._message: list = []  # chunks of the message being received
         self._message_size = 0
+        self.bytes_in = self.bytes_out = 0  # read from and written to the socket
+        self.frames_in = self.frames_out = 0  # messages received and queued
 
     # ------------------------------------------------------------ sender side
 
@@ -168,6 +179,7 @@ class Session:
         if not self.outbox.put(self.ws.send(event)):
             self._overflow()
             return False
+        self.frames_out += 1
         return True
 
     def close(self, code: int, reason: str = "") -> None:
@@ -191,7 +203,13 @@ class Session:
             self.peer,
             self.options.max_outbound_bytes,
         )
+        if telemetry.attached(WEBSOCKET_SHED):
+            measurements = {"queued_bytes": self.outbox.size, "max_outbound_bytes": self.options.max_outbound_bytes}
+            telemetry.execute(WEBSOCKET_SHED, measurements, self.telemetry_metadata())
         self.abort()
+
+    def telemetry_metadata(self) -> dict:
+        return {"endpoint": self.endpoint.pid, "peer": self.peer, "path": self.options.path}
 
     def abort(self) -> None:
         """Drop the connection now: no close frame, no more reads or writes (code 1006)."""
@@ -240,6 +258,8 @@ class Session:
                 self.endpoint.counters.idle_timeouts += 1
                 self.close(GOING_AWAY, "idle timeout")
                 continue
+            self.bytes_in += len(data)
+            self.endpoint.counters.bytes_in += len(data)
             self.ws.receive_data(data or None)
             if await self._handle_events(handler):
                 return
@@ -289,6 +309,7 @@ class Session:
             return
         message = ("" if isinstance(data, str) else b"").join(self._message)
         self._message, self._message_size = [], 0
+        self.frames_in += 1
         if isinstance(message, str):
             await self._callback(handler.on_text, message)
         else:
@@ -312,6 +333,8 @@ class Session:
                     await self.stream.send_all(data)
                     self._writing = False
                     self.outbox.written(len(data))
+                    self.bytes_out += len(data)
+                    self.endpoint.counters.bytes_out += len(data)
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 self.abort()
 

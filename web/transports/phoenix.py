@@ -13,12 +13,18 @@ connection's process: it owns the channel protocol
 messages, monitors its channel processes, and writes through the
 connection's sender. Closing the WebSocket ends its channels
 (``Shutdown("closed")``), and nothing more is sent.
+
+Each ``connect`` is timed and emitted as the telemetry event ``("web",
+"socket", "connect")`` (see ``otp.telemetry``).
 """
 
 from __future__ import annotations
 
-from otp import send, spawn_link
+import time
 
+from otp import send, spawn_link, telemetry
+
+from .._telemetry import SOCKET_CONNECT
 from ..socket import Socket, SocketState
 from .websocket import ConnectInfo, SocketHandler, WebSocket
 
@@ -87,7 +93,11 @@ def phoenix_socket(
         socket = socket_cls()
         params = {k: v for k, v in info.params.items() if k != "vsn"}
         connect_info = {"headers": info.headers, "peer": info.peer, "uri": info.path, "token": info.token}
+        started = time.perf_counter()
         assigns = await socket.connect(params, connect_info)
+        if telemetry.attached(SOCKET_CONNECT):
+            metadata = {"socket": socket_cls, "result": "error" if assigns is None else "ok", "peer": info.peer}
+            telemetry.execute(SOCKET_CONNECT, {"duration": time.perf_counter() - started}, metadata)
         return None if assigns is None else (socket, assigns)
 
     def handler(info: ConnectInfo, accepted) -> PhoenixSocketHandler:

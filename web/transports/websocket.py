@@ -70,6 +70,11 @@ a callback raises                             close 1011, no ``on_close``; the
                                               process crashes with the exception
 the endpoint shuts down (process killed)      close 1012 if it can be sent at once
 ============================================  =====================================
+
+Telemetry: ``("web", "websocket", "open")`` once upgraded, ``("web",
+"websocket", "close")`` with the connection's duration, bytes and frames in
+and out, and its code, and ``("web", "websocket", "shed")`` for the reset of
+a peer that does not read (see ``otp.telemetry``).
 """
 
 from __future__ import annotations
@@ -77,6 +82,7 @@ from __future__ import annotations
 import base64
 import binascii
 import inspect
+import time
 from typing import TYPE_CHECKING, Callable, Sequence
 from urllib.parse import urlsplit
 
@@ -86,7 +92,10 @@ import trio
 from wsproto.connection import Connection, ConnectionType
 from wsproto.utilities import generate_accept_token
 
+from otp import telemetry
+
 from .._http import Request, Response, send_response
+from .._telemetry import WEBSOCKET_CLOSE, WEBSOCKET_OPEN
 from ._session import (
     ABNORMAL_CLOSURE,
     GOING_AWAY,
@@ -331,7 +340,26 @@ async def upgrade(
     endpoint.counters.upgrades += 1
     await stream.send_all(conn.send(h11.InformationalResponse(status_code=101, headers=_accept_headers(offer))))
     ws = Connection(ConnectionType.SERVER, trailing_data=conn.trailing_data[0])
-    await Session(ws, stream, request.peer, endpoint, options).run(handler)
+    session = Session(ws, stream, request.peer, endpoint, options)
+    opened = time.perf_counter()
+    if telemetry.attached(WEBSOCKET_OPEN):
+        telemetry.execute(WEBSOCKET_OPEN, {"upgrades": endpoint.counters.upgrades}, session.telemetry_metadata())
+    try:
+        await session.run(handler)
+    finally:
+        if telemetry.attached(WEBSOCKET_CLOSE):
+            _emit_close(session, time.perf_counter() - opened)
+
+
+def _emit_close(session: Session, duration: float) -> None:
+    measurements = {
+        "duration": duration,
+        "bytes_in": session.bytes_in,
+        "bytes_out": session.bytes_out,
+        "frames_in": session.frames_in,
+        "frames_out": session.frames_out,
+    }
+    telemetry.execute(WEBSOCKET_CLOSE, measurements, {**session.telemetry_metadata(), "code": session.code})
 
 
 async def _refuse(conn: h11.Connection, stream, response: Response, endpoint: _EndpointState) -> None:

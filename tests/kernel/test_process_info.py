@@ -30,7 +30,11 @@ async def test_process_info_describes_a_waiting_process():
         function=f"{__name__}.test_process_info_describes_a_waiting_process.<locals>.worker",
         trap_exit=True,
         messages_received=0,
+        kind=None,
+        current_function=f"{__name__}.test_process_info_describes_a_waiting_process.<locals>.worker",
+        memory=info.memory,
     )
+    assert info.memory > 0
     otp.demonitor(ref)
     assert otp.process_info(pid).monitored_by == ()
     assert otp.process_info(me).monitors == ()

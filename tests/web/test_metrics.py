@@ -1,0 +1,74 @@
+"""web.metrics: telemetry events counted by prometheus_client, served at /metrics."""
+
+import otp
+from otp import GenServer, PubSub, Supervisor
+from otp.testing import capture_crash_reports, kill_and_wait
+from web._http import Request
+from web.metrics import PrometheusExporter
+
+
+class Echo(GenServer):
+    async def init(self, arg):
+        return None
+
+    async def handle_call(self, request, caller):
+        return request
+
+
+def lines(text: bytes) -> set:
+    return {line for line in text.decode().splitlines() if not line.startswith("#")}
+
+
+async def test_events_become_metrics_at_the_metrics_path():
+    exporter = PrometheusExporter()
+    exporter.attach()
+    try:
+        await PubSub.start_link("metrics_ps")
+        await Supervisor.start_link([Echo.child_spec(None, id="echo", name="echo")], name="metrics_sup")
+        assert await GenServer.call("echo", "hi") == "hi"
+        otp.pubsub.broadcast("metrics_ps", "t", "hello")
+        with capture_crash_reports():
+            await kill_and_wait(otp.whereis("echo"))
+            await Supervisor.which_children("metrics_sup")  # answered after it took the exit and restarted
+            await GenServer.call("echo", "again")  # answered by the restarted server
+        response = await exporter.http()(Request("GET", "/metrics", {}, {}, ("127.0.0.1", 1)))
+    finally:
+        exporter.detach()
+    assert response.status == 200 and response.headers["content-type"].startswith("text/plain")
+    found = lines(response.body)
+    assert 'otp_supervisor_restarts_total{supervisor="metrics_sup"} 1.0' in found
+    assert 'otp_process_exits_total{reason="killed"} 1.0' in found
+    assert 'otp_pubsub_broadcasts_total{pubsub="metrics_ps"} 1.0' in found
+    assert "otp_genserver_call_duration_seconds_count 3.0" in found  # which_children is a call too
+    spawns = next(line for line in found if line.startswith("otp_process_spawns_total "))
+    assert float(spawns.split()[1]) >= 4  # the PubSub's, the supervisor, the server and its restart
+
+
+async def test_other_paths_go_to_the_fallback_and_detach_stops_counting():
+    exporter = PrometheusExporter()
+
+    async def fallback(request):
+        from web._http import Response
+
+        return Response(200, {}, b"page")
+
+    handler = exporter.http(fallback)
+    assert (await handler(Request("GET", "/", {}, {}, ("127.0.0.1", 1)))).body == b"page"
+    exporter.attach()
+    exporter.detach()
+    otp.spawn(lambda: None)
+    assert "otp_process_spawns_total 0.0" in lines(exporter.text())
+
+
+async def test_the_demo_serves_metrics_when_the_extra_is_installed():
+    from _clients import raw_exchange
+
+    from web.demo.app import chat_children
+
+    lines_seen = []
+    await Supervisor.start_link(chat_children("127.0.0.1", 0, on_listening=lines_seen.append))
+    port = int(lines_seen[0].rsplit(":", 1)[1])
+    response = await raw_exchange(port, b"GET /metrics HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+    head, _, body = response.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 ")
+    assert b"\notp_process_spawns_total " in body and b"\nweb_connections_active 1.0" in body

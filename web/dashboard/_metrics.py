@@ -1,0 +1,119 @@
+"""The dashboard's sampler: one process that measures the node every second and keeps the last minutes.
+
+::
+
+    await Metrics.start_link(pubsub="app", name="dashboard.metrics")
+    Metrics.history("dashboard.metrics")     # [Sample, ...], oldest first, at most HISTORY
+    # and every second, on the PubSub topic TOPIC: the new Sample
+
+A :class:`Sample` holds the process count, resident memory, CPU use of the
+OS process, event-loop lag (how late the sampler's own one-second timer
+fired), messages handled per second across all processes, and supervisor
+restarts in the last second (counted by a telemetry handler). Pages
+subscribe to ``TOPIC`` and re-render at most once a second, whatever the
+load.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import time
+
+import attrs
+
+import otp
+from otp import GenServer, pubsub, telemetry
+
+__all__ = ["Metrics", "Sample", "TOPIC", "HISTORY", "resident_memory"]
+
+TOPIC = "dashboard:tick"
+HISTORY = 300  # samples kept: five minutes at one a second
+PERIOD = 1.0  # seconds between samples
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+@attrs.frozen
+class Sample:
+    at: float  # time.time()
+    processes: int
+    memory_mib: float
+    cpu_percent: float
+    lag_ms: float
+    messages_per_second: float
+    restarts: int  # in the last period
+
+
+def resident_memory() -> int:
+    """Bytes of resident memory of this OS process (Linux /proc; 0 where unknown)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * _PAGE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+class Metrics(GenServer):
+    """Samples every second; ``history(name)`` is a call, ``TOPIC`` gets each new sample."""
+
+    async def init(self, pubsub_name: str) -> None:
+        otp.trap_exits(True)  # so that terminate detaches the telemetry handler
+        self.pubsub = pubsub_name
+        self.samples: collections.deque[Sample] = collections.deque(maxlen=HISTORY)
+        self.restarts = 0
+        self.handler_id = ("web.dashboard", otp.current_pid())
+        me = otp.current_pid()
+        telemetry.attach(self.handler_id, ("otp", "supervisor", "restart"), lambda *_: otp.send(me, "restarted"))
+        self.last_wall, self.last_cpu = time.monotonic(), time.process_time()
+        self.last_messages = _messages_handled()
+        self.expected = time.monotonic() + PERIOD
+        otp.send_after(me, "sample", PERIOD)
+
+    async def handle_info(self, message: object) -> None:
+        if message == "restarted":
+            self.restarts += 1
+        elif message == "sample":
+            now = time.monotonic()
+            lag = max(0.0, now - self.expected)
+            self.expected = now + PERIOD
+            otp.send_after(otp.current_pid(), "sample", PERIOD)
+            sample = self._sample(now, lag)
+            self.samples.append(sample)
+            pubsub.local_broadcast(self.pubsub, TOPIC, sample)
+
+    def _sample(self, now: float, lag: float) -> Sample:
+        cpu = time.process_time()
+        messages = _messages_handled()
+        elapsed = max(now - self.last_wall, 1e-9)
+        sample = Sample(
+            at=time.time(),
+            processes=len(otp.processes()),
+            memory_mib=resident_memory() / (1 << 20),
+            cpu_percent=100 * (cpu - self.last_cpu) / elapsed,
+            lag_ms=lag * 1000,
+            messages_per_second=max(0, messages - self.last_messages) / elapsed,
+            restarts=self.restarts,
+        )
+        self.last_wall, self.last_cpu, self.last_messages, self.restarts = now, cpu, messages, 0
+        return sample
+
+    async def handle_call(self, request: object, caller) -> object:
+        if request == "history":
+            return list(self.samples)
+        raise ValueError(f"Metrics: unknown call {request!r}")
+
+    async def terminate(self, reason: object) -> None:
+        telemetry.detach(self.handler_id)
+
+    @staticmethod
+    async def history(server: object) -> list[Sample]:
+        return await GenServer.call(server, "history")
+
+
+def _messages_handled() -> int:
+    total = 0
+    for pid in otp.processes():
+        info = otp.process_info(pid)
+        if info is not None:
+            total += info.messages_received
+    return total

@@ -1,0 +1,271 @@
+"""The dashboard's pages: LiveViews that re-read the node on every sample (at most once a second).
+
+Each page subscribes to the sampler's topic when connected and refreshes
+its assigns from the live node on each :class:`~._metrics.Sample`; change
+tracking then sends only what moved. Actions (killing a process, starting a
+chaos run) are events on the page.
+"""
+
+from __future__ import annotations
+
+import otp
+from otp import pubsub
+from otp.lowlevel import current_node
+from otp.tracker import Tracker
+from web.socket import STATISTICS
+from web.live import LiveView, compile_template
+
+from ._charts import chart
+from ._metrics import TOPIC, Metrics, Sample
+
+__all__ = ["HomePage", "ProcessesPage", "PubSubPage", "DashboardPage"]
+
+SOCKET_PROCESS = "web.transports.phoenix._socket_process"  # one per open Phoenix socket
+
+NAV = """<nav class="dashboard-nav">
+  <.link navigate={@base}>home</.link> · <.link navigate={@base + "/tree"}>supervision tree</.link> ·
+  <.link navigate={@base + "/processes"}>processes</.link> · <.link navigate={@base + "/pubsub"}>pubsub, presence, sockets</.link> ·
+  <.link navigate={@base + "/chaos"}>chaos</.link>
+</nav>"""
+
+
+STYLE = """<style>
+  .dashboard .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(17rem, 1fr)); gap: .75rem; }
+  .dashboard figure.chart { margin: 0; padding: .5rem .75rem; border: 1px solid #ddd; border-radius: 6px; background: #fafafa; }
+  .dashboard figure.chart svg { width: 100%; height: 60px; color: #2a6fdb; }
+  .dashboard table { border-collapse: collapse; margin-bottom: 1rem; }
+  .dashboard th, .dashboard td { padding: 2px 10px; border-bottom: 1px solid #eee; text-align: left; font-size: .9rem; }
+  .dashboard .tree { list-style: none; padding: 0; } .dashboard .tree li { padding: 1px 0; }
+  .dashboard .restarted { background: #fff3b0; } .dashboard .down { color: #b00; }
+  .dashboard .toggle { border: none; background: none; cursor: pointer; }
+</style>"""
+
+
+def page_template(body: str, name: str, **options):
+    return compile_template(
+        f'<div class="dashboard" id="dashboard">{STYLE}{NAV}\n{body}</div>',
+        filename=f"web/dashboard/_pages.py:{name}",
+        components={"chart": chart},
+        **options,
+    )
+
+
+class DashboardPage(LiveView):
+    """What every page shares: the config (set by :class:`~web.dashboard.Dashboard`), the sample feed."""
+
+    config = None  # the Dashboard, set on the subclasses it builds
+    title = "Dashboard"
+
+    async def mount(self, params, session, socket):
+        socket.assign(base=self.config.path)
+        socket.page_title(f"{self.title} · dashboard")
+        if socket.connected:
+            pubsub.subscribe(self.config.pubsub, TOPIC)
+        await self.refresh(socket, None)
+
+    async def handle_info(self, message, socket):
+        if isinstance(message, Sample):
+            await self.refresh(socket, message)
+
+    async def refresh(self, socket, sample: Sample | None) -> None:
+        return None
+
+
+# ---------------------------------------------------------------- home: the node and its charts
+
+HOME = page_template(
+    """<h1>Node <code>{@node}</code></h1>
+<p id="node-facts">up <b id="uptime">{@uptime}</b> · <b id="process-count">{@processes}</b> processes ·
+  <b id="memory">{@memory}</b> MiB resident · event loop lag <b id="lag">{@lag}</b> ms</p>
+<div class="charts">
+  <.chart id="chart-processes" title="processes" values={@series["processes"]} />
+  <.chart id="chart-memory" title="memory" unit="MiB" values={@series["memory_mib"]} />
+  <.chart id="chart-messages" title="messages handled" unit="/s" values={@series["messages_per_second"]} />
+  <.chart id="chart-restarts" title="restarts" unit="/s" values={@series["restarts"]} />
+  <.chart id="chart-cpu" title="CPU" unit="%" values={@series["cpu_percent"]} />
+  <.chart id="chart-lag" title="event loop lag" unit="ms" values={@series["lag_ms"]} />
+</div>""",
+    "HomePage",
+)
+
+SERIES = ("processes", "memory_mib", "messages_per_second", "restarts", "cpu_percent", "lag_ms")
+
+
+class HomePage(DashboardPage):
+    title = "Home"
+
+    async def refresh(self, socket, sample):
+        if sample is None:  # on mount: the history so far
+            history = await Metrics.history(self.config.metrics)
+        else:
+            history = socket.assigns["history"][-(self.config.history - 1):] + [sample]
+        node = current_node()
+        stats = node.statistics()
+        last = history[-1] if history else None
+        socket.assign(
+            history=history,
+            series={name: [getattr(s, name) for s in history] for name in SERIES},
+            node=node.name or "nonode@nohost",
+            uptime=_duration(stats.uptime),
+            processes=stats.processes,
+            memory=f"{last.memory_mib:.1f}" if last else "–",
+            lag=f"{last.lag_ms:.1f}" if last else "–",
+        )
+
+    def render(self, assigns, changed):
+        return HOME.render(assigns, changed)
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}h {minutes:02d}m {seconds:02d}s" if hours else f"{minutes}m {seconds:02d}s"
+
+
+# ---------------------------------------------------------------- processes: sortable, killable
+
+PROCESSES = page_template(
+    """<h1>Processes</h1>
+<p>Top {len(@rows)} of {@total} by <b id="sort-by">{@sort}</b>.</p>
+<p :if={@killed} id="killed">killed {@killed}</p>
+<table id="processes">
+  <thead><tr>
+    <th><button phx-click="sort" phx-value-by="pid">pid</button></th>
+    <th><button phx-click="sort" phx-value-by="name">name</button></th>
+    <th>function</th>
+    <th><button phx-click="sort" phx-value-by="mailbox">mailbox</button></th>
+    <th><button phx-click="sort" phx-value-by="messages">messages</button></th>
+    <th></th>
+  </tr></thead>
+  <tbody>
+    <tr :for={row in @rows} :key={row["pid"]} id={"proc-" + row["id"]} class="process">
+      <td class="pid">{row["pid"]}</td><td class="name">{row["name"]}</td><td class="function">{row["function"]}</td>
+      <td class="mailbox">{row["mailbox"]}</td><td class="messages">{row["messages"]}</td>
+      <td :if={@confirm != row["pid"]}><button class="kill" phx-click="kill" phx-value-pid={row["pid"]}>kill</button></td>
+      <td :if={@confirm == row["pid"]}>
+        <button class="confirm-kill" phx-click="confirm-kill" phx-value-pid={row["pid"]}>really kill {row["pid"]}?</button>
+        <button class="cancel-kill" phx-click="cancel-kill">no</button>
+      </td>
+    </tr>
+  </tbody>
+</table>""",
+    "ProcessesPage",
+)
+
+_SORTS = {
+    "pid": lambda row: row["number"],
+    "name": lambda row: (row["name"] == "", row["name"]),
+    "mailbox": lambda row: -row["mailbox"],
+    "messages": lambda row: -row["messages"],
+}
+
+
+class ProcessesPage(DashboardPage):
+    title = "Processes"
+    limit = 100
+
+    async def mount(self, params, session, socket):
+        socket.assign(sort=params.get("sort", "messages") if params.get("sort") in _SORTS else "messages",
+                      confirm=None, killed=None)
+        await super().mount(params, session, socket)
+
+    async def refresh(self, socket, sample):
+        rows = [_row(info) for info in (otp.process_info(pid) for pid in otp.processes()) if info is not None]
+        rows.sort(key=_SORTS[socket.assigns["sort"]])
+        socket.assign(rows=rows[: self.limit], total=len(rows))
+
+    async def handle_event(self, event, value, socket):
+        if event == "sort" and value.get("by") in _SORTS:
+            socket.assign(sort=value["by"])
+        elif event == "kill":
+            socket.assign(confirm=value.get("pid"))  # ask first: killing is not undone
+        elif event == "cancel-kill":
+            socket.assign(confirm=None)
+        elif event == "confirm-kill" and value.get("pid") == socket.assigns["confirm"]:
+            pid = _pid_of(value["pid"])
+            if pid is not None:
+                otp.exit(pid, otp.KILL)
+            socket.assign(confirm=None, killed=value["pid"])
+        await self.refresh(socket, None)
+
+    def render(self, assigns, changed):
+        return PROCESSES.render(assigns, changed)
+
+
+def _row(info) -> dict:
+    text = repr(info.pid)
+    return {
+        "pid": text,
+        "id": text.strip("<>").replace(".", "-"),
+        "number": info.pid.number,
+        "name": str(info.registered_name) if info.registered_name is not None else "",
+        "function": info.function,
+        "mailbox": info.message_queue_len,
+        "messages": info.messages_received,
+    }
+
+
+def _pid_of(text: str):
+    for pid in otp.processes():
+        if repr(pid) == text:
+            return pid
+    return None
+
+
+# ---------------------------------------------------------------- pubsub topics and presence
+
+PUBSUB = page_template(
+    """<h1>PubSub <code>{@pubsub}</code></h1>
+<table id="topics"><thead><tr><th>topic</th><th>subscribers</th></tr></thead><tbody>
+  <tr :for={(topic, count) in @topics} :key={topic} class="topic"><td class="name">{topic}</td><td class="count">{count}</td></tr>
+</tbody></table>
+<div :for={(tracker, topics) in @presences} :key={tracker} class="presence">
+  <h2>Presence <code>{tracker}</code></h2>
+  <table><thead><tr><th>topic</th><th>present</th><th>keys</th></tr></thead><tbody>
+    <tr :for={(topic, count, keys) in topics} :key={topic} class="presence-topic">
+      <td class="name">{topic}</td><td class="count">{count}</td><td class="keys">{", ".join(keys)}</td></tr>
+  </tbody></table>
+</div>
+<h2>Sockets and channels</h2>
+<p id="sockets"><b id="socket-count">{@sockets}</b> sockets open, <b id="channel-count">{@channels}</b> channels joined
+  (LiveViews included).</p>
+<table :if={@closed} id="sockets-closed"><thead><tr><th>sockets closed for</th><th>times</th></tr></thead><tbody>
+  <tr :for={(reason, count) in @closed} :key={reason}><td>{reason}</td><td>{count}</td></tr>
+</tbody></table>""",
+    "PubSubPage",
+)
+
+
+class PubSubPage(DashboardPage):
+    title = "PubSub"
+
+    async def refresh(self, socket, sample):
+        presences = []
+        for tracker in self.config.presence:
+            try:
+                counts = Tracker.topics(tracker)
+            except Exception:  # not running (yet, or any more)
+                continue
+            rows = [(topic, n, sorted({str(k) for k, _ in Tracker.list(tracker, topic)})) for topic, n in sorted(counts.items())]
+            presences.append((tracker, rows))
+        sockets = channels = 0
+        for pid in otp.processes():
+            info = otp.process_info(pid)
+            if info is None:
+                continue
+            if info.kind == "channel":
+                channels += 1
+            elif info.function == SOCKET_PROCESS:
+                sockets += 1
+        socket.assign(
+            pubsub=self.config.pubsub,
+            topics=sorted(pubsub.topics(self.config.pubsub).items()),
+            presences=presences,
+            sockets=sockets,
+            channels=channels,
+            closed=sorted(STATISTICS.items()),
+        )
+
+    def render(self, assigns, changed):
+        return PUBSUB.render(assigns, changed)

@@ -1,0 +1,143 @@
+"""Prometheus metrics from telemetry events, served at ``/metrics`` (the ``metrics`` extra).
+
+``prometheus_client`` does the counting and the text format; this module
+only maps our telemetry events (see ``otp.telemetry``) onto its metrics::
+
+    exporter = PrometheusExporter()           # its own CollectorRegistry
+    exporter.attach()                         # telemetry handlers from now on
+    handler = exporter.http(pages)            # GET /metrics, else pages(request)
+    ...
+    exporter.detach()
+
+or, in a supervision tree, ``exporter.child_spec()``: a process that
+attaches when it starts and detaches when it stops.
+
+=====================================================  ===========================================
+metric                                                 from
+=====================================================  ===========================================
+``otp_process_spawns_total``                           ``("otp", "process", "spawn")``
+``otp_process_exits_total{reason}``                    ``("otp", "process", "exit")``: ``normal``,
+                                                       ``shutdown``, ``killed`` or ``error``
+``otp_supervisor_restarts_total{supervisor}``          ``("otp", "supervisor", "restart")``
+``otp_supervisor_give_ups_total{supervisor}``          ``("otp", "supervisor", "give_up")``
+``otp_genserver_call_duration_seconds``                ``("otp", "genserver", "call", "stop")``
+``otp_pubsub_broadcasts_total{pubsub}``                ``("otp", "pubsub", "broadcast")``
+``web_connections_active``                             ``("web", "connection", "open" | "close")``
+``web_channel_joins_total{result}``                    ``("web", "channel", "join")``
+``web_channel_crashes_total``                          ``("web", "channel", "crash")``
+``web_live_view_event_duration_seconds{view}``         ``("web", "live_view", "handle_event", "stop")``
+``web_live_view_diff_bytes``                           ``("web", "live_view", "render", "stop")``
+=====================================================  ===========================================
+
+Handlers run in the process that emits: each is one increment or one
+observation, and ``prometheus_client`` metrics are safe to update there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+import otp
+from otp import ChildSpec, GenServer, telemetry
+
+from ._http import Request, Response
+
+__all__ = ["PrometheusExporter"]
+
+_SECONDS = (0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0)
+_BYTES = (16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576)
+
+
+class PrometheusExporter:
+    """Telemetry handlers feeding ``prometheus_client`` metrics, and the ``/metrics`` page."""
+
+    def __init__(self, registry: CollectorRegistry | None = None, *, path: str = "/metrics") -> None:
+        self.registry = registry or CollectorRegistry()
+        self.path = path
+        self.handler_id = ("web.metrics", id(self))
+        r = self.registry
+        self.spawns = Counter("otp_process_spawns", "Processes spawned.", registry=r)
+        self.exits = Counter("otp_process_exits", "Processes ended, by kind of reason.", ["reason"], registry=r)
+        self.restarts = Counter("otp_supervisor_restarts", "Children restarted.", ["supervisor"], registry=r)
+        self.give_ups = Counter("otp_supervisor_give_ups", "Supervisors past max restart intensity.", ["supervisor"], registry=r)
+        self.calls = Histogram("otp_genserver_call_duration_seconds", "GenServer.call round trips.", buckets=_SECONDS, registry=r)
+        self.broadcasts = Counter("otp_pubsub_broadcasts", "PubSub broadcasts made on this node.", ["pubsub"], registry=r)
+        self.connections = Gauge("web_connections_active", "Open HTTP/WebSocket connections.", registry=r)
+        self.joins = Counter("web_channel_joins", "Channel joins, by result.", ["result"], registry=r)
+        self.crashes = Counter("web_channel_crashes", "Channel processes that crashed.", registry=r)
+        self.events = Histogram("web_live_view_event_duration_seconds", "LiveView handle_event.", ["view"], buckets=_SECONDS, registry=r)
+        self.diff_bytes = Histogram("web_live_view_diff_bytes", "LiveView diffs sent, in bytes of JSON.", buckets=_BYTES, registry=r)
+        self._routes = {
+            ("otp", "process", "spawn"): lambda m, md: self.spawns.inc(),
+            ("otp", "process", "exit"): lambda m, md: self.exits.labels(_reason_kind(md.get("reason"))).inc(),
+            ("otp", "supervisor", "restart"): lambda m, md: self.restarts.labels(_name(md)).inc(),
+            ("otp", "supervisor", "give_up"): lambda m, md: self.give_ups.labels(_name(md)).inc(),
+            ("otp", "genserver", "call", "stop"): lambda m, md: self.calls.observe(m["duration"]),
+            ("otp", "pubsub", "broadcast"): lambda m, md: self.broadcasts.labels(str(md.get("pubsub"))).inc(),
+            ("web", "connection", "open"): lambda m, md: self.connections.set(m["active"]),
+            ("web", "connection", "close"): lambda m, md: self.connections.set(m["active"]),
+            ("web", "channel", "join"): lambda m, md: self.joins.labels(str(md.get("result"))).inc(),
+            ("web", "channel", "crash"): lambda m, md: self.crashes.inc(),
+            ("web", "live_view", "handle_event", "stop"): lambda m, md: self.events.labels(_view(md)).observe(m["duration"]),
+            ("web", "live_view", "render", "stop"): lambda m, md: self.diff_bytes.observe(m["diff_bytes"]),
+        }
+
+    def attach(self) -> None:
+        telemetry.attach_many(self.handler_id, list(self._routes), self._handle)
+
+    def detach(self) -> None:
+        telemetry.detach(self.handler_id)
+
+    def child_spec(self) -> ChildSpec:
+        """A child that keeps the handlers attached while it runs."""
+        return _Attached.child_spec(self, id=self.handler_id)
+
+    def _handle(self, event: tuple, measurements: dict, metadata: dict, config: object) -> None:
+        self._routes[event](measurements, metadata)
+
+    def text(self) -> bytes:
+        """The metrics in Prometheus's text format."""
+        return generate_latest(self.registry)
+
+    def http(self, fallback: Callable[[Request], Awaitable[Response]] | None = None):
+        """An endpoint handler: ``GET <path>`` is the metrics, anything else goes to ``fallback`` (or 404)."""
+
+        async def handler(request: Request) -> Response:
+            if request.path == self.path and request.method == "GET":
+                return Response(200, {"content-type": CONTENT_TYPE_LATEST}, self.text())
+            if fallback is not None:
+                return await fallback(request)
+            return Response(404, {"content-type": "text/plain"}, b"not found")
+
+        return handler
+
+
+class _Attached(GenServer):
+    async def init(self, exporter: PrometheusExporter) -> None:
+        otp.trap_exits(True)  # so that terminate runs when the tree stops
+        self.exporter = exporter
+        exporter.attach()
+
+    async def terminate(self, reason: object) -> None:
+        self.exporter.detach()
+
+
+def _reason_kind(reason: object) -> str:
+    if reason is otp.NORMAL:
+        return "normal"
+    if reason is otp.KILLED:
+        return "killed"
+    if reason is otp.SHUTDOWN or isinstance(reason, otp.Shutdown):
+        return "shutdown"
+    return "error"
+
+
+def _name(metadata: dict) -> str:
+    return str(metadata.get("name") or metadata.get("supervisor"))
+
+
+def _view(metadata: dict) -> str:
+    view = metadata.get("view")
+    return getattr(view, "__qualname__", str(view))
