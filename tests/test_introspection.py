@@ -76,11 +76,17 @@ async def test_supervisors_no_supervisor_supervises_are_the_roots_oldest_first()
     first = await Supervisor.start_link([Worker.child_spec({}, id="w")])
     second = await DynamicSupervisor.start_link()
     # A supervisor started by a plain process is a root too (an endpoint's connection supervisor is one).
-    owner = await Worker.start_link({})
-    with_owner = await Task.spawn(DynamicSupervisor.start_link).result()
+    me = otp.current_pid()
+
+    async def owner():
+        otp.send(me, ("owned", await DynamicSupervisor.start_link()))
+        await otp.receive()
+
+    owner_pid = otp.spawn_link(owner)
+    _, owned = await assert_receive(tuple)
     roots = introspection.supervision_tree()
-    assert [root.pid for root in roots] == [first, second, with_owner]
-    assert introspection.supervisor_tree(owner) is None
+    assert [root.pid for root in roots] == [first, second, owned]
+    assert introspection.supervisor_tree(owner_pid) is None
     assert introspection.supervisor_tree("nobody") is None
 
 
