@@ -430,8 +430,8 @@ async def test_an_http_connection_is_an_open_then_a_close_event():
             await stream.send_all(b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
             while await stream.receive_some(65536):
                 pass
-        opened = await assert_receive(event_named(("web", "connection", "open")))
-        closed = await assert_receive(event_named(("web", "connection", "close")))
+        opened = await assert_receive(event_named(("web", "connection", "open")), timeout=2.0)
+        closed = await assert_receive(event_named(("web", "connection", "close")), timeout=2.0)
     peer = opened.metadata["peer"]
     assert peer[0] == "127.0.0.1"
     assert (opened.measurements, opened.metadata) == ({"active": 1}, {"endpoint": endpoint, "peer": peer})

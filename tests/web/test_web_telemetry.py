@@ -56,7 +56,7 @@ async def test_a_phoenix_socket_emits_connect_open_and_close_with_its_bytes_and_
     endpoint, port = await start(phoenix_socket(UserSocket, pubsub=PUBSUB))
     with forward_telemetry(SOCKET_CONNECT, WS_OPEN, WS_CLOSE):
         refused = await WSClient.connect(port, "/socket/websocket?vsn=2.0.0")
-        refusal = await assert_receive(event_named(SOCKET_CONNECT))
+        refusal = await assert_receive(event_named(SOCKET_CONNECT), timeout=2.0)
         client = await WSClient.connect(port, "/socket/websocket?user=ann&vsn=2.0.0")
         connected = await assert_receive(event_named(SOCKET_CONNECT))
         opened = await assert_receive(event_named(WS_OPEN))
@@ -64,7 +64,7 @@ async def test_a_phoenix_socket_emits_connect_open_and_close_with_its_bytes_and_
         await client.send_text(join)
         reply = await client.receive()
         assert await client.close(1000) == Closed(1000)
-        closed = await assert_receive(event_named(WS_CLOSE))
+        closed = await assert_receive(event_named(WS_CLOSE), timeout=2.0)  # (upper bounds: events arrive at once)
     assert refused.status == 403 and refusal.metadata["result"] == "error"
     peer = connected.metadata["peer"]
     assert connected.metadata == {"socket": UserSocket, "result": "ok", "peer": peer}
@@ -97,7 +97,7 @@ async def test_a_slow_consumer_reset_is_a_shed_event():
     with forward_telemetry(WS_SHED, WS_CLOSE):
         await client.send_text("flood")
         shed = await assert_receive(event_named(WS_SHED), timeout=2.0)
-        closed = await assert_receive(event_named(WS_CLOSE))
+        closed = await assert_receive(event_named(WS_CLOSE), timeout=2.0)
     assert shed.metadata == {"endpoint": endpoint, "peer": shed.metadata["peer"], "path": "/socket/websocket"}
     assert shed.measurements["max_outbound_bytes"] == 64 * 1024
     assert 48 * 1024 < shed.measurements["queued_bytes"] <= 64 * 1024
