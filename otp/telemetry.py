@@ -63,9 +63,8 @@ An event name is a tuple of lower-case strings: the library (``"otp"``,
 "exit")``. Spans end in ``"start"``, ``"stop"``, ``"exception"``.
 Measurements are numbers: ``duration`` in seconds (a ``float`` from
 ``time.perf_counter``), sizes in bytes, counts. Metadata says *which*: pids,
-registered names, reasons, topics. LiveView events, to come, follow Phoenix
-LiveView's: ``("web", "live_view", "mount" | "handle_event" | "handle_params"
-| "render", "start" | "stop" | "exception")``, render with ``diff_bytes``.
+registered names, reasons, topics. LiveView's events follow Phoenix
+LiveView's names (listed below, with the web layer's).
 
 Span events
 -----------
@@ -146,6 +145,16 @@ The web layer (``web.endpoint``, ``web.transports``, ``web.socket``, channels):
 client gets ``phx_error``)
     no measurements; ``topic``, ``pid``, ``socket_id``, ``reason``,
     ``joined`` (False: it crashed in ``join``).
+
+LiveView (``web.live``):
+
+``("web", "live_view", "mount", "start" | "stop" | "exception")``: a span around
+``on_mount`` hooks, ``mount`` and ``handle_params`` of a connected mount
+    see the span events above; ``view`` (the class), ``url``, ``params``.
+``("web", "live_view", "handle_event", "start" | "stop" | "exception")``
+    the span events; ``view``, ``event``, ``params``.
+``("web", "live_view", "render", "stop")``: a render and its diff
+    ``duration``, ``diff_bytes`` (the JSON sent); ``view``, ``full``, ``topic``.
 
 Bytes in and out are *not* an event per frame: a broadcast to 10,000
 sockets would call every handler 10,000 times. Each connection counts them
