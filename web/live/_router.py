@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from http.cookies import CookieError, SimpleCookie
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl, urlsplit
 
@@ -39,13 +40,14 @@ from web.token import InvalidToken, sign, verify
 from web.transports.phoenix import phoenix_socket
 
 from ._component import Components, current_components
-from ._server import SESSION_SALT, LiveViewChannel, mount_view
+from ._server import FLASH_SALT, SESSION_SALT, STATIC_SALT, LiveViewChannel, mount_view
 from ._upload import UploadChannel
 from ._view import LiveSocket, LiveView
 
 __all__ = ["LiveRouter", "Route", "CSRF_SALT"]
 
 CSRF_SALT = "csrf"
+FLASH_COOKIE = "__phoenix_flash__"  # set by the client on a full redirect that carries a flash
 DEFAULT_SESSION = "default"
 
 
@@ -163,19 +165,39 @@ class LiveRouter:
             return None
         route, params = found
         session = self.session(request)
-        page = await self.render_container(route, params, session, url)
+        flash = self._flash_cookie(request)
+        page = await self.render_container(route, params, session, url, flash=flash)
+        # The flash a full redirect carried (LIVEVIEW.md §6.3) is shown once: clear its cookie.
+        clear = {"set-cookie": f"{FLASH_COOKIE}=; max-age=0; path=/"} if flash is not None else {}
         if isinstance(page, Redirect):  # the mount navigated away
-            return Response(302, {"location": page.to}, b"")
+            return Response(302, {"location": page.to, **clear}, b"")
         title, container = page
         csrf = sign(self.secret, CSRF_SALT, secrets.token_urlsafe(16))
         body = self.layout(title, container, csrf)
-        return Response(200, {"content-type": "text/html; charset=utf-8"}, body)
+        return Response(200, {"content-type": "text/html; charset=utf-8", **clear}, body)
 
-    async def render_container(self, route: Route, params: dict, session: dict, url: str):
+    def _flash_cookie(self, request: Request) -> dict | None:
+        cookies = SimpleCookie()
+        try:
+            cookies.load(request.headers.get("cookie", ""))
+        except CookieError:
+            return None
+        morsel = cookies.get(FLASH_COOKIE)
+        if morsel is None or not morsel.value:
+            return None
+        try:
+            flash = verify(self.secret, FLASH_SALT, morsel.value, max_age=60)
+        except InvalidToken:
+            return None
+        return {str(k): str(v) for k, v in flash.items()} if isinstance(flash, dict) else None
+
+    async def render_container(self, route: Route, params: dict, session: dict, url: str, *, flash: dict | None = None):
         """``(title, container html)``; or a :class:`Redirect` if the mount navigated away."""
         view_id = "phx-" + secrets.token_urlsafe(12)
         view = route.view()
         socket = LiveSocket(connected=False, view_id=view_id)
+        if flash:
+            socket.assign(flash=flash)
         components = Components(lambda cid: LiveSocket(connected=False, view_id=view_id, myself=cid))
         await mount_view(view, socket, params, session, url)
         if socket.navigation is not None and socket.navigation[0] != "patch":
@@ -188,8 +210,11 @@ class LiveRouter:
         trees = await components.settle(full=True)
         html = rendered.to_html(_ComponentHtml(trees))
         signed = sign(self.secret, SESSION_SALT, self.session_payload(view_id, route, session))
+        # The static token: the same id, and the flash the dead render showed, for the join.
+        static = sign(self.secret, STATIC_SALT, {"id": view_id, "flash": flash or {}})
         container = (
-            f'<div id="{view_id}" data-phx-main data-phx-session="{escape(signed)}" data-phx-static="">{html}</div>'
+            f'<div id="{view_id}" data-phx-main data-phx-session="{escape(signed)}" '
+            f'data-phx-static="{escape(static)}">{html}</div>'
         )
         return socket.title or route.view.__name__, container
 

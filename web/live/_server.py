@@ -54,6 +54,7 @@ __all__ = ["LiveViewChannel", "LIVEVIEW_VERSION", "SESSION_SALT", "mount_view"]
 LIVEVIEW_VERSION = "1.2.12"  # the client this project is tested with (LIVEVIEW.md §2.3)
 SESSION_SALT = "liveview session"
 FLASH_SALT = "liveview flash"
+STATIC_SALT = "liveview static"
 SESSION_MAX_AGE = 14 * 24 * 3600
 LEFT_BY_NAVIGATION = Shutdown("navigated")  # normal: the client gets phx_close after the reply
 MAX_PATCHES = 20  # consecutive push_patch from handle_params: a loop (Phoenix's limit)
@@ -94,7 +95,8 @@ class LiveViewChannel(Channel):
         if not socket.assigns.get("csrf_ok", True):
             return Error({"reason": "stale"})
         session = self._verify_session(topic, payload)
-        if session is None:
+        static = self._verify_static(topic, payload)
+        if session is None or static is None:
             return Error({"reason": "stale"})
         url = payload.get("redirect") or payload.get("url") or ""
         found = self.router.match(url)
@@ -107,7 +109,7 @@ class LiveViewChannel(Channel):
             return Error({"reason": "unauthorized"})  # live navigation out of the live session
         if not payload.get("redirect") and route.path != session.get("route"):
             return Error({"reason": "stale"})
-        return await self._mount(route, params, session, url, payload, socket)
+        return await self._mount(route, params, session, static, url, payload, socket)
 
     def _verify_session(self, topic: str, payload: dict) -> dict | None:
         try:
@@ -118,7 +120,20 @@ class LiveViewChannel(Channel):
             return None
         return session
 
-    async def _mount(self, route, params: dict, session: dict, url: str, payload: dict, socket) -> Ok | Error:
+    def _verify_static(self, topic: str, payload: dict) -> dict | None:
+        """The static token's contents; ``{}`` when the page sent none (``""`` is sent as null)."""
+        token = payload.get("static")
+        if not token:
+            return {}
+        try:
+            static = verify(self.secret, STATIC_SALT, token, max_age=SESSION_MAX_AGE)
+        except InvalidToken:
+            return None
+        if not isinstance(static, dict) or static.get("id") != topic.removeprefix("lv:"):
+            return None  # a static token of another view (LIVEVIEW.md §1.2)
+        return static
+
+    async def _mount(self, route, params: dict, session: dict, static: dict, url: str, payload: dict, socket) -> Ok | Error:
         view_id = socket.topic.removeprefix("lv:")
         self.view = route.view()
         self.route = route
@@ -129,12 +144,14 @@ class LiveViewChannel(Channel):
         self.live = LiveSocket(connected=True, view_id=view_id)
         self.components = Components(lambda cid: LiveSocket(connected=True, view_id=view_id, myself=cid))
         self.tracker = Tracker()
+        self.sent_title: str | None = None
         # (cid or None for the view, async name) -> (pid, monitor ref, token, assign keys or None)
         self.tasks: dict = {}
         self.task_tokens = iter(range(1, 1 << 62))
         self.socket = socket
         set_report_details(self._report_details)
         self._take_flash(payload.get("flash"))
+        self.live.assign(flash={**self.live.assigns["flash"], **static.get("flash", {})})
         user_session = session.get("session", {})
         # mount gets the URL's params only, as on the dead render (else the two renders can
         # differ); the client's connect params (_csrf_token, _mounts, ...) are apart.
@@ -498,7 +515,9 @@ class LiveViewChannel(Channel):
         if live.events:
             diff["e"], live.events = live.events, []
         if live.title is not None:
-            diff["t"], live.title = live.title, None
+            if live.title != self.sent_title:  # the page already shows it otherwise
+                diff["t"] = self.sent_title = live.title
+            live.title = None
         return diff
 
     def _render_view(self, changed: set | None):

@@ -1,0 +1,61 @@
+"""The flash a full redirect carries (cookie, LIVEVIEW.md §6.3) and the signed static token (§1.2)."""
+
+import re
+
+from otp import PubSub
+from web._http import Request
+from web.live import LiveRouter, LiveView, compile_template
+from web.token import sign
+from web.testing import connect
+
+SECRET = "flash secret"
+PAGE = compile_template('<p id="info">{@flash.get("info", "")}</p>')
+
+
+class Page(LiveView):
+    def render(self, assigns, changed):
+        return PAGE.render(assigns, changed)
+
+
+def router():
+    return LiveRouter(secret=SECRET, routes={"/page": Page}, pubsub="flash_ps")
+
+
+async def dead_render(cookie=""):
+    headers = {"cookie": cookie} if cookie else {}
+    response = await router().render(Request("GET", "/page", {}, headers, ("127.0.0.1", 1)))
+    body = response.body.decode()
+    view_id, session, static = re.search(
+        r'<div id="([^"]+)" data-phx-main data-phx-session="([^"]+)" data-phx-static="([^"]+)">', body
+    ).groups()
+    return response, body, view_id, session, static
+
+
+async def client():
+    await PubSub.start_link("flash_ps")
+    return await connect(router().socket_cls, {"_csrf_token": sign(SECRET, "csrf", "x")}, pubsub="flash_ps")
+
+
+async def test_the_flash_cookie_shows_once_in_the_dead_render_and_again_on_the_join():
+    flash = sign(SECRET, "liveview flash", {"info": "saved"})
+    response, body, view_id, session, static = await dead_render(f"__phoenix_flash__={flash}")
+    assert '<p id="info">saved</p>' in body
+    assert response.headers["set-cookie"] == "__phoenix_flash__=; max-age=0; path=/"
+    status, reply = await (await client()).join(f"lv:{view_id}", {"url": "http://x/page", "session": session, "static": static})
+    assert (status, reply["rendered"]["0"]) == ("ok", "saved")
+
+
+async def test_a_forged_flash_cookie_is_ignored():
+    response, body, *_ = await dead_render("__phoenix_flash__=" + sign("another secret", "liveview flash", {"info": "x"}))
+    assert '<p id="info"></p>' in body and "set-cookie" not in response.headers
+
+
+async def test_a_static_token_of_another_view_or_forged_is_stale():
+    _, _, view_id, session, static = await dead_render()
+    _, _, other_id, _, other_static = await dead_render()
+    c = await client()
+    for bad in (other_static, "forged.token", sign("another secret", "liveview static", {"id": view_id})):
+        assert await c.join(f"lv:{view_id}", {"url": "http://x/page", "session": session, "static": bad}) == (
+            "error", {"reason": "stale"})
+    status, _ = await c.join(f"lv:{view_id}", {"url": "http://x/page", "session": session, "static": static})
+    assert status == "ok"
