@@ -4,8 +4,8 @@ import re
 
 from otp import PubSub
 from web._http import Request
-from web.live import LiveRouter, LiveView, compile_template
-from web.token import sign
+from web.live import HTTPError, LiveRouter, LiveView, compile_template
+from web.token import sign, verify
 from web.testing import connect
 
 SECRET = "flash secret"
@@ -59,3 +59,26 @@ async def test_a_static_token_of_another_view_or_forged_is_stale():
             "error", {"reason": "stale"})
     status, _ = await c.join(f"lv:{view_id}", {"url": "http://x/page", "session": session, "static": static})
     assert status == "ok"
+
+
+class Missing(LiveView):
+    async def mount(self, params, session, socket):
+        if params.get("id") != "1":
+            raise HTTPError(404, "no such item")
+
+    def render(self, assigns, changed):
+        return PAGE.render(assigns, changed)
+
+
+async def test_a_4xx_from_mount_is_that_status_on_the_dead_render_and_reload_on_the_join():
+    items = LiveRouter(secret=SECRET, routes={"/items/:id": Missing}, pubsub="flash_ps")
+    response = await items.render(Request("GET", "/items/2", {}, {}, ("127.0.0.1", 1)))
+    assert (response.status, response.body) == (404, b"404 no such item")
+    ok = await items.render(Request("GET", "/items/1", {}, {}, ("127.0.0.1", 1)))
+    view_id, session = re.search(r'<div id="([^"]+)" data-phx-main data-phx-session="([^"]+)"', ok.body.decode()).groups()
+    await PubSub.start_link("flash_ps")
+    c = await connect(items.socket_cls, {"_csrf_token": sign(SECRET, "csrf", "x")}, pubsub="flash_ps")
+    # The same session, joined at another URL of the same route, whose mount raises 404.
+    status, reply = await c.join(f"lv:{view_id}", {"url": "http://x/items/2", "session": session})
+    assert (status, reply["reason"], reply["status"]) == ("error", "reload", 404)
+    assert verify(SECRET, "liveview reload", reply["token"]) == 404

@@ -45,7 +45,7 @@ from ._component import LiveComponent, send_update
 from ._diff import Tracker
 from ._rendered import Comprehension, Rendered
 from ._router import LiveRouter, default_layout
-from ._server import LIVEVIEW_VERSION, SESSION_SALT, LiveViewChannel
+from ._server import LIVEVIEW_VERSION, SESSION_SALT, HTTPError, LiveViewChannel
 from ._stream import LiveStream
 from ._template import Template, TemplateRenderError, TemplateSyntaxError, compile_template, template_from_file, template_next_to
 from ._upload import UploadConfig, UploadEntry, upload_error_message
@@ -63,6 +63,7 @@ __all__ = [
     "UploadConfig",
     "UploadEntry",
     "HALT",
+    "HTTPError",
     "JS",
     "send_update",
     "upload_error_message",

@@ -40,7 +40,7 @@ from web.token import InvalidToken, sign, verify
 from web.transports.phoenix import phoenix_socket
 
 from ._component import Components, current_components
-from ._server import FLASH_SALT, SESSION_SALT, STATIC_SALT, LiveViewChannel, mount_view
+from ._server import FLASH_SALT, SESSION_SALT, STATIC_SALT, LiveViewChannel, http_status, mount_view
 from ._upload import UploadChannel
 from ._view import LiveSocket, LiveView
 
@@ -166,7 +166,13 @@ class LiveRouter:
         route, params = found
         session = self.session(request)
         flash = self._flash_cookie(request)
-        page = await self.render_container(route, params, session, url, flash=flash)
+        try:
+            page = await self.render_container(route, params, session, url, flash=flash)
+        except Exception as error:
+            status = http_status(error)
+            if status is None:
+                raise
+            return Response(status, {"content-type": "text/plain; charset=utf-8"}, f"{status} {error}")
         # The flash a full redirect carried (LIVEVIEW.md §6.3) is shown once: clear its cookie.
         clear = {"set-cookie": f"{FLASH_COOKIE}=; max-age=0; path=/"} if flash is not None else {}
         if isinstance(page, Redirect):  # the mount navigated away

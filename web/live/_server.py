@@ -64,6 +64,28 @@ CANCELLED = Shutdown("cancel")  # what a cancelled assign_async fails with
 RENDER_STOP = ("web", "live_view", "render", "stop")
 
 
+RELOAD_SALT = "liveview reload"
+
+
+class HTTPError(Exception):
+    """Raise from ``mount`` (or ``handle_params``) to answer with an HTTP status, e.g. ``HTTPError(404)``.
+
+    Any exception with an int ``status_code`` attribute does the same. A
+    4xx makes the dead render answer with that status and a live join
+    answer ``reload`` with it, so the client reloads into that error page.
+    """
+
+    def __init__(self, status_code: int, message: str = "") -> None:
+        super().__init__(message or f"HTTP {status_code}")
+        self.status_code = status_code
+
+
+def http_status(error: BaseException) -> int | None:
+    """The 4xx an exception from mount stands for, or None (a crash)."""
+    status = getattr(error, "status_code", None)
+    return status if isinstance(status, int) and 400 <= status <= 499 else None
+
+
 def _span(callback: str, metadata: dict):
     """A telemetry span around a view callback, Phoenix LiveView's event names; free when unwatched."""
     prefix = ("web", "live_view", callback)
@@ -157,7 +179,15 @@ class LiveViewChannel(Channel):
         # differ); the client's connect params (_csrf_token, _mounts, ...) are apart.
         self.live.connect_params = dict(payload.get("params") or {})
         with _span("mount", {"view": route.view, "url": url, "params": params}):
-            halted = await mount_view(self.view, self.live, params, user_session, url)
+            try:
+                halted = await mount_view(self.view, self.live, params, user_session, url)
+            except Exception as error:
+                status = http_status(error)
+                if status is None:
+                    raise
+                # A 4xx from mount (not found, forbidden...): the client sets a cookie and
+                # reloads, and the dead render answers with that status (LIVEVIEW.md §2.4).
+                return Error({"reason": "reload", "status": status, "token": sign(self.secret, RELOAD_SALT, status)})
         self._start_async_work()
         reply: dict = {}
         for _ in range(MAX_PATCHES + 1):
