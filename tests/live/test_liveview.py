@@ -202,3 +202,19 @@ async def test_push_navigate_and_redirect_reply_then_close_the_view():
         await client.assert_reply(ref, "ok", {key: value})
         assert await client.next_frame() == [join_ref, join_ref, "lv:phx-i", "phx_close", {}]
         await otp.Supervisor.stop(otp.whereis("items_test.supervisor"))
+
+
+async def test_a_stale_join_leaves_no_process_behind():
+    from otp.testing import TelemetryEvent, forward_telemetry
+    from web._channel_server import run_channel
+
+    client = await setup()
+    before = set(otp.processes())
+    with forward_telemetry(("otp", "process", "exit")):
+        assert await client.join("lv:phx-1", {"session": "forged.token", "url": "http://x/counter"}) == (
+            "error", {"reason": "stale"})
+        exit_event = await otp.receive(
+            lambda m: isinstance(m, TelemetryEvent) and m.metadata["function"] is run_channel, timeout=5
+        )
+    assert exit_event.metadata["reason"] is otp.NORMAL
+    assert set(otp.processes()) == before  # the refused view's process is gone, nothing else was left
