@@ -629,8 +629,7 @@ async def _dead_render(live: LiveRouter, path: str) -> str:
 
 def _view_html_bytes(page: str) -> int:
     """The bytes of the view's HTML: the inside of the container of ``default_layout``."""
-    opening = 'data-phx-static="">'
-    start = page.index(opening) + len(opening)
+    start = re.search(r'data-phx-static="[^"]*">', page).end()
     return len(page[start : page.index("</div>\n<script", start)].encode())
 
 
