@@ -54,11 +54,15 @@ class PhxClient:
 
     @classmethod
     async def connect(cls, host: str, port: int, user: str, path: str = "/socket/websocket") -> PhxClient:
-        """Open and upgrade; raises :class:`Refused` if the server says no."""
+        """Open and upgrade as ``user``; raises :class:`Refused` if the server says no."""
+        return await cls.open(host, port, f"{path}?vsn=2.0.0&user={user}")
+
+    @classmethod
+    async def open(cls, host: str, port: int, target: str) -> PhxClient:
+        """Open and upgrade on any target (``/live/websocket?_csrf_token=...``); :class:`Refused` if refused."""
         stream = await trio.open_tcp_stream(host, port)
         client = cls(stream)
         try:
-            target = f"{path}?vsn=2.0.0&user={user}"
             await stream.send_all(client.ws.send(Request(host=f"{host}:{port}", target=target)))
             while True:
                 event = await client._next_event()

@@ -75,23 +75,16 @@ trio"; what it holds here is said above and in each row's ``baseline_is``.
 
 from __future__ import annotations
 
-import gc
 import html
-import os
 import re
 import statistics
-import subprocess
 import sys
-import tempfile
-from contextlib import contextmanager
 from time import perf_counter, perf_counter_ns
-from typing import Iterator
 from urllib.parse import urlencode
 
 import h11
 import orjson
 import trio
-from wsproto.events import AcceptConnection, RejectConnection, Request
 
 from otp import PubSub
 from web._http import Request as HTTPRequest
@@ -101,8 +94,8 @@ from web.testing import connect
 from web.token import sign
 
 from ._harness import Sample, Workload
-from ._web_client import PhxClient, Refused
-from .web_load import HOST, RUN_TIMEOUT, Server, _Errors, _percentile, quiet_gc
+from ._web_client import PhxClient
+from .web_load import HOST, RUN_TIMEOUT, Server, _Errors, _percentile, quiet_gc, quiet_gc_while, server_process
 from .web_load import server as web_load_server
 
 SECRET = "live benchmark secret"
@@ -273,53 +266,12 @@ def _serve() -> None:
     otp.run(main)
 
 
-@contextmanager
-def live_server() -> Iterator[Server]:
+def live_server():
     """Start ``python -m benchmarks.live serve``; yield once it listens; kill it after."""
-    log = tempfile.TemporaryFile("w+")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.live", "serve"],
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-    )
-    try:
-        line = process.stdout.readline()  # "" if it died first
-        if not line.startswith("listening on "):
-            log.seek(0)
-            raise RuntimeError(f"the LiveView server did not start: {line!r}\n{log.read()}")
-        yield Server(process, int(line.rsplit(":", 1)[1]), log)
-    finally:
-        process.kill()
-        process.wait()
-        process.stdout.close()
-        log.close()
+    return server_process(["benchmarks.live", "serve"], "the LiveView server")
 
 
 # ============================================================ L1: the client
-
-
-class LiveClient(PhxClient):
-    """A :class:`PhxClient` opened on any target (the ``/live`` socket takes ``_csrf_token``)."""
-
-    __slots__ = ()
-
-    @classmethod
-    async def open(cls, host: str, port: int, target: str) -> LiveClient:
-        stream = await trio.open_tcp_stream(host, port)
-        client = cls(stream)
-        try:
-            await stream.send_all(client.ws.send(Request(host=f"{host}:{port}", target=target)))
-            while True:
-                event = await client._next_event()
-                if isinstance(event, AcceptConnection):
-                    return client
-                if isinstance(event, RejectConnection):
-                    raise Refused(f"upgrade refused: HTTP {event.status_code}")
-        except BaseException:
-            await trio.aclose_forcefully(stream)
-            raise
 
 
 async def http_get(host: str, port: int, target: str) -> tuple[int, str]:
@@ -354,13 +306,13 @@ def page_tokens(page: str) -> tuple[str, str, str]:
     return html.unescape(container.group(1)), html.unescape(container.group(2)), html.unescape(csrf.group(1))
 
 
-async def open_counter(port: int) -> tuple[LiveClient, str, str]:
+async def open_counter(port: int) -> tuple[PhxClient, str, str]:
     """The browser's steps: dead render, socket, join ``lv:<id>``; return (client, join_ref, topic)."""
     status, page = await http_get(HOST, port, "/counter")
     if status != 200:
         raise RuntimeError(f"GET /counter answered {status}: {page[:300]!r}")
     view_id, session, csrf = page_tokens(page)
-    client = await LiveClient.open(HOST, port, "/live/websocket?" + urlencode({"_csrf_token": csrf, "vsn": "2.0.0"}))
+    client = await PhxClient.open(HOST, port, "/live/websocket?" + urlencode({"_csrf_token": csrf, "vsn": "2.0.0"}))
     topic = f"lv:{view_id}"
     payload = {"url": f"http://{HOST}:{port}/counter", "params": {"_csrf_token": csrf}, "session": session, "static": None}
     join_ref, answer = await client.join(topic, payload)
@@ -471,34 +423,18 @@ async def _with_timeout(main, *args) -> Sample:
         return await main(*args)
 
 
-def _quietly(run):
-    """Run ``run()`` with the collector as the servers have it (web_load's ``quiet_gc``); restore after."""
-    quiet_gc()
-    try:
-        return run()
-    finally:
-        gc.unfreeze()
-        gc.set_threshold(700, 10, 10)
-
-
 def ours_events(total: int) -> Sample:
-    def run() -> Sample:
-        with live_server() as live, web_load_server("raw") as echo:
-            sample = trio.run(_with_timeout, _events_main, live, echo, total)
-            lines = live.log_lines() + echo.log_lines()
-        return Sample(figure=sample.figure, extra={**sample.extra, "server_log_lines": lines})
-
-    return _quietly(run)
+    with quiet_gc_while(), live_server() as live, web_load_server("raw") as echo:
+        sample = trio.run(_with_timeout, _events_main, live, echo, total)
+        lines = live.log_lines() + echo.log_lines()
+    return Sample(figure=sample.figure, extra={**sample.extra, "server_log_lines": lines})
 
 
 def raw_events(total: int) -> Sample:
-    def run() -> Sample:
-        with web_load_server("raw") as echo:
-            sample = trio.run(_with_timeout, _echo_main, echo, total)
-            lines = echo.log_lines()
-        return Sample(figure=sample.figure, extra={**sample.extra, "server_log_lines": lines})
-
-    return _quietly(run)
+    with quiet_gc_while(), web_load_server("raw") as echo:
+        sample = trio.run(_with_timeout, _echo_main, echo, total)
+        lines = echo.log_lines()
+    return Sample(figure=sample.figure, extra={**sample.extra, "server_log_lines": lines})
 
 
 # ============================================================ L2, L3: renders

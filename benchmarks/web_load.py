@@ -185,12 +185,17 @@ class Server:
         return sum(1 for line in self.log if line.strip())
 
 
-@contextmanager
-def server(kind: str) -> Iterator[Server]:
+def server(kind: str):
     """Start ``python -m benchmarks.web_load serve <kind>``; yield once it listens; kill it after."""
+    return server_process(["benchmarks.web_load", "serve", kind], f"the {kind} server")
+
+
+@contextmanager
+def server_process(module_and_args: list[str], label: str) -> Iterator[Server]:
+    """Run ``python -m <module_and_args>``; yield once it prints "listening on ...:PORT"; kill it after."""
     log = tempfile.TemporaryFile("w+")
     process = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.web_load", "serve", kind],
+        [sys.executable, "-m", *module_and_args],
         stdout=subprocess.PIPE,
         stderr=log,
         text=True,
@@ -200,7 +205,7 @@ def server(kind: str) -> Iterator[Server]:
         line = process.stdout.readline()  # "" if it died first
         if not line.startswith("listening on "):
             log.seek(0)
-            raise RuntimeError(f"the {kind} server did not start: {line!r}\n{log.read()}")
+            raise RuntimeError(f"{label} did not start: {line!r}\n{log.read()}")
         port = int(line.rsplit(":", 1)[1])
         yield Server(process, port, log)
     finally:
@@ -466,17 +471,23 @@ def _percentile(ordered: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
-def _run(kind: str, main, *args) -> Sample:
+@contextmanager
+def quiet_gc_while() -> Iterator[None]:
+    """The collector as the servers have it (:func:`quiet_gc`) for the block; Python's defaults after."""
     quiet_gc()
     try:
-        with server(kind) as srv:
-            sample = trio.run(_with_timeout, main, srv, *args)
-            extra = dict(sample.extra)
-            extra["server_log_lines"] = srv.log_lines()
-            return Sample(figure=sample.figure, rss_per_process=sample.rss_per_process, extra=extra)
+        yield
     finally:
         gc.unfreeze()
         gc.set_threshold(700, 10, 10)
+
+
+def _run(kind: str, main, *args) -> Sample:
+    with quiet_gc_while(), server(kind) as srv:
+        sample = trio.run(_with_timeout, main, srv, *args)
+        extra = dict(sample.extra)
+        extra["server_log_lines"] = srv.log_lines()
+        return Sample(figure=sample.figure, rss_per_process=sample.rss_per_process, extra=extra)
 
 
 async def _with_timeout(main, srv: Server, *args) -> Sample:

@@ -17,3 +17,4 @@ ENDPOINT_STATISTICS = ("web", "endpoint", "statistics")
 SOCKET_CONNECT = ("web", "socket", "connect")
 CHANNEL_JOIN = ("web", "channel", "join")
 CHANNEL_CRASH = ("web", "channel", "crash")
+LIVE_VIEW_RENDER_STOP = ("web", "live_view", "render", "stop")  # mount and handle_event are spans

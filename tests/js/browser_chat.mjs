@@ -4,16 +4,12 @@
 // online. Prints one JSON line; exit code 0 on success.
 //
 //   node browser_chat.mjs http://127.0.0.1:4000 [screenshot.png]
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 
 const [base, screenshot] = process.argv.slice(2);
 const TIMEOUT = 15000;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--disable-quic"],
-});
+const browser = await launchChromium();
 try {
   const context = await browser.newContext();
   const alice = await context.newPage();

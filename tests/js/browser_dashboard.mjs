@@ -5,15 +5,11 @@
 // under the same name, and a restart on the supervision tree page. One JSON line.
 //
 //   node browser_dashboard.mjs http://127.0.0.1:4000 screenshot.png
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 
 const [base, screenshot] = process.argv.slice(2);
 const TIMEOUT = 15000;
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--disable-quic"],
-});
+const browser = await launchChromium();
 const errors = [];
 const until = (page, fn, arg) => page.waitForFunction(fn, arg, { timeout: TIMEOUT });
 try {

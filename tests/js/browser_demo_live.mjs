@@ -3,15 +3,11 @@
 // one JSON line: {"ok": bool, "results": {scenario: facts}, "errors": [...]}.
 //
 //   node browser_demo_live.mjs http://127.0.0.1:4000 [scenario ...]
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 
 const [base, ...only] = process.argv.slice(2);
 const TIMEOUT = 15000;
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--disable-quic"],
-});
+const browser = await launchChromium();
 const errors = [];
 
 async function open(path) {

@@ -5,15 +5,11 @@
 // JSON line.
 //
 //   node browser_live_kill.mjs http://127.0.0.1:4000
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 
 const [base] = process.argv.slice(2);
 const TIMEOUT = 15000;
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--disable-quic"],
-});
+const browser = await launchChromium();
 const errors = [];
 try {
   const page = await browser.newPage();

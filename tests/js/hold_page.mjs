@@ -2,13 +2,10 @@
 // prints "open", keeps it open for the given seconds, prints "closed".
 //
 //   node hold_page.mjs http://127.0.0.1:4000/dashboard 10
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 
 const [url, seconds] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage();
   await page.goto(url);

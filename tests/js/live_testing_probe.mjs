@@ -7,14 +7,11 @@
 //
 // Every action must make the view bump the number in #n, which is how the
 // script knows the server's answer has been applied.
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 
 const [url, actionsJson] = process.argv.slice(2);
 const actions = JSON.parse(actionsJson);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-});
+const browser = await launchChromium();
 const errors = [];
 const page = await browser.newPage();
 page.on("pageerror", (error) => errors.push(String(error)));

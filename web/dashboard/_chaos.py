@@ -11,7 +11,9 @@ Leaving the page kills the run.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import attrs
@@ -156,7 +158,9 @@ def _show(value: object) -> str:
 async def _read_run(page, run: int, arguments: list[str]) -> None:
     """The reader process: run the chaos command, send each JSON line to the page."""
     command = [sys.executable, "-m", "benchmarks", "chaos", *arguments]
-    process = await trio.lowlevel.open_process(command, cwd=PROJECT, stdout=-1, stderr=-1)
+    # stderr to a file: a pipe nobody reads while stdout is read could fill and block the run.
+    errors = tempfile.TemporaryFile()
+    process = await trio.lowlevel.open_process(command, cwd=PROJECT, stdout=subprocess.PIPE, stderr=errors)
     try:
         buffer = b""
         while True:
@@ -169,17 +173,12 @@ async def _read_run(page, run: int, arguments: list[str]) -> None:
                 if line.strip():
                     otp.send(page, ChaosLine(run, json.loads(line)))
         status = await process.wait()
-        error = (await _drain(process.stderr)).decode(errors="replace").strip().splitlines()
-        otp.send(page, ChaosEnded(run, status, error[-1] if status and error else ""))
+        errors.seek(0)
+        lines = errors.read().decode(errors="replace").strip().splitlines()
+        otp.send(page, ChaosEnded(run, status, lines[-1] if status and lines else ""))
     finally:
+        errors.close()
         if process.returncode is None:
             process.kill()
             with trio.CancelScope(shield=True):
                 await process.wait()
-
-
-async def _drain(stream) -> bytes:
-    data = b""
-    while chunk := await stream.receive_some(65536):
-        data += chunk
-    return data

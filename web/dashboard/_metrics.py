@@ -23,7 +23,7 @@ import time
 import attrs
 
 import otp
-from otp import GenServer, pubsub, telemetry
+from otp import GenServer, introspection, pubsub, telemetry
 
 __all__ = ["Metrics", "Sample", "TOPIC", "HISTORY", "resident_memory"]
 
@@ -111,9 +111,4 @@ class Metrics(GenServer):
 
 
 def _messages_handled() -> int:
-    total = 0
-    for pid in otp.processes():
-        info = otp.process_info(pid)
-        if info is not None:
-            total += info.messages_received
-    return total
+    return sum(row.messages_received for row in introspection.snapshot().processes.values())

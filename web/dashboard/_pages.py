@@ -9,7 +9,7 @@ chaos run) are events on the page.
 from __future__ import annotations
 
 import otp
-from otp import pubsub
+from otp import introspection, pubsub
 from otp.lowlevel import current_node
 from otp.tracker import Tracker
 from web.socket import STATISTICS
@@ -250,13 +250,10 @@ class PubSubPage(DashboardPage):
             rows = [(topic, n, sorted({str(k) for k, _ in Tracker.list(tracker, topic)})) for topic, n in sorted(counts.items())]
             presences.append((tracker, rows))
         sockets = channels = 0
-        for pid in otp.processes():
-            info = otp.process_info(pid)
-            if info is None:
-                continue
-            if info.kind == "channel":
+        for pid, row in introspection.snapshot().processes.items():
+            if row.kind == "channel":
                 channels += 1
-            elif info.function == SOCKET_PROCESS:
+            elif (info := otp.process_info(pid)) is not None and info.function == SOCKET_PROCESS:
                 sockets += 1
         socket.assign(
             pubsub=self.config.pubsub,

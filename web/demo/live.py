@@ -19,6 +19,7 @@ endpoint: the dead render over HTTP, then ``/live/websocket``.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import secrets
@@ -26,12 +27,11 @@ import time
 
 import attrs
 import trio
-from markupsafe import escape
 
 import otp
 from otp import pubsub
 from otp.tracker import Tracker
-from web.live import JS, LiveComponent, LiveRouter, LiveView, compile_template, upload_error_message
+from web.live import JS, LiveComponent, LiveRouter, LiveView, compile_template, default_layout, upload_error_message
 
 __all__ = ["CounterLive", "ChatLive", "UploadLive", "AsyncLive", "live_router", "SECRET"]
 
@@ -46,34 +46,15 @@ _NAV = """<nav><a href="/live/counter">counter</a> · <a href="/live/chat?user=g
 <a href="/dashboard">dashboard</a></nav>"""
 
 
-def layout(title: str, container: str, csrf: str) -> str:
-    """The demo's page around a LiveView container: CSRF meta, a little style, the two client scripts."""
-    return f"""<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="csrf-token" content="{escape(csrf)}">
-  <title>{escape(title)}</title>
+_STYLE = """
   <style>
-    body {{ font-family: system-ui, sans-serif; max-width: 42rem; margin: 2rem auto; }}
-    .phx-error {{ opacity: .5; }} .upload-error, #body-error {{ color: #b00; }}
-    #messages {{ border: 1px solid #ccc; min-height: 6rem; padding: .5rem; }}
-  </style>
-</head>
-<body>
-{_NAV}
-{container}
-<script src="/phoenix.min.js"></script>
-<script src="/phoenix_live_view.min.js"></script>
-<script>
-  let csrf = document.querySelector("meta[name='csrf-token']").getAttribute("content");
-  let liveSocket = new LiveView.LiveSocket("/live", Phoenix.Socket, {{params: {{_csrf_token: csrf}}}});
-  liveSocket.connect();
-  window.liveSocket = liveSocket;
-</script>
-</body>
-</html>
-"""
+    body { font-family: system-ui, sans-serif; max-width: 42rem; margin: 2rem auto; }
+    .phx-error { opacity: .5; } .upload-error, #body-error { color: #b00; }
+    #messages { border: 1px solid #ccc; min-height: 6rem; padding: .5rem; }
+  </style>"""
+
+# The demo's page around a LiveView container: the default one, with a little style and links.
+layout = functools.partial(default_layout, head=_STYLE, before="\n" + _NAV)
 
 
 # ---------------------------------------------------------------- /live/counter

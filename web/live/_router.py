@@ -76,16 +76,21 @@ def _route(path: str, target) -> Route:
     return Route(path, view, live_session, re.compile(regex))
 
 
-def default_layout(title: str, container: str, csrf: str) -> str:
-    """A minimal page: the CSRF meta tag, the container, the two client scripts, the bootstrap."""
+def default_layout(title: str, container: str, csrf: str, *, head: str = "", before: str = "") -> str:
+    """A minimal page: the CSRF meta tag, the container, the two client scripts, the bootstrap.
+
+    ``head`` (e.g. a ``<style>``) goes at the end of ``<head>``, ``before``
+    (e.g. a ``<nav>``) just before the container: an app's layout can be
+    ``functools.partial(default_layout, head=..., before=...)``.
+    """
     return f"""<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <meta name="csrf-token" content="{escape(csrf)}">
-  <title>{escape(title)}</title>
+  <title>{escape(title)}</title>{head}
 </head>
-<body>
+<body>{before}
 {container}
 <script src="/phoenix.min.js"></script>
 <script src="/phoenix_live_view.min.js"></script>

@@ -40,6 +40,7 @@ import orjson
 import otp
 from otp import Down, Shutdown, Stop, telemetry
 from otp.lowlevel import set_report_details
+from web._telemetry import LIVE_VIEW_RENDER_STOP
 from web.channel import Channel, Error, Ok
 from web.token import InvalidToken, sign, verify
 
@@ -59,9 +60,6 @@ SESSION_MAX_AGE = 14 * 24 * 3600
 LEFT_BY_NAVIGATION = Shutdown("navigated")  # normal: the client gets phx_close after the reply
 MAX_PATCHES = 20  # consecutive push_patch from handle_params: a loop (Phoenix's limit)
 CANCELLED = Shutdown("cancel")  # what a cancelled assign_async fails with
-
-
-RENDER_STOP = ("web", "live_view", "render", "stop")
 
 
 RELOAD_SALT = "liveview reload"
@@ -512,12 +510,12 @@ class LiveViewChannel(Channel):
         self._start_async_work(cid, component_socket)
 
     async def _diff(self, *, full: bool = False) -> dict:
-        if not telemetry.attached(RENDER_STOP):
+        if not telemetry.attached(LIVE_VIEW_RENDER_STOP):
             return await self._render_diff(full)
         started = time.perf_counter()
         diff = await self._render_diff(full)
         measurements = {"duration": time.perf_counter() - started, "diff_bytes": len(orjson.dumps(diff))}
-        telemetry.execute(RENDER_STOP, measurements, {"view": type(self.view), "full": full, "topic": self.socket.topic})
+        telemetry.execute(LIVE_VIEW_RENDER_STOP, measurements, {"view": type(self.view), "full": full, "topic": self.socket.topic})
         return diff
 
     async def _render_diff(self, full: bool) -> dict:
