@@ -24,33 +24,82 @@ The kernel lives in ``otp._kernel``; this module only re-exports it. Use
 supervision trees, top processes) are modules, used qualified.
 """
 
-from ._kernel._aliases import alias, unalias
-from ._kernel._exceptions import (
+from . import introspection as introspection  # used qualified: otp.introspection
+from . import telemetry as telemetry  # used qualified: otp.telemetry
+from ._application import run
+from ._child_spec import BRUTAL_KILL, ChildSpec, ChildType, Restart
+from ._kernel import (
+    KILL,
+    KILLED,
+    NODEDOWN,
+    NOPROC,
+    NORMAL,
+    SHUTDOWN,
     AlreadyRegistered,
     AlreadyStarted,
     CallError,
     CallingSelf,
     CallTimeout,
-    NoProc,
-    ServerExited,
-    StartError,
+    Down,
     Exit,
+    ExitSignal,
+    Node,
+    NodeStatistics,
+    NoProc,
     NotAProcess,
     NotRegistered,
     OTPError,
+    Pid,
+    ProcessInfo,
     ReceiveTimeout,
+    Ref,
+    ServerExited,
+    Shutdown,
+    StartError,
+    TimerRef,
+    Via,
     WouldBlock,
+    alias,
+    cancel_timer,
+    current_pid,
+    demonitor,
+    exit,
+    is_alive,
+    is_normal,
+    link,
+    monitor,
+    open_node,
+    process_info,
+    processes,
+    receive,
+    receive_nowait,
+    register,
+    send,
+    send_after,
+    spawn,
+    spawn_link,
+    spawn_monitor,
+    trap_exits,
+    unalias,
+    unlink,
+    unregister,
+    whereis,
 )
-from ._kernel._introspection import ProcessInfo, is_alive, process_info, processes
-from ._kernel._mailbox import receive, receive_nowait, send
-from ._kernel._names import Via, register, unregister, whereis
-from ._kernel._node import Node, NodeStatistics, open_node
-from ._kernel._pid import Pid, Ref, TimerRef
-from ._kernel._process import current_pid
-from ._kernel._reasons import KILL, KILLED, NODEDOWN, NOPROC, NORMAL, SHUTDOWN, Shutdown, is_normal
-from ._kernel._signals import Down, ExitSignal, demonitor, exit, link, monitor, trap_exits, unlink
-from ._kernel._spawn import spawn, spawn_link, spawn_monitor
-from ._kernel._timers import cancel_timer, send_after
+from ._util import fixup_module_metadata as _fixup_module_metadata
+from .genserver import Continue, From, GenServer, Ignore, NoReply, Stop, call, cast, reply, stop
+from .pubsub import PubSub
+from .registry import Registry
+from .supervisor import (
+    ChildCounts,
+    ChildInfo,
+    DynamicSupervisor,
+    Strategy,
+    Supervisor,
+    SupervisorError,
+    SupervisorSpec,
+)
+from .task import Task, TaskExited, TaskSupervisor
+from .tracker import Tracker
 
 __all__ = [
     # running a node
@@ -110,46 +159,6 @@ __all__ = [
     "NotAProcess",
     "ReceiveTimeout",
     "WouldBlock",
-]
-
-
-def _fix_module_names(namespace: dict, module: str) -> None:
-    # So that reprs, tracebacks and docs say otp.Down, not otp._kernel._signals.Down.
-    for name in namespace["__all__"]:
-        obj = namespace[name]
-        if getattr(obj, "__module__", "").startswith(module + "."):
-            try:
-                obj.__module__ = module
-            except (AttributeError, TypeError):
-                pass
-
-
-# The behaviours are built on the kernel names above, so they come last;
-# telemetry first, as they emit events.
-from . import telemetry  # noqa: E402
-from .genserver import Continue, From, GenServer, Ignore, NoReply, Stop, call, cast, reply, stop  # noqa: E402
-from .supervisor import (  # noqa: E402
-    BRUTAL_KILL,
-    ChildCounts,
-    ChildInfo,
-    ChildSpec,
-    ChildType,
-    DynamicSupervisor,
-    Restart,
-    Strategy,
-    Supervisor,
-    SupervisorError,
-    SupervisorSpec,
-)
-
-from .task import Task, TaskExited, TaskSupervisor  # noqa: E402
-from .registry import Registry  # noqa: E402
-from .pubsub import PubSub  # noqa: E402
-from .tracker import Tracker  # noqa: E402
-from ._application import run  # noqa: E402  (the kernel's run, plus trees)
-from . import introspection  # noqa: E402  (reads supervisors and processes)
-
-__all__ += [
     # registry and pubsub
     "Registry",
     "PubSub",
@@ -190,4 +199,4 @@ __all__ += [
     "SupervisorError",
 ]
 
-_fix_module_names(globals(), __name__)
+_fixup_module_metadata(__name__, globals())

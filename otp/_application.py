@@ -14,11 +14,10 @@ It returns the exit reason of the tree's top process.
 
 from __future__ import annotations
 
-
-from ._kernel._node import run as _run_main
-from ._kernel._reasons import NORMAL
-from ._kernel._signals import ExitSignal, trap_exits
-from ._kernel._mailbox import receive
+from ._child_spec import ChildSpec, normalise_child
+from ._kernel import NORMAL, ExitSignal, receive, trap_exits
+from ._kernel import run_node as _run_main
+from .supervisor import Supervisor
 
 __all__ = ["run"]
 
@@ -33,14 +32,10 @@ def run(main: object, *args: object, shutdown_timeout: float = 5.0, clock=None) 
 
 
 def _is_tree(main: object) -> bool:
-    from .supervisor import ChildSpec
-
     return isinstance(main, (ChildSpec, list)) or (isinstance(main, type) and hasattr(main, "child_spec"))
 
 
 async def _run_tree(tree: object) -> object:
-    from .supervisor import Supervisor, normalise_child
-
     # The tree's end must reach us as a message, not end the root with it.
     trap_exits(True)
     if isinstance(tree, list):

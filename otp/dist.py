@@ -39,9 +39,12 @@ from __future__ import annotations
 import attrs
 import trio
 
-from otp import NODEDOWN, NOPROC, ChildSpec, Down, GenServer, Pid, Strategy, Supervisor, current_pid, demonitor, monitor
-from otp import lowlevel, pubsub, send, send_after
-from otp.pubsub.redis import Redis
+from . import lowlevel, pubsub
+from ._child_spec import ChildSpec
+from ._kernel import NODEDOWN, NOPROC, Down, Pid, current_pid, demonitor, monitor, send, send_after
+from .genserver import GenServer
+from .pubsub.redis import Redis
+from .supervisor import Strategy, Supervisor
 
 __all__ = ["start", "monitor_nodes", "nodes", "node_name", "NodeUp", "NodeDown", "Distribution"]
 

@@ -66,9 +66,17 @@ from typing import Mapping
 import attrs
 import trio
 
-from otp import Pid, ProcessInfo, process_info, processes
-from otp.lowlevel import behaviour_of, process_counters, registered_name, resolve_pid
-from otp.supervisor import ChildType, Restart, RestartRecord, Strategy
+from ._kernel import (
+    Pid,
+    ProcessInfo,
+    behaviour_of,
+    process_counters,
+    process_info,
+    processes,
+    registered_name,
+    resolve_pid,
+)
+from .supervisor import ChildType, Restart, RestartRecord, Strategy
 
 __all__ = [
     "supervision_tree",

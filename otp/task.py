@@ -29,18 +29,15 @@ import inspect
 import math
 from typing import Callable
 
-from otp import (
+from ._child_spec import ChildSpec, Restart
+from ._kernel import (
     KILL,
-
     SHUTDOWN,
     CallTimeout,
-    ChildSpec,
     Down,
-    DynamicSupervisor,
     OTPError,
     Pid,
     ReceiveTimeout,
-    Restart,
     alias,
     current_pid,
     demonitor,
@@ -49,11 +46,13 @@ from otp import (
     monitor,
     receive,
     send,
+    set_behaviour,
     spawn_link,
+    take_exit_signal,
     unalias,
     unlink,
 )
-from otp.lowlevel import set_behaviour, take_exit_signal
+from .supervisor import DynamicSupervisor
 
 __all__ = ["Task", "TaskSupervisor", "TaskExited"]
 

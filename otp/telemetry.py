@@ -166,8 +166,8 @@ sockets would call every handler 10,000 times. Each connection counts them
 
 from __future__ import annotations
 
-from ._kernel._exceptions import AlreadyAttached
-from ._kernel._telemetry import Handler, attach, attach_many, attached, detach, execute, list_handlers, span
+from ._kernel import AlreadyAttached, Handler, attach, attach_many, attached, detach, execute, list_handlers, span
+from ._util import fixup_module_metadata as _fixup_module_metadata
 
 __all__ = [
     "attach",
@@ -182,12 +182,4 @@ __all__ = [
 ]
 
 
-def _fix_module_names() -> None:
-    # So that reprs and tracebacks say otp.telemetry.span, not otp._kernel._telemetry.span.
-    for name in __all__:
-        obj = globals()[name]
-        if getattr(obj, "__module__", "").startswith("otp._kernel"):
-            obj.__module__ = __name__
-
-
-_fix_module_names()
+_fixup_module_metadata(__name__, globals(), defined_in=("otp._kernel._telemetry", "otp._kernel._exceptions"))

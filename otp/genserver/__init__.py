@@ -87,6 +87,7 @@ needs; class keyword arguments set defaults
 (``class Cache(GenServer, restart=Restart.TRANSIENT)``).
 """
 
+from .._util import fixup_module_metadata as _fixup_module_metadata
 from ._behaviour import GenServer
 from ._gen import call, cast, reply, stop
 from ._messages import From
@@ -94,6 +95,4 @@ from ._results import Continue, Ignore, NoReply, Stop
 
 __all__ = ["GenServer", "call", "cast", "reply", "stop", "From", "NoReply", "Stop", "Continue", "Ignore"]
 
-from otp import _fix_module_names  # noqa: E402
-
-_fix_module_names(globals(), __name__)
+_fixup_module_metadata(__name__, globals())

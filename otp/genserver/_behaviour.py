@@ -7,9 +7,8 @@ import inspect
 import logging
 import math
 
-from otp import Pid, current_pid
-from otp.lowlevel import check_destination
-
+from .._child_spec import ChildSpec
+from .._kernel import Pid, check_destination, current_pid
 from . import _gen
 from ._loop import serve
 
@@ -130,8 +129,6 @@ class GenServer:
         class keyword arguments and ``overrides`` change them, and
         ``name=`` is passed on to ``start_link``.
         """
-        from otp.supervisor import ChildSpec
-
         fields = {**cls._child_spec_defaults, **overrides}
         start = cls.start_link
         if "name" in fields:

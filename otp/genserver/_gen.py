@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Callable
 
-from otp import (
+from .._kernel import (
     KILL,
     NOPROC,
     NORMAL,
@@ -21,6 +21,7 @@ from otp import (
     NotRegistered,
     ReceiveTimeout,
     Ref,
+    Response,
     ServerExited,
     StartError,
     current_pid,
@@ -28,12 +29,15 @@ from otp import (
     exit,
     monitor,
     receive,
+    resolve_pid,
+    respond_to,
     send,
+    spawn_opt,
+    take_exit_signal,
+    take_queued,
 )
-from otp.lowlevel import Response, resolve_pid, respond_to, spawn_opt, take_exit_signal, take_queued
-from otp.lowlevel import request as _request
-from otp.telemetry import attached, span
-
+from .._kernel import request as _request
+from ..telemetry import attached, span
 from ._messages import Ack, Call, Cast, From, StopRequest
 
 __all__ = ["start", "ack", "call", "cast", "reply", "stop", "CALL"]

@@ -17,10 +17,23 @@ from __future__ import annotations
 
 import logging
 
-from otp import AlreadyRegistered, AlreadyStarted, Exit, ExitSignal, current_pid, receive, unlink, unregister, whereis
-from otp.lowlevel import exiting, register_name, set_behaviour, set_report_details
 from trio import Cancelled
 
+from .._kernel import (
+    AlreadyRegistered,
+    AlreadyStarted,
+    Exit,
+    ExitSignal,
+    current_pid,
+    exiting,
+    receive,
+    register_name,
+    set_behaviour,
+    set_report_details,
+    unlink,
+    unregister,
+    whereis,
+)
 from ._gen import ack, reply
 from ._messages import Call, Cast, StopRequest
 from ._results import NO_REPLY, Continue, Ignore, NoReply, Stop, check_call_result, check_init, check_noreply

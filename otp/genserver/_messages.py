@@ -6,7 +6,7 @@ cast, on the hottest path of the library.
 
 from __future__ import annotations
 
-from otp import Pid, Ref
+from .._kernel import Pid, Ref
 
 __all__ = ["From", "Call", "Cast", "StopRequest", "Ack"]
 

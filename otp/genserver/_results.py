@@ -19,7 +19,7 @@ only "not a reply" shapes are the three result classes. ``Continue`` and
 
 from __future__ import annotations
 
-from otp import NORMAL
+from .._kernel import NORMAL
 
 __all__ = ["NoReply", "Stop", "Continue", "Ignore", "NO_REPLY", "check_init", "check_noreply", "check_call_result"]
 

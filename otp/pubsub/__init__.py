@@ -47,13 +47,21 @@ Adapters
 broadcasts between nodes through a Redis server.
 """
 
-from __future__ import annotations
-
-from typing import Callable
-
-from otp import ChildSpec, Pid, Registry, Strategy, Supervisor, send, telemetry
-
+from .._util import fixup_module_metadata as _fixup_module_metadata
+from ._dispatch import dispatch, local_broadcast, local_broadcast_from
 from ._local import Local
+from ._pubsub import (
+    PubSub,
+    broadcast,
+    broadcast_from,
+    child_spec,
+    direct_broadcast,
+    node_name,
+    start_link,
+    subscribe,
+    topics,
+    unsubscribe,
+)
 from .adapter import Adapter
 
 __all__ = [
@@ -74,173 +82,4 @@ __all__ = [
     "Local",
 ]
 
-_ADAPTER = "pubsub_adapter"  # the registry meta key holding the adapter
-BROADCAST = ("otp", "pubsub", "broadcast")  # telemetry, see otp.telemetry
-
-
-def dispatch(entries: list, from_pid: Pid | None, message: object) -> None:
-    """The default dispatcher: send ``message`` to every subscriber but ``from_pid``."""
-    for pid, _ in entries:
-        if pid != from_pid:
-            send(pid, message)
-
-
-# ---------------------------------------------------------------- starting
-
-
-async def start_link(name: str, *, adapter: Adapter | None = None) -> Pid:
-    """Start the PubSub ``name`` (its supervisor, linked to the caller); return the supervisor pid."""
-    if not isinstance(name, str):
-        raise TypeError(f"a PubSub name must be a str; got {name!r}")
-    adapter = Local() if adapter is None else adapter
-    if not isinstance(adapter, Adapter):
-        raise TypeError(f"{adapter!r} does not implement the PubSub Adapter protocol (otp.pubsub.adapter)")
-    children = [ChildSpec(id="registry", start=(_start_registry, name, adapter))]
-    adapter_spec = adapter.child_spec(name)
-    if adapter_spec is not None:
-        children.append(adapter_spec)
-    return await Supervisor.start_link(children, strategy=Strategy.REST_FOR_ONE, name=f"{name}.supervisor")
-
-
-def child_spec(name: str, *, adapter: Adapter | None = None) -> ChildSpec:
-    """A child spec for a PubSub, to put it in an application's tree."""
-    async def start() -> Pid:
-        return await start_link(name, adapter=adapter)
-
-    from otp import ChildType
-
-    return ChildSpec(id=("pubsub", name), start=(start,), type=ChildType.SUPERVISOR)
-
-
-async def _start_registry(name: str, adapter: Adapter) -> Pid:
-    pid = await Registry.start_link(keys=Registry.DUPLICATE, name=name)
-    Registry.put_meta(name, _ADAPTER, adapter)
-    return pid
-
-
-# ---------------------------------------------------------------- subscribing
-
-
-def subscribe(pubsub: str, topic: str, metadata: object = None) -> None:
-    """Subscribe the caller to ``topic``; ``metadata`` is passed to dispatchers.
-
-    Subscribing twice means receiving each message twice, as in Phoenix.
-    """
-    _check_topic(topic)
-    Registry.register(pubsub, topic, metadata)
-
-
-def unsubscribe(pubsub: str, topic: str) -> None:
-    """Stop the caller's subscriptions to ``topic``."""
-    Registry.unregister(pubsub, topic)
-
-
-def topics(pubsub: str) -> dict[str, int]:
-    """``{topic: local subscriptions}`` for every topic someone on this node subscribes to."""
-    return Registry.count_by_key(pubsub)
-
-
-# ---------------------------------------------------------------- broadcasting
-
-
-def broadcast(pubsub: str, topic: str, message: object, *, dispatcher: Callable = dispatch) -> None:
-    """Deliver ``message`` to every subscriber of ``topic`` on every node.
-
-    Raises:
-        whatever the adapter raises when it cannot reach the other nodes
-        (the local subscribers have still been served).
-    """
-    _check_topic(topic)
-    local_broadcast(pubsub, topic, message, dispatcher=dispatcher)
-    if telemetry.attached(BROADCAST):
-        _emit_broadcast(pubsub, topic, None)
-    _adapter(pubsub).broadcast(pubsub, topic, message, dispatcher)
-
-
-def broadcast_from(pubsub: str, from_pid: Pid, topic: str, message: object, *, dispatcher: Callable = dispatch) -> None:
-    """Like :func:`broadcast`, skipping ``from_pid`` (usually the caller)."""
-    _check_topic(topic)
-    local_broadcast_from(pubsub, from_pid, topic, message, dispatcher=dispatcher)
-    if telemetry.attached(BROADCAST):
-        _emit_broadcast(pubsub, topic, from_pid)
-    _adapter(pubsub).broadcast(pubsub, topic, _From(from_pid, message), dispatcher)
-
-
-def local_broadcast(pubsub: str, topic: str, message: object, *, dispatcher: Callable = dispatch) -> None:
-    """Deliver ``message`` to the subscribers of ``topic`` on this node only."""
-    if message.__class__ is _From:
-        local_broadcast_from(pubsub, message.pid, topic, message.message, dispatcher=dispatcher)
-        return
-    Registry.dispatch(pubsub, topic, lambda entries: dispatcher(entries, None, message))
-
-
-def local_broadcast_from(pubsub: str, from_pid: Pid, topic: str, message: object, *, dispatcher: Callable = dispatch) -> None:
-    Registry.dispatch(pubsub, topic, lambda entries: dispatcher(entries, from_pid, message))
-
-
-def direct_broadcast(node: str, pubsub: str, topic: str, message: object, *, dispatcher: Callable = dispatch) -> None:
-    """Deliver ``message`` to the subscribers of ``topic`` on the node named ``node``."""
-    _check_topic(topic)
-    _adapter(pubsub).direct_broadcast(pubsub, node, topic, message, dispatcher)
-
-
-def node_name(pubsub: str) -> str:
-    """This node's name, as the PubSub's adapter knows it."""
-    return _adapter(pubsub).node_name
-
-
-class PubSub:
-    """The same functions as a namespace, as Phoenix spells them: ``PubSub.broadcast(...)``."""
-
-    start_link = staticmethod(start_link)
-    child_spec = staticmethod(child_spec)
-    subscribe = staticmethod(subscribe)
-    unsubscribe = staticmethod(unsubscribe)
-    broadcast = staticmethod(broadcast)
-    broadcast_from = staticmethod(broadcast_from)
-    local_broadcast = staticmethod(local_broadcast)
-    local_broadcast_from = staticmethod(local_broadcast_from)
-    direct_broadcast = staticmethod(direct_broadcast)
-    node_name = staticmethod(node_name)
-    dispatch = staticmethod(dispatch)
-
-
-# ---------------------------------------------------------------- helpers
-
-
-class _From:
-    """A broadcast_from on its way to other nodes: the message and whom to skip."""
-
-    __slots__ = ("pid", "message")
-
-    def __init__(self, pid: Pid, message: object) -> None:
-        self.pid = pid
-        self.message = message
-
-    def __reduce__(self):
-        return (_From, (self.pid, self.message))
-
-
-def _adapter(pubsub: str) -> Adapter:
-    adapter = Registry.meta(pubsub, _ADAPTER)
-    if adapter is None:
-        raise LookupError(f"{pubsub!r} is a Registry, not a PubSub")
-    return adapter
-
-
-def _emit_broadcast(pubsub: str, topic: str, from_pid: Pid | None) -> None:
-    # Emitted once per broadcast made on this node, after local delivery (a
-    # Redis refusal that follows is its own event: ("otp", "pubsub", "redis", "drop")).
-    subscribers = len(Registry.lookup(pubsub, topic))
-    telemetry.execute(BROADCAST, {"local_subscribers": subscribers}, {"pubsub": pubsub, "topic": topic, "from": from_pid})
-
-
-def _check_topic(topic: object) -> None:
-    if not isinstance(topic, str):
-        raise TypeError(f"a PubSub topic must be a str; got {topic!r}")
-
-
-
-from otp import _fix_module_names  # noqa: E402
-
-_fix_module_names(globals(), __name__)
+_fixup_module_metadata(__name__, globals())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ._dispatch import local_broadcast
+
 __all__ = ["Local"]
 
 
@@ -21,7 +23,5 @@ class Local:
         return None  # there are no other nodes
 
     def direct_broadcast(self, pubsub: str, node_name: str, topic: str, message: object, dispatcher: object) -> None:
-        from . import local_broadcast
-
         if node_name == self.node_name:
             local_broadcast(pubsub, topic, message, dispatcher=dispatcher)

@@ -60,10 +60,11 @@ import attrs
 import cloudpickle
 import trio
 
-from otp import ChildSpec, ChildType, OTPError, Restart, Strategy, Supervisor, receive, send, spawn_link, telemetry
-from otp import WouldBlock, current_pid, receive_nowait, register
-
-from . import local_broadcast
+from .. import telemetry
+from .._child_spec import ChildSpec, ChildType, Restart
+from .._kernel import OTPError, WouldBlock, current_pid, receive, receive_nowait, register, send, spawn_link
+from ..supervisor import Strategy, Supervisor
+from ._dispatch import local_broadcast
 from ._resp import Connection, RedisError, pack
 
 __all__ = ["Redis", "RedisUnavailable", "RedisStatistics"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import enum
 
-from otp import AlreadyRegistered, Pid
+from .._kernel import AlreadyRegistered, Pid
 
 __all__ = ["Keys", "Table"]
 

@@ -12,10 +12,8 @@ import collections
 
 import trio
 
-from otp import Exit, ExitSignal, Pid, StartError, current_pid, is_normal, send, trap_exits
-from otp.genserver import GenServer
-from otp.lowlevel import set_behaviour
-
+from .._kernel import Exit, ExitSignal, Pid, StartError, current_pid, is_normal, send, set_behaviour, trap_exits
+from ..genserver import GenServer
 from ._intensity import RestartIntensity
 from ._records import GAVE_UP, ChildCounts, ChildInfo, SupervisorError
 from ._reports import RECENT_RESTARTS, gave_up, report, restarted

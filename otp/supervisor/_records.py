@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from otp import OTPError, Shutdown
-
+from .._kernel import OTPError, Shutdown
 from ._spec import ChildType
 
 __all__ = ["ChildInfo", "ChildCounts", "SupervisorError", "GAVE_UP", "RestartRecord"]

@@ -22,9 +22,8 @@ import logging
 
 import trio
 
-from otp import current_pid, telemetry
-from otp.lowlevel import registered_name
-
+from .. import telemetry
+from .._kernel import current_pid, registered_name
 from ._records import RestartRecord
 
 __all__ = ["report", "logger", "restarted", "gave_up", "RESTART", "GIVE_UP", "RECENT_RESTARTS"]

@@ -14,11 +14,20 @@ from __future__ import annotations
 
 import math
 
-from otp import KILL, KILLED, SHUTDOWN, Down, Pid, ReceiveTimeout, exit, is_normal, monitor
-from otp import receive, unlink
-
-from otp.lowlevel import take_exit_signal
-
+from .._kernel import (
+    KILL,
+    KILLED,
+    SHUTDOWN,
+    Down,
+    Pid,
+    ReceiveTimeout,
+    exit,
+    is_normal,
+    monitor,
+    receive,
+    take_exit_signal,
+    unlink,
+)
 from ._reports import report
 from ._spec import BRUTAL_KILL
 

@@ -12,12 +12,24 @@ from __future__ import annotations
 
 import collections
 
-from otp import AlreadyStarted, Exit, ExitSignal, Pid, Shutdown, StartError, current_pid, is_normal, link, send, trap_exits
 import trio
 
-from otp.genserver import GenServer, Ignore, Stop
-from otp.lowlevel import exiting, set_behaviour
-
+from .._kernel import (
+    AlreadyStarted,
+    Exit,
+    ExitSignal,
+    Pid,
+    Shutdown,
+    StartError,
+    current_pid,
+    exiting,
+    is_normal,
+    link,
+    send,
+    set_behaviour,
+    trap_exits,
+)
+from ..genserver import GenServer, Ignore, Stop
 from ._intensity import RestartIntensity
 from ._records import GAVE_UP, ChildCounts, ChildInfo, SupervisorError
 from ._reports import RECENT_RESTARTS, gave_up, report, restarted

@@ -24,9 +24,9 @@ import weakref
 import attrs
 import trio
 
-from otp import Down, GenServer, OTPError, Pid, current_pid, demonitor, monitor, send, send_after
-from otp import pubsub as _pubsub
-
+from .. import pubsub as _pubsub
+from .._kernel import Down, OTPError, Pid, current_pid, demonitor, monitor, send, send_after
+from ..genserver import GenServer
 from ._replicas import Replicas, ReplicaStatus
 from ._state import AlreadyTracked, Delta, Diff, NotTracked, Presence, State
 

@@ -87,7 +87,7 @@ from typing import Iterator, NamedTuple
 
 import attrs
 
-from otp import OTPError
+from .._kernel import OTPError
 
 __all__ = ["State", "Delta", "Diff", "Presence", "Context", "AlreadyTracked", "NotTracked"]
 

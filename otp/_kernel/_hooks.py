@@ -1,0 +1,81 @@
+"""Process-level hooks for behaviours and tools, exported by ``otp.lowlevel``.
+
+Each is a small, O(1) read or write on the caller's process record (or on
+a process a pid names) that a behaviour needs and a user program does not:
+whether the caller is already exiting, its registered name, extra lines for
+its crash report, the message that ended a protocol. For example, a
+behaviour that traps exits cleans up a link's signal after an unlink::
+
+    unlink(pid)
+    take_exit_signal(pid)   # the ExitSignal that raced the unlink, or None
+"""
+
+from __future__ import annotations
+
+from ._exceptions import WouldBlock
+from ._mailbox import queued, receive_nowait
+from ._names import resolve
+from ._pid import Pid
+from ._process import current_process
+from ._signals import ExitSignal
+
+
+def resolve_pid(dest: object) -> Pid | None:
+    """The pid of the live process ``dest`` (pid, name or via-name) names, or None."""
+    process = resolve(dest)
+    return process.pid if process is not None else None
+
+
+def queued_messages(pid: Pid | None = None) -> list:
+    """A copy of the messages queued for ``pid`` (default: the caller), oldest first."""
+    process = current_process() if pid is None else resolve(pid)
+    return queued(process) if process is not None else []
+
+
+def set_report_details(details) -> None:
+    """Have the caller's crash report include ``details()``, a dict label → value.
+
+    ``details`` is called only if the process crashes, so it may be costly;
+    pass None to remove it. Values are shown with ``repr`` (strings as is),
+    cut to 2,000 characters.
+    """
+    current_process().report_details = details
+
+
+def exiting() -> bool:
+    """True once an exit signal has ended the caller, while it unwinds.
+
+    A behaviour uses it to tell ``Exit`` raised by its callback (run
+    ``terminate``) from the kernel ending the process (do not).
+    """
+    return current_process().kill_reason is not None
+
+
+def registered_name(pid: Pid | None = None) -> str | None:
+    """The registered name of ``pid`` (default: the caller), or None. O(1), unlike process_info."""
+    process = current_process() if pid is None else resolve(pid)
+    return process.name if process is not None else None
+
+
+def is_linked(pid: Pid) -> bool:
+    """Whether the caller is linked to the local process ``pid``. O(1)."""
+    me = current_process()
+    other = resolve(pid)
+    return other is not None and me.links is not None and other in me.links
+
+
+def take_queued(*patterns: object):
+    """Remove and return the oldest queued message matching ``patterns``, or None. Never waits.
+
+    For cleaning up after a protocol (a late ack, a link's exit signal) without
+    the ``WouldBlock`` dance.
+    """
+    try:
+        return receive_nowait(*patterns)
+    except WouldBlock:
+        return None
+
+
+def take_exit_signal(pid: Pid):
+    """Remove and return a queued ``ExitSignal`` from ``pid`` (the caller traps exits), or None."""
+    return take_queued(lambda m: m.__class__ is ExitSignal and m.pid == pid)
