@@ -23,11 +23,22 @@ handler raises                              500, connection closed, then the
                                             process crashes with the exception
                                             (crash report; siblings unaffected)
 nothing received for ``idle_timeout``       connection closed
-a request on the WebSocket mount            handed to the WebSocket transport
+a request on a path in ``upgrades``         handed to that path's callable,
+                                            which takes the connection over
 ==========================================  ==================================
 
 Otherwise connections are kept alive (HTTP/1.1's default) and requests are
 served one after the other.
+
+What this layer is given
+------------------------
+Only what it needs (STYLE lesson 28): the handler, the
+:class:`~web._limits.ConnectionLimits` to enforce, the
+:class:`~web._limits.ConnectionCounters` to add to, the endpoint's pid
+(telemetry metadata) and ``upgrades``, a mapping from path to an
+:data:`Upgrade` callable. The endpoint fills that mapping with the WebSocket
+transport bound to each mount, so HTTP never imports the transport that
+sits above it.
 """
 
 from __future__ import annotations
@@ -35,7 +46,7 @@ from __future__ import annotations
 import logging
 import time
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Awaitable, Callable
+from typing import Awaitable, Callable, Mapping
 from urllib.parse import parse_qsl
 
 import attrs
@@ -44,12 +55,10 @@ import trio
 
 from otp import telemetry
 
+from ._limits import ConnectionCounters, ConnectionLimits
 from ._telemetry import CONNECTION_CLOSE, CONNECTION_OPEN
 
-if TYPE_CHECKING:
-    from .endpoint import _EndpointState
-
-__all__ = ["Request", "Response", "Handler", "serve_connection"]
+__all__ = ["Request", "Response", "Handler", "Upgrade", "serve_connection", "send_response", "next_event"]
 
 logger = logging.getLogger("web")
 
@@ -106,6 +115,11 @@ class Response:
 
 Handler = Callable[[Request], Awaitable[Response]]
 
+#: ``await upgrade(conn, stream, request)``: take the connection over after
+#: ``request`` was read (answer it, then speak another protocol, or refuse).
+#: The connection is closed once it returns.
+Upgrade = Callable[[h11.Connection, trio.SocketStream, Request], Awaitable[None]]
+
 
 class _Idle(Exception):
     """Nothing arrived for ``idle_timeout`` seconds."""
@@ -118,63 +132,87 @@ class _TooLarge(Exception):
 # ---------------------------------------------------------------- the connection
 
 
-async def serve_connection(stream: trio.SocketStream, endpoint: _EndpointState) -> None:
-    """Serve HTTP/1.1 requests on ``stream`` until either side closes it (the process body)."""
-    endpoint.counters.active += 1
+async def serve_connection(
+    stream: trio.SocketStream,
+    handler: Handler,
+    *,
+    limits: ConnectionLimits,
+    counters: ConnectionCounters,
+    upgrades: Mapping[str, Upgrade],
+    endpoint: object = None,
+) -> None:
+    """Serve HTTP/1.1 requests on ``stream`` until either side closes it (the process body).
+
+    Args:
+        stream: the accepted connection; closed when this returns.
+        handler: answers every request not on an upgrade path.
+        limits: what the connection enforces.
+        counters: where it counts ``active``, ``requests``, ``bad_requests``
+            and ``handler_errors``.
+        upgrades: path -> the callable that takes a request on that path over.
+        endpoint: the endpoint's pid, for telemetry metadata.
+    """
+    counters.active += 1
     peer = _peer_of(stream)
     opened = time.perf_counter()
     if telemetry.attached(CONNECTION_OPEN):
-        telemetry.execute(CONNECTION_OPEN, {"active": endpoint.counters.active}, {"endpoint": endpoint.pid, "peer": peer})
+        telemetry.execute(CONNECTION_OPEN, {"active": counters.active}, {"endpoint": endpoint, "peer": peer})
     try:
-        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=endpoint.max_header_size)
-        await _serve_requests(conn, stream, peer, endpoint)
+        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.max_header_size)
+        await _serve_requests(conn, stream, peer, handler, limits, counters, upgrades)
     finally:
-        endpoint.counters.active -= 1
+        counters.active -= 1
         if telemetry.attached(CONNECTION_CLOSE):
-            measurements = {"duration": time.perf_counter() - opened, "active": endpoint.counters.active}
-            telemetry.execute(CONNECTION_CLOSE, measurements, {"endpoint": endpoint.pid, "peer": peer})
+            measurements = {"duration": time.perf_counter() - opened, "active": counters.active}
+            telemetry.execute(CONNECTION_CLOSE, measurements, {"endpoint": endpoint, "peer": peer})
         with trio.CancelScope(shield=True):
             await stream.aclose()
 
 
-async def _serve_requests(conn: h11.Connection, stream, peer: tuple, endpoint: _EndpointState) -> None:
+async def _serve_requests(
+    conn: h11.Connection,
+    stream,
+    peer: tuple,
+    handler: Handler,
+    limits: ConnectionLimits,
+    counters: ConnectionCounters,
+    upgrades: Mapping[str, Upgrade],
+) -> None:
     while True:
         try:
-            request = await _read_request(conn, stream, peer, endpoint)
+            request = await _read_request(conn, stream, peer, limits)
         except h11.RemoteProtocolError as e:
-            endpoint.counters.bad_requests += 1
+            counters.bad_requests += 1
             return await _send_error(conn, stream, e.error_status_hint)
         except _TooLarge:
-            endpoint.counters.bad_requests += 1
+            counters.bad_requests += 1
             return await _send_error(conn, stream, 413)
         except (_Idle, trio.BrokenResourceError, trio.ClosedResourceError):
             return
         if request is None:
             return  # the client closed the connection
-        endpoint.counters.requests += 1
-        mount = endpoint.websockets.get(request.path) if endpoint.websockets else None
-        if mount is not None:
-            from .transports.websocket import upgrade
-
-            return await upgrade(conn, stream, request, endpoint, mount)
-        await _respond(conn, stream, request, endpoint)
+        counters.requests += 1
+        upgrade = upgrades.get(request.path) if upgrades else None
+        if upgrade is not None:
+            return await upgrade(conn, stream, request)
+        await _respond(conn, stream, request, handler, counters)
         if conn.our_state is h11.MUST_CLOSE or conn.their_state is h11.MUST_CLOSE:
             return
         conn.start_next_cycle()
 
 
-async def _respond(conn: h11.Connection, stream, request: Request, endpoint: _EndpointState) -> None:
+async def _respond(conn: h11.Connection, stream, request: Request, handler: Handler, counters: ConnectionCounters) -> None:
     try:
-        response = await endpoint.handler(request)
+        response = await handler(request)
         if not isinstance(response, Response):
             raise TypeError(
-                f"the HTTP handler {endpoint.handler!r} must return a web.Response, "
+                f"the HTTP handler {handler!r} must return a web.Response, "
                 f"e.g. Response(200, body=...); got {response!r}"
             )
     except Exception:
         # Answer 500, close, then crash this process with the exception: the
         # crash report names it, and only this connection is affected.
-        endpoint.counters.handler_errors += 1
+        counters.handler_errors += 1
         await _send_error(conn, stream, 500)
         raise
     await send_response(conn, stream, response)
@@ -200,26 +238,26 @@ async def next_event(conn: h11.Connection, stream, idle_timeout: float) -> objec
         raise _Idle()
 
 
-async def _read_request(conn: h11.Connection, stream, peer: tuple, endpoint: _EndpointState) -> Request | None:
-    event = await next_event(conn, stream, endpoint.idle_timeout)
+async def _read_request(conn: h11.Connection, stream, peer: tuple, limits: ConnectionLimits) -> Request | None:
+    event = await next_event(conn, stream, limits.idle_timeout)
     if isinstance(event, h11.ConnectionClosed):
         return None
     assert isinstance(event, h11.Request), event
-    if _head_size(event) > endpoint.max_header_size:
+    if _head_size(event) > limits.max_header_size:
         # h11 bounds only what it buffers of an *incomplete* head; one read can
         # bring a whole oversize head at once, so measure the parsed one too.
         raise h11.RemoteProtocolError("request line and headers too large", error_status_hint=431)
-    body = await _read_body(conn, stream, endpoint)
+    body = await _read_body(conn, stream, limits)
     return _request_from(event, peer, body)
 
 
-async def _read_body(conn: h11.Connection, stream, endpoint: _EndpointState) -> bytes:
+async def _read_body(conn: h11.Connection, stream, limits: ConnectionLimits) -> bytes:
     chunks, size = [], 0
     while True:
-        event = await next_event(conn, stream, endpoint.idle_timeout)
+        event = await next_event(conn, stream, limits.idle_timeout)
         if isinstance(event, h11.Data):
             size += len(event.data)
-            if size > endpoint.max_body_size:
+            if size > limits.max_body_size:
                 raise _TooLarge()
             chunks.append(event.data)
         elif isinstance(event, h11.EndOfMessage) or event is h11.PAUSED:

@@ -39,6 +39,12 @@ listening socket, the old connections shut down). Shutting the endpoint
 down closes the listening socket and shuts every connection down (a
 WebSocket is told 1012 if the frame can be sent at once).
 
+Each connection process is ``web._http.serve_connection`` bound to what
+the endpoint hands down (STYLE lesson 28): the handler, the
+:class:`~web._limits.ConnectionLimits`, the shared
+:class:`~web._limits.ConnectionCounters`, and for each WebSocket mount the
+transport's upgrade callable (so HTTP never imports the WebSocket layer).
+
 Options
 -------
 ``start_link(handler, *, host="127.0.0.1", port=0, websocket=None, name=None,
@@ -72,7 +78,7 @@ import functools
 import logging
 import math
 import weakref
-from typing import Sequence
+from typing import Callable, Sequence
 
 import attrs
 import trio
@@ -81,75 +87,48 @@ import otp
 from otp import ChildSpec, DynamicSupervisor, GenServer, Pid, Restart, SupervisorError, current_pid, telemetry
 from otp.lowlevel import resolve_pid
 
-from ._http import Handler, serve_connection
+from ._http import Handler, Upgrade, serve_connection
+from ._limits import ConnectionCounters, ConnectionLimits, EndpointStatistics
 from ._telemetry import ENDPOINT_STATISTICS
-from .transports.websocket import WebSocket
+from .transports.websocket import WebSocket, upgrader
 
 __all__ = ["Endpoint", "EndpointStatistics", "Listening", "serve"]
 
 logger = logging.getLogger("web")
 
-_COUNTERS = (
-    "accepted",  # TCP connections accepted
-    "rejected",  # ... and closed at once: max_connections reached
-    "active",  # connection processes running now
-    "requests",  # HTTP requests read (upgrade requests included)
-    "bad_requests",  # answered 400, 413 or 431
-    "handler_errors",  # the handler raised: answered 500
-    "upgrades",  # WebSockets opened
-    "refused",  # upgrade requests refused (400 or 403)
-    "messages_too_big",  # WebSockets closed with 1009
-    "idle_timeouts",  # WebSockets closed for silence
-    "outbound_overflows",  # WebSockets reset: the peer did not read
-    "bytes_in",  # bytes read from WebSockets (after the upgrade)
-    "bytes_out",  # bytes written to WebSockets
-)
-
-
-@attrs.frozen
-class EndpointStatistics:
-    """A snapshot of an endpoint's counters, from :meth:`Endpoint.statistics`."""
-
-    accepted: int
-    rejected: int
-    active: int
-    requests: int
-    bad_requests: int
-    handler_errors: int
-    upgrades: int
-    refused: int
-    messages_too_big: int
-    idle_timeouts: int
-    outbound_overflows: int
-    bytes_in: int
-    bytes_out: int
-
-
-class _Counters:
-    __slots__ = _COUNTERS
-
-    def __init__(self) -> None:
-        for name in _COUNTERS:
-            setattr(self, name, 0)
-
-    def snapshot(self) -> EndpointStatistics:
-        return EndpointStatistics(**{name: getattr(self, name) for name in _COUNTERS})
-
 
 @attrs.define(eq=False)
 class _EndpointState:
-    """What every connection process of one endpoint reads (shared, never copied)."""
+    """The endpoint's own record, read by ``Endpoint.address``/``statistics`` and its acceptor.
+
+    It stays in this module: the connections get only what they need (the
+    handler, the limits, the counters, the upgrade callables), bound once
+    into ``serve``, the body of every connection process.
+    """
 
     handler: Handler
     websockets: dict[str, WebSocket]  # path -> mount
-    idle_timeout: float
-    max_body_size: int
-    max_header_size: int
-    counters: _Counters = attrs.field(factory=_Counters)
+    limits: ConnectionLimits
+    counters: ConnectionCounters = attrs.field(factory=ConnectionCounters)
     address: tuple = ("", 0)
     connections: Pid | None = None
     pid: Pid | None = None  # the endpoint process, for telemetry metadata
     telemetry_period: float | None = 1.0
+    serve: Callable | None = None  # serve(stream): a connection process's body, set in init
+
+    def connection_body(self) -> Callable:
+        """``serve_connection`` with everything but the stream bound; the WebSocket transport on each mount."""
+        upgrades: dict[str, Upgrade] = {
+            path: upgrader(mount, self.counters, self.pid) for path, mount in self.websockets.items()
+        }
+        return functools.partial(
+            serve_connection,
+            handler=self.handler,
+            limits=self.limits,
+            counters=self.counters,
+            upgrades=upgrades,
+            endpoint=self.pid,
+        )
 
 
 @attrs.frozen
@@ -196,11 +175,12 @@ class Endpoint:
         """Start an endpoint linked to the caller; return its pid once it is listening.
 
         Raises:
+            ValueError: ``idle_timeout``, ``max_body_size`` or ``max_header_size``
+                is not a positive number (see :class:`~web._limits.ConnectionLimits`).
             StartError: the address could not be bound (``.reason`` is the ``OSError``).
         """
-        state = _EndpointState(
-            handler, _mounts(websocket), idle_timeout, max_body_size, max_header_size, telemetry_period=telemetry_period
-        )
+        limits = ConnectionLimits(idle_timeout, max_body_size, max_header_size)
+        state = _EndpointState(handler, _mounts(websocket), limits, telemetry_period=telemetry_period)
         return await _EndpointServer.start_link((state, host, port, max_connections), name=name)
 
     @staticmethod
@@ -216,7 +196,7 @@ class Endpoint:
 
     @staticmethod
     def statistics(endpoint: object) -> EndpointStatistics:
-        """A snapshot of the endpoint's counters (see ``_COUNTERS`` in this module)."""
+        """A snapshot of the endpoint's counters (see ``COUNTERS`` in :mod:`web._limits`)."""
         return _state_of(endpoint).counters.snapshot()
 
     @staticmethod
@@ -318,6 +298,7 @@ class _EndpointServer(GenServer):
             raise
         self.state.address = tuple(listeners[0].socket.getsockname()[:2])
         self.state.pid = current_pid()
+        self.state.serve = self.state.connection_body()
         self.acceptor = otp.spawn_link(_accept_loop, listeners, self.state)
         _ENDPOINTS[current_pid()] = self.state
         if self.state.telemetry_period is not None:
@@ -406,7 +387,7 @@ async def _start_connection(stream: trio.SocketStream, state: _EndpointState) ->
 
 async def _spawn_connection(stream: trio.SocketStream, state: _EndpointState) -> Pid:
     # Run by the connection supervisor: the new process is linked to it.
-    return otp.spawn_link(serve_connection, stream, state)
+    return otp.spawn_link(state.serve, stream)
 
 
 async def _close_all(listeners: list[trio.SocketListener]) -> None:

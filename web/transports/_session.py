@@ -38,10 +38,10 @@ from wsproto.events import BytesMessage, CloseConnection, Message, Ping, TextMes
 
 from otp import telemetry
 
+from .._limits import ConnectionCounters
 from .._telemetry import WEBSOCKET_SHED
 
 if TYPE_CHECKING:
-    from ..endpoint import _EndpointState
     from .websocket import SocketHandler, WebSocket
 
 __all__ = ["Sender", "Session"]
@@ -149,13 +149,20 @@ class Session:
     """One open WebSocket in its connection process; :meth:`run` until it is closed."""
 
     def __init__(
-        self, ws: Connection, stream: trio.SocketStream, peer: tuple, endpoint: _EndpointState, options: WebSocket
+        self,
+        ws: Connection,
+        stream: trio.SocketStream,
+        peer: tuple,
+        options: WebSocket,
+        counters: ConnectionCounters,
+        endpoint: object = None,
     ) -> None:
         self.ws = ws
         self.stream = stream
         self.peer = peer
-        self.endpoint = endpoint
         self.options = options
+        self.counters = counters  # the endpoint's: bytes, overflows, idle timeouts, messages too big
+        self.endpoint = endpoint  # its pid, for telemetry metadata
         self.outbox = _Outbox(self.options.max_outbound_bytes)
         self.sender = Sender(self)
         self.closing = False
@@ -195,8 +202,7 @@ class Session:
             self._read_scope.deadline = min(self._read_scope.deadline, self._close_deadline)
 
     def _overflow(self) -> None:
-        counters = self.endpoint.counters
-        counters.outbound_overflows += 1
+        self.counters.outbound_overflows += 1
         logger.warning(
             "closing the WebSocket of %s: the peer does not read and the outbound buffer passed %s bytes "
             "(max_outbound_bytes)",
@@ -209,7 +215,7 @@ class Session:
         self.abort()
 
     def telemetry_metadata(self) -> dict:
-        return {"endpoint": self.endpoint.pid, "peer": self.peer, "path": self.options.path}
+        return {"endpoint": self.endpoint, "peer": self.peer, "path": self.options.path}
 
     def abort(self) -> None:
         """Drop the connection now: no close frame, no more reads or writes (code 1006)."""
@@ -255,11 +261,11 @@ class Session:
             if data is None:  # the deadline passed, or abort() cancelled the read
                 if self.closing:
                     return  # aborted, or the peer never answered our close
-                self.endpoint.counters.idle_timeouts += 1
+                self.counters.idle_timeouts += 1
                 self.close(GOING_AWAY, "idle timeout")
                 continue
             self.bytes_in += len(data)
-            self.endpoint.counters.bytes_in += len(data)
+            self.counters.bytes_in += len(data)
             self.ws.receive_data(data or None)
             if await self._handle_events(handler):
                 return
@@ -301,7 +307,7 @@ class Session:
         data = event.data
         self._message_size += len(data.encode("utf-8")) if isinstance(data, str) else len(data)
         if self._message_size > self.options.max_message_size:
-            self.endpoint.counters.messages_too_big += 1
+            self.counters.messages_too_big += 1
             self.close(MESSAGE_TOO_BIG, "message too big")
             return
         self._message.append(data)
@@ -334,7 +340,7 @@ class Session:
                     self._writing = False
                     self.outbox.written(len(data))
                     self.bytes_out += len(data)
-                    self.endpoint.counters.bytes_out += len(data)
+                    self.counters.bytes_out += len(data)
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 self.abort()
 

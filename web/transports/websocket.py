@@ -81,9 +81,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import inspect
 import time
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import Callable, Sequence
 from urllib.parse import urlsplit
 
 import attrs
@@ -94,7 +95,8 @@ from wsproto.utilities import generate_accept_token
 
 from otp import telemetry
 
-from .._http import Request, Response, send_response
+from .._http import Request, Response, Upgrade, send_response
+from .._limits import ConnectionCounters
 from .._telemetry import WEBSOCKET_CLOSE, WEBSOCKET_OPEN
 from ._session import (
     ABNORMAL_CLOSURE,
@@ -107,9 +109,6 @@ from ._session import (
     Session,
 )
 
-if TYPE_CHECKING:
-    from ..endpoint import _EndpointState
-
 __all__ = [
     "WebSocket",
     "SocketHandler",
@@ -118,6 +117,7 @@ __all__ = [
     "Offer",
     "negotiate",
     "upgrade",
+    "upgrader",
     "NORMAL_CLOSURE",
     "GOING_AWAY",
     "ABNORMAL_CLOSURE",
@@ -326,24 +326,42 @@ def _origin_matches(parts, allowed: str) -> bool:
 # ---------------------------------------------------------------- the upgrade (in the connection process)
 
 
+def upgrader(options: WebSocket, counters: ConnectionCounters, endpoint: object = None) -> Upgrade:
+    """The :data:`~web._http.Upgrade` callable the endpoint mounts on ``options.path``.
+
+    Args:
+        options: the mount.
+        counters: where the connections count ``upgrades``, ``refused`` and
+            their WebSocket counters (see :class:`~web.transports._session.Session`).
+        endpoint: the endpoint's pid, for telemetry metadata.
+    """
+    return functools.partial(upgrade, options=options, counters=counters, endpoint=endpoint)
+
+
 async def upgrade(
-    conn: h11.Connection, stream: trio.SocketStream, request: Request, endpoint: _EndpointState, options: WebSocket
+    conn: h11.Connection,
+    stream: trio.SocketStream,
+    request: Request,
+    *,
+    options: WebSocket,
+    counters: ConnectionCounters,
+    endpoint: object = None,
 ) -> None:
     """Answer an upgrade request on the mount: refuse it, or open the WebSocket and serve it."""
     offer = negotiate(request, options)
     if isinstance(offer, Response):
-        return await _refuse(conn, stream, offer, endpoint)
+        return await _refuse(conn, stream, offer, counters)
     accepted = True if options.accept is None else await _maybe_await(options.accept(offer.connect_info))
     if accepted is False or accepted is None:
-        return await _refuse(conn, stream, Response(403), endpoint)
+        return await _refuse(conn, stream, Response(403), counters)
     handler = options.handler(offer.connect_info, accepted)
-    endpoint.counters.upgrades += 1
+    counters.upgrades += 1
     await stream.send_all(conn.send(h11.InformationalResponse(status_code=101, headers=_accept_headers(offer))))
     ws = Connection(ConnectionType.SERVER, trailing_data=conn.trailing_data[0])
-    session = Session(ws, stream, request.peer, endpoint, options)
+    session = Session(ws, stream, request.peer, options, counters, endpoint)
     opened = time.perf_counter()
     if telemetry.attached(WEBSOCKET_OPEN):
-        telemetry.execute(WEBSOCKET_OPEN, {"upgrades": endpoint.counters.upgrades}, session.telemetry_metadata())
+        telemetry.execute(WEBSOCKET_OPEN, {"upgrades": counters.upgrades}, session.telemetry_metadata())
     try:
         await session.run(handler)
     finally:
@@ -362,8 +380,8 @@ def _emit_close(session: Session, duration: float) -> None:
     telemetry.execute(WEBSOCKET_CLOSE, measurements, {**session.telemetry_metadata(), "code": session.code})
 
 
-async def _refuse(conn: h11.Connection, stream, response: Response, endpoint: _EndpointState) -> None:
-    endpoint.counters.refused += 1
+async def _refuse(conn: h11.Connection, stream, response: Response, counters: ConnectionCounters) -> None:
+    counters.refused += 1
     await send_response(conn, stream, attrs.evolve(response, headers={"connection": "close"}))
 
 
