@@ -14,11 +14,13 @@ A template's own ``components=`` of the same name take precedence.
 from __future__ import annotations
 
 from ._component import live_component
-from ._template import compile_template
+from ._template_compile import compile_source
 
 __all__ = ["BUILTINS", "live_file_input", "link"]
 
-_FILE_INPUT = compile_template(
+# Compiled by the layer under web.live._template, which knows no built-ins
+# (these use none): compile_template itself imports this module.
+_FILE_INPUT = compile_source(
     """<input id={@upload.ref} type="file" name={@upload.name} accept={@accept}
   data-phx-hook="Phoenix.LiveFileUpload" data-phx-update="ignore"
   data-phx-upload-ref={@upload.ref}
@@ -27,7 +29,7 @@ _FILE_INPUT = compile_template(
   data-phx-preflighted-refs={",".join(e.ref for e in @upload.entries if e.preflighted)}
   data-phx-auto-upload={@upload.auto_upload}
   multiple={@upload.max_entries > 1} {@rest} />""",
-    filename="web/live/_builtins.py:live_file_input",
+    "web/live/_builtins.py:live_file_input",
 )
 
 
@@ -41,9 +43,9 @@ def live_file_input(assigns: dict):
     return _FILE_INPUT.render({"upload": upload, "accept": accept, "rest": rest})
 
 
-_LINK = compile_template(
+_LINK = compile_source(
     """<a href={@href} data-phx-link={@kind} data-phx-link-state={@state} {@rest}>{@inner_block}</a>""",
-    filename="web/live/_builtins.py:link",
+    "web/live/_builtins.py:link",
 )
 
 
