@@ -17,9 +17,10 @@ from ..genserver import GenServer
 from ._intensity import RestartIntensity
 from ._records import GAVE_UP, ChildCounts, ChildInfo, SupervisorError
 from ._reports import RECENT_RESTARTS, gave_up, report, restarted
+from ._requests import Failed, answer
 from ._shutdown import shutdown_all, shutdown_child
 from ._spec import ChildSpec, ChildType, Restart, Strategy, normalise_child
-from ._static import RESTARTING, ChildStartFailed, Failed, start_child_process
+from ._static import RESTARTING, ChildStartFailed, start_child_process
 
 __all__ = ["DynamicServer"]
 
@@ -66,14 +67,10 @@ class DynamicServer(GenServer):
 
     # ------------------------------------------------------------ calls
 
-    async def handle_call(self, request: tuple, caller) -> object:
-        operation, *args = request
-        try:
-            return await getattr(self, "_call_" + operation)(*args)
-        except Exception as error:
-            return Failed(error)
+    async def handle_call(self, request: object, caller) -> object:
+        return await answer(self, request)  # a bad request fails the caller, not the supervisor
 
-    async def _call_start_child(self, child: object) -> object:
+    async def start_child(self, child: object) -> Pid | None | Failed:
         spec = normalise_child(child)
         if len(self.children) + len(self.restarting) >= self.max_children:
             return Failed(SupervisorError("max_children", spec.id))
@@ -88,18 +85,18 @@ class DynamicServer(GenServer):
             self.children[pid] = spec
         return pid
 
-    async def _call_terminate_child(self, pid: Pid) -> None:
+    async def terminate_child(self, pid: Pid) -> Failed | None:
         spec = self.children.pop(pid, None)
         if spec is None:
             return Failed(SupervisorError("not_found", pid))
         await shutdown_child(pid, spec.shutdown, spec.id)
         return None
 
-    async def _call_which_children(self) -> list:
+    async def which_children(self) -> list[ChildInfo]:
         running = [ChildInfo(None, pid, spec.type) for pid, spec in self.children.items()]
         return running + [ChildInfo(None, RESTARTING, spec.type) for spec in self.restarting]
 
-    async def _call_count_children(self) -> ChildCounts:
+    async def count_children(self) -> ChildCounts:
         specs = list(self.children.values())
         supervisors = sum(1 for spec in specs if spec.type is ChildType.SUPERVISOR)
         return ChildCounts(specs=len(specs), active=len(specs), supervisors=supervisors, workers=len(specs) - supervisors)

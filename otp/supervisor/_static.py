@@ -33,10 +33,11 @@ from ..genserver import GenServer, Ignore, Stop
 from ._intensity import RestartIntensity
 from ._records import GAVE_UP, ChildCounts, ChildInfo, SupervisorError
 from ._reports import RECENT_RESTARTS, gave_up, report, restarted
+from ._requests import Failed, answer
 from ._shutdown import shutdown_child
 from ._spec import ChildSpec, ChildType, Restart, Strategy, SupervisorSpec, normalise_child
 
-__all__ = ["StaticSupervisor", "RESTARTING", "start_child_process", "ChildStartFailed", "Failed"]
+__all__ = ["StaticSupervisor", "RESTARTING", "start_child_process", "ChildStartFailed"]
 
 
 class _Restarting:
@@ -241,21 +242,16 @@ class StaticSupervisor(GenServer):
 
     # ------------------------------------------------------------ the Supervisor API
 
-    async def handle_call(self, request: tuple, caller) -> object:
-        operation, *args = request
-        try:
-            return await getattr(self, "_call_" + operation)(*args)
-        except Exception as error:
-            # A bad request fails the caller, not the supervisor.
-            return Failed(error)
+    async def handle_call(self, request: object, caller) -> object:
+        return await answer(self, request)  # a bad request fails the caller, not the supervisor
 
-    async def _call_which_children(self) -> list:
+    async def which_children(self) -> list[ChildInfo]:
         return [_info(child) for child in self.children]
 
-    async def _call_count_children(self) -> tuple:
+    async def count_children(self) -> ChildCounts:
         return _counts(self.children)
 
-    async def _call_start_child(self, child: object) -> object:
+    async def start_child(self, child: object) -> Pid | None | Failed:
         spec = normalise_child(child)
         existing = self._find(spec.id)
         if existing is not None:
@@ -276,14 +272,14 @@ class StaticSupervisor(GenServer):
             self.children.append(new)  # an ignored temporary child is not kept (OTP)
         return pid
 
-    async def _call_terminate_child(self, child_id: object) -> None:
+    async def terminate_child(self, child_id: object) -> Failed | None:
         child = self._find(child_id)
         if child is None:
             return Failed(SupervisorError("not_found", child_id))
         await self._stop(child)
         return None
 
-    async def _call_restart_child(self, child_id: object) -> object:
+    async def restart_child(self, child_id: object) -> Pid | None | Failed:
         child = self._stopped_child(child_id)
         if child.__class__ is Failed:
             return child
@@ -296,7 +292,7 @@ class StaticSupervisor(GenServer):
             self.by_pid[pid] = child
         return pid
 
-    async def _call_delete_child(self, child_id: object) -> None:
+    async def delete_child(self, child_id: object) -> Failed | None:
         child = self._stopped_child(child_id)
         if child.__class__ is Failed:
             return child
@@ -322,15 +318,6 @@ class StaticSupervisor(GenServer):
 
 
 # ---------------------------------------------------------------- helpers
-
-
-class Failed:
-    """A reply that makes the client function raise ``error``."""
-
-    __slots__ = ("error",)
-
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
 
 
 def _start_error(reason: object, child_id: object) -> StartError:

@@ -14,13 +14,22 @@ from .._kernel import Pid
 from ..genserver import GenServer, Ignore
 from ._dynamic import DynamicServer
 from ._records import ChildCounts, ChildInfo
+from ._requests import (
+    CountChildren,
+    DeleteChild,
+    Failed,
+    RestartChild,
+    StartChild,
+    TerminateChild,
+    WhichChildren,
+)
 from ._spec import ChildSpec, ChildType, SupervisorSpec
-from ._static import Failed, StaticSupervisor
+from ._static import StaticSupervisor
 
 _FLAGS = ("strategy", "max_restarts", "max_seconds")
 
 
-async def _request(supervisor: object, request: tuple) -> object:
+async def _request(supervisor: object, request: object) -> object:
     answer = await GenServer.call(supervisor, request, timeout=math.inf)
     if answer.__class__ is Failed:
         raise answer.error
@@ -83,11 +92,11 @@ class Supervisor:
     @staticmethod
     async def which_children(supervisor: object) -> list[ChildInfo]:
         """Every child, in start order: id, pid (None if not running, or RESTARTING), type."""
-        return await _request(supervisor, ("which_children",))
+        return await _request(supervisor, WhichChildren())
 
     @staticmethod
     async def count_children(supervisor: object) -> ChildCounts:
-        return await _request(supervisor, ("count_children",))
+        return await _request(supervisor, CountChildren())
 
     @staticmethod
     async def start_child(supervisor: object, child: object) -> Pid | None:
@@ -98,7 +107,7 @@ class Supervisor:
             SupervisorError: ``"already_present"``: the id exists but is not running.
             StartError: the child failed to start.
         """
-        return await _request(supervisor, ("start_child", child))
+        return await _request(supervisor, StartChild(child))
 
     @staticmethod
     async def terminate_child(supervisor: object, child_id: object) -> None:
@@ -107,7 +116,7 @@ class Supervisor:
         Raises:
             SupervisorError: ``"not_found"``.
         """
-        await _request(supervisor, ("terminate_child", child_id))
+        await _request(supervisor, TerminateChild(child_id))
 
     @staticmethod
     async def restart_child(supervisor: object, child_id: object) -> Pid | None:
@@ -117,7 +126,7 @@ class Supervisor:
             SupervisorError: ``"not_found"``, ``"running"`` or ``"restarting"``.
             StartError: it failed to start.
         """
-        return await _request(supervisor, ("restart_child", child_id))
+        return await _request(supervisor, RestartChild(child_id))
 
     @staticmethod
     async def delete_child(supervisor: object, child_id: object) -> None:
@@ -126,7 +135,7 @@ class Supervisor:
         Raises:
             SupervisorError: ``"not_found"``, ``"running"`` or ``"restarting"``.
         """
-        await _request(supervisor, ("delete_child", child_id))
+        await _request(supervisor, DeleteChild(child_id))
 
     stop = staticmethod(GenServer.stop)
 
@@ -181,7 +190,7 @@ class DynamicSupervisor:
             SupervisorError: ``"max_children"`` reached.
             StartError: it failed to start.
         """
-        return await _request(supervisor, ("start_child", child))
+        return await _request(supervisor, StartChild(child))
 
     @staticmethod
     async def terminate_child(supervisor: object, pid: Pid) -> None:
@@ -190,14 +199,14 @@ class DynamicSupervisor:
         Raises:
             SupervisorError: ``"not_found"``: ``pid`` is not a child.
         """
-        await _request(supervisor, ("terminate_child", pid))
+        await _request(supervisor, TerminateChild(pid))
 
     @staticmethod
     async def which_children(supervisor: object) -> list[ChildInfo]:
-        return await _request(supervisor, ("which_children",))
+        return await _request(supervisor, WhichChildren())
 
     @staticmethod
     async def count_children(supervisor: object) -> ChildCounts:
-        return await _request(supervisor, ("count_children",))
+        return await _request(supervisor, CountChildren())
 
     stop = staticmethod(GenServer.stop)

@@ -30,7 +30,7 @@ from ..genserver import GenServer
 from ._replicas import Replicas, ReplicaStatus
 from ._state import AlreadyTracked, Delta, Diff, NotTracked, Presence, State
 
-__all__ = ["ReplicaEvent", "Options", "Shard", "SHARDS", "Failed"]
+__all__ = ["ReplicaEvent", "Options", "Shard", "SHARDS", "Failed", "Track", "Untrack", "Update"]
 
 logger = logging.getLogger("otp.tracker")
 
@@ -71,6 +71,29 @@ class Failed:
 
 
 # ---------------------------------------------------------------- messages
+
+
+@attrs.frozen(slots=True)
+class Track:
+    pid: Pid
+    topic: str
+    key: object
+    meta: dict
+
+
+@attrs.frozen(slots=True)
+class Untrack:
+    pid: Pid
+    topic: object  # None: every topic of pid
+    key: object
+
+
+@attrs.frozen(slots=True)
+class Update:
+    pid: Pid
+    topic: str
+    key: object
+    meta: object  # a dict, or a function of the old meta
 
 
 class _Tick:
@@ -153,11 +176,17 @@ class Shard(GenServer):
 
     # ------------------------------------------------------------ calls from the client API
 
-    async def handle_call(self, request: tuple, caller: object) -> object:
-        operation, *args = request
-        return await getattr(self, "_call_" + operation)(*args)
+    async def handle_call(self, request: object, caller: object) -> object:
+        match request:
+            case Track(pid, topic, key, meta):
+                return await self._track(pid, topic, key, meta)
+            case Untrack(pid, topic, key):
+                return await self._untrack(pid, topic, key)
+            case Update(pid, topic, key, meta):
+                return await self._update(pid, topic, key, meta)
+        return Failed(TypeError(f"a tracker answers Track, Untrack and Update; got {request!r}"))
 
-    async def _call_track(self, pid: Pid, topic: str, key: object, meta: dict) -> object:
+    async def _track(self, pid: Pid, topic: str, key: object, meta: dict) -> str | Failed:
         ref = _phx_ref()
         meta = {**meta, "phx_ref": ref}
         try:
@@ -169,7 +198,7 @@ class Shard(GenServer):
         await self._report(Diff(joins=(Presence(topic, key, pid, meta),)))
         return ref
 
-    async def _call_untrack(self, pid: Pid, topic: object, key: object) -> None:
+    async def _untrack(self, pid: Pid, topic: object, key: object) -> None:
         gone = self._presences(pid, topic, key)
         self.state.leave(pid, topic, key)
         if not self.state.get_by_pid(pid):
@@ -178,7 +207,7 @@ class Shard(GenServer):
                 demonitor(ref, flush=True)
         await self._report(Diff(leaves=gone))
 
-    async def _call_update(self, pid: Pid, topic: str, key: object, meta: object) -> object:
+    async def _update(self, pid: Pid, topic: str, key: object, meta: object) -> str | Failed:
         current = self.state.get_by_pid(pid, topic, key)
         if not current:
             return Failed(NotTracked(pid, topic, key))

@@ -14,7 +14,7 @@ import math
 from .._child_spec import ChildSpec
 from .._kernel import NotRegistered, Pid, is_alive, resolve_pid
 from ..genserver import GenServer
-from ._shard import SHARDS, Failed, Options, Shard
+from ._shard import SHARDS, Failed, Options, Shard, Track, Untrack, Update
 
 logger = logging.getLogger("otp.tracker")
 
@@ -96,7 +96,7 @@ class Tracker:
         _check_topic(topic)
         if not isinstance(meta, dict):
             raise TypeError(f"track() needs meta as a dict (the tracker adds 'phx_ref' to it); got {meta!r}")
-        return await _request(tracker, ("track", pid, topic, key, meta))
+        return await _request(tracker, Track(pid, topic, key, meta))
 
     @staticmethod
     async def untrack(tracker: object, pid: Pid, topic: str | None = None, key: object = None) -> None:
@@ -106,7 +106,7 @@ class Tracker:
             raise TypeError(
                 f"untrack(tracker, pid) or untrack(tracker, pid, topic, key); got topic={topic!r}, key={key!r}"
             )
-        await _request(tracker, ("untrack", pid, topic, key))
+        await _request(tracker, Untrack(pid, topic, key))
 
     @staticmethod
     async def update(tracker: object, pid: Pid, topic: str, key: object, meta: object) -> str:
@@ -122,7 +122,7 @@ class Tracker:
         _check_topic(topic)
         if not (isinstance(meta, dict) or callable(meta)):
             raise TypeError(f"update() needs meta as a dict, or a function old meta -> new meta; got {meta!r}")
-        return await _request(tracker, ("update", pid, topic, key, meta))
+        return await _request(tracker, Update(pid, topic, key, meta))
 
     # ------------------------------------------------------------ client API (reads, in the caller)
 
@@ -176,7 +176,7 @@ def _options(
     return Options(pubsub, name, broadcast_period, max_silent_periods, down_period, permdown_period, report_events_to)
 
 
-async def _request(tracker: object, request: tuple) -> object:
+async def _request(tracker: object, request: Track | Untrack | Update) -> object:
     answer = await GenServer.call(tracker, request)
     if answer.__class__ is Failed:
         raise answer.error

@@ -336,3 +336,14 @@ async def test_the_crash_report_state_is_a_summary():
     status = SHARDS[tracker].format_status()
     assert status["tracker"] == "Recorder" and status["presences"] == 1 and status["replicas"] == {}
     assert status["replica"][0] == pubsub.node_name(PUBSUB)
+
+
+async def test_a_request_the_tracker_does_not_know_fails_the_caller_and_the_tracker_runs_on():
+    tracker = await start()
+    answer = await GenServer.call(tracker, ("track", otp.current_pid(), "room", "k", {}))
+    assert type(answer).__name__ == "Failed"
+    assert str(answer.error) == (
+        "a tracker answers Track, Untrack and Update; got ('track', " + repr(otp.current_pid()) + ", 'room', 'k', {})"
+    )
+    await Tracker.track(NAME, otp.current_pid(), "room", "k", {})
+    assert [key for key, _ in Tracker.list(NAME, "room")] == ["k"]
