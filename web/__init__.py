@@ -11,6 +11,8 @@ LiveView follow. Needs the ``web`` extra (``pip install trio-otp[web]``).
     from web import Endpoint, Request, Response, SocketHandler, WebSocket
 """
 
+from otp.lowlevel import fixup_module_metadata as _fixup_module_metadata
+
 from ._http import Request, Response
 from .endpoint import Endpoint, EndpointStatistics, Listening, serve
 from .transports.websocket import ConnectInfo, Sender, SocketHandler, WebSocket
@@ -28,16 +30,4 @@ __all__ = [
     "ConnectInfo",
 ]
 
-
-def _fix_module_names() -> None:
-    # So that reprs and tracebacks say web.Endpoint, not web.endpoint.Endpoint.
-    for name in __all__:
-        obj = globals()[name]
-        if getattr(obj, "__module__", "").startswith("web."):
-            try:
-                obj.__module__ = "web"
-            except (AttributeError, TypeError):
-                pass
-
-
-_fix_module_names()
+_fixup_module_metadata(__name__, globals())

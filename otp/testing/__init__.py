@@ -35,14 +35,24 @@ import attrs
 import trio
 from trio.testing import Sequencer, wait_all_tasks_blocked
 
-from .._kernel._exceptions import ReceiveTimeout
-from .._kernel._mailbox import queued, receive, receive_nowait, send
-from .._kernel._node import current_node
-from .._kernel._pid import Pid, Ref
-from .._kernel._process import current_process
-from .._kernel._reasons import KILL
-from .._kernel._signals import Down, demonitor, exit, monitor
-from .._kernel._telemetry import attach_many, detach
+from .._kernel import (
+    KILL,
+    Down,
+    Pid,
+    ReceiveTimeout,
+    Ref,
+    attach_many,
+    current_node,
+    current_pid,
+    demonitor,
+    detach,
+    exit,
+    monitor,
+    queued_messages,
+    receive,
+    receive_nowait,
+    send,
+)
 
 __all__ = [
     "assert_receive",
@@ -70,7 +80,7 @@ async def assert_receive(*patterns: object, timeout: float = 0.1) -> object:
     try:
         return await receive(*patterns, timeout=timeout)
     except ReceiveTimeout as e:
-        raise AssertionError(f"{e}; the mailbox holds {queued(current_process())!r}") from None
+        raise AssertionError(f"{e}; the mailbox holds {queued_messages()!r}") from None
 
 
 async def refute_receive(*patterns: object, timeout: float = 0.1) -> None:
@@ -170,7 +180,7 @@ def forward_telemetry(*event_names: tuple[str, ...]) -> Iterator[object]:
 
     Yields the handler id (detached when the block ends, even if it fails).
     """
-    me = current_process().pid
+    me = current_pid()
     handler_id = ("otp.testing.forward_telemetry", next(_forwarders))
 
     def forward(name, measurements, metadata, config) -> None:

@@ -19,7 +19,7 @@ import inspect
 
 import pytest
 
-from .._kernel._node import open_node
+from .._kernel import open_node
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
