@@ -190,7 +190,7 @@ class _Server(GenServer):
             return sorted(self.announced)
         raise ValueError(f"unknown request {request!r}")
 
-    async def handle_info(self, message: object) -> None:
+    async def handle_info(self, message: object) -> object:
         if message.__class__ is Down:
             self._proxy_down(message)
         elif message == "beat":

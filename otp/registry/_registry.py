@@ -30,7 +30,7 @@ class _RegistryServer(GenServer):
         self.table = Table(keys, current_pid())
         _TABLES[current_pid()] = self.table
 
-    async def handle_info(self, message: object) -> None:
+    async def handle_info(self, message: object) -> object:
         if message.__class__ is ExitSignal:
             self.table.delete_pid(message.pid)
         else:

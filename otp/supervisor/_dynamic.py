@@ -103,7 +103,7 @@ class DynamicServer(GenServer):
 
     # ------------------------------------------------------------ children ending
 
-    async def handle_info(self, message: object) -> None:
+    async def handle_info(self, message: object) -> object:
         if message.__class__ is ExitSignal:
             spec = self.children.pop(message.pid, None)
             if spec is not None:

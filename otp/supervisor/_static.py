@@ -158,7 +158,7 @@ class StaticSupervisor(GenServer):
 
     # ------------------------------------------------------------ children ending
 
-    async def handle_info(self, message: object) -> None:
+    async def handle_info(self, message: object) -> object:
         if message.__class__ is ExitSignal:
             child = self.by_pid.pop(message.pid, None)
             if child is not None:  # else: not a child of ours (any more); ignore, as OTP does

@@ -181,7 +181,8 @@ class Shard(GenServer):
             case Track(pid, topic, key, meta):
                 return await self._track(pid, topic, key, meta)
             case Untrack(pid, topic, key):
-                return await self._untrack(pid, topic, key)
+                await self._untrack(pid, topic, key)
+                return None
             case Update(pid, topic, key, meta):
                 return await self._update(pid, topic, key, meta)
         return Failed(TypeError(f"a tracker answers Track, Untrack and Update; got {request!r}"))
@@ -225,7 +226,7 @@ class Shard(GenServer):
 
     # ------------------------------------------------------------ messages
 
-    async def handle_info(self, message: object) -> None:
+    async def handle_info(self, message: object) -> object:
         kind = message.__class__
         if kind is _Tick:
             await self._tick()

@@ -45,7 +45,7 @@ class Tracker:
     async def handle_diff(self, diff: dict) -> None:
         """Presences joined and left: ``{topic: (joins, leaves)}``, lists of ``(key, meta)``."""
 
-    async def handle_info(self, message: object) -> None:
+    async def handle_info(self, message: object) -> object:
         """Any other message sent to the tracker process. The default logs it."""
         logger.warning("%r received an unexpected message: %r", self, message)
 
