@@ -68,6 +68,100 @@ class NodeDown:
     name: str
 
 
+
+# ---------------------------------------------------------------- frames between nodes
+# What one node's Distribution sends another's distribution server (over the
+# PubSub adapter, pickled). Each names a process there by what that node
+# calls it: a pid number or a registered name ("target").
+
+
+@attrs.frozen(slots=True)
+class SendFrame:
+    target: object
+    message: object
+
+
+@attrs.frozen(slots=True)
+class MonitorFrame:
+    watcher: Pid
+    target: object
+    ref: object
+
+
+@attrs.frozen(slots=True)
+class DemonitorFrame:
+    origin: str  # the watcher's node: refs are unique per OS process only
+    ref: object
+
+
+@attrs.frozen(slots=True)
+class DownFrame:
+    ref: object
+    reason: object
+
+
+@attrs.frozen(slots=True)
+class LinkFrame:
+    remote: Pid
+    target: object
+
+
+@attrs.frozen(slots=True)
+class UnlinkFrame:
+    remote: Pid
+    target: object
+
+
+@attrs.frozen(slots=True)
+class LinkExitFrame:
+    sender: Pid
+    target: object
+    reason: object
+
+
+@attrs.frozen(slots=True)
+class LinkNoprocFrame:
+    local: Pid  # the linker, on the receiving node
+    target: object
+
+
+@attrs.frozen(slots=True)
+class ExitFrame:
+    sender: Pid
+    target: object
+    reason: object
+
+
+@attrs.frozen(slots=True)
+class ResponseFrame:
+    ref: object
+    value: object
+
+
+@attrs.frozen(slots=True)
+class Heartbeat:
+    node: str
+
+
+class _Beat:
+    """The server's own timer: time to send a heartbeat and judge silent nodes."""
+
+    __slots__ = ()
+
+
+_BEAT = _Beat()
+
+
+@attrs.frozen(slots=True)
+class _MonitorNodes:
+    pid: Pid
+
+
+@attrs.frozen(slots=True)
+class _Nodes:
+    pass
+
+
 def _to_server(entries: list, from_pid: object, frame: object) -> None:
     """The PubSub dispatcher: frames go to the node's distribution server."""
     for pid, _ in entries:
@@ -95,55 +189,55 @@ class Distribution:
 
     def send(self, dest: object, message: object) -> None:
         node, target = _address(dest)
-        self._frame(node, ("send", target, message))
+        self._frame(node, SendFrame(target, message))
 
     def monitor(self, watcher, dest: object, ref) -> None:
         node, target = _address(dest)
         self.seen.setdefault(node, trio.current_time())
         self.monitors[ref] = (watcher.pid, dest, node, ref)
         self.by_watcher.setdefault(watcher.pid, set()).add(ref)
-        self._frame(node, ("monitor", watcher.pid, target, ref))
+        self._frame(node, MonitorFrame(watcher.pid, target, ref))
 
     def demonitor(self, watcher, ref) -> bool:
         record = self.monitors.pop(ref, None)
         if record is None:
             return False
         self._forget_watch(record[0], ref)
-        self._frame(record[2], ("demonitor", self.name, ref))
+        self._frame(record[2], DemonitorFrame(self.name, ref))
         return True
 
     def link(self, process, pid: Pid) -> None:
         node, target = _address(pid)
         self.seen.setdefault(node, trio.current_time())
         self.links.setdefault(node, set()).add((process.pid, pid))
-        self._frame(node, ("link", process.pid, target))
+        self._frame(node, LinkFrame(process.pid, target))
 
     def unlink(self, process, pid: Pid) -> None:
         node, target = _address(pid)
         self.links.get(node, set()).discard((process.pid, pid))
-        self._frame(node, ("unlink", process.pid, target))
+        self._frame(node, UnlinkFrame(process.pid, target))
 
     def exit(self, sender: Pid, dest: object, reason: object) -> None:
         node, target = _address(dest)
-        self._frame(node, ("exit", sender, target, reason))
+        self._frame(node, ExitFrame(sender, target, reason))
 
     def respond(self, pid: Pid, ref, value: object) -> None:
-        self._frame(lowlevel.node_name_of(pid), ("response", ref, value))
+        self._frame(lowlevel.node_name_of(pid), ResponseFrame(ref, value))
 
     def process_ended(self, process, reason: object) -> None:
         pid = process.pid
         for remote in process.remote_links or ():
             node, target = _address(remote)
             self.links.get(node, set()).discard((pid, remote))
-            self._frame(node, ("link_exit", pid, target, reason))
+            self._frame(node, LinkExitFrame(pid, target, reason))
         for ref in self.by_watcher.pop(pid, ()):
             record = self.monitors.pop(ref, None)
             if record is not None:
-                self._frame(record[2], ("demonitor", self.name, ref))
+                self._frame(record[2], DemonitorFrame(self.name, ref))
 
     # ------------------------------------------------------------ helpers
 
-    def _frame(self, node: str, frame: tuple) -> None:
+    def _frame(self, node: str, frame: object) -> None:
         # Straight to the adapter: this also runs where no PubSub lookup can
         # (the node's root process ending, outside any process).
         self.adapter.direct_broadcast(PUBSUB, node, _FRAMES, frame, _to_server)
@@ -180,45 +274,47 @@ class _Server(GenServer):
         pubsub.subscribe(PUBSUB, _HEARTBEATS)
         self._beat()
 
-    async def handle_call(self, request: tuple, caller) -> object:
-        operation, *args = request
-        if operation == "monitor_nodes":
-            (pid,) = args
-            self.watchers.add(pid)
-            return sorted(self.announced)
-        if operation == "nodes":
-            return sorted(self.announced)
-        raise ValueError(f"unknown request {request!r}")
+    async def handle_call(self, request: object, caller) -> object:
+        match request:
+            case _MonitorNodes(pid):
+                self.watchers.add(pid)
+                return sorted(self.announced)
+            case _Nodes():
+                return sorted(self.announced)
+        raise TypeError(f"the distribution server answers monitor_nodes() and nodes(); got {request!r}")
 
     async def handle_info(self, message: object) -> object:
         if message.__class__ is Down:
             self._proxy_down(message)
-        elif message == "beat":
+        elif message is _BEAT:
             self._beat()
-        elif message.__class__ is tuple and message and message[0] == "heartbeat":
-            self._heard_from(message[1])
-        elif message.__class__ is tuple and message:
-            getattr(self, "_on_" + message[0])(*message[1:])
+        elif message.__class__ is Heartbeat:
+            self._heard_from(message.node)
+        elif message.__class__ in _APPLY:
+            _APPLY[message.__class__](self, message)
         else:
             return await super().handle_info(message)
 
     # ------------------------------------------------------------ frames from other nodes
 
-    def _on_send(self, target, message) -> None:
+    def _on_send(self, frame: SendFrame) -> None:
+        target, message = frame.target, frame.message
         lowlevel.deliver_local(target, message)
 
-    def _on_monitor(self, watcher: Pid, target, ref) -> None:
+    def _on_monitor(self, frame: MonitorFrame) -> None:
+        watcher, target, ref = frame.watcher, frame.target, frame.ref
         origin = lowlevel.node_name_of(watcher)
         self._heard_from(origin)
         local = lowlevel.local_process(target)
         if local is None:
-            self.handler._frame(origin, ("down", ref, NOPROC))
+            self.handler._frame(origin, DownFrame(ref, NOPROC))
             return
         local_ref = monitor(local.pid)
         self.proxies[local_ref] = (origin, ref)
         self.proxied[(origin, ref)] = local_ref
 
-    def _on_demonitor(self, origin: str, ref) -> None:
+    def _on_demonitor(self, frame: DemonitorFrame) -> None:
+        origin, ref = frame.origin, frame.ref
         # Refs are unique per OS process only: the origin node is part of the key.
         local_ref = self.proxied.pop((origin, ref), None)
         if local_ref is not None:
@@ -229,58 +325,65 @@ class _Server(GenServer):
         origin = self.proxies.pop(down.ref, None)
         if origin is not None:
             self.proxied.pop(origin, None)
-            self.handler._frame(origin[0], ("down", origin[1], down.reason))
+            self.handler._frame(origin[0], DownFrame(origin[1], down.reason))
 
-    def _on_down(self, ref, reason) -> None:
+    def _on_down(self, frame: DownFrame) -> None:
+        ref, reason = frame.ref, frame.reason
         record = self.handler.monitors.pop(ref, None)
         if record is not None:
             watcher, dest, _, own_ref = record  # the watcher's own ref object, not the copy
             self.handler._forget_watch(watcher, ref)
             lowlevel.deliver_down(watcher, own_ref, dest, reason)
 
-    def _on_link(self, remote: Pid, target) -> None:
+    def _on_link(self, frame: LinkFrame) -> None:
+        remote, target = frame.remote, frame.target
         origin = lowlevel.node_name_of(remote)
         local = lowlevel.local_process(target)
         if local is None or not lowlevel.add_remote_link(target, remote):
             # Linking to a process that is not there: the linker gets NOPROC.
-            self.handler._frame(origin, ("link_noproc", remote, target))
+            self.handler._frame(origin, LinkNoprocFrame(remote, target))
             return
         self.handler.links.setdefault(origin, set()).add((local.pid, remote))
 
-    def _on_unlink(self, remote: Pid, target) -> None:
+    def _on_unlink(self, frame: UnlinkFrame) -> None:
+        remote, target = frame.remote, frame.target
         local = lowlevel.local_process(target)
         if local is not None:
             lowlevel.remove_remote_link(target, remote)
             self.handler.links.get(lowlevel.node_name_of(remote), set()).discard((local.pid, remote))
 
-    def _on_link_exit(self, sender: Pid, target, reason) -> None:
+    def _on_link_exit(self, frame: LinkExitFrame) -> None:
+        sender, target, reason = frame.sender, frame.target, frame.reason
         local = lowlevel.local_process(target)
         if local is not None:
             self.handler.links.get(lowlevel.node_name_of(sender), set()).discard((local.pid, sender))
         lowlevel.signal_link_exit(target, sender, reason)
 
-    def _on_link_noproc(self, local: Pid, target) -> None:
+    def _on_link_noproc(self, frame: LinkNoprocFrame) -> None:
+        local, target = frame.local, frame.target
         for node, pairs in self.handler.links.items():
             for pid, remote in list(pairs):
                 if pid == local and _address(remote) == (node, target):
                     pairs.discard((pid, remote))
                     lowlevel.signal_link_exit(pid, remote, NOPROC)
 
-    def _on_exit(self, sender: Pid, target, reason) -> None:
+    def _on_exit(self, frame: ExitFrame) -> None:
+        sender, target, reason = frame.sender, frame.target, frame.reason
         lowlevel.signal_exit(target, sender, reason)
 
-    def _on_response(self, ref, value) -> None:
+    def _on_response(self, frame: ResponseFrame) -> None:
+        ref, value = frame.ref, frame.value
         lowlevel.respond(ref, value)
 
     # ------------------------------------------------------------ heartbeats and node-down
 
     def _beat(self) -> None:
-        pubsub.broadcast_from(PUBSUB, current_pid(), _HEARTBEATS, ("heartbeat", self.handler.name))
+        pubsub.broadcast_from(PUBSUB, current_pid(), _HEARTBEATS, Heartbeat(self.handler.name))
         now = trio.current_time()
         for node, last in list(self.seen.items()):
             if now - last > self.down_after:
                 self._node_down(node)
-        send_after(current_pid(), "beat", self.heartbeat)
+        send_after(current_pid(), _BEAT, self.heartbeat)
 
     def _heard_from(self, node: str) -> None:
         if node == self.handler.name:
@@ -308,6 +411,21 @@ class _Server(GenServer):
             demonitor(local_ref, flush=True)
         for watcher in self.watchers:
             send(watcher, NodeDown(node))
+
+
+# Which server method applies each frame from another node.
+_APPLY = {
+    SendFrame: _Server._on_send,
+    MonitorFrame: _Server._on_monitor,
+    DemonitorFrame: _Server._on_demonitor,
+    DownFrame: _Server._on_down,
+    LinkFrame: _Server._on_link,
+    UnlinkFrame: _Server._on_unlink,
+    LinkExitFrame: _Server._on_link_exit,
+    LinkNoprocFrame: _Server._on_link_noproc,
+    ExitFrame: _Server._on_exit,
+    ResponseFrame: _Server._on_response,
+}
 
 
 async def start(
@@ -343,12 +461,12 @@ async def start(
 
 async def monitor_nodes() -> list[str]:
     """Get ``NodeUp`` / ``NodeDown`` messages from now on; return the nodes known now."""
-    return await GenServer.call(_SERVER, ("monitor_nodes", current_pid()))
+    return await GenServer.call(_SERVER, _MonitorNodes(current_pid()))
 
 
 async def nodes() -> list[str]:
     """The other nodes heard from recently (Erlang's ``nodes()``)."""
-    return await GenServer.call(_SERVER, ("nodes",))
+    return await GenServer.call(_SERVER, _Nodes())
 
 
 def node_name() -> str | None:
