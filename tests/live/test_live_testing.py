@@ -1,6 +1,6 @@
 """web.testing's LiveView helpers (Phoenix.LiveViewTest): the client model, then the helpers end to end.
 
-First the pure model of the JS client (web/live/_client.py) against the exact
+First the pure model of the JS client (web/testing/_client_model.py) against the exact
 JSON shapes of LIVEVIEW.md §3: merges, keyed moves, components, streams, and
 the DOM rules of streams. Then the join render against the dead render
 (checklist item 5). Then ``live()`` and the ``render_*`` helpers driving
@@ -17,12 +17,13 @@ from _node_tools import run_js
 from selectolax.lexbor import LexborHTMLParser
 
 import otp
-import web.live._client
+import web.testing._client_model
+import web.testing._results
 from otp import PubSub
 from web._http import Request, Response
 from web.endpoint import Endpoint
 from web.live import JS, LiveComponent, LiveRouter, LiveView, compile_template
-from web.live._client import DiffError, PageDom, RenderedTree, extract, form_body, unused_key
+from web.testing._client_model import DiffError, PageDom, RenderedTree, extract, form_body, unused_key
 from web.testing import (
     Redirect,
     UploadError,
@@ -65,7 +66,8 @@ def merge(tree: RenderedTree, diff: dict) -> None:
 
 
 def test_the_model_s_docstrings_hold():
-    assert doctest.testmod(web.live._client).failed == 0
+    assert doctest.testmod(web.testing._client_model).failed == 0
+    assert doctest.testmod(web.testing._results).failed == 0
 
 
 def test_the_counter_of_section_9_joins_and_merges_a_diff():
@@ -180,7 +182,7 @@ def test_a_component_reference_the_client_cannot_resolve_is_an_error():
 
 
 def test_the_component_attributes_go_after_the_tag_name_past_leading_comments():
-    assert web.live._client.modify_root("<!-- x -->\n<li id=\"a\">1</li><!-- y -->", {"data-phx-component": 4, "data-phx-view": "v"}) == (
+    assert web.testing._client_model.modify_root("<!-- x -->\n<li id=\"a\">1</li><!-- y -->", {"data-phx-component": 4, "data-phx-view": "v"}) == (
         '<!-- x -->\n<li data-phx-component="4" data-phx-view="v" id="a">1</li><!-- y -->'
     )
 
@@ -684,7 +686,7 @@ async def test_components_that_leave_the_page_are_destroyed_and_cids_are_never_r
     # The client's two steps: cids_will_destroy, then cids_destroyed; each render syncs one reply further.
     await render(view)
     await render(view)
-    assert sorted(view._tree.components) == [1]
+    assert sorted(view.tree.components) == [1]
     html = await render_click(view, "cards", {"cards": ["card-a", "card-b"]})
     assert f'<div data-phx-component="3" data-phx-view="{view.id}" id="card-b"' in html
 

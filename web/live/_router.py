@@ -162,14 +162,19 @@ class LiveRouter:
 
         return handler
 
-    async def render(self, request: Request) -> Response | None:
-        """The dead render of the route at ``request``'s URL, or None if none matches."""
+    async def render(self, request: Request, *, session: dict | None = None) -> Response | None:
+        """The dead render of the route at ``request``'s URL, or None if none matches.
+
+        ``session``: the user session to render with, instead of asking the
+        router's ``session`` function (``web.testing.live(..., session=...)``
+        passes a test's).
+        """
         url = request.path + (f"?{request.query_string}" if request.query_string else "")
         found = self.match(url)
         if found is None:
             return None
         route, params = found
-        session = self.session(request)
+        session = self.session(request) if session is None else dict(session)
         flash = self._flash_cookie(request)
         try:
             page = await self.render_container(route, params, session, url, flash=flash)
@@ -194,13 +199,24 @@ class LiveRouter:
         except CookieError:
             return None
         morsel = cookies.get(FLASH_COOKIE)
-        if morsel is None or not morsel.value:
+        flash = self.read_flash(morsel.value if morsel is not None else None)
+        return None if flash is None else {str(k): str(v) for k, v in flash.items()}
+
+    def read_flash(self, token: str | None) -> dict | None:
+        """The flash a redirect's signed flash token carries (LIVEVIEW.md §6.3).
+
+        None when there is no token, or it is forged, expired (older than
+        60 s) or not a flash. The flash cookie of a full redirect and the
+        ``flash`` of a ``live_redirect`` carry the same token; the test
+        client reads it to show what a redirect carries.
+        """
+        if not token:
             return None
         try:
-            flash = verify(self.secret, FLASH_SALT, morsel.value, max_age=60)
+            flash = verify(self.secret, FLASH_SALT, token, max_age=60)
         except InvalidToken:
             return None
-        return {str(k): str(v) for k, v in flash.items()} if isinstance(flash, dict) else None
+        return flash if isinstance(flash, dict) else None
 
     async def render_container(self, route: Route, params: dict, session: dict, url: str, *, flash: dict | None = None):
         """``(title, container html)``; or a :class:`Redirect` if the mount navigated away."""

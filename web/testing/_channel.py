@@ -1,4 +1,4 @@
-"""Test your sockets and channels without a network (Phoenix.ChannelTest in Python).
+"""The channel test client: sockets and channels without a network (Phoenix.ChannelTest in Python).
 
 Inside an otp test (the pytest plugin runs each async test in a node)::
 
@@ -30,7 +30,7 @@ import otp
 import otp.lowlevel
 from otp import ReceiveTimeout, receive, send, spawn_link
 
-from .socket import Socket, SocketState
+from web.socket import Socket, SocketState
 
 __all__ = ["connect", "ClientSocket", "TestTransport", "ANY"]
 
@@ -215,7 +215,14 @@ class ClientSocket:
             return
         raise AssertionError(f"expected no frame, got {_decode(frame.data)!r}")
 
-    async def _take(self, match, wanted: str, timeout: float):
+    async def receive_frame(self, match, *, timeout: float) -> list | bytes | None:
+        """The oldest frame (decoded) for which ``match(frame)`` holds, or None after ``timeout``.
+
+        A selective receive: frames that do not match stay queued, in order,
+        for later asserts. ``timeout=0`` only looks at what already arrived.
+        This is the step the ``assert_*`` here, and the LiveView helpers,
+        are built from.
+        """
         client = self.transport.client
 
         def is_wanted(m: object) -> bool:
@@ -224,43 +231,17 @@ class ClientSocket:
         try:
             frame = await receive(is_wanted, timeout=timeout)
         except ReceiveTimeout:
-            pending = [_decode(m.data) for m in otp.lowlevel.queued_messages() if m.__class__ is _Frame and m.client == client]
-            raise AssertionError(f"no {wanted} within {timeout} s; frames waiting: {pending!r}") from None
+            return None
         return _decode(frame.data)
+
+    async def _take(self, match, wanted: str, timeout: float):
+        frame = await self.receive_frame(match, timeout=timeout)
+        if frame is None:
+            client = self.transport.client
+            pending = [_decode(m.data) for m in otp.lowlevel.queued_messages() if m.__class__ is _Frame and m.client == client]
+            raise AssertionError(f"no {wanted} within {timeout} s; frames waiting: {pending!r}")
+        return frame
 
 
 def _decode(data) -> list | bytes:
     return orjson.loads(data) if isinstance(data, str) else data
-
-
-# Phoenix.LiveViewTest's helpers: LiveViews driven through this client (web/_live_testing.py).
-from ._live_testing import (  # noqa: E402  (it builds on the client above)
-    Element,
-    LiveViewTest,
-    Redirect,
-    Upload,
-    UploadError,
-    assert_patch,
-    assert_push_event,
-    assert_redirect,
-    element,
-    file_input,
-    follow_redirect,
-    has_element,
-    live,
-    page_title,
-    render,
-    render_change,
-    render_click,
-    render_hook,
-    render_patch,
-    render_submit,
-    render_upload,
-    wait_for_html,
-)
-
-__all__ += [
-    "live", "LiveViewTest", "Element", "Redirect", "Upload", "UploadError", "element", "render", "render_click",
-    "render_change", "render_submit", "render_hook", "render_patch", "render_upload", "file_input", "has_element",
-    "assert_patch", "assert_redirect", "assert_push_event", "follow_redirect", "page_title", "wait_for_html",
-]
