@@ -175,3 +175,30 @@ def test_merging_the_diffs_always_gives_the_html_of_the_latest_render(renders, k
         rendered = page(entries, title, keyed)
         client = merge(client, tracker.diff(rendered))
         assert html(client) == rendered.to_html()
+
+
+# ---------------------------------------------------------------- the docstrings, and the keys spelled once
+
+
+def test_the_engine_s_and_the_wire_keys_docstrings_hold():
+    import doctest
+
+    import web.live._diff
+    import web.live._wire
+
+    for module in (web.live._diff, web.live._wire):
+        assert doctest.testmod(module).failed == 0
+
+
+def test_the_wire_keys_are_the_strings_of_liveview_md():
+    # The constants may only be renamed, never respelled: the official client reads these strings.
+    from web.live import _wire
+
+    spelled = {name: getattr(_wire, name) for name in _wire.__all__}
+    assert spelled == {
+        "STATIC": "s", "ROOT": "r", "TEMPLATES": "p", "KEYED": "k", "KEYED_COUNT": "kc", "KEYED_MOVED": "km",
+        "STREAM": "stream", "COMPONENTS": "c", "EVENTS": "e", "REPLY": "r", "TITLE": "t",
+        "RENDERED": "rendered", "DIFF": "diff", "LIVE_PATCH": "live_patch", "LIVE_REDIRECT": "live_redirect",
+        "REDIRECT": "redirect", "EVENT": "event", "ALLOW_UPLOAD": "allow_upload", "PROGRESS": "progress",
+        "CIDS_WILL_DESTROY": "cids_will_destroy", "CIDS_DESTROYED": "cids_destroyed", "CHUNK": "chunk",
+    }

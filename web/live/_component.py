@@ -43,6 +43,7 @@ import otp
 
 from ._diff import Tracker
 from ._rendered import Rendered
+from ._wire import ROOT, STATIC
 
 __all__ = ["LiveComponent", "Components", "SendUpdate", "live_component", "send_update"]
 
@@ -239,7 +240,8 @@ class Components:
         for cid, tree in rendered.items():
             change = self._by_cid[cid].tracker.diff(tree)
             if change:
-                change.setdefault("r", 1) if "s" in change else None
+                if STATIC in change:  # a new template: a component's root must carry the flag (§3.6)
+                    change.setdefault(ROOT, 1)
                 table[str(cid)] = change
         return table
 

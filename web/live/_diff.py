@@ -24,6 +24,7 @@ are sent as their old position (``"km": true``), new ones in full.
 from __future__ import annotations
 
 from ._rendered import Comprehension, Rendered
+from ._wire import KEYED, KEYED_COUNT, KEYED_MOVED, ROOT, STATIC, STREAM
 
 __all__ = ["Tracker", "diff_rendered"]
 
@@ -108,7 +109,7 @@ def _diff_value(value: object, parent: _Node | dict, slot: int) -> object:
 
 
 def _full_rendered(rendered: Rendered, node: _Node) -> dict:
-    out: dict = {"s": list(rendered.static)}
+    out: dict = {STATIC: list(rendered.static)}
     for slot, value in enumerate(rendered.dynamic):
         if value is None:
             raise ValueError(
@@ -117,7 +118,7 @@ def _full_rendered(rendered: Rendered, node: _Node) -> dict:
             )
         out[str(slot)] = _diff_value(value, node, slot)
     if rendered.root:
-        out["r"] = 1
+        out[ROOT] = 1
     return out
 
 
@@ -131,8 +132,8 @@ def _full_comprehension(comp: Comprehension, state: _Comp) -> object:
         entries[str(position)] = _full_entry(entry, children)
         state.entries.append(children)
     state.positions = {key: position for position, key in enumerate(_keys(comp))}
-    entries["kc"] = len(comp.entries)
-    return {"s": list(comp.static), "k": entries}
+    entries[KEYED_COUNT] = len(comp.entries)
+    return {STATIC: list(comp.static), KEYED: entries}
 
 
 def _full_entry(entry: tuple, children: dict) -> dict:
@@ -173,10 +174,10 @@ def _diff_comprehension(comp: Comprehension, previous: _Comp | None) -> tuple[ob
         state.entries.append(children)
         state.positions[key] = position
     if len(comp.entries) != len(old_entries) or out:
-        out["kc"] = len(comp.entries)
+        out[KEYED_COUNT] = len(comp.entries)
     if moved:
-        out["km"] = True
-    return ({"k": out} if out else _SAME), state
+        out[KEYED_MOVED] = True
+    return ({KEYED: out} if out else _SAME), state
 
 
 def _diff_entry(entry: tuple, children: dict) -> object:
@@ -205,10 +206,10 @@ def _diff_stream(comp: Comprehension, previous: _Comp | None) -> tuple[object, _
     if not new_template and not comp.entries and not deletes and not reset:
         return _SAME, state
     entries: dict = {str(position): _full_entry(entry, {}) for position, entry in enumerate(comp.entries)}
-    entries["kc"] = len(comp.entries)
-    out: dict = {"s": list(comp.static)} if new_template else {}
-    out["k"] = entries
-    out["stream"] = [ref, [list(insert) for insert in inserts], list(deletes)] + ([True] if reset else [])
+    entries[KEYED_COUNT] = len(comp.entries)
+    out: dict = {STATIC: list(comp.static)} if new_template else {}
+    out[KEYED] = entries
+    out[STREAM] = [ref, [list(insert) for insert in inserts], list(deletes)] + ([True] if reset else [])
     return out, state
 
 

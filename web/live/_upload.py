@@ -43,6 +43,8 @@ import attrs
 from web.channel import Channel, Error, Ok
 from web.token import InvalidToken, sign, verify
 
+from ._wire import CHUNK
+
 __all__ = ["UploadConfig", "UploadEntry", "Uploads", "UploadChannel", "UPLOAD_SALT"]
 
 UPLOAD_SALT = "liveview upload"
@@ -282,7 +284,7 @@ class UploadChannel(Channel):
         return Ok({})
 
     async def handle_in(self, event: str, payload: object, socket):
-        if event != "chunk" or not isinstance(payload, bytes):
+        if event != CHUNK or not isinstance(payload, bytes):
             return Error({"reason": "expected a binary chunk"})
         self.written += len(payload)
         if self.written > self.limit:

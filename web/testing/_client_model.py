@@ -1,4 +1,4 @@
-"""The page's side of a LiveView, in Python: the JS client's rendered tree and its DOM rules.
+"""The client model: the JS client's rendered tree and its DOM rules, in Python, for the test client.
 
 The official client (phoenix_live_view 1.2.12) keeps a copy of the view's
 rendered tree, merges every diff into it (``rendered.js``), renders it to
@@ -41,6 +41,9 @@ from urllib.parse import quote_plus
 import attrs
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+# The keys the diff engine writes, read here: spelled once, in the live package.
+from web.live._wire import COMPONENTS, EVENTS, KEYED, KEYED_COUNT, KEYED_MOVED, REPLY, ROOT, STATIC, STREAM, TEMPLATES, TITLE
+
 __all__ = [
     "DiffError",
     "Extracted",
@@ -57,8 +60,6 @@ __all__ = [
     "unused_key",
 ]
 
-STATIC, ROOT, COMPONENTS, KEYED, KEYED_COUNT, KEYED_MOVED = "s", "r", "c", "k", "kc", "km"
-TEMPLATES, STREAM, EVENTS, REPLY, TITLE = "p", "stream", "e", "r", "t"
 PHX_COMPONENT, PHX_VIEW_REF = "data-phx-component", "data-phx-view"
 
 

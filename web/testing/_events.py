@@ -22,6 +22,8 @@ from __future__ import annotations
 import orjson
 from selectolax.lexbor import LexborNode
 
+from web.live._wire import EVENT, LIVE_PATCH, LIVE_REDIRECT, REDIRECT
+
 from ._client_model import closest_component, element_value, encode_form, flatten_params, form_body, is_cid
 from ._elements import Element, find_one, view_of
 from ._live import LiveViewTest, absolute_url
@@ -98,9 +100,9 @@ async def render_patch(view: LiveViewTest, path: str):
     A path that belongs to another view is a live navigation: returns ``Redirect("live_redirect", path)``.
     """
     await view.drain()
-    response = await view.call("live_patch", {"url": absolute_url(path)})
+    response = await view.call(LIVE_PATCH, {"url": absolute_url(path)})
     if response.get("link_redirect"):
-        redirect = Redirect("live_redirect", path, source=view)
+        redirect = Redirect(LIVE_REDIRECT, path, source=view)
         view.redirects.append(redirect)
         return redirect
     view.patched(path)
@@ -114,7 +116,7 @@ async def push_events(view: LiveViewTest, payload: dict, cids: list[int | None])
     """Push one ``event`` per target cid (None: the view); the HTML (or the redirect) after the last reply."""
     result = view.html
     for cid in cids:
-        result = await view.apply_reply(await view.call("event", with_cid(payload, cid)))
+        result = await view.apply_reply(await view.call(EVENT, with_cid(payload, cid)))
         if isinstance(result, Redirect):
             break
     return result
@@ -172,7 +174,7 @@ async def _follow_link(view: LiveViewTest, target: Element, node: LexborNode):
     if kind == "patch":
         return await render_patch(view, href)
     replace = node.attributes.get("data-phx-link-state") == "replace"
-    redirect = Redirect("live_redirect" if kind == "redirect" else "redirect", href, replace=replace, source=view)
+    redirect = Redirect(LIVE_REDIRECT if kind == "redirect" else REDIRECT, href, replace=replace, source=view)
     view.redirects.append(redirect)
     return redirect
 

@@ -47,6 +47,7 @@ import trio
 from selectolax.lexbor import LexborHTMLParser
 
 from web import Request
+from web.live._wire import CIDS_DESTROYED, CIDS_WILL_DESTROY, DIFF, LIVE_PATCH, LIVE_REDIRECT, REDIRECT, RENDERED
 
 from ._channel import ClientSocket, connect
 from ._client_model import PageDom, RenderedTree, extract
@@ -114,7 +115,7 @@ async def _dead_render(page: Page, path: str):
     if response is None:
         raise ValueError(f"no route of the router matches {path!r}; routes: {[route.path for route in page.router.routes]}")
     if response.status in (301, 302, 303, 307, 308):
-        return Redirect("redirect", response.headers["location"], source=page)
+        return Redirect(REDIRECT, response.headers["location"], source=page)
     document = LexborHTMLParser(response.body.decode())
     container = document.css_first("[data-phx-main]")
     csrf = document.css_first('meta[name="csrf-token"]')
@@ -140,7 +141,7 @@ async def join_redirect(origin: LiveViewTest, redirect: Redirect) -> LiveViewTes
         origin.page, origin.id, origin._session_token, origin._static_token, absolute_url(redirect.to), origin.title
     )
     payload = {
-        "redirect": view.url,
+        REDIRECT: view.url,  # a live navigation joins with "redirect" instead of "url"
         "params": origin._join_params(0, _live_referer=origin.url),
         "session": origin._session_token,
         "static": origin._static_token,
@@ -233,9 +234,9 @@ class LiveViewTest:
         Applies the reply's diff; a reply that navigates away returns the
         :class:`Redirect` once the view has closed (``phx_close``).
         """
-        if "diff" in response:
-            self._apply(response["diff"])
-        for kind in ("live_redirect", "redirect"):
+        if DIFF in response:
+            self._apply(response[DIFF])
+        for kind in (LIVE_REDIRECT, REDIRECT):
             if kind in response:
                 redirect = self._redirect(kind, response[kind])
                 await self._wait_closed()
@@ -251,7 +252,7 @@ class LiveViewTest:
         """Apply everything the view sent before now: one round trip that changes nothing."""
         # A push the view must answer (LIVEVIEW.md §4.5) and that changes nothing: once
         # its reply is here, so is every diff the view sent before it.
-        await self.call("cids_will_destroy", {"cids": []})
+        await self.call(CIDS_WILL_DESTROY, {"cids": []})
 
     async def wait_for(self, found, *, timeout: float, failure: str):
         """Apply the view's frames until ``found()`` returns something (not None); return it.
@@ -281,18 +282,18 @@ class LiveViewTest:
         status, response = await self.client.join(self.topic, payload, timeout=self.timeout)
         self.join_ref = self.client.join_refs[self.topic]
         if status != "ok":
-            for kind in ("live_redirect", "redirect"):
+            for kind in (LIVE_REDIRECT, REDIRECT):
                 if kind in response:  # the mount navigated away; no channel was started
                     return self._redirect(kind, response[kind])
             raise JoinRefused(response)
-        extracted = extract(response["rendered"])
+        extracted = extract(response[RENDERED])
         if extracted.title is not None:
             self.title = extracted.title
         self.events.extend(extracted.events)
         self.tree = RenderedTree(self.id, extracted.diff)
         self._render()
-        if "live_patch" in response:
-            self.patched(response["live_patch"]["to"])
+        if LIVE_PATCH in response:
+            self.patched(response[LIVE_PATCH]["to"])
         return self
 
     async def _leave(self) -> None:
@@ -325,11 +326,11 @@ class LiveViewTest:
         if event == "phx_reply":
             if frame[1] in self._pending:
                 self._destroyed(frame[1], payload.get("response") or {})
-        elif event == "diff":
+        elif event == DIFF:
             self._apply(payload)
-        elif event == "live_patch":
+        elif event == LIVE_PATCH:
             self.patched(payload["to"])
-        elif event in ("redirect", "live_redirect"):
+        elif event in (REDIRECT, LIVE_REDIRECT):
             self._redirect(event, payload)
         elif event == "phx_close":
             self._closed = True
@@ -368,13 +369,13 @@ class LiveViewTest:
         gone = sorted(before - self.dom.component_ids())
         if gone:
             # Components that left the page: the client tells the server, in two steps (§4.5).
-            self._pending[self._push("cids_will_destroy", {"cids": gone})] = ("cids_will_destroy", gone)
+            self._pending[self._push(CIDS_WILL_DESTROY, {"cids": gone})] = (CIDS_WILL_DESTROY, gone)
 
     def _destroyed(self, ref: str, response: dict) -> None:
         push, cids = self._pending.pop(ref)
-        if push == "cids_will_destroy":
+        if push == CIDS_WILL_DESTROY:
             absent = [cid for cid in cids if self.dom.find_component(cid) is None]  # not rendered again meanwhile
             if absent:
-                self._pending[self._push("cids_destroyed", {"cids": absent})] = ("cids_destroyed", absent)
+                self._pending[self._push(CIDS_DESTROYED, {"cids": absent})] = (CIDS_DESTROYED, absent)
         else:
             self.tree.prune(response.get("cids") or [])

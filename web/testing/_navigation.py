@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from web.live._wire import LIVE_REDIRECT
+
 from ._live import DEFAULT_TIMEOUT, JoinRefused, LiveViewTest, join_redirect, live
 from ._results import Redirect
 
@@ -67,7 +69,7 @@ async def follow_redirect(redirect: Redirect, router=None, *, session: dict | No
     if session is None and page is not None:
         session = page.session
     timeout = page.timeout if page is not None else DEFAULT_TIMEOUT
-    if redirect.kind == "live_redirect" and isinstance(source, LiveViewTest) and source.page.router is router:
+    if redirect.kind == LIVE_REDIRECT and isinstance(source, LiveViewTest) and source.page.router is router:
         try:
             return await join_redirect(source, redirect)
         except JoinRefused:

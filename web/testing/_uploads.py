@@ -21,6 +21,8 @@ import mimetypes
 import attrs
 from selectolax.lexbor import LexborNode
 
+from web.live._wire import ALLOW_UPLOAD, CHUNK, DIFF, PROGRESS
+
 from ._client_model import element_value, form_body
 from ._elements import Element, find_one
 from ._events import bindings, push_events, targets, with_cid
@@ -169,8 +171,8 @@ async def _preflight(upload: Upload):
     upload_ref = file_input_node.attributes["data-phx-upload-ref"]
     payload = {"ref": upload_ref, "entries": [file.meta() for file in _active(upload)]}
     cid = targets(view, form)[0]
-    response = await view.call("allow_upload", with_cid(payload, cid))
-    result = await view.apply_reply({key: value for key, value in response.items() if key == "diff"})
+    response = await view.call(ALLOW_UPLOAD, with_cid(payload, cid))
+    result = await view.apply_reply({key: value for key, value in response.items() if key == DIFF})
     if isinstance(result, Redirect):
         return result
     names = {file.ref: file.name for file in upload.files} | {upload_ref: upload.name}
@@ -195,7 +197,7 @@ async def _send(upload: Upload, file: _File, percent: int):
     goal = len(file.content) * percent // 100
     while file.offset < goal:
         chunk = file.content[file.offset:min(file.offset + chunk_size, goal)]
-        reply = await client.assert_reply(client.push_binary(topic, "chunk", chunk), timeout=view.timeout)
+        reply = await client.assert_reply(client.push_binary(topic, CHUNK, chunk), timeout=view.timeout)
         if reply["status"] != "ok":
             return await _failed(upload, file, reply["response"].get("reason", "failed"))
         file.offset += len(chunk)
@@ -217,7 +219,7 @@ async def _progress(upload: Upload, file: _File, progress: object):
         "entry_ref": file.ref,
         "progress": progress,
     }
-    return await view.apply_reply(await view.call("progress", with_cid(payload, targets(view, form)[0])))
+    return await view.apply_reply(await view.call(PROGRESS, with_cid(payload, targets(view, form)[0])))
 
 
 async def _failed(upload: Upload, file: _File, reason: str):
