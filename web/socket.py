@@ -23,6 +23,16 @@ turns each channel's end into ``phx_close`` (normal) or ``phx_error``
 (sync, never blocking; ``str`` text, ``bytes`` binary) and ``close(code)``.
 The WebSocket transport and ``web.testing`` both provide one.
 
+The process that owns the connection runs :meth:`SocketState.serve`; the
+transport feeds it two messages, besides the channels' own:
+
+=====================  ==============================================
+message                meaning
+=====================  ==============================================
+``ClientFrame(data)``  one complete frame from the client
+``TransportClosed()``  the connection is gone: end every channel, stop
+=====================  ==============================================
+
 A channel that ends abnormally (a crash, a kill, during or after its join)
 is emitted as the telemetry event ``("web", "channel", "crash")`` (see
 ``otp.telemetry``).
@@ -45,7 +55,7 @@ from ._message import Broadcast, Message, Reply
 from ._telemetry import CHANNEL_CRASH
 from .serializer import FrameError
 
-__all__ = ["Socket", "SocketState", "MAX_CHANNELS", "STATISTICS", "disconnect"]
+__all__ = ["Socket", "SocketState", "ClientFrame", "TransportClosed", "MAX_CHANNELS", "STATISTICS", "disconnect"]
 
 logger = logging.getLogger("web")
 
@@ -55,6 +65,27 @@ POLICY_VIOLATION = 1008  # over the rate limit
 STATISTICS: collections.Counter = collections.Counter()  # what sockets were closed for
 DUPLICATE_JOIN = Shutdown("duplicate_join")
 PROTOCOL_ERROR = 1011  # close code for a client that breaks the protocol
+
+
+class ClientFrame:
+    """Transport → socket process: one complete frame from the client (``str`` text, ``bytes`` binary)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: str | bytes) -> None:
+        self.data = data
+
+    def __repr__(self) -> str:
+        return f"ClientFrame({self.data!r})"
+
+
+class TransportClosed:
+    """Transport → socket process: the connection is closed; end the channels and stop serving."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "TransportClosed()"
 
 
 class Socket:
@@ -254,14 +285,22 @@ class SocketState:
     async def serve(self) -> None:
         """Run the protocol from the owning process's mailbox until the connection closes.
 
-        Messages: ``("in", frame)`` from the transport, ``("closed",)`` when
-        it closed, and the channels' own (``Joined``, ``Down``, broadcasts).
+        Messages: :class:`ClientFrame` and :class:`TransportClosed` from the
+        transport, and the channels' own (``Joined``, ``Down``, broadcasts).
         """
         while True:
             message = await receive()
-            if message.__class__ is tuple and message[0] == "in":
+            kind = message.__class__
+            if kind is ClientFrame:
+                await self.handle_frame(message.data)
+            elif kind is TransportClosed:
+                await self.close()
+                return
+            elif kind is tuple and message[:1] == ("in",):
+                # TODO(#11): web.testing still sends the old tuples ("in", frame)
+                # and ("closed",); drop these two branches once it sends the classes.
                 await self.handle_frame(message[1])
-            elif message.__class__ is tuple and message[0] == "closed":
+            elif kind is tuple and message == ("closed",):
                 await self.close()
                 return
             else:

@@ -10,8 +10,9 @@ or a ``vsn`` other than 2.0.x, is answered 403 with no WebSocket). Once
 open, every connection gets a *socket process* of its own, linked to the
 connection's process: it owns the channel protocol
 (:class:`~web.socket.SocketState`), takes the connection's frames as
-messages, monitors its channel processes, and writes through the
-connection's sender. Closing the WebSocket ends its channels
+messages (a :class:`~web.socket.ClientFrame` each, then one
+:class:`~web.socket.TransportClosed`), monitors its channel processes, and
+writes through the connection's sender. Closing the WebSocket ends its channels
 (``Shutdown("closed")``), and nothing more is sent.
 
 Each ``connect`` is timed and emitted as the telemetry event ``("web",
@@ -25,7 +26,7 @@ import time
 from otp import send, spawn_link, telemetry
 
 from .._telemetry import SOCKET_CONNECT
-from ..socket import Socket, SocketState
+from ..socket import ClientFrame, Socket, SocketState, TransportClosed
 from .websocket import ConnectInfo, SocketHandler, WebSocket
 
 __all__ = ["phoenix_socket", "PhoenixSocketHandler"]
@@ -67,14 +68,14 @@ class PhoenixSocketHandler(SocketHandler):
         )
 
     async def on_text(self, text: str) -> None:
-        send(self.process, ("in", text))
+        send(self.process, ClientFrame(text))
 
     async def on_binary(self, data: bytes) -> None:
-        send(self.process, ("in", data))
+        send(self.process, ClientFrame(data))
 
     async def on_close(self, code: int) -> None:
         if self.process is not None:
-            send(self.process, ("closed",))
+            send(self.process, TransportClosed())
 
 
 def phoenix_socket(
