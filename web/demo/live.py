@@ -138,6 +138,13 @@ class Typing:
     user: str
 
 
+@attrs.frozen
+class StoppedTyping:
+    """A view to itself, ``TYPING_SHOWN_FOR`` after a ``Typing``: stop showing that user as typing."""
+
+    user: str
+
+
 _message_ids = itertools.count(1)
 
 CHAT = compile_template(
@@ -201,9 +208,9 @@ class ChatLive(LiveView):
             socket.assign(typing=socket.assigns["typing"] - {message.user})
         elif isinstance(message, Typing):
             socket.assign(typing=socket.assigns["typing"] | {message.user})
-            otp.send_after(otp.current_pid(), ("stopped typing", message.user), TYPING_SHOWN_FOR)
-        elif isinstance(message, tuple) and message[0] == "stopped typing":
-            socket.assign(typing=socket.assigns["typing"] - {message[1]})
+            otp.send_after(otp.current_pid(), StoppedTyping(message.user), TYPING_SHOWN_FOR)
+        elif isinstance(message, StoppedTyping):
+            socket.assign(typing=socket.assigns["typing"] - {message.user})
         elif getattr(message, "event", None) == "presence_diff":
             socket.assign(online=self.online())
 

@@ -165,8 +165,7 @@ class LiveViewChannel(Channel):
         self.components = Components(lambda cid: LiveSocket(connected=True, view_id=view_id, myself=cid))
         self.tracker = Tracker()
         self.sent_title: str | None = None
-        # (cid or None for the view, async name) -> (pid, monitor ref, token, assign keys or None)
-        self.tasks: dict = {}
+        self.tasks: dict[tuple, _AsyncTask] = {}  # (cid or None for the view, async name) -> its work
         self.task_tokens = iter(range(1, 1 << 62))
         self.socket = socket
         set_report_details(self._report_details)
@@ -337,15 +336,15 @@ class LiveViewChannel(Channel):
     async def _handle_info(self, message: object, socket) -> object:
         if message.__class__ is AsyncDone:
             task = self.tasks.get(message.name)
-            if task is None or task[2] != message.token:
+            if task is None or task.token != message.token:
                 return None  # cancelled or replaced meanwhile: drop it
             del self.tasks[message.name]
-            otp.demonitor(task[1], flush=True)
-            await self._apply_async(message.name, task[3], message.outcome)
+            otp.demonitor(task.ref, flush=True)
+            await self._apply_async(message.name, task.keys, message.outcome)
         elif message.__class__ is Down and (found := self._task_of(message.ref)) is not None:
             # The worker died without reporting (killed from outside): an exit.
-            name, keys = found
-            await self._apply_async(name, keys, ("exit", message.reason))
+            name, task = found
+            await self._apply_async(name, task.keys, ("exit", message.reason))
         elif message.__class__ is SendUpdate:
             if not self.components.queue_update(message.module, message.id, message.assigns):
                 return None  # no such component (any more): Phoenix ignores it too
@@ -382,32 +381,33 @@ class LiveViewChannel(Channel):
             self._cancel_async(key)  # a new start under the same name replaces the old one
             token = next(self.task_tokens)
             pid, ref = otp.spawn_monitor(run_async, otp.current_pid(), key, token, function)
-            self.tasks[key] = (pid, ref, token, keys)
+            self.tasks[key] = _AsyncTask(pid, ref, token, keys)
 
     def _cancel_async_named(self, cid: int | None, name: object, live: LiveSocket) -> None:
         # cancel_async("a") names an assign_async key, whose task is keyed by all its keys
         # (("a", "b")): find it, and fail its assigns as Phoenix does ({:exit, {:shutdown, :cancel}}),
         # rather than leave them loading forever. A start_async's result is just dropped.
         key = next(
-            (k for k, task in self.tasks.items() if k[0] == cid and task[3] is not None and name in task[3]),
+            (k for k, task in self.tasks.items() if k[0] == cid and task.keys is not None and name in task.keys),
             (cid, name),
         )
         task = self.tasks.get(key)
         self._cancel_async(key)
-        if task is not None and task[3] is not None:
-            live.assign(**{k: AsyncResult.failure(CANCELLED) for k in task[3]})
+        if task is not None and task.keys is not None:
+            live.assign(**{k: AsyncResult.failure(CANCELLED) for k in task.keys})
 
     def _cancel_async(self, key: tuple) -> None:
         task = self.tasks.pop(key, None)
         if task is not None:
-            otp.demonitor(task[1], flush=True)
-            otp.exit(task[0], otp.KILL)
+            otp.demonitor(task.ref, flush=True)
+            otp.exit(task.pid, otp.KILL)
 
-    def _task_of(self, ref) -> tuple | None:
-        for name, (pid, task_ref, token, keys) in list(self.tasks.items()):
-            if task_ref == ref:
+    def _task_of(self, ref) -> tuple[tuple, _AsyncTask] | None:
+        """The task monitored with ``ref`` and its key, forgotten; None if it is not one of ours."""
+        for name, task in list(self.tasks.items()):
+            if task.ref == ref:
                 del self.tasks[name]
-                return name, keys
+                return name, task
         return None
 
     async def _apply_async(self, task_key: tuple, keys: list | None, outcome: tuple) -> None:
@@ -565,6 +565,20 @@ class LiveViewChannel(Channel):
         for component in self.components:
             _discard_uploads(component.socket)
         await view.terminate(reason, self.live)
+
+
+class _AsyncTask:
+    """Work started by ``start_async``/``assign_async``, as the view keeps track of it.
+
+    ``token`` tells its :class:`AsyncDone` from that of the work it replaced
+    under the same name; ``keys`` are the assigns of an ``assign_async``
+    (None for ``start_async``, whose outcome goes to ``handle_async``).
+    """
+
+    __slots__ = ("pid", "ref", "token", "keys")
+
+    def __init__(self, pid: otp.Pid, ref: otp.Ref, token: int, keys: tuple | list | None) -> None:
+        self.pid, self.ref, self.token, self.keys = pid, ref, token, keys
 
 
 def _assign_async_result(live: LiveSocket, keys: list, outcome: tuple) -> None:
