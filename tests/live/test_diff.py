@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from web.live._diff import Tracker
+from web.live._diff import DiffState
 from web.live._rendered import Comprehension, Rendered
 
 # ---------------------------------------------------------------- a reference client (LIVEVIEW.md §3.4)
@@ -77,74 +77,74 @@ def ul(items, keys=None):
 
 
 def test_the_first_render_sends_statics_and_every_slot_and_the_root_flag():
-    assert Tracker().diff(li("a")) == {"s": ["<li>", "</li>"], "0": "a", "r": 1}
+    assert DiffState().diff(li("a")) == {"s": ["<li>", "</li>"], "0": "a", "r": 1}
 
 
 def test_an_unchanged_render_is_an_empty_diff_and_a_changed_slot_only_that_slot():
-    tracker = Tracker()
+    state = DiffState()
     page = Rendered(("<p>", " and ", "</p>"), ("a", "b"), 1)
-    tracker.diff(page)
-    assert tracker.diff(Rendered(page.static, (None, None), 1)) == {}
-    assert tracker.diff(Rendered(page.static, ("a", "B"), 1)) == {"1": "B"}  # "a" is what the client has
+    state.diff(page)
+    assert state.diff(Rendered(page.static, (None, None), 1)) == {}
+    assert state.diff(Rendered(page.static, ("a", "B"), 1)) == {"1": "B"}  # "a" is what the client has
 
 
 def test_a_new_template_in_a_slot_is_sent_with_its_statics():
-    tracker = Tracker()
-    tracker.diff(Rendered(("<div>", "</div>"), ("",), 1))
+    state = DiffState()
+    state.diff(Rendered(("<div>", "</div>"), ("",), 1))
     shown = Rendered(("<b>", "</b>"), ("on",), 2)
-    assert tracker.diff(Rendered(("<div>", "</div>"), (shown,), 1)) == {"0": {"s": ["<b>", "</b>"], "0": "on"}}
-    assert tracker.diff(Rendered(("<div>", "</div>"), (Rendered(("<b>", "</b>"), ("off",), 2),), 1)) == {"0": {"0": "off"}}
+    assert state.diff(Rendered(("<div>", "</div>"), (shown,), 1)) == {"0": {"s": ["<b>", "</b>"], "0": "on"}}
+    assert state.diff(Rendered(("<div>", "</div>"), (Rendered(("<b>", "</b>"), ("off",), 2),), 1)) == {"0": {"0": "off"}}
 
 
 def test_a_comprehension_first_render_and_the_empty_one_as_a_string():
-    assert Tracker().diff(ul(["a", "b"])) == {"s": ["<ul>", "</ul>"], "0": {"s": ["<li>", "</li>"], "k": {"0": {"0": "a"}, "1": {"0": "b"}, "kc": 2}}}
-    assert Tracker().diff(ul([])) == {"s": ["<ul>", "</ul>"], "0": ""}
+    assert DiffState().diff(ul(["a", "b"])) == {"s": ["<ul>", "</ul>"], "0": {"s": ["<li>", "</li>"], "k": {"0": {"0": "a"}, "1": {"0": "b"}, "kc": 2}}}
+    assert DiffState().diff(ul([])) == {"s": ["<ul>", "</ul>"], "0": ""}
 
 
 def test_inserting_in_front_of_keyed_entries_sends_the_moves_with_km():
-    tracker = Tracker()
-    tracker.diff(ul(["a", "b"], keys=("a", "b")))
+    state = DiffState()
+    state.diff(ul(["a", "b"], keys=("a", "b")))
     # LIVEVIEW.md §3.4's example
-    assert tracker.diff(ul(["x", "a", "b"], keys=("x", "a", "b"))) == {"0": {"k": {"0": {"0": "x"}, "1": 0, "2": 1, "kc": 3, "km": True}}}
+    assert state.diff(ul(["x", "a", "b"], keys=("x", "a", "b"))) == {"0": {"k": {"0": {"0": "x"}, "1": 0, "2": 1, "kc": 3, "km": True}}}
 
 
 def test_a_moved_entry_that_also_changed_is_sent_as_a_pair():
-    tracker = Tracker()
-    tracker.diff(ul(["a", "b"], keys=(1, 2)))
-    assert tracker.diff(ul(["B", "a"], keys=(2, 1))) == {"0": {"k": {"0": [1, {"0": "B"}], "1": 0, "kc": 2, "km": True}}}
+    state = DiffState()
+    state.diff(ul(["a", "b"], keys=(1, 2)))
+    assert state.diff(ul(["B", "a"], keys=(2, 1))) == {"0": {"k": {"0": [1, {"0": "B"}], "1": 0, "kc": 2, "km": True}}}
 
 
 def test_deleting_and_updating_keyless_entries():
-    tracker = Tracker()
-    tracker.diff(ul(["a", "b", "c"]))
-    assert tracker.diff(ul(["a", "B"])) == {"0": {"k": {"1": {"0": "B"}, "kc": 2}}}
-    assert tracker.diff(ul(["a", "B"])) == {}  # nothing changed: nothing sent
+    state = DiffState()
+    state.diff(ul(["a", "b", "c"]))
+    assert state.diff(ul(["a", "B"])) == {"0": {"k": {"1": {"0": "B"}, "kc": 2}}}
+    assert state.diff(ul(["a", "B"])) == {}  # nothing changed: nothing sent
 
 
 def test_a_comprehension_that_becomes_empty_and_then_full_again():
-    tracker = Tracker()
-    tracker.diff(ul(["a"]))
-    assert tracker.diff(ul([])) == {"0": {"k": {"kc": 0}}}
-    assert tracker.diff(ul(["z"])) == {"0": {"k": {"0": {"0": "z"}, "kc": 1}}}
+    state = DiffState()
+    state.diff(ul(["a"]))
+    assert state.diff(ul([])) == {"0": {"k": {"kc": 0}}}
+    assert state.diff(ul(["z"])) == {"0": {"k": {"0": {"0": "z"}, "kc": 1}}}
 
 
 def test_a_full_render_with_an_unchanged_slot_is_a_clear_error():
     with pytest.raises(ValueError, match="slot 0 is None"):
-        Tracker().diff(Rendered(("<p>", "</p>"), (None,), 1))
+        DiffState().diff(Rendered(("<p>", "</p>"), (None,), 1))
 
 
 def test_repeated_keys_are_refused():
-    tracker = Tracker()
-    tracker.diff(ul(["a"], keys=("k",)))
+    state = DiffState()
+    state.diff(ul(["a"], keys=("k",)))
     with pytest.raises(ValueError, match="must be unique"):
-        tracker.diff(ul(["a", "b"], keys=("k", "k")))
+        state.diff(ul(["a", "b"], keys=("k", "k")))
 
 
 def test_reset_starts_from_an_empty_client_again():
-    tracker = Tracker()
-    tracker.diff(li("a"))
-    tracker.reset()
-    assert tracker.diff(li("a")) == {"s": ["<li>", "</li>"], "0": "a", "r": 1}
+    state = DiffState()
+    state.diff(li("a"))
+    state.reset()
+    assert state.diff(li("a")) == {"s": ["<li>", "</li>"], "0": "a", "r": 1}
 
 
 # ---------------------------------------------------------------- end to end, random
@@ -169,11 +169,11 @@ items = st.lists(
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(items, st.sampled_from(["T1", "T2"])), min_size=1, max_size=6), st.booleans())
 def test_merging_the_diffs_always_gives_the_html_of_the_latest_render(renders, keyed):
-    tracker = Tracker()
+    state = DiffState()
     client = None
     for entries, title in renders:
         rendered = page(entries, title, keyed)
-        client = merge(client, tracker.diff(rendered))
+        client = merge(client, state.diff(rendered))
         assert html(client) == rendered.to_html()
 
 

@@ -5,7 +5,7 @@ import time
 import pytest
 from markupsafe import Markup
 
-from web.live._diff import Tracker
+from web.live._diff import DiffState
 from web.live._rendered import Comprehension, Rendered
 from web.live._template import (
     TemplateRenderError,
@@ -290,9 +290,9 @@ def test_unchanged_for_over_10000_rows_costs_nothing():
 
 
 def test_renders_feed_the_diff_engine():
-    tracker = Tracker()
-    tracker.diff(TRACKED.render(ASSIGNS))
-    assert tracker.diff(TRACKED.render({**ASSIGNS, "a": 5}, changed={"a"})) == {
+    state = DiffState()
+    state.diff(TRACKED.render(ASSIGNS))
+    assert state.diff(TRACKED.render({**ASSIGNS, "a": 5}, changed={"a"})) == {
         "0": "5", "1": "7", "4": {"0": "5"}
     }
 

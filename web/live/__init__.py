@@ -27,7 +27,8 @@ unchanged. A counter::
 The pieces, each in the file named after it:
 
 * templates (``_template.py``): HEEx-like, compiled to Python, change-tracked;
-* the diff engine (``_diff.py``): rendered trees in, LIVEVIEW.md §3 JSON out;
+* the diff engine (``_diff.py``, its state :class:`DiffState`): rendered
+  trees in, LIVEVIEW.md §3 JSON out, with the wire keys of ``_wire.py``;
 * the behaviour and its socket (``_view.py``): assigns, flash, navigation,
   streams (``_stream.py``), async assigns (``_async.py``), uploads
   (``_upload.py``);
@@ -38,11 +39,9 @@ The pieces, each in the file named after it:
   (``_router.py``); JS commands (``js.py``).
 """
 
-from __future__ import annotations
-
 from ._async import AsyncResult
 from ._component import LiveComponent, send_update
-from ._diff import Tracker
+from ._diff import DiffState
 from ._rendered import Comprehension, Rendered
 from ._router import LiveRouter, default_layout
 from ._server import LIVEVIEW_VERSION, SESSION_SALT, HTTPError, LiveViewChannel
@@ -70,7 +69,7 @@ __all__ = [
     "default_layout",
     "Rendered",
     "Comprehension",
-    "Tracker",
+    "DiffState",
     "LIVEVIEW_VERSION",
     "SESSION_SALT",
     "compile_template",
@@ -80,3 +79,22 @@ __all__ = [
     "TemplateSyntaxError",
     "TemplateRenderError",
 ]
+
+
+def __getattr__(name: str):
+    # Deprecated names, resolved on use so that the warning points at the importer.
+    if name == "Tracker":
+        import warnings
+
+        warnings.warn(
+            "web.live.Tracker is deprecated: it is web.live.DiffState (otp.Tracker is presence)",
+            DeprecationWarning, stacklevel=2,
+        )
+        return DiffState
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+from otp.lowlevel import fixup_module_metadata  # noqa: E402
+
+fixup_module_metadata(__name__, globals())
+del fixup_module_metadata

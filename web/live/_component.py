@@ -41,7 +41,7 @@ import attrs
 
 import otp
 
-from ._diff import Tracker
+from ._diff import DiffState
 from ._rendered import Rendered
 from ._wire import ROOT, STATIC
 
@@ -114,13 +114,13 @@ live_component.returns_cid = True  # the template puts the int in the slot (a ci
 
 
 class _Component:
-    __slots__ = ("cid", "module", "id", "instance", "socket", "tracker", "mounted", "dirty", "doomed")
+    __slots__ = ("cid", "module", "id", "instance", "socket", "diff_state", "mounted", "dirty", "doomed")
 
     def __init__(self, cid: int, module: type, id: object, socket) -> None:
         self.cid, self.module, self.id = cid, module, id
         self.instance = module()
         self.socket = socket
-        self.tracker = Tracker()
+        self.diff_state = DiffState()
         self.mounted = False
         self.dirty = True  # render it at the next settle
         self.doomed = False  # the page said it will destroy it (cids_will_destroy)
@@ -161,7 +161,7 @@ class Components:
         component = self._by_cid[cid]
         if component.doomed:  # rendered again before the page destroyed it: revive, full render
             component.doomed = False
-            component.tracker.reset()
+            component.diff_state.reset()
             component.socket.changed.update(component.socket.assigns)
         self._pending.append((cid, assigns))
         return cid
@@ -183,7 +183,7 @@ class Components:
     def forget_rendered(self) -> None:
         """The page lost every component (a new root template): render each again in full."""
         for component in self._by_cid.values():
-            component.tracker.reset()
+            component.diff_state.reset()
             component.dirty = True
 
     def mark_dirty(self, cid: int) -> None:
@@ -218,7 +218,7 @@ class Components:
 
     def _render(self, component: _Component, first: bool) -> Rendered:
         socket = component.socket
-        full = first and component.tracker.root is None
+        full = first and component.diff_state.root is None
         token = current_components.set(self)
         try:
             result = component.instance.render(socket.assigns, None if full else set(socket.changed))
@@ -238,7 +238,7 @@ class Components:
         """The ``"c"`` table for these renders (components that did not change are left out)."""
         table = {}
         for cid, tree in rendered.items():
-            change = self._by_cid[cid].tracker.diff(tree)
+            change = self._by_cid[cid].diff_state.diff(tree)
             if change:
                 if STATIC in change:  # a new template: a component's root must carry the flag (§3.6)
                     change.setdefault(ROOT, 1)

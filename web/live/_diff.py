@@ -7,12 +7,12 @@ smallest diff the client's merge rules turn into the new page::
 
     >>> from web.live._rendered import Rendered
     >>> page = lambda count: Rendered(("<p>", "</p>"), (count,), fingerprint=1, root=True)
-    >>> tracker = Tracker()
-    >>> tracker.diff(page("0"))                 # first render: statics and every slot
+    >>> state = DiffState()
+    >>> state.diff(page("0"))                 # first render: statics and every slot
     {'s': ['<p>', '</p>'], '0': '0', 'r': 1}
-    >>> tracker.diff(page("1"))                 # same template: only what changed
+    >>> state.diff(page("1"))                 # same template: only what changed
     {'0': '1'}
-    >>> tracker.diff(page(None))                # change tracking says: unchanged
+    >>> state.diff(page(None))                # change tracking says: unchanged
     {}
 
 Statics are always sent inline (``"s": [...]``), never through a ``"p"``
@@ -26,7 +26,7 @@ from __future__ import annotations
 from ._rendered import Comprehension, Rendered
 from ._wire import KEYED, KEYED_COUNT, KEYED_MOVED, ROOT, STATIC, STREAM
 
-__all__ = ["Tracker", "diff_rendered"]
+__all__ = ["DiffState", "diff_rendered"]
 
 _SAME = object()  # a value the client already has
 
@@ -53,8 +53,11 @@ class _Comp:
         self.empty = False  # sent as "" (the client holds a string, not a comprehension)
 
 
-class Tracker:
-    """The diff state of one view (or one component): feed it each render in turn."""
+class DiffState:
+    """The diff state of one view (or one component): what the client has; feed it each render in turn.
+
+    Not to be confused with ``otp.Tracker`` (presence); ``web.live.Tracker`` is its deprecated old name.
+    """
 
     def __init__(self) -> None:
         self.root: _Node | None = None
@@ -67,6 +70,11 @@ class Tracker:
     def reset(self) -> None:
         """Forget what the client has (a rejoin starts from an empty tree)."""
         self.root = None
+
+
+# XX: web/live/_server.py (owned by another change) still imports the old name; drop
+# this alias once it imports DiffState. Users get web.live.Tracker's deprecation warning.
+Tracker = DiffState
 
 
 def diff_rendered(rendered: Rendered, previous: _Node | None) -> tuple[object, _Node]:
