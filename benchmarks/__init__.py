@@ -1,74 +1,53 @@
-"""Kernel benchmarks: otp processes against the same work in bare trio.
+"""Benchmarks: each workload of this project against a baseline measured in the same run.
 
-The workloads are W1–W8 of ``../shared/benchmarks/WORKLOADS.md`` (the same
-work every runtime in the comparison runs), one module each:
+Grouped by what they measure, the shared harness apart::
 
-======  ==============  ==================================================  ==============
-id      module          what is done                                        figure
-======  ==============  ==================================================  ==============
-w1      w1_spawn        spawn 100,000 processes that each wait for one      µs per
-                        message, then stop them all; RSS read while all     spawn+stop;
-                        are alive                                           bytes/process
-w2      w2_pingpong     two processes bounce a message 100,000 times        µs/round trip
-w3      w3_call         100,000 sequential calls to a counter server        µs/call
-w4      w4_cast         1,000,000 casts to a counter server, then one call  casts/s
-w5      w5_fanout       a publisher sends to 10,000 subscribers, each acks  ms/round
-                        to a collector; 20 rounds
-w6      w6_restart      kill a supervised named worker 10,000 times, each   µs per
-                        time waiting until it is back                       kill+restart
-w7      w7_chaos        calls to 1,000 supervised workers for 10 virtual s  calls/s; failed
-                        while one is killed every ms; deterministic by      %, restarts,
-                        seed                                                tree intact
-w8      w8_intensity    a worker crashing in init until its supervisor      ms to give up;
-                        (3 restarts in 5 s) gives up                        the reason
-======  ==============  ==================================================  ==============
+    benchmarks/
+      __main__.py   python -m benchmarks [ids...]: run, print a table or JSON lines
+      _harness/     what every workload shares: measuring, percentiles, server
+                    processes, the WebSocket and HTTP client, the W3/W4 counter
+      kernel/       W1–W8 of WORKLOADS.md (processes, calls, casts, fan-out,
+                    restarts, chaos, intensity); reg, reg-dispatch; the chaos CLI
+      web/          C1–C4: the demo chat server under many sockets; the bare
+                    baseline server; what the dashboard costs
+      live/         L1–L4: LiveView event round trips, re-renders, diff sizes
+      cluster/      XB broadcast, XB latency, Presence convergence through Redis
+      micro/        the pure cores alone: diff engine, frame codec, presence state
 
-Each module holds two implementations of its workload: *ours* (otp
-processes, ``send``/``receive``, run by ``otp.run`` in a fresh node) and the
-*raw trio* baseline (bare trio tasks, each with an unbounded
-``trio.open_memory_channel`` as its mailbox, run by ``trio.run``). The
-baseline is what you would write without an actor kernel, so the comparison
-prices the kernel itself. W7 and W8 have no baseline (what they measure is
-the supervision tree's behaviour); their baseline and ratio are empty
-(``-``, JSON null), and they report fields of their own (W7: failed_percent,
-restarts, tree_intact, lost_acknowledged, seed, victims_hash...; W8:
-gave_up, reason, init_attempts, reports).
+Every group's ``__init__`` holds its table of workloads and ``WORKLOADS``;
+each workload module holds both sides of one workload (or two close
+twins) and its sizes. Workload modules import from ``_harness``, never from
+one another, and use the public API of ``otp`` and ``web`` only
+(``tests/test_benchmarks.py`` checks it).
 
 How to run (from the repository root)::
 
-    python -m benchmarks                 # all eight, full sizes (minutes)
+    python -m benchmarks                 # W1–W8, full sizes (minutes)
     python -m benchmarks w2 call         # some: w1..w8, W2, or a name
+    python -m benchmarks web-fanout l2   # any group's workloads, by id or alias
+    python -m benchmarks micro           # a whole group: kernel, web, live, cluster, micro
     python -m benchmarks --quick         # small sizes, a few seconds
     python -m benchmarks --json          # one JSON object per line
     python -m benchmarks --runs 9        # runs per side (default 5)
     python -m benchmarks w7 --seed 42    # W7 with another seed (default 1)
 
     python -m benchmarks chaos --seconds 10 --kill-every 1 --seed 7 --plot chaos.png
-                                         # one W7 run, watched live (see _chaos_cli.py)
+                                         # one W7 run, watched live (kernel/chaos_cli.py)
+    python -m benchmarks.web.dashboard_cost --seconds 10
+                                         # what the dashboard costs the demo node
 
-How it measures: for each workload, ours and raw run alternately (ours,
-raw, ours, raw...), each run in a fresh ``trio.run``, with a garbage
-collection between runs; only the work is timed (``time.perf_counter``), not
-starting the node or setting up. The figure is the median of the runs.
+How it measures: for each workload, ours and the baseline run alternately
+(ours, raw, ours, raw...), each run in a fresh ``trio.run`` (or a fresh
+server process), with a garbage collection between runs; only the work is
+timed (``time.perf_counter``), not starting the node or setting up. The
+figure is the median of the runs.
 
-How to read a ratio: it is ours ÷ raw for times and raw ÷ ours for rates, so
-it always reads the same way: **below 1.0, ours did better; 1.25 means ours
-costs 25% more than bare trio.** Compare ratios across machines, not raw
-figures.
+How to read a ratio: it is ours ÷ baseline for times and baseline ÷ ours
+for rates, so it always reads the same way: **below 1.0, ours did better;
+1.25 means ours costs 25% more than the baseline.** Compare ratios across
+machines, not raw figures.
 """
 
-from . import w1_spawn, w2_pingpong, w3_call, w4_cast, w5_fanout, w6_restart, w7_chaos, w8_intensity
-
-# In table order.
-WORKLOADS = (
-    w1_spawn.WORKLOAD,
-    w2_pingpong.WORKLOAD,
-    w3_call.WORKLOAD,
-    w4_cast.WORKLOAD,
-    w5_fanout.WORKLOAD,
-    w6_restart.WORKLOAD,
-    w7_chaos.WORKLOAD,
-    w8_intensity.WORKLOAD,
-)
+from .kernel import WORKLOADS
 
 __all__ = ["WORKLOADS"]

@@ -7,7 +7,7 @@ its row, and a workload without a baseline shows ``-`` for it and the ratio.
 
 ``python -m benchmarks chaos ...`` is a command of its own: one W7 run with
 its options, a live progress line, a summary table and an optional plot
-(``_chaos_cli.py``). As a workload name elsewhere (``python -m benchmarks w6
+(``kernel/chaos_cli.py``). As a workload name elsewhere (``python -m benchmarks w6
 chaos``), ``chaos`` means W7 as usual.
 """
 
@@ -21,12 +21,20 @@ import textwrap
 
 import trio
 
-from . import WORKLOADS
-from .registry_lookup import WORKLOADS as REGISTRY_WORKLOADS  # run only when named
-from .cluster import WORKLOADS as CLUSTER_WORKLOADS  # run only when named (they start redis-server)
-from .web_load import WORKLOADS as WEB_WORKLOADS  # run only when named (they start server processes)
-from .live import WORKLOADS as LIVE_WORKLOADS  # run only when named (LiveView; live-events starts server processes)
+from . import cluster, kernel, live, micro, web
 from ._harness import BASELINE, Result, measure, select
+
+# The groups, by the name that runs all of a group's workloads. Only
+# kernel's W1-W8 run when no workload is named; the others start server
+# processes or redis-servers, or are not in WORKLOADS.md.
+GROUPS = {
+    "kernel": kernel.WORKLOADS + kernel.REGISTRY_WORKLOADS,
+    "cluster": cluster.WORKLOADS,
+    "web": web.WORKLOADS,
+    "live": live.WORKLOADS,
+    "micro": micro.WORKLOADS,
+}
+ALL = tuple(workload for group in GROUPS.values() for workload in group)
 
 # (header, width) of each table column, in order.
 COLUMNS = (
@@ -44,7 +52,7 @@ COLUMNS = (
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["chaos"]:
-        from ._chaos_cli import main as chaos
+        from .kernel.chaos_cli import main as chaos
 
         return chaos(argv[1:])
     parser = _parser()
@@ -52,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.runs < 1:
         parser.error("--runs must be at least 1")
     try:
-        chosen = select(WORKLOADS + REGISTRY_WORKLOADS + CLUSTER_WORKLOADS + WEB_WORKLOADS + LIVE_WORKLOADS, args.ids) if args.ids else list(WORKLOADS)
+        chosen = select(ALL, _expand_groups(args.ids)) if args.ids else list(kernel.WORKLOADS)
     except ValueError as e:
         parser.error(str(e))
     if not args.json:
@@ -67,19 +75,32 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    names = ", ".join(f"{w.id} ({w.name})" for w in WORKLOADS + REGISTRY_WORKLOADS + CLUSTER_WORKLOADS + WEB_WORKLOADS + LIVE_WORKLOADS)
+    names = ", ".join(f"{w.id} ({w.name})" for w in ALL)
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="Kernel workloads W1-W8: otp processes against raw trio. "
         "Ratio = ours/raw for times, raw/ours for rates: below 1.0, ours is better. "
         "`python -m benchmarks chaos --help`: the W7 chaos run on its own.",
     )
-    parser.add_argument("ids", nargs="*", help=f"workloads to run (default: w1-w8; reg*, xbroadcast, xlatency, presence, web-*, live-* only when named): {names}")
+    parser.add_argument("ids", nargs="*", help=f"workloads to run (default: w1-w8; reg*, xbroadcast, xlatency, presence, web-*, live-*, micro-* only when named; "
+        f"a group name runs the whole group: {', '.join(GROUPS)}): {names}")
     parser.add_argument("--quick", action="store_true", help="small sizes: all of it in a few seconds")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument("--runs", type=int, default=5, help="runs of each side; the median is kept (default 5)")
     parser.add_argument("--seed", type=int, default=None, help="W7's seed (default 1); every run of W7 replays it")
     return parser
+
+
+def _expand_groups(names: list[str]) -> list[str]:
+    """The workload ids of each group named (``micro``...), other names as they are."""
+    expanded = []
+    for name in names:
+        group = GROUPS.get(name.strip().lower())
+        if group is None:
+            expanded.append(name)
+        else:
+            expanded.extend(w.id for w in group)
+    return expanded
 
 
 def _print_header(args: argparse.Namespace) -> None:

@@ -6,8 +6,10 @@ speed: timings on a shared CI machine say nothing reliable.
 
 from __future__ import annotations
 
+import ast
 import json
 import math
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -159,7 +161,7 @@ def test_unknown_workload_fails_with_a_clear_message():
     assert done.stdout == ""
 
 
-# ------------------------------------------------------------------ the LiveView benchmarks (benchmarks/live.py)
+# ------------------------------------------------------------------ the LiveView benchmarks (benchmarks/live/)
 
 # What a live-render and a live-list run report (a stream's adds its mount time).
 RENDER_FIELDS = [
@@ -252,3 +254,144 @@ def test_quick_json_reports_the_liveview_workloads_against_their_targets():
     assert sizes["figure"] < sizes["baseline_figure"]
     assert 0 < sizes["stream_insert_bytes"] < sizes["stream_view_html_bytes"], sizes
     assert 0 < sizes["component_update_bytes"] < sizes["component_view_html_bytes"], sizes
+
+
+# ------------------------------------------------------------------ the micro benchmarks (benchmarks/micro/)
+
+MICRO = {
+    # id: (name, unit, size at --quick, the workload's own fields, in order)
+    "micro-diff": ("M diff", "us/diff", 100, ["rows", "diff_bytes", "full_diff_us"]),
+    "micro-frames": ("M frames", "ns/round", 5_000, ["stdlib_json_ns"]),
+    "micro-presence": ("M presence", "us/join", 1_000, ["merge_us", "list_ms", "leave_us"]),
+}
+
+
+@pytest.mark.slow
+def test_quick_json_reports_the_micro_benchmarks_of_the_pure_cores():
+    from _bench_cli import check_common, run_json
+
+    by_id = run_json(*MICRO)
+    assert list(by_id) == list(MICRO)
+    for id_, (name, unit, size, own) in MICRO.items():
+        row = by_id[id_]
+        assert list(row) == list(COMMON_FIELDS) + own, row
+        check_common(row, rate=False)
+        assert (row["workload"], row["unit"], row["size"], row["runs"]) == (name, unit, size, 5)
+        assert row["baseline"] == "raw trio"
+        assert all(isinstance(row[key], (int, float)) and row[key] > 0 for key in own), row
+    # One changed row among 100 makes a small diff, smaller than the first full one costs in time.
+    assert by_id["micro-diff"]["rows"] == 100 and 0 < by_id["micro-diff"]["diff_bytes"] < 100
+
+
+def test_the_cluster_baselines_pad_to_the_adapters_real_frame_size():
+    # benchmarks/cluster/nodes.py computes the frame length from the format
+    # otp.pubsub.redis documents; the adapter's own encoder must agree.
+    pytest.importorskip("hiredis")
+    from benchmarks.cluster import nodes
+    from otp import pubsub
+
+    for message in [("bench", 19_999), (1234.5, 7, b""), {"a": [1, 2, 3]}]:
+        frame = nodes.adapter("127.0.0.1", 0, nodes.NODES[0])._encode(nodes.TOPIC, message, pubsub.dispatch)
+        assert nodes.frame_bytes(message) == len(frame)
+        padded = pickle.dumps((nodes.NODES[0], nodes.TOPIC, message, nodes.raw_padding(message)))
+        # Within a byte: pickle memoizes the padding once it is not empty (one opcode more).
+        assert len(frame) <= len(padded) <= len(frame) + 1
+
+
+# ------------------------------------------------------------------ names and layout
+
+# Every workload name `python -m benchmarks` took before the regrouping, with the id it runs.
+NAMES = {
+    **{f"w{n}": f"w{n}" for n in range(1, 9)},
+    "W2": "w2", "spawn": "w1", "call": "w3", "chaos": "w7",
+    "reg": "reg", "reg-dispatch": "reg-dispatch",
+    "xbroadcast": "xbroadcast", "xb": "xbroadcast", "xlatency": "xlatency", "latency": "xlatency",
+    "presence": "presence", "tracker": "presence",
+    "web-conns": "web-conns", "c1": "web-conns", "web-fanout": "web-fanout", "c2": "web-fanout",
+    "web-pingpong": "web-pingpong", "c3": "web-pingpong", "web-churn": "web-churn", "churn": "web-churn",
+    "live-events": "live-events", "l1": "live-events", "events": "live-events",
+    "live-render": "live-render", "render": "live-render", "live-list": "live-list", "list": "live-list",
+    "live-diff": "live-diff", "diff": "live-diff", "l4": "live-diff",
+}
+
+GROUPS = {
+    "kernel": ["w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "reg", "reg-dispatch"],
+    "cluster": ["xbroadcast", "xlatency", "presence"],
+    "web": ["web-conns", "web-fanout", "web-pingpong", "web-churn"],
+    "live": ["live-events", "live-render", "live-list", "live-diff"],
+    "micro": ["micro-diff", "micro-frames", "micro-presence"],
+}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_workload_name_typed_before_the_regrouping_still_selects_it(name):
+    from benchmarks.__main__ import ALL, _expand_groups
+    from benchmarks._harness import select
+
+    assert [w.id for w in select(ALL, _expand_groups([name]))] == [NAMES[name]]
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_a_group_name_selects_the_whole_group_in_table_order(group):
+    from benchmarks.__main__ import ALL, _expand_groups
+    from benchmarks._harness import select
+
+    assert [w.id for w in select(ALL, _expand_groups([group]))] == GROUPS[group]
+
+
+def _imports(path: Path):
+    """``(line, module, name)`` of every import in ``path``; ``name`` None for ``import module``."""
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name, None
+        elif isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
+            for alias in node.names:
+                yield node.lineno, module, alias.name
+
+
+def _private(dotted: str) -> bool:
+    return any(part.startswith("_") for part in dotted.split(".") if part)
+
+
+def _private_uses(path: Path, root: Path = ROOT) -> list[str]:
+    """Where ``path`` reaches past a public name: of otp or web, or of another benchmark module."""
+    found = []
+    for line, module, name in _imports(path):
+        where = f"{path.relative_to(root)}:{line}: {module}{'' if name is None else ' ' + name}"
+        if module.split(".")[0] in ("otp", "web"):
+            if _private(module) or (name is not None and name.startswith("_")):
+                found.append(where)
+        elif module.startswith("."):
+            # Inside benchmarks: the shared _harness is the one private package
+            # a workload may import from; no other module's private names.
+            inner = module.lstrip(".").replace("_harness", "harness")
+            if _private(inner) or (name is not None and name.startswith("_")):
+                found.append(where)
+    return found
+
+
+def test_benchmarks_use_only_public_names_of_otp_web_and_each_other():
+    modules = sorted((ROOT / "benchmarks").rglob("*.py"))
+    assert len(modules) > 30  # the walk found the tree
+    assert [where for path in modules for where in _private_uses(path)] == []
+
+
+def test_the_import_check_catches_private_names(tmp_path):
+    source = tmp_path / "sample.py"
+    source.write_text(
+        "from web.live._router import CSRF_SALT\n"
+        "from web.live import _diff\n"
+        "import otp.tracker._state\n"
+        "from .web.load import _Errors\n"
+        "from .._harness import Sample\n"
+        "from web.live import LiveView\n"
+    )
+    found = _private_uses(source, root=tmp_path)
+    assert [where.split(": ", 1)[1] for where in found] == [
+        "web.live._router CSRF_SALT",
+        "web.live _diff",
+        "otp.tracker._state",
+        ".web.load _Errors",
+    ]

@@ -126,9 +126,10 @@ from __future__ import annotations
 from .._util import fixup_module_metadata as _fixup_module_metadata
 from ._replicas import ReplicaStatus
 from ._shard import ReplicaEvent
-from ._state import AlreadyTracked, NotTracked
+from ._state import AlreadyTracked, NotTracked, State
 from ._tracker import Tracker
 
-__all__ = ["Tracker", "AlreadyTracked", "NotTracked", "ReplicaEvent", "ReplicaStatus"]
+# State: the pure presence CRDT a tracker owns, public for microbenchmarks and extenders.
+__all__ = ["Tracker", "AlreadyTracked", "NotTracked", "ReplicaEvent", "ReplicaStatus", "State"]
 
 _fixup_module_metadata(__name__, globals())

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 def test_dashboard_cost_reports_cpu_and_memory_closed_and_open():
     require_node(chromium=True, package="playwright-core")
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.dashboard_cost", "--seconds", "1", "--json"],
+        [sys.executable, "-m", "benchmarks.web.dashboard_cost", "--seconds", "1", "--json"],
         capture_output=True, text=True, timeout=120, check=True,
     )
     result = json.loads(done.stdout.strip().splitlines()[-1])

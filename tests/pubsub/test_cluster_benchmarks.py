@@ -1,4 +1,4 @@
-"""The cluster benchmarks (benchmarks/cluster.py) run end to end at quick sizes, well-formed.
+"""The cluster benchmarks (benchmarks/cluster/) run end to end at quick sizes, well-formed.
 
 ``python -m benchmarks xbroadcast xlatency presence --quick --json`` in a
 subprocess, against the redis-servers it starts itself. Only the shape and

@@ -1,4 +1,4 @@
-"""The web load benchmarks (benchmarks/web_load.py) run end to end at quick sizes, well-formed.
+"""The web load benchmarks (benchmarks/web/) run end to end at quick sizes, well-formed.
 
 ``python -m benchmarks web-conns web-fanout web-pingpong web-churn --quick
 --json`` in a subprocess; each run starts its own server process (ours: the

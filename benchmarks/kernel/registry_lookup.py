@@ -37,7 +37,7 @@ from trio.testing import wait_all_tasks_blocked
 import otp
 from otp import Registry
 
-from ._harness import Sample, Workload
+from .._harness import Sample, Workload
 
 NAME = "bench_registry"
 TOPIC = "topic"

@@ -19,8 +19,7 @@ import trio
 
 import otp
 
-from . import _counter
-from ._harness import Sample, Workload
+from .._harness import Sample, Workload, counter
 
 INCR = "incr"
 GET = "get"
@@ -31,15 +30,15 @@ STOP = "stop"
 
 
 async def _ours_main(casts: int) -> Sample:
-    server = await _counter.start_counter()
+    server = await counter.start_counter()
     start = perf_counter()
     for _ in range(casts):
-        _counter.cast(server, _counter.INCR)
+        counter.cast(server, counter.INCR)
     # No timeout on the sync: a million casts may take longer than 5 s to drain.
-    count = await _counter.call(server, _counter.GET, timeout=math.inf)
+    count = await counter.call(server, counter.GET, timeout=math.inf)
     elapsed = perf_counter() - start
     assert count == casts, count
-    await _counter.stop_counter(server)
+    await counter.stop_counter(server)
     return _sample(elapsed, casts)
 
 

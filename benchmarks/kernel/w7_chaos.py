@@ -58,7 +58,7 @@ At the end, checked and reported:
 - ``victims_hash``: the first 16 hex digits of a SHA-256 of the victims.
 
 ``python -m benchmarks chaos`` runs it once with a live progress line, a
-summary table, and ``--plot`` (see ``_chaos_cli.py``).
+summary table, and ``--plot`` (see ``chaos_cli.py``).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ import trio.testing
 import otp
 from otp import CallTimeout, GenServer, NoProc, ServerExited, Strategy, Supervisor
 
-from ._harness import Sample, Workload, capture_reports
+from .._harness import Sample, Workload, capture_reports
 
 ADD = "add"
 TICK = "tick"

@@ -25,7 +25,7 @@ from trio.testing import wait_all_tasks_blocked
 
 import otp
 
-from ._harness import Sample, Workload, rss_bytes
+from .._harness import Sample, Workload, rss_bytes
 
 STOP = "stop"
 

@@ -28,7 +28,7 @@ import json
 import random
 from time import perf_counter
 
-from ._harness import Sample, settle, summarise, workload_options
+from .._harness import Sample, settle, summarise, workload_options
 from .w7_chaos import WORKLOAD, ChaosConfig, ChaosRun, run_chaos
 
 # The targets of the chaos run (reported against, never asserted).

@@ -32,7 +32,7 @@ from time import perf_counter
 import otp
 from otp import GenServer, Strategy, Supervisor
 
-from ._harness import Sample, Workload, capture_reports
+from .._harness import Sample, Workload, capture_reports
 
 GAVE_UP = otp.Shutdown("reached_max_restart_intensity")
 

@@ -36,7 +36,7 @@ import trio
 import otp
 from otp import GenServer, Strategy, Supervisor
 
-from ._harness import Sample, Workload, capture_reports
+from .._harness import Sample, Workload, capture_reports
 
 NAME = "w6.worker"
 UP = "up"

@@ -1,6 +1,6 @@
 """What every workload shares: the record of a result, and how runs are taken.
 
-A workload module (``w1_spawn.py`` ...) describes itself with a
+A workload module (``kernel/w1_spawn.py`` ...) describes itself with a
 :class:`Workload`: two functions doing the same work, ``ours`` (otp processes
 in a fresh node) and ``raw`` (bare trio tasks and memory channels), each
 returning one :class:`Sample`. :func:`measure` runs them alternately, ours,

@@ -20,7 +20,7 @@ from trio.testing import wait_all_tasks_blocked
 
 import otp
 
-from ._harness import Sample, Workload
+from .._harness import Sample, Workload
 
 ACK = "ack"
 ROUND_DONE = "round done"

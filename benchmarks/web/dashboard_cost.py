@@ -2,7 +2,7 @@
 
 ::
 
-    python -m benchmarks.dashboard_cost [--seconds 10] [--json]
+    python -m benchmarks.web.dashboard_cost [--seconds 10] [--json]
 
 Starts the demo app (``python -m web.demo chat``) in its own OS process,
 measures its CPU time and resident memory over ``seconds`` with no page
@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 JS = ROOT / "tests" / "js"
 _TICK = os.sysconf("SC_CLK_TCK")
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -79,7 +79,7 @@ def measure(seconds: float) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.dashboard_cost", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.web.dashboard_cost", description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)

@@ -16,7 +16,7 @@ import trio
 
 import otp
 
-from ._harness import Sample, Workload
+from .._harness import Sample, Workload
 
 PING = "ping"
 PONG = "pong"

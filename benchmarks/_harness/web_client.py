@@ -9,18 +9,22 @@ possible, the same against our server and against the bare baseline.
 Frames are read whole and returned as ``str``; :func:`decode` turns one into
 a list when the caller needs its fields (the fan-out readers do not: they
 only look for ``"shout"``).
+
+:func:`http_get` is the page load before a LiveView's socket: one plain
+``GET`` on h11.
 """
 
 from __future__ import annotations
 
 from collections import deque
 
+import h11
 import orjson
 import trio
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, CloseConnection, Ping, RejectConnection, Request, TextMessage
 
-__all__ = ["PhxClient", "ServerClosed", "Refused", "decode"]
+__all__ = ["PhxClient", "ServerClosed", "Refused", "decode", "http_get"]
 
 RECEIVE_SIZE = 65536
 
@@ -167,3 +171,23 @@ class PhxClient:
         """Drop the TCP connection without a close handshake."""
         self.closed = True
         await trio.aclose_forcefully(self.stream)
+
+
+async def http_get(host: str, port: int, target: str) -> tuple[int, str]:
+    """One ``GET`` (``Connection: close``); the status and the body."""
+    conn = h11.Connection(h11.CLIENT)
+    stream = await trio.open_tcp_stream(host, port)
+    async with stream:
+        request = h11.Request(method="GET", target=target, headers=[("host", f"{host}:{port}"), ("connection", "close")])
+        await stream.send_all(conn.send(request) + conn.send(h11.EndOfMessage()))
+        status, body = 0, []
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                conn.receive_data(await stream.receive_some(65536))
+            elif isinstance(event, h11.Response):
+                status = event.status_code
+            elif isinstance(event, h11.Data):
+                body.append(bytes(event.data))
+            elif isinstance(event, (h11.EndOfMessage, h11.ConnectionClosed)):
+                return status, b"".join(body).decode()

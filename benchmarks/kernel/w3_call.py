@@ -3,7 +3,7 @@
 Each call sends an increment request and waits for the new count. Figure:
 µs per call.
 
-Ours uses the request/reply protocol of ``_counter.py`` (a ref-tagged reply
+Ours uses the request/reply protocol of ``_harness/counter.py`` (a ref-tagged reply
 taken by selective receive, as gen_server:call does), so that it can switch
 to GenServer without touching this file. The raw baseline is what one would
 write with bare trio: the client passes its own reply channel with every
@@ -19,8 +19,7 @@ import trio
 
 import otp
 
-from . import _counter
-from ._harness import Sample, Workload
+from .._harness import Sample, Workload, counter
 
 INCR = "incr"
 STOP = "stop"
@@ -30,13 +29,13 @@ STOP = "stop"
 
 
 async def _ours_main(calls: int) -> Sample:
-    server = await _counter.start_counter()
+    server = await counter.start_counter()
     start = perf_counter()
     for _ in range(calls):
-        count = await _counter.call(server, _counter.INCR)
+        count = await counter.call(server, counter.INCR)
     elapsed = perf_counter() - start
     assert count == calls, count
-    await _counter.stop_counter(server)
+    await counter.stop_counter(server)
     return _sample(elapsed, calls)
 
 

@@ -1,0 +1,76 @@
+"""The load generator's common steps: open and join many sockets, run against a fresh server.
+
+Every web workload runs its ``main(server, *args)`` through :func:`run`: a
+fresh server process (:func:`server`: ``"ours"`` or ``"raw"``), the load
+generator's collector quieted as the servers' is, a timeout on the whole
+run, and the server's stderr counted into ``server_log_lines``.
+"""
+
+from __future__ import annotations
+
+import trio
+
+from .._harness import Sample
+from .._harness.servers import HOST, Errors, quiet_gc_while, server_process, with_timeout
+from .._harness.web_client import PhxClient, ServerClosed
+
+__all__ = ["SERVERS", "server", "run", "open_joined", "close_all", "drain", "CONNECT_CONCURRENCY"]
+
+CONNECT_CONCURRENCY = 64  # connections being opened at once (the listen backlog is bounded)
+
+# By module name, never imported here: `python -m` runs a module that its
+# package's imports have not loaded yet (runpy warns otherwise).
+SERVERS = {"ours": "benchmarks.web.chat_server", "raw": "benchmarks.web.raw_server"}
+
+
+def server(kind: str):
+    """Start a fresh ``"ours"`` (the demo chat tree) or ``"raw"`` (bare trio) server; yield it once it listens."""
+    return server_process([SERVERS[kind]], f"the {kind} server")
+
+
+def run(kind: str, main, *args) -> Sample:
+    """``main(server, *args)`` against a fresh ``kind`` server; its sample plus ``server_log_lines``."""
+    with quiet_gc_while(), server(kind) as srv:
+        sample = trio.run(with_timeout, main, srv, *args)
+        extra = dict(sample.extra)
+        extra["server_log_lines"] = srv.log_lines()
+        return Sample(figure=sample.figure, rss_per_process=sample.rss_per_process, extra=extra)
+
+
+async def open_joined(
+    port: int, n: int, topic_of, errors: Errors, user_prefix: str = "u"
+) -> list[tuple[PhxClient, str, str]]:
+    """Open ``n`` sockets and join each to ``topic_of(i)``, a bounded number at a time; return (client, join_ref, topic)."""
+    clients: list = [None] * n
+    limit = trio.Semaphore(CONNECT_CONCURRENCY)
+
+    async def one(i: int) -> None:
+        async with limit:
+            client = await PhxClient.connect(HOST, port, f"{user_prefix}{i}")
+            topic = topic_of(i)
+            join_ref, answer = await client.join(topic)
+            if answer.get("status") != "ok":
+                errors.add(answer)
+            clients[i] = (client, join_ref, topic)
+
+    async with trio.open_nursery() as nursery:
+        for i in range(n):
+            nursery.start_soon(one, i)
+    return clients
+
+
+async def close_all(clients) -> None:
+    """Drop every socket :func:`open_joined` opened (no close handshake: the run is over)."""
+    for entry in clients:
+        if entry is not None:
+            await entry[0].aclose()
+
+
+async def drain(client: PhxClient) -> None:
+    """Read and drop whatever the server sends ``client``, until it closes."""
+    try:
+        while True:
+            await client.receive()
+    except ServerClosed:
+        pass
+
