@@ -135,13 +135,16 @@ class _TooLarge(Exception):
 async def serve_connection(
     stream: trio.SocketStream,
     handler: Handler,
-    *,
     limits: ConnectionLimits,
     counters: ConnectionCounters,
     upgrades: Mapping[str, Upgrade],
     endpoint: object = None,
 ) -> None:
     """Serve HTTP/1.1 requests on ``stream`` until either side closes it (the process body).
+
+    Spawned as ``spawn_link(serve_connection, stream, handler, ...)``, the
+    function itself and not a partial of it, so that crash reports and
+    ``process_info`` name it.
 
     Args:
         stream: the accepted connection; closed when this returns.

@@ -39,8 +39,8 @@ listening socket, the old connections shut down). Shutting the endpoint
 down closes the listening socket and shuts every connection down (a
 WebSocket is told 1012 if the frame can be sent at once).
 
-Each connection process is ``web._http.serve_connection`` bound to what
-the endpoint hands down (STYLE lesson 28): the handler, the
+Each connection process runs ``web._http.serve_connection`` with what the
+endpoint hands down (STYLE lesson 28): the handler, the
 :class:`~web._limits.ConnectionLimits`, the shared
 :class:`~web._limits.ConnectionCounters`, and for each WebSocket mount the
 transport's upgrade callable (so HTTP never imports the WebSocket layer).
@@ -78,7 +78,7 @@ import functools
 import logging
 import math
 import weakref
-from typing import Callable, Sequence
+from typing import Sequence
 
 import attrs
 import trio
@@ -101,9 +101,8 @@ logger = logging.getLogger("web")
 class _EndpointState:
     """The endpoint's own record, read by ``Endpoint.address``/``statistics`` and its acceptor.
 
-    It stays in this module: the connections get only what they need (the
-    handler, the limits, the counters, the upgrade callables), bound once
-    into ``serve``, the body of every connection process.
+    It stays in this module: each connection process gets only what it
+    needs (the handler, the limits, the counters, the upgrade callables).
     """
 
     handler: Handler
@@ -114,21 +113,11 @@ class _EndpointState:
     connections: Pid | None = None
     pid: Pid | None = None  # the endpoint process, for telemetry metadata
     telemetry_period: float | None = 1.0
-    serve: Callable | None = None  # serve(stream): a connection process's body, set in init
+    upgrades: dict[str, Upgrade] = attrs.field(factory=dict)  # path -> the WebSocket transport, set in init
 
-    def connection_body(self) -> Callable:
-        """``serve_connection`` with everything but the stream bound; the WebSocket transport on each mount."""
-        upgrades: dict[str, Upgrade] = {
-            path: upgrader(mount, self.counters, self.pid) for path, mount in self.websockets.items()
-        }
-        return functools.partial(
-            serve_connection,
-            handler=self.handler,
-            limits=self.limits,
-            counters=self.counters,
-            upgrades=upgrades,
-            endpoint=self.pid,
-        )
+    def mount_upgrades(self) -> None:
+        """Bind the WebSocket transport to each mount: what HTTP hands a request on that path."""
+        self.upgrades = {path: upgrader(mount, self.counters, self.pid) for path, mount in self.websockets.items()}
 
 
 @attrs.frozen
@@ -298,7 +287,7 @@ class _EndpointServer(GenServer):
             raise
         self.state.address = tuple(listeners[0].socket.getsockname()[:2])
         self.state.pid = current_pid()
-        self.state.serve = self.state.connection_body()
+        self.state.mount_upgrades()
         self.acceptor = otp.spawn_link(_accept_loop, listeners, self.state)
         _ENDPOINTS[current_pid()] = self.state
         if self.state.telemetry_period is not None:
@@ -387,7 +376,9 @@ async def _start_connection(stream: trio.SocketStream, state: _EndpointState) ->
 
 async def _spawn_connection(stream: trio.SocketStream, state: _EndpointState) -> Pid:
     # Run by the connection supervisor: the new process is linked to it.
-    return otp.spawn_link(state.serve, stream)
+    return otp.spawn_link(
+        serve_connection, stream, state.handler, state.limits, state.counters, state.upgrades, state.pid
+    )
 
 
 async def _close_all(listeners: list[trio.SocketListener]) -> None:
