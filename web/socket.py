@@ -296,13 +296,6 @@ class SocketState:
             elif kind is TransportClosed:
                 await self.close()
                 return
-            elif kind is tuple and message[:1] == ("in",):
-                # TODO(#11): web.testing still sends the old tuples ("in", frame)
-                # and ("closed",); drop these two branches once it sends the classes.
-                await self.handle_frame(message[1])
-            elif kind is tuple and message == ("closed",):
-                await self.close()
-                return
             else:
                 self.handle_info(message)
 

@@ -26,7 +26,10 @@ unchanged. A counter::
 
 The pieces, each in the file named after it:
 
-* templates (``_template.py``): HEEx-like, compiled to Python, change-tracked;
+* templates (``_template.py``, the manual and ``compile_template``):
+  HEEx-like, parsed (``_template_parse.py``) and compiled to Python
+  (``_template_compile.py``, which knows no built-in components),
+  change-tracked;
 * the diff engine (``_diff.py``, its state :class:`DiffState`): rendered
   trees in, LIVEVIEW.md §3 JSON out, with the wire keys of ``_wire.py``;
 * the behaviour and its socket (``_view.py``): assigns, flash, navigation,

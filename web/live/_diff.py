@@ -72,11 +72,6 @@ class DiffState:
         self.root = None
 
 
-# XX: web/live/_server.py (owned by another change) still imports the old name; drop
-# this alias once it imports DiffState. Users get web.live.Tracker's deprecation warning.
-Tracker = DiffState
-
-
 def diff_rendered(rendered: Rendered, previous: _Node | None) -> tuple[object, _Node]:
     if previous is None or previous.fingerprint != rendered.fingerprint:
         node = _Node(rendered.fingerprint)

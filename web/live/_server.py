@@ -46,7 +46,7 @@ from web.token import InvalidToken, sign, verify
 
 from ._async import AsyncDone, AsyncResult, run_async
 from ._component import Components, SendUpdate, current_components
-from ._diff import Tracker
+from ._diff import DiffState
 from ._forms import decode_form
 from ._view import HALT, LiveSocket
 
@@ -163,7 +163,7 @@ class LiveViewChannel(Channel):
         self.message = None  # the message handle_info is handling, for crash reports
         self.live = LiveSocket(connected=True, view_id=view_id)
         self.components = Components(lambda cid: LiveSocket(connected=True, view_id=view_id, myself=cid))
-        self.tracker = Tracker()
+        self.tracker = DiffState()
         self.sent_title: str | None = None
         self.tasks: dict[tuple, _AsyncTask] = {}  # (cid or None for the view, async name) -> its work
         self.task_tokens = iter(range(1, 1 << 62))

@@ -30,7 +30,7 @@ import otp
 import otp.lowlevel
 from otp import ReceiveTimeout, receive, send, spawn_link
 
-from web.socket import Socket, SocketState
+from web.socket import ClientFrame, Socket, SocketState, TransportClosed
 
 __all__ = ["connect", "ClientSocket", "TestTransport", "ANY"]
 
@@ -83,7 +83,7 @@ class TestTransport:
             self.closed = code
             send(self.owner, _Closed(self.client, code))
             if self.connection is not None:
-                send(self.connection, ("closed",))
+                send(self.connection, TransportClosed())
 
 
 async def _connection(socket: Socket, assigns: dict, transport: TestTransport, pubsub: str, channel_supervisor) -> None:
@@ -124,7 +124,7 @@ class ClientSocket:
 
     def send_raw(self, frame: str | bytes) -> None:
         """Send a frame as is (to test malformed input)."""
-        send(self.transport.connection, ("in", frame))
+        send(self.transport.connection, ClientFrame(frame))
 
     def push(self, topic: str, event: str, payload: dict | None = None, *, join_ref: object = ...) -> str:
         """Push ``event`` on ``topic``; return its ref. ``join_ref`` defaults to the current membership's."""
@@ -163,7 +163,7 @@ class ClientSocket:
 
     async def close(self) -> None:
         """Close the connection, as a client going away would."""
-        send(self.transport.connection, ("closed",))
+        send(self.transport.connection, TransportClosed())
 
     # ------------------------------------------------------------ asserting
 
