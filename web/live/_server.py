@@ -49,6 +49,23 @@ from ._component import Components, SendUpdate, current_components
 from ._diff import DiffState
 from ._forms import decode_form
 from ._view import HALT, LiveSocket
+from ._wire import (
+    ALLOW_UPLOAD,
+    CIDS_DESTROYED,
+    CIDS_WILL_DESTROY,
+    COMPONENTS,
+    DIFF,
+    EVENT,
+    EVENTS,
+    LIVE_PATCH,
+    LIVE_REDIRECT,
+    PROGRESS,
+    REDIRECT,
+    RENDERED,
+    REPLY,
+    ROOT,
+    TITLE,
+)
 
 __all__ = ["LiveViewChannel", "LIVEVIEW_VERSION", "SESSION_SALT", "mount_view"]
 
@@ -118,16 +135,16 @@ class LiveViewChannel(Channel):
         static = self._verify_static(topic, payload)
         if session is None or static is None:
             return Error({"reason": "stale"})
-        url = payload.get("redirect") or payload.get("url") or ""
+        url = payload.get(REDIRECT) or payload.get("url") or ""
         found = self.router.match(url)
         if found is None:
             # A live navigation to what is not a LiveView is "unauthorized" (LIVEVIEW.md §2.4);
             # either way the client falls back to a full page load.
-            return Error({"reason": "unauthorized" if payload.get("redirect") else "stale"})
+            return Error({"reason": "unauthorized" if payload.get(REDIRECT) else "stale"})
         route, params = found
-        if payload.get("redirect") and route.live_session != session.get("live_session"):
+        if payload.get(REDIRECT) and route.live_session != session.get("live_session"):
             return Error({"reason": "unauthorized"})  # live navigation out of the live session
-        if not payload.get("redirect") and route.path != session.get("route"):
+        if not payload.get(REDIRECT) and route.path != session.get("route"):
             return Error({"reason": "stale"})
         return await self._mount(route, params, session, static, url, payload, socket)
 
@@ -193,7 +210,7 @@ class LiveViewChannel(Channel):
                 break
             # push_patch during mount: handle_params with the new URL, which may patch again.
             await self._patch(navigation[1])
-            reply["live_patch"] = {"to": navigation[1], "kind": navigation[2]}
+            reply[LIVE_PATCH] = {"to": navigation[1], "kind": navigation[2]}
         else:
             raise RuntimeError(f"{type(self.view).__qualname__}: more than {MAX_PATCHES} consecutive push_patch (a loop?)")
         if navigation is not None and navigation[0] != "patch":
@@ -203,7 +220,7 @@ class LiveViewChannel(Channel):
             return Error(error)
         if halted is HALT:
             return Error({"reason": "stale"})  # a hook halted without saying where to go
-        reply["rendered"] = await self._diff(full=True)
+        reply[RENDERED] = await self._diff(full=True)
         reply["liveview_version"] = LIVEVIEW_VERSION
         return Ok(reply)
 
@@ -287,7 +304,7 @@ class LiveViewChannel(Channel):
         self._uploads_changed(live, payload.get("cid"))
         diff = await self._diff()
         if diff:
-            response["diff"] = diff
+            response[DIFF] = diff
         return Ok(response)
 
     async def _on_progress(self, payload: dict, socket):
@@ -317,12 +334,12 @@ class LiveViewChannel(Channel):
         return Ok({"cids": deleted})
 
     _PUSHES = {
-        "event": _on_event,
-        "live_patch": _on_live_patch,
-        "allow_upload": _on_allow_upload,
-        "progress": _on_progress,
-        "cids_will_destroy": _on_cids_will_destroy,
-        "cids_destroyed": _on_cids_destroyed,
+        EVENT: _on_event,
+        LIVE_PATCH: _on_live_patch,
+        ALLOW_UPLOAD: _on_allow_upload,
+        PROGRESS: _on_progress,
+        CIDS_WILL_DESTROY: _on_cids_will_destroy,
+        CIDS_DESTROYED: _on_cids_destroyed,
     }
 
     # -- messages ----------------------------------------------------------------------
@@ -357,7 +374,7 @@ class LiveViewChannel(Channel):
         navigation = await self._navigate(socket)
         diff = await self._diff()
         if diff:
-            socket.push("diff", diff)
+            socket.push(DIFF, diff)
         if navigation is not None:
             socket.push(*navigation)  # "redirect"/"live_redirect" after the last diff
             return Stop(LEFT_BY_NAVIGATION)
@@ -455,11 +472,11 @@ class LiveViewChannel(Channel):
         response: dict = {}
         diff = await self._diff()
         if isinstance(reply_to_hook, dict):
-            diff["r"] = reply_to_hook  # a reply to the hook that pushed the event (LIVEVIEW.md §3.5)
+            diff[REPLY] = reply_to_hook  # a reply to the hook that pushed the event (LIVEVIEW.md §3.5)
         else:
-            diff.pop("r", None)  # a root flag here would read as the hook's reply (§3.5: SHOULD NOT)
+            diff.pop(ROOT, None)  # a root flag here would read as the hook's reply (§3.5: SHOULD NOT)
         if diff:
-            response["diff"] = diff
+            response[DIFF] = diff
         if navigation is not None:
             response[navigation[0]] = navigation[1]
             return Stop(LEFT_BY_NAVIGATION, reply=Ok(response))
@@ -475,7 +492,7 @@ class LiveViewChannel(Channel):
             if kind != "patch":
                 return self._navigation_reply(navigation).popitem()
             await self._patch(to)
-            socket.push("live_patch", {"to": to, "kind": mode})  # before the reply with the diff
+            socket.push(LIVE_PATCH, {"to": to, "kind": mode})  # before the reply with the diff
         raise RuntimeError(f"{type(self.view).__qualname__}: more than {MAX_PATCHES} consecutive push_patch (a loop?)")
 
     async def _patch(self, to: str) -> None:
@@ -497,8 +514,8 @@ class LiveViewChannel(Channel):
         if flash:
             target["flash"] = sign(self.secret, FLASH_SALT, flash)
         if kind == "navigate":
-            return {"live_redirect": {**target, "kind": mode}}
-        return {"redirect": target}
+            return {LIVE_REDIRECT: {**target, "kind": mode}}
+        return {REDIRECT: target}
 
     def _adopt_component_effects(self, cid: int, component_socket: LiveSocket) -> None:
         # What a component asks of the page goes out with its view's diff.
@@ -539,12 +556,12 @@ class LiveViewChannel(Channel):
             self._adopt_component_effects(component.cid, component.socket)
         table = self.components.diff(components)
         if table:
-            diff["c"] = table
+            diff[COMPONENTS] = table
         if live.events:
-            diff["e"], live.events = live.events, []
+            diff[EVENTS], live.events = live.events, []
         if live.title is not None:
             if live.title != self.sent_title:  # the page already shows it otherwise
-                diff["t"] = self.sent_title = live.title
+                diff[TITLE] = self.sent_title = live.title
             live.title = None
         return diff
 
