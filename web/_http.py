@@ -32,7 +32,7 @@ served one after the other.
 
 What this layer is given
 ------------------------
-Only what it needs (STYLE lesson 28): the handler, the
+Only what it needs: the handler, the
 :class:`~web._limits.ConnectionLimits` to enforce, the
 :class:`~web._limits.ConnectionCounters` to add to, the endpoint's pid
 (telemetry metadata) and ``upgrades``, a mapping from path to an

@@ -3,7 +3,8 @@
 The endpoint (:mod:`web.endpoint`) sits above the HTTP layer
 (:mod:`web._http`) and the WebSocket transport (:mod:`web.transports`).
 Those lower layers need a few numbers from it and a place to count what
-happened, nothing more (STYLE lesson 28), so that is all they get:
+happened, nothing more, so that is all they get (never the endpoint's own
+private state):
 
 * :class:`ConnectionLimits`, frozen and checked once when the endpoint
   starts: how long a keep-alive connection may stay silent, how big a

@@ -40,7 +40,7 @@ down closes the listening socket and shuts every connection down (a
 WebSocket is told 1012 if the frame can be sent at once).
 
 Each connection process runs ``web._http.serve_connection`` with what the
-endpoint hands down (STYLE lesson 28): the handler, the
+endpoint hands down: the handler, the
 :class:`~web._limits.ConnectionLimits`, the shared
 :class:`~web._limits.ConnectionCounters`, and for each WebSocket mount the
 transport's upgrade callable (so HTTP never imports the WebSocket layer).
@@ -68,7 +68,7 @@ Besides that periodic event, connections emit ``("web", "connection",
 Reading the endpoint
 --------------------
 ``Endpoint.address(endpoint)`` and ``Endpoint.statistics(endpoint)`` are
-sync reads, without a round trip to the endpoint process (STYLE lesson 13).
+sync reads, without a round trip to the endpoint process.
 """
 
 from __future__ import annotations

@@ -278,7 +278,7 @@ class LiveViewChannel(Channel):
         component = self.components.get(cid)
         if component is None:
             return None  # destroyed meanwhile: nothing to do (Phoenix logs and ignores it too)
-        # A crash report names the component too, not just the view (STYLE 15, 18).
+        # A crash report names the component too, not just the view: a report says where it happened.
         self.component = f"{component.module.__qualname__} id={component.id!r} cid={cid}"
         result = await component.instance.handle_event(name, value, component.socket)
         self.component = None

@@ -3,5 +3,5 @@
 Only :mod:`web.transports.websocket` exists so far (CHANNELS.md §1). A
 transport hands each message to a :class:`~web.transports.websocket.SocketHandler`
 and gives it a sender to write back; the Phoenix socket protocol lives in
-``web/socket.py``, above any transport (STYLE lesson 6).
+``web/socket.py``, above any transport.
 """
