@@ -1,6 +1,6 @@
 """Micro benchmarks: the pure cores alone, each against the bare work it wraps.
 
-The functional cores of STYLE lesson 4 (pure functions of data, processes
+The functional cores (pure functions of data, processes
 kept thin) timed without a process, a socket or a node, so that a change to
 one of them shows in its own figure before it drowns in a round trip. Run
 only when named (``python -m benchmarks micro``, or by id):
