@@ -32,8 +32,8 @@ served one after the other.
 
 What this layer is given
 ------------------------
-Only what it needs: the handler, the
-:class:`~web._limits.ConnectionLimits` to enforce, the
+Only what it needs, in one :class:`~web._limits.ConnectionContext`: the
+handler, the :class:`~web._limits.ConnectionLimits` to enforce, the
 :class:`~web._limits.ConnectionCounters` to add to, the endpoint's pid
 (telemetry metadata) and ``upgrades``, a mapping from path to an
 :data:`Upgrade` callable. The endpoint fills that mapping with the WebSocket
@@ -46,7 +46,7 @@ from __future__ import annotations
 import logging
 import time
 from http import HTTPStatus
-from typing import Awaitable, Callable, Mapping
+from typing import Awaitable, Callable
 from urllib.parse import parse_qsl
 
 import attrs
@@ -55,7 +55,7 @@ import trio
 
 from otp import telemetry
 
-from ._limits import ConnectionCounters, ConnectionLimits
+from ._limits import ConnectionContext, ConnectionCounters, ConnectionLimits
 from ._telemetry import CONNECTION_CLOSE, CONNECTION_OPEN
 
 __all__ = ["Request", "Response", "Handler", "Upgrade", "serve_connection", "send_response", "next_event"]
@@ -118,7 +118,7 @@ Handler = Callable[[Request], Awaitable[Response]]
 #: ``await upgrade(conn, stream, request)``: take the connection over after
 #: ``request`` was read (answer it, then speak another protocol, or refuse).
 #: The connection is closed once it returns.
-Upgrade = Callable[[h11.Connection, trio.SocketStream, Request], Awaitable[None]]
+Upgrade = Callable[[h11.Connection, trio.SocketStream, Request, ConnectionContext], Awaitable[None]]
 
 
 class _Idle(Exception):
@@ -132,73 +132,60 @@ class _TooLarge(Exception):
 # ---------------------------------------------------------------- the connection
 
 
-async def serve_connection(
-    stream: trio.SocketStream,
-    handler: Handler,
-    limits: ConnectionLimits,
-    counters: ConnectionCounters,
-    upgrades: Mapping[str, Upgrade],
-    endpoint: object = None,
-) -> None:
+async def serve_connection(stream: trio.SocketStream, context: ConnectionContext) -> None:
     """Serve HTTP/1.1 requests on ``stream`` until either side closes it (the process body).
 
-    Spawned as ``spawn_link(serve_connection, stream, handler, ...)``, the
+    Spawned as ``spawn_link(serve_connection, stream, context)``, the
     function itself and not a partial of it, so that crash reports and
     ``process_info`` name it.
 
     Args:
         stream: the accepted connection; closed when this returns.
-        handler: answers every request not on an upgrade path.
-        limits: what the connection enforces.
-        counters: where it counts ``active``, ``requests``, ``bad_requests``
-            and ``handler_errors``.
-        upgrades: path -> the callable that takes a request on that path over.
-        endpoint: the endpoint's pid, for telemetry metadata.
+        context: the endpoint's handler (every request not on an upgrade
+            path), limits, counters (``active``, ``requests``,
+            ``bad_requests``, ``handler_errors``), upgrade callables by path,
+            and pid (telemetry metadata).
     """
-    counters.active += 1
+    # No local aliases of context's fields here or in _serve_requests: these
+    # frames live as long as the connection, and each local costs 8 bytes a connection.
+    context.counters.active += 1
     peer = _peer_of(stream)
     opened = time.perf_counter()
     if telemetry.attached(CONNECTION_OPEN):
-        telemetry.execute(CONNECTION_OPEN, {"active": counters.active}, {"endpoint": endpoint, "peer": peer})
+        telemetry.execute(
+            CONNECTION_OPEN, {"active": context.counters.active}, {"endpoint": context.endpoint, "peer": peer}
+        )
     try:
-        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.max_header_size)
-        await _serve_requests(conn, stream, peer, handler, limits, counters, upgrades)
+        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=context.limits.max_header_size)
+        await _serve_requests(conn, stream, peer, context)
     finally:
-        counters.active -= 1
+        context.counters.active -= 1
         if telemetry.attached(CONNECTION_CLOSE):
-            measurements = {"duration": time.perf_counter() - opened, "active": counters.active}
-            telemetry.execute(CONNECTION_CLOSE, measurements, {"endpoint": endpoint, "peer": peer})
+            measurements = {"duration": time.perf_counter() - opened, "active": context.counters.active}
+            telemetry.execute(CONNECTION_CLOSE, measurements, {"endpoint": context.endpoint, "peer": peer})
         with trio.CancelScope(shield=True):
             await stream.aclose()
 
 
-async def _serve_requests(
-    conn: h11.Connection,
-    stream,
-    peer: tuple,
-    handler: Handler,
-    limits: ConnectionLimits,
-    counters: ConnectionCounters,
-    upgrades: Mapping[str, Upgrade],
-) -> None:
+async def _serve_requests(conn: h11.Connection, stream, peer: tuple, context: ConnectionContext) -> None:
     while True:
         try:
-            request = await _read_request(conn, stream, peer, limits)
+            request = await _read_request(conn, stream, peer, context.limits)
         except h11.RemoteProtocolError as e:
-            counters.bad_requests += 1
+            context.counters.bad_requests += 1
             return await _send_error(conn, stream, e.error_status_hint)
         except _TooLarge:
-            counters.bad_requests += 1
+            context.counters.bad_requests += 1
             return await _send_error(conn, stream, 413)
         except (_Idle, trio.BrokenResourceError, trio.ClosedResourceError):
             return
         if request is None:
             return  # the client closed the connection
-        counters.requests += 1
-        upgrade = upgrades.get(request.path) if upgrades else None
+        context.counters.requests += 1
+        upgrade = context.upgrades.get(request.path) if context.upgrades else None
         if upgrade is not None:
-            return await upgrade(conn, stream, request)
-        await _respond(conn, stream, request, handler, counters)
+            return await upgrade(conn, stream, request, context)
+        await _respond(conn, stream, request, context.handler, context.counters)
         if conn.our_state is h11.MUST_CLOSE or conn.their_state is h11.MUST_CLOSE:
             return
         conn.start_next_cycle()

@@ -40,10 +40,11 @@ down closes the listening socket and shuts every connection down (a
 WebSocket is told 1012 if the frame can be sent at once).
 
 Each connection process runs ``web._http.serve_connection`` with what the
-endpoint hands down: the handler, the
-:class:`~web._limits.ConnectionLimits`, the shared
-:class:`~web._limits.ConnectionCounters`, and for each WebSocket mount the
-transport's upgrade callable (so HTTP never imports the WebSocket layer).
+endpoint hands down, as one :class:`~web._limits.ConnectionContext`: the
+handler, the :class:`~web._limits.ConnectionLimits`, the shared
+:class:`~web._limits.ConnectionCounters`, the endpoint's pid, and for each
+WebSocket mount the transport's upgrade callable (so HTTP never imports the
+WebSocket layer).
 
 Options
 -------
@@ -87,8 +88,8 @@ import otp
 from otp import ChildSpec, DynamicSupervisor, GenServer, Pid, Restart, SupervisorError, current_pid, telemetry
 from otp.lowlevel import resolve_pid
 
-from ._http import Handler, Upgrade, serve_connection
-from ._limits import ConnectionCounters, ConnectionLimits, EndpointStatistics
+from ._http import Handler, serve_connection
+from ._limits import ConnectionContext, ConnectionCounters, ConnectionLimits, EndpointStatistics
 from ._telemetry import ENDPOINT_STATISTICS
 from .transports.websocket import WebSocket, upgrader
 
@@ -113,11 +114,13 @@ class _EndpointState:
     connections: Pid | None = None
     pid: Pid | None = None  # the endpoint process, for telemetry metadata
     telemetry_period: float | None = 1.0
-    upgrades: dict[str, Upgrade] = attrs.field(factory=dict)  # path -> the WebSocket transport, set in init
+    context: ConnectionContext | None = None  # what each connection is spawned with, set in init
 
-    def mount_upgrades(self) -> None:
-        """Bind the WebSocket transport to each mount: what HTTP hands a request on that path."""
-        self.upgrades = {path: upgrader(mount, self.counters, self.pid) for path, mount in self.websockets.items()}
+    def make_context(self) -> None:
+        """What every connection gets: the handler, limits, counters, pid, and the
+        WebSocket transport bound to each mount (what HTTP hands a request on that path)."""
+        upgrades = {path: upgrader(mount) for path, mount in self.websockets.items()}
+        self.context = ConnectionContext(self.handler, self.limits, self.counters, upgrades, self.pid)
 
 
 @attrs.frozen
@@ -287,7 +290,7 @@ class _EndpointServer(GenServer):
             raise
         self.state.address = tuple(listeners[0].socket.getsockname()[:2])
         self.state.pid = current_pid()
-        self.state.mount_upgrades()
+        self.state.make_context()
         self.acceptor = otp.spawn_link(_accept_loop, listeners, self.state)
         _ENDPOINTS[current_pid()] = self.state
         if self.state.telemetry_period is not None:
@@ -376,9 +379,7 @@ async def _start_connection(stream: trio.SocketStream, state: _EndpointState) ->
 
 async def _spawn_connection(stream: trio.SocketStream, state: _EndpointState) -> Pid:
     # Run by the connection supervisor: the new process is linked to it.
-    return otp.spawn_link(
-        serve_connection, stream, state.handler, state.limits, state.counters, state.upgrades, state.pid
-    )
+    return otp.spawn_link(serve_connection, stream, state.context)
 
 
 async def _close_all(listeners: list[trio.SocketListener]) -> None:

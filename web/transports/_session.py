@@ -38,7 +38,7 @@ from wsproto.events import BytesMessage, CloseConnection, Message, Ping, TextMes
 
 from otp import telemetry
 
-from .._limits import ConnectionCounters
+from .._limits import ConnectionContext
 from .._telemetry import WEBSOCKET_SHED
 
 if TYPE_CHECKING:
@@ -154,15 +154,15 @@ class Session:
         stream: trio.SocketStream,
         peer: tuple,
         options: WebSocket,
-        counters: ConnectionCounters,
-        endpoint: object = None,
+        context: ConnectionContext,
     ) -> None:
         self.ws = ws
         self.stream = stream
         self.peer = peer
         self.options = options
-        self.counters = counters  # the endpoint's: bytes, overflows, idle timeouts, messages too big
-        self.endpoint = endpoint  # its pid, for telemetry metadata
+        # The endpoint's counters (bytes, overflows, idle timeouts, messages too
+        # big) and pid (telemetry metadata), through the one context reference.
+        self.context = context
         self.outbox = _Outbox(self.options.max_outbound_bytes)
         self.sender = Sender(self)
         self.closing = False
@@ -202,7 +202,7 @@ class Session:
             self._read_scope.deadline = min(self._read_scope.deadline, self._close_deadline)
 
     def _overflow(self) -> None:
-        self.counters.outbound_overflows += 1
+        self.context.counters.outbound_overflows += 1
         logger.warning(
             "closing the WebSocket of %s: the peer does not read and the outbound buffer passed %s bytes "
             "(max_outbound_bytes)",
@@ -215,7 +215,7 @@ class Session:
         self.abort()
 
     def telemetry_metadata(self) -> dict:
-        return {"endpoint": self.endpoint, "peer": self.peer, "path": self.options.path}
+        return {"endpoint": self.context.endpoint, "peer": self.peer, "path": self.options.path}
 
     def abort(self) -> None:
         """Drop the connection now: no close frame, no more reads or writes (code 1006)."""
@@ -261,11 +261,11 @@ class Session:
             if data is None:  # the deadline passed, or abort() cancelled the read
                 if self.closing:
                     return  # aborted, or the peer never answered our close
-                self.counters.idle_timeouts += 1
+                self.context.counters.idle_timeouts += 1
                 self.close(GOING_AWAY, "idle timeout")
                 continue
             self.bytes_in += len(data)
-            self.counters.bytes_in += len(data)
+            self.context.counters.bytes_in += len(data)
             self.ws.receive_data(data or None)
             if await self._handle_events(handler):
                 return
@@ -307,7 +307,7 @@ class Session:
         data = event.data
         self._message_size += len(data.encode("utf-8")) if isinstance(data, str) else len(data)
         if self._message_size > self.options.max_message_size:
-            self.counters.messages_too_big += 1
+            self.context.counters.messages_too_big += 1
             self.close(MESSAGE_TOO_BIG, "message too big")
             return
         self._message.append(data)
@@ -340,7 +340,7 @@ class Session:
                     self._writing = False
                     self.outbox.written(len(data))
                     self.bytes_out += len(data)
-                    self.counters.bytes_out += len(data)
+                    self.context.counters.bytes_out += len(data)
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 self.abort()
 

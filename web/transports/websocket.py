@@ -96,7 +96,7 @@ from wsproto.utilities import generate_accept_token
 from otp import telemetry
 
 from .._http import Request, Response, Upgrade, send_response
-from .._limits import ConnectionCounters
+from .._limits import ConnectionContext, ConnectionCounters
 from .._telemetry import WEBSOCKET_CLOSE, WEBSOCKET_OPEN
 from ._session import (
     ABNORMAL_CLOSURE,
@@ -326,42 +326,39 @@ def _origin_matches(parts, allowed: str) -> bool:
 # ---------------------------------------------------------------- the upgrade (in the connection process)
 
 
-def upgrader(options: WebSocket, counters: ConnectionCounters, endpoint: object = None) -> Upgrade:
+def upgrader(options: WebSocket) -> Upgrade:
     """The :data:`~web._http.Upgrade` callable the endpoint mounts on ``options.path``.
 
-    Args:
-        options: the mount.
-        counters: where the connections count ``upgrades``, ``refused`` and
-            their WebSocket counters (see :class:`~web.transports._session.Session`).
-        endpoint: the endpoint's pid, for telemetry metadata.
+    The connection's context, given with each request, says where it counts
+    ``upgrades``, ``refused`` and the WebSocket counters (see
+    :class:`~web.transports._session.Session`), and the endpoint's pid.
     """
-    return functools.partial(upgrade, options=options, counters=counters, endpoint=endpoint)
+    return functools.partial(upgrade, options=options)
 
 
 async def upgrade(
     conn: h11.Connection,
     stream: trio.SocketStream,
     request: Request,
+    context: ConnectionContext,
     *,
     options: WebSocket,
-    counters: ConnectionCounters,
-    endpoint: object = None,
 ) -> None:
     """Answer an upgrade request on the mount: refuse it, or open the WebSocket and serve it."""
     offer = negotiate(request, options)
     if isinstance(offer, Response):
-        return await _refuse(conn, stream, offer, counters)
+        return await _refuse(conn, stream, offer, context.counters)
     accepted = True if options.accept is None else await _maybe_await(options.accept(offer.connect_info))
     if accepted is False or accepted is None:
-        return await _refuse(conn, stream, Response(403), counters)
+        return await _refuse(conn, stream, Response(403), context.counters)
     handler = options.handler(offer.connect_info, accepted)
-    counters.upgrades += 1
+    context.counters.upgrades += 1
     await stream.send_all(conn.send(h11.InformationalResponse(status_code=101, headers=_accept_headers(offer))))
     ws = Connection(ConnectionType.SERVER, trailing_data=conn.trailing_data[0])
-    session = Session(ws, stream, request.peer, options, counters, endpoint)
+    session = Session(ws, stream, request.peer, options, context)
     opened = time.perf_counter()
     if telemetry.attached(WEBSOCKET_OPEN):
-        telemetry.execute(WEBSOCKET_OPEN, {"upgrades": counters.upgrades}, session.telemetry_metadata())
+        telemetry.execute(WEBSOCKET_OPEN, {"upgrades": context.counters.upgrades}, session.telemetry_metadata())
     try:
         await session.run(handler)
     finally:
