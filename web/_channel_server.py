@@ -1,6 +1,7 @@
 """The process behind one joined channel (Phoenix's ``Channel.Server``).
 
-Started by the socket for every ``phx_join``. It runs ``join``, answers it,
+Started by the socket for every ``phx_join``. It runs ``join`` (a binary
+``phx_join`` is refused before: ``join`` always gets a dict), answers it,
 tells the socket it joined, subscribes to the topic, then serves the client's
 pushes, intercepted broadcasts and other messages until it stops. It traps
 exits and monitors the socket's process, so ``terminate`` runs when the
@@ -104,6 +105,10 @@ async def run_channel(
         first = await receive(lambda m: m.__class__ is Go or (m.__class__ is Down and m.ref == socket_ref))
         if first.__class__ is Down:
             return
+    if join.payload.__class__ is not dict:
+        # A binary phx_join: every join callback may count on a dict, so refuse it here.
+        _reply(transport, join, Error({"reason": "a join payload must be a JSON object, not binary"}))
+        return
     socket = ChannelSocket(
         topic=join.topic, join_ref=join.join_ref, assigns=dict(assigns), socket_id=socket_id,
         transport=transport, pubsub=pubsub_name, fastlane=fastlane,

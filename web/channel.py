@@ -35,6 +35,16 @@ callback               returns
 Anything else raises ``TypeError`` naming the callback and the accepted
 shapes; the channel crashes with it and the client gets ``phx_error``.
 
+What callbacks get from the client: ``join`` always a dict (a binary
+``phx_join`` is refused with ``{"reason": "a join payload must be a JSON
+object, not binary"}`` before ``join`` runs); ``handle_in`` a dict, or
+``bytes`` for a binary push. A payload nested deeper than
+``web.serializer.MAX_DEPTH`` or holding a lone surrogate never reaches a
+channel: the socket answers it with an error. Anything inside the dict is
+the client's to choose, so check the types of what you read
+(``isinstance(payload.get("body"), str)``) and answer ``Error(...)``
+rather than let a wrong type raise.
+
 The socket
 ----------
 Callbacks get a :class:`ChannelSocket`: ``assigns`` (a dict, the socket's

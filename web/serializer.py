@@ -1,4 +1,4 @@
-"""The V2 serializer: Phoenix channel frames to and from the wire (CHANNELS.md §2).
+r"""The V2 serializer: Phoenix channel frames to and from the wire (CHANNELS.md §2).
 
 Text frames are JSON arrays ``[join_ref, ref, topic, event, payload]``;
 binary frames (CHANNELS.md §2.4) carry a raw ``bytes`` payload after a kind
@@ -15,20 +15,67 @@ byte and one length byte per string field. Pure functions of data::
 one (a ``bytes`` payload or response). A broadcast is encoded once and the
 same frame written to every subscriber (the fastlane).
 
-Bad input from a client raises :class:`FrameError` with a precise reason
-(the socket answers it or closes; nothing else is affected). JSON is orjson.
+Bad input from a client raises :class:`FrameError` with a precise reason;
+nothing else is affected. What the socket (``web/socket.py``) does with it
+depends on whether the frame said who to answer:
+
+==========================================  ==============================  =====================
+a text frame that is ...                    raises                          the socket
+==========================================  ==============================  =====================
+not JSON, or deeper than orjson reads       ``FrameError``                  closes (1011)
+(1024 levels)
+not an array of 5, or a ref, topic or       ``FrameError``                  closes (1011)
+event of the wrong type, or a payload
+that is not an object
+a valid envelope whose payload nests        ``PayloadError`` (a             replies ``error``
+deeper than :data:`MAX_DEPTH` levels        ``FrameError`` with the         ``{"reason": ...}`` to
+                                            frame's refs, topic, event)     that ref; stays open
+a valid envelope with a lone surrogate      ``PayloadError``                the same
+(``"\ud83d"``), a number out of range
+(``1e309``) or non-standard JSON
+(``NaN``) in it
+==========================================  ==============================  =====================
+
+Why decide the depth here: orjson reads 1024 levels but writes only 254, so
+a payload it accepted could crash the channel that echoes it (a ``ping``).
+The check costs a valid frame a ``len`` (a frame shorter than twice
+:data:`MAX_DEPTH` cannot nest deeper), else two ``str.count`` calls (nor can
+one with fewer brackets); only a frame with more is walked. Lone surrogates come from JavaScript's ``JSON.stringify`` of a
+string cut in the middle of an emoji: orjson refuses them, so the frame is
+decoded again with the standard library's ``json`` (on that failure path
+only) to learn whom to answer::
+
+    >>> decode_text('["4","5","room:lobby","ping",{"body":"\\ud83d"}]')
+    Traceback (most recent call last):
+    ...
+    web.serializer.PayloadError: invalid unicode: lone surrogate
+
+Binary frames raise only ``FrameError`` (a frame too short for the lengths
+it announces, a field that is not UTF-8). Encoding a payload that is not
+JSON (an object, a dict key that is not a string, a lone surrogate, more
+than 254 levels) raises ``TypeError`` in the process that encodes it: the
+channel that pushed it crashes, with that message in its crash report. JSON
+is orjson.
 """
 
 from __future__ import annotations
+
+import json
 
 import orjson
 
 from ._message import Broadcast, Message, Reply
 
-__all__ = ["FrameError", "decode_text", "decode_binary", "encode", "Message", "Reply", "Broadcast"]
+__all__ = ["FrameError", "PayloadError", "MAX_DEPTH", "decode_text", "decode_binary", "encode", "Message", "Reply", "Broadcast"]
 
 PUSH, REPLY, BROADCAST = 0, 1, 2  # binary frame kinds
 _MAX_FIELD = 255
+# How deep a client's payload may nest ({} is 1 level). The LiveView client's deepest
+# frames nest 5 (an upload's entries: payload > uploads > ref > [entries] > entry) plus
+# what a hook's pushEvent sends; 64 leaves room for any real app while every reply
+# that wraps a payload (frame, reply body, response, diff) stays far below the 254
+# levels orjson can write.
+MAX_DEPTH = 64
 
 
 class FrameError(ValueError):
@@ -39,6 +86,19 @@ class FrameError(ValueError):
         self.reason = reason
 
 
+class PayloadError(FrameError):
+    """A frame whose envelope is valid but whose payload cannot be taken (too deep, bad unicode).
+
+    It carries the frame's ``join_ref``, ``ref``, ``topic`` and ``event``,
+    so that the socket can answer that one message with an ``error`` reply
+    (``{"reason": reason}``) instead of closing the connection.
+    """
+
+    def __init__(self, reason: str, join_ref: str | None, ref: str | None, topic: str, event: str) -> None:
+        super().__init__(reason)
+        self.join_ref, self.ref, self.topic, self.event = join_ref, ref, topic, event
+
+
 # ---------------------------------------------------------------- decoding (client -> server)
 
 
@@ -46,6 +106,9 @@ def decode_text(data: str | bytes) -> Message:
     """A client text frame as a :class:`Message`.
 
     Raises:
+        PayloadError: the envelope is valid but the payload nests deeper
+            than :data:`MAX_DEPTH`, or the frame is JSON only to a lenient
+            reader (a lone surrogate, ``1e309``, ``NaN``).
         FrameError: not JSON, not an array of at least five elements, or a
             field of the wrong type (refs str or null, topic and event
             strings, payload an object). Extra trailing elements are ignored,
@@ -54,19 +117,90 @@ def decode_text(data: str | bytes) -> Message:
     try:
         frame = orjson.loads(data)
     except orjson.JSONDecodeError as error:
-        raise FrameError(f"not valid JSON (at character {error.pos})") from None
+        _raise_unreadable(data, error)
+    message = _message(frame)
+    # Cheap bounds first: nesting MAX_DEPTH + 1 levels takes that many brackets and as many
+    # closing ones, so most frames are too short to need even the count.
+    if len(data) > 2 * MAX_DEPTH and _brackets(data) > MAX_DEPTH + 1 and _nests_deeper(message.payload, MAX_DEPTH):
+        raise _payload_error(f"payload nested deeper than {MAX_DEPTH} levels", message)
+    return message
+
+
+def _message(frame: object) -> Message:
+    """The :class:`Message` of a decoded frame, every envelope field checked."""
     if not isinstance(frame, list):
         raise FrameError(f"a frame must be a JSON array [join_ref, ref, topic, event, payload]; got {type(frame).__name__}")
     if len(frame) < 5:
         raise FrameError(f"a frame must have 5 elements [join_ref, ref, topic, event, payload]; got {len(frame)}")
     join_ref, ref, topic, event, payload = frame[:5]
+    # Fast path: one expression for a valid envelope (JSON readers make exact types);
+    # the checks below only run to say precisely what is wrong.
+    if (
+        (join_ref is None or join_ref.__class__ is str)
+        and (ref is None or ref.__class__ is str)
+        and topic.__class__ is str
+        and event.__class__ is str
+        and payload.__class__ is dict
+    ):
+        return Message(join_ref, ref, topic, event, payload)
     _check_ref("join_ref", join_ref)
     _check_ref("ref", ref)
     _check_string("topic", topic)
     _check_string("event", event)
-    if not isinstance(payload, dict):
-        raise FrameError(f"payload must be a JSON object; got {type(payload).__name__}")
-    return Message(join_ref, ref, topic, event, payload)
+    raise FrameError(f"payload must be a JSON object; got {type(payload).__name__}")
+
+
+def _brackets(data: str | bytes) -> int:
+    """How many ``[`` and ``{`` the frame holds (strings included): a bound on how deep it nests."""
+    if isinstance(data, str):
+        return data.count("[") + data.count("{")
+    return data.count(b"[") + data.count(b"{")
+
+
+def _nests_deeper(container: dict | list, levels: int) -> bool:
+    """True if ``container`` (itself one level) holds containers more than ``levels`` deep."""
+    if levels == 0:
+        return True
+    for child in container.values() if container.__class__ is dict else container:
+        if (child.__class__ is dict or child.__class__ is list) and _nests_deeper(child, levels - 1):
+            return True
+    return False
+
+
+def _raise_unreadable(data: str | bytes, error: orjson.JSONDecodeError) -> None:
+    """Raise for a frame orjson refused: a PayloadError if a lenient reader finds a valid envelope.
+
+    The standard library's ``json`` reads lone surrogates, ``NaN`` and
+    numbers past a double; if it finds a valid envelope whose fields can be
+    sent back, the client is answered. Anything else is not JSON.
+    """
+    unreadable = FrameError(f"not valid JSON (at character {error.pos})")
+    try:
+        frame = json.loads(data)
+    except (ValueError, RecursionError):  # RecursionError: deeper than the stdlib reads
+        raise unreadable from None
+    message = _message(frame)
+    for name in ("join_ref", "ref", "topic", "event"):
+        if not _sendable(getattr(message, name)):
+            raise FrameError(f"{name} is not valid unicode (a lone surrogate)")
+    if "surrogate" in error.msg:
+        raise _payload_error("invalid unicode: lone surrogate", message)
+    raise _payload_error(f"invalid JSON: {error.msg} (at character {error.pos})", message)
+
+
+def _sendable(value: str | None) -> bool:
+    """True if ``value`` can be written back as UTF-8 (no lone surrogate)."""
+    if value is None:
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _payload_error(reason: str, message: Message) -> PayloadError:
+    return PayloadError(reason, message.join_ref, message.ref, message.topic, message.event)
 
 
 def decode_binary(data: bytes) -> Message:
@@ -79,7 +213,7 @@ def decode_binary(data: bytes) -> Message:
     lengths = data[1:5]
     offset = 5
     fields = []
-    for name, length in zip(("join_ref", "ref", "topic", "event"), lengths):
+    for name, length in zip(("join_ref", "ref", "topic", "event"), lengths, strict=True):
         if offset + length > len(data):
             raise FrameError(f"binary frame too short for its {name} ({length} bytes announced)")
         try:
@@ -132,12 +266,17 @@ def _text(frame: list) -> str:
     try:
         return orjson.dumps(frame).decode("utf-8")
     except TypeError as error:
-        raise TypeError(f"payload is not JSON-serializable: {error}") from None
+        detail = _ENCODE_HINTS.get(str(error), str(error))
+        raise TypeError(f"payload of {frame[3]!r} on {frame[2]!r} is not JSON-serializable: {detail}") from None
+
+
+# orjson's messages that do not say what to change.
+_ENCODE_HINTS = {"Recursion limit reached": "nested deeper than 254 levels, the most orjson writes"}
 
 
 def _binary(kind: int, fields: tuple, payload: bytes) -> bytes:
     encoded = [(field or "").encode("utf-8") for field in fields]
-    for field, data in zip(fields, encoded):
+    for field, data in zip(fields, encoded, strict=True):
         if len(data) > _MAX_FIELD:
             # Never truncate: a truncated topic would reach the wrong channel.
             raise ValueError(f"{field[:40]!r}... is {len(data)} bytes; binary frame fields are at most {_MAX_FIELD}")

@@ -9,9 +9,10 @@
 verify for anything else); ``max_age`` is in seconds (default one day, as
 Phoenix). The data is JSON. Verification fails with :class:`InvalidToken`
 (``.reason`` is ``"invalid"``, ``"expired"`` or ``"missing"``), never
-silently; the typical use is in ``Socket.connect``, with the token the
-client sent as the ``authToken`` option (``connect_info["token"]``) or as a
-connect param.
+silently, and never otherwise, whatever a client sent in place of a token
+(a number, a list, a string that is not one). The typical use is in
+``Socket.connect``, with the token the client sent as the ``authToken``
+option (``connect_info["token"]``) or as a connect param.
 """
 
 from __future__ import annotations
@@ -42,17 +43,24 @@ def sign(secret: str | bytes, salt: str, data: object) -> str:
     return _serializer(secret, salt).dumps(data)
 
 
-def verify(secret: str | bytes, salt: str, token: str | None, *, max_age: float = DEFAULT_MAX_AGE) -> object:
+def verify(secret: str | bytes, salt: str, token: object, *, max_age: float = DEFAULT_MAX_AGE) -> object:
     """The data in ``token``, if it was signed with ``secret`` for ``salt`` less than ``max_age`` s ago.
 
+    ``token`` is whatever the client sent: anything but a ``str`` (or
+    ``bytes``) is invalid, not an error of the caller.
+
     Raises:
-        InvalidToken: missing, tampered with, signed for another salt or secret, or expired.
+        InvalidToken: ``"missing"`` (None or empty); ``"invalid"`` (not a
+            string, not UTF-8, tampered with, signed for another salt or
+            secret); ``"expired"``.
     """
-    if not token:
+    if token is None or token == "" or token == b"":
         raise InvalidToken("missing")
+    if token.__class__ is not str and token.__class__ is not bytes:
+        raise InvalidToken("invalid")
     try:
         return _serializer(secret, salt).loads(token, max_age=max_age)
     except itsdangerous.SignatureExpired:
         raise InvalidToken("expired") from None
-    except itsdangerous.BadData:
+    except (itsdangerous.BadData, UnicodeError):  # UnicodeError: a lone surrogate cannot be encoded to check
         raise InvalidToken("invalid") from None

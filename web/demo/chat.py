@@ -17,6 +17,12 @@ count              ok ``{"members": N}`` (distinct users present)
 crash              the channel raises: ``phx_error``, the rest lives on
 anything else      error ``unknown event``
 =================  =============================================================
+
+Payloads are checked, not trusted: a ``shout`` whose payload is binary or
+whose ``body`` is not a string is ``invalid body``; a binary ``ping`` is
+echoed as a binary reply; ``typing`` and ``count`` read no payload. A
+binary join is refused before ``join`` runs (``web/_channel_server.py``),
+and a ``password`` that is not the string ``"letmein"`` is ``unauthorized``.
 """
 
 from __future__ import annotations
@@ -58,7 +64,7 @@ class RoomChannel(Channel):
         if event == "ping":
             return Ok(payload)
         if event == "shout":
-            body = payload.get("body")
+            body = payload.get("body") if isinstance(payload, dict) else None  # bytes: a binary push
             if not isinstance(body, str) or len(body) > MAX_BODY:
                 return Error({"reason": "invalid body"})
             socket.broadcast("shout", {"body": body, "user": user})

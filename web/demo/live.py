@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import itertools
 import os
+import re
 import secrets
 import time
 
@@ -40,6 +41,7 @@ CHAT_TOPIC = "live:lobby"
 MAX_MESSAGE = 200
 TYPING_SHOWN_FOR = 3.0  # seconds a "typing" notice stays up
 ASYNC_DELAY = 0.5  # seconds the async panel takes to load
+_STEP = re.compile(r"[0-9]{1,6}")  # the counter's ?step=
 
 _NAV = """<nav><a href="/live/counter">counter</a> · <a href="/live/chat?user=guest">chat</a> ·
 <a href="/live/upload">upload</a> · <a href="/live/async">async</a> · <a href="/">channels chat</a> ·
@@ -105,8 +107,9 @@ class CounterLive(LiveView):
         socket.page_title("Counter")
 
     async def handle_params(self, params, uri, socket):
+        # The URL is the client's: only a small decimal is a step ("²" is a digit int() refuses).
         step = params.get("step", "1")
-        socket.assign(step=int(step) if step.isdigit() else 1)
+        socket.assign(step=int(step) if _STEP.fullmatch(step) else 1)
 
     async def handle_event(self, event, value, socket):
         step = socket.assigns["step"]
@@ -189,6 +192,8 @@ class ChatLive(LiveView):
 
     async def handle_event(self, event, value, socket):
         body = value.get("body", "") if isinstance(value, dict) else ""
+        if not isinstance(body, str):  # a hook or a forged click can send any JSON
+            body = ""
         error = f"a message is at most {MAX_MESSAGE} characters ({len(body)} now)" if len(body) > MAX_MESSAGE else None
         if event == "validate":
             socket.assign(body=body, error=error)

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import re
 import secrets
-from http.cookies import CookieError, SimpleCookie
 from collections.abc import Awaitable, Callable
+from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qsl, urlsplit
 
 import attrs
@@ -138,8 +138,15 @@ class LiveRouter:
     # -- routes ----------------------------------------------------------------
 
     def match(self, url: str) -> tuple[Route, dict] | None:
-        """The route of a URL (or path) and its params: path segments, then the query."""
-        parts = urlsplit(url)
+        """The route of a URL (or path) and its params: path segments, then the query.
+
+        None when no route matches, or when ``url`` (from the client) cannot
+        even be parsed (``http://[::1``).
+        """
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return None
         for route in self.routes:
             params = route.match(parts.path or "/")
             if params is not None:

@@ -25,6 +25,12 @@ verify, a topic that is not the token's view id, or a socket whose CSRF
 token failed, is answered ``{"reason": "stale"}``, which makes the client
 reload the page (never a 403 loop).
 
+Nothing in a client's payload is trusted: every join and push is read
+through ``_payloads.py``, whose table lists each field and the type it
+must have. A field of the wrong type is answered ``error {"reason":
+reason}`` (a join: refused the same way) and the view goes on, untouched;
+a push the view does not know is answered ``ok {}``.
+
 A crash is a crash of this process: the socket sends ``phx_error``, the
 client rejoins with a fresh mount, and the crash report names the view and
 the event it was handling.
@@ -47,7 +53,19 @@ from web.token import InvalidToken, sign, verify
 from ._async import AsyncDone, AsyncResult, run_async
 from ._component import Components, SendUpdate, current_components
 from ._diff import DiffState
-from ._forms import decode_form
+from ._payloads import (
+    BadPayload,
+    EventPush,
+    JoinPush,
+    ProgressPush,
+    UploadPush,
+    allow_upload_push,
+    cids_push,
+    event_push,
+    join_push,
+    live_patch_url,
+    progress_push,
+)
 from ._view import HALT, LiveSocket
 from ._wire import (
     ALLOW_UPLOAD,
@@ -131,22 +149,25 @@ class LiveViewChannel(Channel):
     async def join(self, topic: str, payload: dict, socket) -> Ok | Error:
         if not socket.assigns.get("csrf_ok", True):
             return Error({"reason": "stale"})
+        try:
+            fields = join_push(payload)
+        except BadPayload as error:
+            return Error({"reason": error.reason})
         session = self._verify_session(topic, payload)
         static = self._verify_static(topic, payload)
         if session is None or static is None:
             return Error({"reason": "stale"})
-        url = payload.get(REDIRECT) or payload.get("url") or ""
-        found = self.router.match(url)
+        found = self.router.match(fields.url)
         if found is None:
             # A live navigation to what is not a LiveView is "unauthorized" (LIVEVIEW.md §2.4);
             # either way the client falls back to a full page load.
-            return Error({"reason": "unauthorized" if payload.get(REDIRECT) else "stale"})
+            return Error({"reason": "unauthorized" if fields.redirect else "stale"})
         route, params = found
-        if payload.get(REDIRECT) and route.live_session != session.get("live_session"):
+        if fields.redirect and route.live_session != session.get("live_session"):
             return Error({"reason": "unauthorized"})  # live navigation out of the live session
-        if not payload.get(REDIRECT) and route.path != session.get("route"):
+        if not fields.redirect and route.path != session.get("route"):
             return Error({"reason": "stale"})
-        return await self._mount(route, params, session, static, url, payload, socket)
+        return await self._mount(route, params, session, static, fields, payload, socket)
 
     def _verify_session(self, topic: str, payload: dict) -> dict | None:
         try:
@@ -170,7 +191,10 @@ class LiveViewChannel(Channel):
             return None  # a static token of another view (LIVEVIEW.md §1.2)
         return static
 
-    async def _mount(self, route, params: dict, session: dict, static: dict, url: str, payload: dict, socket) -> Ok | Error:
+    async def _mount(
+        self, route, params: dict, session: dict, static: dict, fields: JoinPush, payload: dict, socket
+    ) -> Ok | Error:
+        url = fields.url
         view_id = socket.topic.removeprefix("lv:")
         self.view = route.view()
         self.route = route
@@ -191,7 +215,7 @@ class LiveViewChannel(Channel):
         user_session = session.get("session", {})
         # mount gets the URL's params only, as on the dead render (else the two renders can
         # differ); the client's connect params (_csrf_token, _mounts, ...) are apart.
-        self.live.connect_params = dict(payload.get("params") or {})
+        self.live.connect_params = dict(fields.params)
         with _span("mount", {"view": route.view, "url": url, "params": params}):
             try:
                 halted = await mount_view(self.view, self.live, params, user_session, url)
@@ -247,26 +271,26 @@ class LiveViewChannel(Channel):
 
     # -- pushes ------------------------------------------------------------------------
 
-    async def handle_in(self, event: str, payload: dict, socket) -> Ok | Stop:
-        handler = self._PUSHES.get(event)
-        if handler is None:
+    async def handle_in(self, event: str, payload: dict | bytes, socket) -> Ok | Error | Stop:
+        push = self._PUSHES.get(event)
+        if push is None:
             return Ok({})  # every push gets a reply, even one we do not know
-        return await handler(self, payload if isinstance(payload, dict) else {}, socket)
+        read, handler = push
+        try:
+            fields = read(payload)
+        except BadPayload as error:
+            return Error({"reason": error.reason})  # the client's mistake: this push only
+        return await handler(self, fields, socket)
 
-    async def _on_event(self, payload: dict, socket):
-        name = payload.get("event")
+    async def _on_event(self, push: EventPush, socket):
+        name, value, cid = push.name, push.value, push.cid
         self.event = name
-        value = payload.get("value")
-        if payload.get("type") == "form":
-            # phx-change / phx-submit: a URL-encoded body, decoded like Plug.
-            value = decode_form(value if isinstance(value, str) else "", payload.get("meta"))
-            self._put_upload_entries(payload.get("uploads"), payload.get("cid"))
-        cid = payload.get("cid")
+        if push.kind == "form":
+            self._put_upload_entries(push.uploads, cid)
         if name == "lv:clear-flash":
-            key = (value or {}).get("key") if isinstance(value, dict) else None
-            self.live.clear_flash(key)
+            self.live.clear_flash(value.get("key") if isinstance(value, dict) else None)
             result = None
-        elif isinstance(cid, int):
+        elif cid is not None:
             result = await self._component_event(cid, name, value)
         else:
             with _span("handle_event", {"view": type(self.view), "event": name, "params": value}):
@@ -287,45 +311,44 @@ class LiveViewChannel(Channel):
             component.dirty = True
         return result
 
-    async def _on_live_patch(self, payload: dict, socket):
+    async def _on_live_patch(self, url: str, socket):
         # The client followed a patch link (LIVEVIEW.md §4.2).
-        url = payload.get("url", "")
         found = self.router.match(url)
         if found is None or found[0].view is not type(self.view):
             return Ok({"link_redirect": True})
         await self._patch(url)
         return await self._reply(socket)
 
-    async def _on_allow_upload(self, payload: dict, socket):
-        config, live = self._upload_config(payload.get("ref"), payload.get("cid"))
+    async def _on_allow_upload(self, push: UploadPush, socket):
+        config, live = self._upload_config(push.ref, push.cid)
         if config is None:
-            return Ok({"ref": payload.get("ref"), "error": [[payload.get("ref"), "unknown upload"]]})
-        response = config.preflight(payload.get("entries") or [], self.secret, self.live.id)
-        self._uploads_changed(live, payload.get("cid"))
+            return Ok({"ref": push.ref, "error": [[push.ref, "unknown upload"]]})
+        response = config.preflight(push.entries, self.secret, self.live.id)
+        self._uploads_changed(live, push.cid)
         diff = await self._diff()
         if diff:
             response[DIFF] = diff
         return Ok(response)
 
-    async def _on_progress(self, payload: dict, socket):
-        config, live = self._upload_config(payload.get("ref"), payload.get("cid"))
+    async def _on_progress(self, push: ProgressPush, socket):
+        config, live = self._upload_config(push.ref, push.cid)
         if config is not None:
-            entry = config.put_progress(str(payload.get("entry_ref")), payload.get("progress"))
+            entry = config.put_progress(push.entry_ref, push.progress)
             if entry is not None:
                 if config.progress is not None:
                     outcome = config.progress(config.name, entry, live)
                     if hasattr(outcome, "__await__"):
                         await outcome
-                self._uploads_changed(live, payload.get("cid"))
+                self._uploads_changed(live, push.cid)
         return await self._reply(socket)
 
-    async def _on_cids_will_destroy(self, payload: dict, socket):
-        self.components.will_destroy(payload.get("cids") or [])
+    async def _on_cids_will_destroy(self, cids: list[int], socket):
+        self.components.will_destroy(cids)
         return Ok({})
 
-    async def _on_cids_destroyed(self, payload: dict, socket):
-        doomed = [self.components.get(cid) for cid in payload.get("cids") or [] if isinstance(cid, int)]
-        deleted = self.components.destroyed(payload.get("cids") or [])
+    async def _on_cids_destroyed(self, cids: list[int], socket):
+        doomed = [self.components.get(cid) for cid in cids]
+        deleted = self.components.destroyed(cids)
         for component in doomed:
             if component is not None and component.cid in deleted:
                 _discard_uploads(component.socket)  # its temporary files go with it
@@ -333,13 +356,14 @@ class LiveViewChannel(Channel):
             self._cancel_async(key)  # a deleted component's async work has nobody to go to
         return Ok({"cids": deleted})
 
+    # Each push: the function that reads (and checks) its payload, then the handler of what it read.
     _PUSHES = {
-        EVENT: _on_event,
-        LIVE_PATCH: _on_live_patch,
-        ALLOW_UPLOAD: _on_allow_upload,
-        PROGRESS: _on_progress,
-        CIDS_WILL_DESTROY: _on_cids_will_destroy,
-        CIDS_DESTROYED: _on_cids_destroyed,
+        EVENT: (event_push, _on_event),
+        LIVE_PATCH: (live_patch_url, _on_live_patch),
+        ALLOW_UPLOAD: (allow_upload_push, _on_allow_upload),
+        PROGRESS: (progress_push, _on_progress),
+        CIDS_WILL_DESTROY: (lambda payload: cids_push(payload, CIDS_WILL_DESTROY), _on_cids_will_destroy),
+        CIDS_DESTROYED: (lambda payload: cids_push(payload, CIDS_DESTROYED), _on_cids_destroyed),
     }
 
     # -- messages ----------------------------------------------------------------------
@@ -442,25 +466,23 @@ class LiveViewChannel(Channel):
 
     # -- uploads -----------------------------------------------------------------------
 
-    def _upload_config(self, ref: object, cid: object) -> tuple:
+    def _upload_config(self, ref: str, cid: int | None) -> tuple:
         """``(config, socket)`` of upload ``ref``: the view's, or component ``cid``'s (the client
         sends ``cid`` for an input inside a component, LIVEVIEW.md §8)."""
-        component = self.components.get(cid) if isinstance(cid, int) else None
+        component = self.components.get(cid) if cid is not None else None
         live = self.live if component is None else component.socket
         uploads = live.assigns.get("uploads")
-        return (uploads.by_ref(str(ref)) if uploads is not None else None), live
+        return (uploads.by_ref(ref) if uploads is not None else None), live
 
     def _uploads_changed(self, live: LiveSocket, cid: object) -> None:
         live.changed.add("uploads")
         if live is not self.live:
             self.components.mark_dirty(cid)
 
-    def _put_upload_entries(self, uploads: object, cid: object) -> None:
-        if not isinstance(uploads, dict):
-            return
+    def _put_upload_entries(self, uploads: dict[str, list[dict]], cid: int | None) -> None:
         for ref, metas in uploads.items():
             config, live = self._upload_config(ref, cid)
-            if config is not None and isinstance(metas, list):
+            if config is not None:
                 config.put_entries(metas)
                 self._uploads_changed(live, cid)
 
