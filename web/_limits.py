@@ -49,6 +49,7 @@ COUNTERS = (
     "upgrades",  # WebSockets opened
     "refused",  # upgrade requests refused (400 or 403)
     "messages_too_big",  # WebSockets closed with 1009
+    "message_timeouts",  # WebSockets closed with 1008: a message begun was not finished in time
     "idle_timeouts",  # WebSockets closed for silence
     "outbound_overflows",  # WebSockets reset: the peer did not read
     "bytes_in",  # bytes read from WebSockets (after the upgrade)
@@ -109,6 +110,7 @@ class EndpointStatistics:
     upgrades: int
     refused: int
     messages_too_big: int
+    message_timeouts: int
     idle_timeouts: int
     outbound_overflows: int
     bytes_in: int

@@ -12,11 +12,31 @@ connection, which is safe because trio runs one task at a time and wsproto's
 Any process may write through the :class:`Sender` (sync, never blocks):
 frames are encoded at once and queued whole, so the peer only ever sees
 complete frames in order. The outbox holds at most ``max_outbound_bytes``
-(queued plus being written); one more frame and the peer is declared too
-slow: the queue is dropped, a warning logged, ``outbound_overflows``
-counted, the telemetry event ``("web", "websocket", "shed")`` emitted, and
-the TCP connection reset. No close frame: it would have to wait behind the
-data the peer is not reading.
+(queued plus being written), and every byte for the peer counts: data
+frames, the pongs answering its pings, and the close frame (which alone may
+use :data:`CLOSE_RESERVE` bytes more, so the closing handshake can always
+start). One more frame and the peer is declared too slow: the queue is
+dropped, a warning logged, ``outbound_overflows`` counted, the telemetry
+event ``("web", "websocket", "shed")`` emitted, and the TCP connection
+reset. No close frame: it would have to wait behind the data the peer is not
+reading.
+
+What a peer costs us, whatever it sends
+---------------------------------------
+* A message arriving in fragments is gathered in one ``bytearray`` (text as
+  UTF-8), so holding it costs what its bytes cost, however small the
+  fragments: a list of a million one-byte ``bytes`` would cost fifty times
+  more. It may not grow past ``max_message_size`` (1009), and must be
+  finished within ``message_timeout`` seconds of its first fragment (1008),
+  or a peer could hold a part of one forever by trickling a byte at a time.
+* wsproto itself keeps no more than one read (:data:`RECEIVE_SIZE`) plus an
+  unfinished frame header or control frame (at most 139 bytes): the payload
+  of a data frame is handed over as it arrives, even when its header
+  announces gigabytes.
+* A closed connection is freed by reference counting at once, not by the
+  next full garbage collection: nothing here refers back to the session (the
+  :class:`Sender` points to the session, the session not to it; a
+  handler's exception is dropped once raised).
 
 Bytes and frames are counted per connection (an integer addition per read,
 write or message; the totals go with ``("web", "websocket", "close")``) and
@@ -29,7 +49,6 @@ import logging
 import math
 import socket
 import struct
-from collections import deque
 from typing import TYPE_CHECKING
 
 import trio
@@ -51,11 +70,15 @@ logger = logging.getLogger("web")
 NORMAL_CLOSURE = 1000
 GOING_AWAY = 1001
 ABNORMAL_CLOSURE = 1006
+POLICY_VIOLATION = 1008
 MESSAGE_TOO_BIG = 1009
 INTERNAL_ERROR = 1011
 SERVICE_RESTART = 1012
 
 RECEIVE_SIZE = 65536
+#: Bytes a close frame may queue past ``max_outbound_bytes``: the largest one
+#: we send (a 2-byte header and a payload of at most 125 bytes, RFC 6455 §5.5).
+CLOSE_RESERVE = 127
 _SHUTDOWN_GRACE = 0.1  # seconds a killed connection spends trying to say 1012
 
 
@@ -97,11 +120,20 @@ class Sender:
 
 
 class _Outbox:
-    """Encoded frames waiting for the writer; counts bytes until they are written."""
+    """Encoded frames waiting for the writer, in one ``bytearray``; counts bytes until they are written.
+
+    One growing ``bytearray``, not a queue of ``bytes`` frames: thousands of
+    small frames would each be a small object, and freed small objects leave
+    the allocator's arenas fragmented, so the memory of a shed peer's 4 MiB
+    would not go back to the system. A large buffer is one allocation, which
+    the C allocator maps on its own and unmaps when it is dropped.
+    """
+
+    __slots__ = ("limit", "queued", "size", "_wakeup", "_flushed")
 
     def __init__(self, limit: float) -> None:
         self.limit = limit
-        self.frames: deque[bytes] = deque()
+        self.queued = bytearray()  # not yet taken by the writer
         self.size = 0  # queued + being written
         self._wakeup = trio.Event()
         self._flushed = trio.Event()
@@ -111,38 +143,52 @@ class _Outbox:
         """Queue ``data``; False (and nothing queued) if that would pass the limit."""
         if self.size + len(data) > self.limit:
             return False
-        self.put_unbounded(data)
+        self._append(data)
         return True
 
-    def put_unbounded(self, data: bytes) -> None:
-        # Control frames (pong, close) are small and must not be refused.
-        self.frames.append(data)
+    def put_close(self, data: bytes) -> bool:
+        """Queue a close frame, which may pass the limit by :data:`CLOSE_RESERVE` bytes.
+
+        A session queues at most one close frame, so the outbox never holds
+        more than ``limit + CLOSE_RESERVE`` bytes.
+        """
+        if self.size + len(data) > self.limit + CLOSE_RESERVE:
+            return False
+        self._append(data)
+        return True
+
+    def _append(self, data: bytes) -> None:
+        self.queued += data
         self.size += len(data)
         self._wakeup.set()
         if self._flushed.is_set():
             self._flushed = trio.Event()
 
-    async def take(self) -> bytes:
+    async def take(self) -> bytearray:
         """Everything queued, as one write (the writer calls :meth:`written` after)."""
-        while not self.frames:
+        while not self.queued:
             self._wakeup = trio.Event()
             await self._wakeup.wait()
-        data = b"".join(self.frames)
-        self.frames.clear()
+        data, self.queued = self.queued, bytearray()
         return data
 
     def written(self, count: int) -> None:
         self.size -= count
-        if not self.frames:
+        if not self.queued:
             self._flushed.set()
 
     async def wait_flushed(self) -> None:
         await self._flushed.wait()
 
     def drop(self) -> None:
-        self.frames.clear()
+        self.queued = bytearray()
         self.size = 0
         self._flushed.set()
+
+
+def _utf8_size(text: str) -> int:
+    """Bytes of ``text`` in UTF-8, without encoding it when it is ASCII (``isascii`` is O(1))."""
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
 
 
 class Session:
@@ -164,7 +210,6 @@ class Session:
         # big) and pid (telemetry metadata), through the one context reference.
         self.context = context
         self.outbox = _Outbox(self.options.max_outbound_bytes)
-        self.sender = Sender(self)
         self.closing = False
         self.code: int | None = None  # the code on_close will get
         self.aborted = False
@@ -173,8 +218,10 @@ class Session:
         self._read_scope: trio.CancelScope | None = None
         self._write_scope = trio.CancelScope()
         self._writing = False  # a write was cut short: the stream may end mid-frame
-        self._message: list = []  # chunks of the message being received
-        self._message_size = 0
+        # The message being received in fragments: its bytes (text as UTF-8), or None.
+        self._partial: bytearray | None = None
+        self._partial_is_text = False
+        self._message_deadline = math.inf  # when the message begun in _partial must be finished
         self.bytes_in = self.bytes_out = 0  # read from and written to the socket
         self.frames_in = self.frames_out = 0  # messages received and queued
 
@@ -194,12 +241,17 @@ class Session:
             return
         self.closing = True
         self.code = code
+        self._partial = None  # a message begun will not be finished: drop it now
         if self.ws.state is ConnectionState.OPEN:
-            self.outbox.put_unbounded(self.ws.send(CloseConnection(code=code, reason=reason or None)))
+            self._queue_close(self.ws.send(CloseConnection(code=code, reason=reason or None)))
         # Wait this long for the peer's close frame, then drop the connection.
         self._close_deadline = trio.current_time() + self.options.close_timeout
         if self._read_scope is not None:
             self._read_scope.deadline = min(self._read_scope.deadline, self._close_deadline)
+
+    def _queue_close(self, frame: bytes) -> None:
+        if not self.outbox.put_close(frame):
+            self._overflow()
 
     def _overflow(self) -> None:
         self.context.counters.outbound_overflows += 1
@@ -221,6 +273,7 @@ class Session:
         """Drop the connection now: no close frame, no more reads or writes (code 1006)."""
         self.closing = self.aborted = True
         self.code = ABNORMAL_CLOSURE
+        self._partial = None
         self.outbox.drop()
         self._write_scope.cancel()
         if self._read_scope is not None:
@@ -233,7 +286,10 @@ class Session:
         try:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._write_loop)
-                await self._callback(handler.on_open, self.sender)
+                # The sender is made here, not kept: it points to the session,
+                # and a session pointing back would make a cycle that only a
+                # full garbage collection frees.
+                await self._callback(handler.on_open, Sender(self))
                 await self._read_loop(handler)
                 if not self.aborted:
                     with trio.move_on_after(self.options.close_timeout):
@@ -247,28 +303,40 @@ class Session:
         finally:
             await self._close_socket()
         if self.crash is not None:
-            raise self.crash
+            raise self._take_crash()
         await handler.on_close(self.code)
+
+    def _take_crash(self) -> Exception:
+        # Not kept once raised: its traceback holds this session's frames.
+        crash, self.crash = self.crash, None
+        return crash
 
     async def _read_loop(self, handler: SocketHandler) -> None:
         idle = self.options.idle_timeout
         while not self.aborted:
-            deadline = min(trio.current_time() + idle, self._close_deadline)
+            deadline = min(trio.current_time() + idle, self._close_deadline, self._message_deadline)
             data = None
             with trio.CancelScope(deadline=deadline) as self._read_scope:
                 data = await self._receive()
             self._read_scope = None
-            if data is None:  # the deadline passed, or abort() cancelled the read
+            if data is None:  # a deadline passed, or abort() cancelled the read
                 if self.closing:
                     return  # aborted, or the peer never answered our close
-                self.context.counters.idle_timeouts += 1
-                self.close(GOING_AWAY, "idle timeout")
+                self._deadline_passed()
                 continue
             self.bytes_in += len(data)
             self.context.counters.bytes_in += len(data)
             self.ws.receive_data(data or None)
             if await self._handle_events(handler):
                 return
+
+    def _deadline_passed(self) -> None:
+        if trio.current_time() >= self._message_deadline:
+            self.context.counters.message_timeouts += 1
+            self.close(POLICY_VIOLATION, "message not finished in time")
+        else:
+            self.context.counters.idle_timeouts += 1
+            self.close(GOING_AWAY, "idle timeout")
 
     async def _receive(self) -> bytes | None:
         """Bytes from the peer; ``b""`` at EOF or on a reset."""
@@ -283,9 +351,12 @@ class Session:
             if isinstance(event, CloseConnection):
                 return self._on_close_frame(event)
             if isinstance(event, Ping):
-                self.outbox.put_unbounded(self.ws.send(event.response()))
+                if not self.closing and not self.outbox.put(self.ws.send(event.response())):
+                    self._overflow()  # a pong counts like any frame: a peer pinging without reading is shed
             elif isinstance(event, (TextMessage, BytesMessage)):
                 await self._on_data(event, handler)
+            if self.aborted:
+                return True
         return False
 
     def _on_close_frame(self, event: CloseConnection) -> bool:
@@ -295,28 +366,54 @@ class Session:
             self.close(event.code, event.reason or "")
             return False
         if state is ConnectionState.REMOTE_CLOSING:
-            self.outbox.put_unbounded(self.ws.send(event.response()))
+            self._queue_close(self.ws.send(event.response()))
         if not self.closing:
             self.closing = True
             self.code = event.code
         return True
 
+    # ------------------------------------------------------------ messages in
+
     async def _on_data(self, event: Message, handler: SocketHandler) -> None:
         if self.closing:
             return  # after a close, data is discarded (RFC 6455 §5.5.1)
         data = event.data
-        self._message_size += len(data.encode("utf-8")) if isinstance(data, str) else len(data)
-        if self._message_size > self.options.max_message_size:
-            self.context.counters.messages_too_big += 1
-            self.close(MESSAGE_TOO_BIG, "message too big")
-            return
-        self._message.append(data)
-        if not event.message_finished:
-            return
-        message = ("" if isinstance(data, str) else b"").join(self._message)
-        self._message, self._message_size = [], 0
+        if self._partial is None and event.message_finished:
+            # The common case: a whole message in one event, nothing to gather.
+            size = len(data) if data.__class__ is bytes else _utf8_size(data)
+            if size > self.options.max_message_size:
+                return self._too_big()
+            return await self._deliver(data, handler)
+        if not self._add_fragment(data):
+            return self._too_big()
+        if event.message_finished:
+            await self._deliver(self._take_message(), handler)
+
+    def _add_fragment(self, data: str | bytes) -> bool:
+        """Append to the message being gathered; False if it would pass ``max_message_size``."""
+        if self._partial is None:
+            self._partial = bytearray()
+            self._partial_is_text = isinstance(data, str)
+            self._message_deadline = trio.current_time() + self.options.message_timeout
+        chunk = data.encode("utf-8") if isinstance(data, str) else data
+        if len(self._partial) + len(chunk) > self.options.max_message_size:
+            return False
+        self._partial += chunk
+        return True
+
+    def _take_message(self) -> str | bytes:
+        gathered, self._partial = self._partial, None
+        self._message_deadline = math.inf
+        # wsproto checked the UTF-8 as it came: decoding cannot fail.
+        return gathered.decode("utf-8") if self._partial_is_text else bytes(gathered)
+
+    def _too_big(self) -> None:
+        self.context.counters.messages_too_big += 1
+        self.close(MESSAGE_TOO_BIG, "message too big")
+
+    async def _deliver(self, message: str | bytes, handler: SocketHandler) -> None:
         self.frames_in += 1
-        if isinstance(message, str):
+        if message.__class__ is str:
             await self._callback(handler.on_text, message)
         else:
             await self._callback(handler.on_binary, message)
@@ -330,6 +427,8 @@ class Session:
             self.crash = e
             self.close(INTERNAL_ERROR, "internal error")
 
+    # ------------------------------------------------------------ messages out
+
     async def _write_loop(self) -> None:
         with self._write_scope:
             try:
@@ -341,6 +440,7 @@ class Session:
                     self.outbox.written(len(data))
                     self.bytes_out += len(data)
                     self.context.counters.bytes_out += len(data)
+                    del data  # a shed peer's megabytes go now, not at the next write
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 self.abort()
 

@@ -60,16 +60,24 @@ situation                                     what happens (code given to on_clo
 peer closes with a code                       close frame echoed; that code
 sender.close(code)                            close handshake; ``code``
 a message over ``max_message_size`` bytes     close 1009 (counter ``messages_too_big``)
+(counted as its fragments arrive)
+a message begun not finished within           close 1008 (counter ``message_timeouts``)
+``message_timeout`` s
 nothing received for ``idle_timeout`` s       close 1001 (counter ``idle_timeouts``)
 peer does not answer our close in             TCP closed; our code
 ``close_timeout`` s
 peer vanishes (EOF, reset)                    1006
 outbound buffer over ``max_outbound_bytes``   reset, warning logged, 1006 (counter
-                                              ``outbound_overflows``)
+(frames, pongs and close frame alike)         ``outbound_overflows``)
+peer pings after our close frame              no pong (nothing may follow a close)
 a callback raises                             close 1011, no ``on_close``; the
                                               process crashes with the exception
 the endpoint shuts down (process killed)      close 1012 if it can be sent at once
 ============================================  =====================================
+
+A closed connection's objects (session, sender, handler) are freed by
+reference counting as soon as its process ends, without waiting for a
+garbage collection; a shed peer's queued bytes go back to the system.
 
 Telemetry: ``("web", "websocket", "open")`` once upgraded, ``("web",
 "websocket", "close")`` with the connection's duration, bytes and frames in
@@ -200,10 +208,15 @@ class WebSocket:
             (``"https://example.com"``, ``"//example.com"`` for any scheme and
             port, ``"//*.example.com"`` for subdomains); ``False``: no check.
             Requests without ``Origin`` (non-browser clients) pass, as in Phoenix.
-        max_message_size: bytes in one message (all its frames); more closes with 1009.
+        max_message_size: bytes in one message (all its frames, text counted
+            in UTF-8); more closes with 1009.
+        message_timeout: seconds from a message's first fragment to its last;
+            later closes with 1008 (a peer trickling a message slowly holds up
+            to ``max_message_size`` bytes of ours meanwhile).
         idle_timeout: seconds without receiving anything before closing with 1001.
         max_outbound_bytes: bytes queued for a peer that does not read before
-            the connection is reset.
+            the connection is reset. Everything queued counts: frames, pongs,
+            the close frame (which alone may pass it by 127 bytes).
         close_timeout: seconds to wait for the peer's close frame (and to flush).
     """
 
@@ -212,6 +225,7 @@ class WebSocket:
     accept: Callable | None = None
     check_origin: bool | Sequence[str] = attrs.field(default=True, validator=_check_origin_option)
     max_message_size: int = 1 << 20
+    message_timeout: float = 30.0
     idle_timeout: float = 60.0
     max_outbound_bytes: int = 4 << 20
     close_timeout: float = 5.0

@@ -1,0 +1,376 @@
+"""The WebSocket session against hostile peers (issue #12): bounded memory, no cycles, deadlines.
+
+Every test runs a real endpoint on a free loopback port and talks to it with
+the raw wsproto client of ``tests/web/_clients.py``; they wait for events (a
+frame, a close, a ``Down``, all tasks blocked), never for time to pass.
+"""
+
+import contextlib
+import gc
+import logging
+import os
+import socket
+import struct
+
+import pytest
+import trio
+from _clients import Closed, WSClient
+from wsproto.events import Ping, Pong
+
+import otp
+from otp import Down, PubSub, monitor, process_info, receive
+from otp.testing import capture_crash_reports, wait_all_tasks_blocked
+from web import Endpoint, Response, SocketHandler, WebSocket
+from web.channel import Channel, Ok
+from web.socket import Socket, SocketState
+from web.transports._session import CLOSE_RESERVE, Sender, Session, _Outbox
+from web.transports.phoenix import PhoenixSocketHandler, _SenderTransport, phoenix_socket
+
+PUBSUB = "session_hardening_pubsub"
+
+
+async def no_pages(request):
+    return Response(404)
+
+
+async def start(websocket, **options):
+    options.setdefault("idle_timeout", 2.0)  # a failing test must not hang for the default 60 s
+    endpoint = await Endpoint.start_link(no_pages, port=0, websocket=websocket, **options)
+    return endpoint, Endpoint.address(endpoint)[1]
+
+
+class Echo(SocketHandler):
+    """Echoes text; "flood" writes until the sender refuses, "crash" raises. Tells ``notify`` its pid."""
+
+    def __init__(self, notify):
+        self.notify = notify
+
+    async def on_open(self, sender):
+        self.sender = sender
+        otp.send(self.notify, ("open", otp.current_pid()))
+
+    async def on_text(self, text):
+        if text == "flood":
+            while self.sender.send_binary(b"x" * 16384):
+                await trio.sleep(0)  # the writer runs; the peer does not read
+        elif text == "crash":
+            raise ValueError("handler crashed")
+        elif text == "bye":
+            self.sender.close(4000, "bye")
+        else:
+            self.sender.send_text(text)
+
+    async def on_binary(self, data):
+        self.sender.send_binary(data)
+
+    async def on_close(self, code):
+        otp.send(self.notify, ("closed", code))
+
+
+def echo_socket(**options):
+    me = otp.current_pid()
+    return WebSocket(handler=lambda info, accepted: Echo(me), **options)
+
+
+async def opened() -> otp.Pid:
+    """The connection process of the WebSocket the test just opened."""
+    message = await receive(lambda m: isinstance(m, tuple) and m[0] == "open", timeout=2.0)
+    return message[1]
+
+
+def reset(client: WSClient) -> None:
+    """Drop the client's TCP connection with a reset (RST), as a crashed peer would."""
+    client.stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    client.stream.socket.close()
+
+
+# ---------------------------------------------------------------- item 4: freed by reference counting
+
+
+class Room(Channel):
+    async def join(self, topic, payload, socket):
+        return Ok({})
+
+
+class RoomSocket(Socket):
+    channels = {"room:*": Room}
+    notify = None  # the test's pid
+
+    async def connect(self, params, connect_info):
+        otp.send(self.notify, ("open", otp.current_pid()))
+        return {}
+
+
+def connection_objects() -> list:
+    """Every object of a WebSocket connection alive now (tracked by the collector, so listed even with gc off)."""
+    kinds = (Session, Sender, SocketState, PhoenixSocketHandler, _SenderTransport)
+    return [o for o in gc.get_objects() if isinstance(o, kinds) or isinstance(o, SocketHandler)]
+
+
+@contextlib.contextmanager
+def no_garbage_collection():
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+async def wait_ended(*pids) -> None:
+    """Until every pid has ended and trio has finished their tasks."""
+    refs = [monitor(pid) for pid in pids]
+    for ref in refs:
+        await receive(lambda m, ref=ref: isinstance(m, Down) and m.ref == ref, timeout=5.0)
+    await wait_all_tasks_blocked()
+
+
+async def close_normally(client, port):
+    await client.send_text("hello")
+    assert await client.receive() == "hello"
+    assert await client.close(1000) == Closed(1000)
+
+
+async def close_with_a_reset(client, port):
+    reset(client)
+
+
+async def close_by_idle_timeout(client, port):
+    assert await client.receive() == Closed(1001, "idle timeout")
+
+
+async def close_by_shedding(client, port):
+    await client.send_text("flood")  # the client's receive buffer is 4 KiB and it never reads
+
+
+async def close_by_a_handler_crash(client, port):
+    with capture_crash_reports():
+        await client.send_text("crash")
+        assert await client.receive() == Closed(1011, "internal error")
+
+
+@pytest.mark.parametrize(
+    "end",
+    [close_normally, close_with_a_reset, close_by_idle_timeout, close_by_shedding, close_by_a_handler_crash],
+)
+async def test_a_closed_websocket_is_freed_by_reference_counting_alone(end):
+    idle_timeout = 0.05 if end is close_by_idle_timeout else 60.0
+    endpoint, port = await start(echo_socket(max_outbound_bytes=64 * 1024, idle_timeout=idle_timeout))
+    before = connection_objects()  # kept alive so no new object can take one of their ids
+    known = {id(o) for o in before}
+    with no_garbage_collection():
+        client = await WSClient.connect(port, receive_buffer=4096)
+        connection = await opened()
+        assert len([o for o in connection_objects() if id(o) not in known]) == 3  # Session, Sender, Echo
+        with capture_crash_reports():
+            await end(client, port)
+            await wait_ended(connection)
+        assert [o for o in connection_objects() if id(o) not in known] == []
+
+
+@pytest.mark.parametrize("end", [close_normally, close_with_a_reset])
+async def test_a_closed_phoenix_socket_is_freed_by_reference_counting_alone(end):
+    await PubSub.start_link(PUBSUB)
+    RoomSocket.notify = otp.current_pid()
+    endpoint, port = await start(phoenix_socket(RoomSocket, pubsub=PUBSUB))
+    before = connection_objects()
+    known = {id(o) for o in before}
+    with no_garbage_collection():
+        client = await WSClient.connect(port, "/socket/websocket?vsn=2.0.0")
+        connection = await opened()
+        (socket_process,) = [pid for pid in process_info(connection).links if "_socket_process" in process_info(pid).function]
+        await client.send_text('["1","1","room:a","phx_join",{}]')
+        assert await client.receive() == '["1","1","room:a","phx_reply",{"status":"ok","response":{}}]'
+        # Session, Sender, the handler, the transport the socket process writes through, the socket's state
+        assert len([o for o in connection_objects() if id(o) not in known]) == 5
+        if end is close_normally:
+            await client.send_text("[null,\"2\",\"phoenix\",\"heartbeat\",{}]")
+            assert await client.receive() == '[null,"2","phoenix","phx_reply",{"status":"ok","response":{}}]'
+            assert await client.close(1000) == Closed(1000)
+        else:
+            await end(client, port)
+        await wait_ended(connection, socket_process)
+        assert [o for o in connection_objects() if id(o) not in known] == []
+
+
+# ---------------------------------------------------------------- item 1: every byte for the peer counts
+
+
+def test_the_outbox_refuses_past_its_limit_and_keeps_room_for_one_close_frame_only():
+    outbox = _Outbox(100)
+    assert outbox.put(b"x" * 60) and outbox.put(b"x" * 40)
+    assert not outbox.put(b"p")  # a pong is refused like any frame
+    assert outbox.put_close(b"c" * CLOSE_RESERVE)
+    assert not outbox.put_close(b"c")
+    assert outbox.size == 100 + CLOSE_RESERVE
+
+
+async def test_a_peer_that_pings_without_reading_is_shed_when_its_pongs_pass_max_outbound_bytes(caplog):
+    caplog.set_level(logging.WARNING, logger="web")
+    endpoint, port = await start(echo_socket(max_outbound_bytes=64 * 1024))
+    client = await WSClient.connect(port, receive_buffer=4096)
+    await opened()
+    pings = b"".join(client.ws.send(Ping(payload=b"p" * 125)) for _ in range(1000))  # 127 KB of pongs each
+    shed = False
+    for _ in range(200):  # 25 MB of pongs: far past the limit plus what the kernel buffers
+        try:
+            await client.stream.send_all(pings)
+        except trio.BrokenResourceError:  # reset by the server
+            shed = True
+            break
+    assert shed
+    assert await receive(lambda m: isinstance(m, tuple) and m[0] == "closed", timeout=2.0) == ("closed", 1006)
+    assert Endpoint.statistics(endpoint).outbound_overflows == 1
+    assert [r.getMessage() for r in caplog.records if r.name == "web"] == [
+        f"closing the WebSocket of {client.stream.socket.getsockname()}: the peer does not read and the outbound "
+        "buffer passed 65536 bytes (max_outbound_bytes)"
+    ]
+
+
+async def test_a_ping_after_our_close_frame_is_ignored_not_a_crash():
+    endpoint, port = await start(echo_socket())
+    client = await WSClient.connect(port)
+    with capture_crash_reports() as reports:
+        await client.send_text("bye")
+        await client.ping(b"still there?")  # before reading the server's close
+        assert await client.receive() == Closed(4000, "bye")
+        assert await receive(lambda m: isinstance(m, tuple) and m[0] == "closed", timeout=2.0) == ("closed", 4000)
+    assert reports == []
+
+
+# ---------------------------------------------------------------- item 3: messages in fragments
+
+
+def raw_frame(opcode: int, payload: bytes, *, fin: bool, length: int | None = None) -> bytes:
+    """A client frame built by hand (mask key 0, so the payload goes as is); ``length`` may lie."""
+    length = len(payload) if length is None else length
+    if length < 126:
+        head = bytes([0x80 * fin | opcode, 0x80 | length])
+    elif length < 1 << 16:
+        head = bytes([0x80 * fin | opcode, 0x80 | 126]) + struct.pack("!H", length)
+    else:
+        head = bytes([0x80 * fin | opcode, 0x80 | 127]) + struct.pack("!Q", length)
+    return head + b"\0\0\0\0" + payload
+
+
+TEXT, BINARY, CONTINUATION = 1, 2, 0
+
+
+async def pong(client, payload: bytes) -> None:
+    """Ping and wait for the pong: the server has handled everything sent before."""
+    await client.ping(payload)
+    assert await client.receive() == Pong(payload=payload)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("opcode", [TEXT, BINARY])
+async def test_a_message_in_tiny_fragments_costs_what_its_bytes_cost_while_it_is_gathered(opcode):
+    import tracemalloc
+
+    endpoint, port = await start(echo_socket())
+    client = await WSClient.connect(port)
+    fragments = 20_000  # of 2 bytes: 40 KB; held as 20,000 small objects they took over 1.2 MB
+    tracemalloc.start()
+    try:
+        await pong(client, b"before")
+        held_before = tracemalloc.get_traced_memory()[0]
+        first = raw_frame(opcode, b"ab", fin=False)
+        await client.stream.send_all(first + raw_frame(CONTINUATION, b"ab", fin=False) * (fragments - 1))
+        await pong(client, b"gathered")
+        held = tracemalloc.get_traced_memory()[0] - held_before
+    finally:
+        tracemalloc.stop()
+    assert held < 100_000  # the 40 KB gathered, the bytearray's spare room, wsproto's last read
+    await client.stream.send_all(raw_frame(CONTINUATION, b"!", fin=True))
+    message = await client.receive()
+    assert message == ("ab" * fragments + "!" if opcode == TEXT else b"ab" * fragments + b"!")
+
+
+async def test_a_message_growing_past_max_message_size_is_closed_before_it_ends():
+    endpoint, port = await start(echo_socket(max_message_size=1000))
+    client = await WSClient.connect(port)
+    await client.stream.send_all(raw_frame(TEXT, b"a" * 600, fin=False) + raw_frame(CONTINUATION, b"a" * 401, fin=False))
+    assert await client.receive() == Closed(1009, "message too big")
+    assert Endpoint.statistics(endpoint).messages_too_big == 1
+
+
+async def test_a_frame_announcing_a_huge_length_is_closed_once_its_bytes_pass_the_limit():
+    endpoint, port = await start(echo_socket(max_message_size=1000))
+    client = await WSClient.connect(port)
+    await client.stream.send_all(raw_frame(BINARY, b"", fin=True, length=1 << 40))
+    for _ in range(1001):  # trickled a byte at a time
+        await client.stream.send_all(b"x")
+    assert await client.receive() == Closed(1009, "message too big")
+
+
+async def test_a_message_not_finished_within_message_timeout_is_closed_with_1008(autojump_clock):
+    endpoint, port = await start(echo_socket(message_timeout=30.0))
+    client = await WSClient.connect(port)
+    started = trio.current_time()
+    await client.stream.send_all(raw_frame(TEXT, b"begun", fin=False))
+    for n in range(10):  # keep the connection busy, never finish the message
+        await trio.sleep(5.0)
+        await client.stream.send_all(raw_frame(CONTINUATION, b".", fin=False))
+        await client.ping(b"%d" % n)
+        answer = await client.receive()
+        if answer != Pong(payload=b"%d" % n):
+            break
+    assert answer == Closed(1008, "message not finished in time")
+    assert trio.current_time() - started == pytest.approx(30.0, abs=1e-9)
+    assert await receive(lambda m: isinstance(m, tuple) and m[0] == "closed", timeout=1.0) == ("closed", 1008)
+    assert Endpoint.statistics(endpoint).message_timeouts == 1
+
+
+# ---------------------------------------------------------------- item 5: a shed peer's memory goes back
+
+
+class Filler(SocketHandler):
+    """On "fill", queues 1,000-byte frames for a peer that does not read until just under the limit; then on
+    "shed", one more than fits."""
+
+    def __init__(self, notify):
+        self.notify = notify
+
+    async def on_open(self, sender):
+        self.sender = sender
+
+    async def on_text(self, text):
+        frame = "x" * 996  # 1,000 bytes with the frame's header
+        if text == "fill":
+            for n in range((4 << 20) // 1000 - 1):
+                assert self.sender.send_text(frame)
+                if n % 100 == 0:
+                    await trio.sleep(0)  # let the writer fill the kernel's buffers too
+        else:
+            while self.sender.send_text(frame):
+                pass
+        otp.send(self.notify, text)
+
+
+def resident_megabytes() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@pytest.mark.slow
+async def test_the_memory_of_shed_peers_goes_back_to_the_system(caplog):
+    caplog.set_level(logging.ERROR, logger="web")  # ten warnings, one per shed peer, are expected
+    me = otp.current_pid()
+    websocket = WebSocket(handler=lambda info, accepted: Filler(me), max_outbound_bytes=4 << 20)
+    endpoint, port = await start(websocket)
+    gc.collect()
+    before = resident_megabytes()
+    for _ in range(2):  # the allocator behaves differently once it has seen big blocks freed
+        clients = [await WSClient.connect(port, receive_buffer=4096) for _ in range(10)]
+        for event in ["fill", "shed"]:
+            for client in clients:
+                await client.send_text(event)
+                await receive(lambda m, event=event: m == event, timeout=5.0)
+            if event == "fill":
+                assert resident_megabytes() > before + 30  # ten peers' 4 MiB each are really held
+        for client in clients:
+            await client.stream.aclose()
+        await wait_all_tasks_blocked()
+    assert Endpoint.statistics(endpoint).outbound_overflows == 20
+    assert resident_megabytes() < before + 8  # with 40,000 frames held as bytes objects, 20-30 MB stayed
