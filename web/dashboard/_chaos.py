@@ -84,6 +84,9 @@ class ChaosPage(DashboardPage):
     async def handle_event(self, event, value, socket):
         if event != "start" or socket.assigns["running"]:
             return
+        if not isinstance(value, dict):  # a forged event may carry anything; the form sends its fields
+            socket.assign(error=f"start needs the form's fields; got {type(value).__name__}")
+            return
         form = {key: str(value.get(key, DEFAULTS[key])).strip() for key in DEFAULTS}
         socket.assign(form=form)
         try:
@@ -136,13 +139,13 @@ def _arguments(form: dict) -> list[str]:
         try:
             number = float(form[field])
         except ValueError:
-            raise ValueError(f"{field} must be a number; got {form[field]!r}") from None
+            raise ValueError(f"{field} must be a number; got {form[field][:40]!r}") from None
         if not low <= number <= high:
-            raise ValueError(f"{field} must be between {low:g} and {high:g}; got {form[field]}")
+            raise ValueError(f"{field} must be between {low:g} and {high:g}; got {form[field][:40]}")
         arguments += [option, str(int(number)) if field in ("workers", "clients") else str(number)]
     if form["seed"]:
-        if not form["seed"].isdigit():
-            raise ValueError(f"seed must be a whole number; got {form['seed']!r}")
+        if not (form["seed"].isascii() and form["seed"].isdigit() and len(form["seed"]) <= 18):
+            raise ValueError(f"seed must be a whole number of at most 18 digits; got {form['seed'][:40]!r}")
         arguments += ["--seed", form["seed"]]
     return arguments
 

@@ -3,7 +3,8 @@
 Each page subscribes to the sampler's topic when connected and refreshes
 its assigns from the live node on each :class:`~._metrics.Sample`; change
 tracking then sends only what moved. Actions (killing a process, starting a
-chaos run) are events on the page.
+chaos run) are events on the page; what a kill may not touch, and the
+answers to forged ones, are in ``_protected.py``.
 """
 
 from __future__ import annotations
@@ -12,15 +13,14 @@ import otp
 from otp import introspection, pubsub
 from otp.lowlevel import current_node
 from otp.tracker import Tracker
-from web.socket import STATISTICS
 from web.live import LiveView, compile_template
+from web.socket import STATISTICS
 
 from ._charts import chart
 from ._metrics import TOPIC, Metrics, Sample
+from ._protected import SHOWN, SOCKET_PROCESS, kill_refusal, parse_pid
 
 __all__ = ["HomePage", "ProcessesPage", "PubSubPage", "DashboardPage"]
-
-SOCKET_PROCESS = "web.transports.phoenix._socket_process"  # one per open Phoenix socket
 
 NAV = """<nav class="dashboard-nav">
   <.link navigate={@base}>home</.link> · <.link navigate={@base + "/tree"}>supervision tree</.link> ·
@@ -129,6 +129,7 @@ PROCESSES = page_template(
     """<h1>Processes</h1>
 <p>Top {len(@rows)} of {@total} by <b id="sort-by">{@sort}</b>.</p>
 <p :if={@killed} id="killed">killed {@killed}</p>
+<p :if={@refused} id="refused">{@refused}</p>
 <table id="processes">
   <thead><tr>
     <th><button phx-click="sort" phx-value-by="pid">pid</button></th>
@@ -167,7 +168,7 @@ class ProcessesPage(DashboardPage):
 
     async def mount(self, params, session, socket):
         socket.assign(sort=params.get("sort", "messages") if params.get("sort") in _SORTS else "messages",
-                      confirm=None, killed=None)
+                      confirm=None, killed=None, refused=None)
         await super().mount(params, session, socket)
 
     async def refresh(self, socket, sample):
@@ -176,18 +177,42 @@ class ProcessesPage(DashboardPage):
         socket.assign(rows=rows[: self.limit], total=len(rows))
 
     async def handle_event(self, event, value, socket):
+        # Events come from the client: any value may arrive, so nothing here trusts its shape.
+        value = value if isinstance(value, dict) else {}
         if event == "sort" and value.get("by") in _SORTS:
             socket.assign(sort=value["by"])
         elif event == "kill":
-            socket.assign(confirm=value.get("pid"))  # ask first: killing is not undone
+            self._ask(value.get("pid"), socket)
         elif event == "cancel-kill":
             socket.assign(confirm=None)
-        elif event == "confirm-kill" and value.get("pid") == socket.assigns["confirm"]:
-            pid = _pid_of(value["pid"])
-            if pid is not None:
-                otp.exit(pid, otp.KILL)
-            socket.assign(confirm=None, killed=value["pid"])
+        elif event == "confirm-kill":
+            self._kill(value.get("pid"), socket)
         await self.refresh(socket, None)
+
+    def _ask(self, text: object, socket) -> None:
+        """First step: a pid the page may kill gets its confirmation button; any other, the refusal."""
+        _, refusal = self._check(text)
+        socket.assign(confirm=None if refusal else text, refused=refusal, killed=None)
+
+    def _kill(self, text: object, socket) -> None:
+        """Second step, checked again: the process may have changed roles since, or the event be forged."""
+        if not isinstance(text, str) or not text:
+            pid, refusal = None, "refused: no pid given"
+        elif text != socket.assigns["confirm"]:
+            pid, refusal = None, f"refused: nothing to confirm for {text[:SHOWN]!r}; press its kill button first"
+        else:
+            pid, refusal = self._check(text)
+        if refusal is None:
+            otp.exit(pid, otp.KILL)
+        socket.assign(confirm=None, refused=refusal, killed=None if refusal else text)
+
+    def _check(self, text: object) -> tuple:
+        """``(pid, None)`` for a process this page may kill, else ``(None, why not)``."""
+        target = parse_pid(text)
+        if target.refusal is not None:
+            return None, target.refusal
+        refusal = kill_refusal(target.pid, page=otp.current_pid(), sampler=otp.whereis(self.config.metrics))
+        return (None, refusal) if refusal else (target.pid, None)
 
     def render(self, assigns, changed):
         return PROCESSES.render(assigns, changed)
@@ -204,13 +229,6 @@ def _row(info) -> dict:
         "mailbox": info.message_queue_len,
         "messages": info.messages_received,
     }
-
-
-def _pid_of(text: str):
-    for pid in otp.processes():
-        if repr(pid) == text:
-            return pid
-    return None
 
 
 # ---------------------------------------------------------------- pubsub topics and presence

@@ -47,8 +47,9 @@ class TreePage(DashboardPage):
         )
 
     async def handle_event(self, event, value, socket):
-        if event == "toggle":
-            key = value.get("key")
+        key = value.get("key") if isinstance(value, dict) else None
+        # Only a supervisor row on the page toggles: a client inventing keys cannot grow the set.
+        if event == "toggle" and any(row["supervisor"] and row["key"] == key for row in socket.assigns["rows"]):
             collapsed = socket.assigns["collapsed"]
             socket.assign(collapsed=collapsed - {key} if key in collapsed else collapsed | {key})
             await self.refresh(socket, None)

@@ -12,7 +12,9 @@
 
 One endpoint serves both demos: the channels chat of DEMO_CHAT.md (``/``
 and ``/socket/websocket``) and the LiveView pages of DEMO_LIVE.md
-(``/live/...`` and ``/live/websocket``, see ``live.py``).
+(``/live/...`` and ``/live/websocket``, see ``live.py``), and the dashboard
+(``/dashboard``): to this machine only, unless started with a dashboard
+token (``--dashboard-token`` or ``DASHBOARD_TOKEN``; see web.dashboard).
 """
 
 from __future__ import annotations
@@ -79,18 +81,22 @@ class Clock(GenServer):
         return self.seconds
 
 
-def chat_children(host: str, port: int, *, on_listening=None) -> list:
-    """The tree's children, in start order; ``on_listening(line)`` gets the "listening on" line."""
+def chat_children(host: str, port: int, *, on_listening=None, dashboard_token: str | None = None) -> list:
+    """The tree's children, in start order; ``on_listening(line)`` gets the "listening on" line.
+
+    ``dashboard_token``: without it the dashboard answers only clients on
+    this machine (whatever ``host`` is); with it, any client that brings it
+    (``/dashboard?token=...`` once). See the threat model in web.dashboard.
+    """
     from web.dashboard import Dashboard
 
     from .live import live_router
 
     chat_socket = phoenix_socket(ChatSocket, pubsub=PUBSUB, channel_supervisor=CHANNELS)
-    # The demo's dashboard is open to anyone who reaches the port (it listens on
-    # 127.0.0.1 by default); a real app passes auth=... (see web.dashboard).
-    dashboard = Dashboard(path="/dashboard", pubsub=PUBSUB, presence=[PRESENCE])
+    dashboard = Dashboard(path="/dashboard", pubsub=PUBSUB, presence=[PRESENCE], token=dashboard_token)
     router = live_router(pubsub=PUBSUB, channel_supervisor=CHANNELS, dashboard=dashboard)
-    handler, exporters = router.http(pages), []
+    # The dashboard's check comes first: its pages are served only to whom it admits.
+    handler, exporters = dashboard.http(router.http(pages)), []
     try:  # Prometheus metrics at /metrics when the `metrics` extra is installed
         from web.metrics import PrometheusExporter
     except ImportError:
