@@ -1,7 +1,7 @@
 """Web load benchmarks (issue #5): the demo chat server under many sockets, against bare trio + h11 + wsproto.
 
-Four workloads, run only when named (``python -m benchmarks web-conns
-web-fanout web-pingpong web-churn``), one module each:
+Five workloads, run only when named (``python -m benchmarks web-conns
+web-fanout web-pingpong web-churn abuse``), one module each:
 
 ============  ===============  ==============================================  ==============
 id            module           what is done                                    figure
@@ -10,6 +10,8 @@ web-conns     ``conns``        hold N joined sockets (C1)                      B
 web-fanout    ``fanout``       one shout to N subscribers of one topic (C2)    ms p50
 web-pingpong  ``pingpong``     sequential push/reply round trips (C3)          round trips/s
 web-churn     ``churn``        connect → join → leave → close cycles (C4)      cycles/s
+abuse         ``abuse``        hostile clients, a fresh demo server per        attacks passed
+                               attack (issue #12; ``--runs 1``)
 ============  ===============  ==============================================  ==============
 
 Beside them: ``chat_server`` (ours: the demo chat tree, as ``make demo``
@@ -18,7 +20,8 @@ runs it), ``raw_server`` (the baseline: bare trio + h11 + wsproto),
 the dashboard costs the demo node: ``python -m
 benchmarks.web.dashboard_cost``, a command of its own, not a workload).
 
-Every workload reports ``errors`` (0 when all went as it should) and
+Every workload but ``abuse`` (whose fields are per attack: see its
+module) reports ``errors`` (0 when all went as it should) and
 ``server_log_lines`` (what the server process wrote to stderr: warnings,
 crash reports; 0 when quiet). The soft RLIMIT_NOFILE of both processes is
 raised to the hard limit; if that leaves fewer than N + 100 descriptors, N
@@ -44,9 +47,9 @@ C2 and C3) is never timed, except in C1 where the joins are the work (its
 ``connect_s`` field).
 """
 
-from . import churn, conns, fanout, pingpong
+from . import abuse, churn, conns, fanout, pingpong
 
 # In table order.
-WORKLOADS = (conns.WORKLOAD, fanout.WORKLOAD, pingpong.WORKLOAD, churn.WORKLOAD)
+WORKLOADS = (conns.WORKLOAD, fanout.WORKLOAD, pingpong.WORKLOAD, churn.WORKLOAD, abuse.WORKLOAD)
 
 __all__ = ["WORKLOADS"]
