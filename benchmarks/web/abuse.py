@@ -18,7 +18,7 @@ attack                  what the attacker does                                  
 ======================  ===============================================================  =======================
 ping-flood              WebSocket pings (125 B), never reading a pong                    2 × 50k / 4 × 250k
 chunked-body            ``POST /`` with a chunked body of N one-byte chunks              4 × 100k / 8 × 1.1M
-fragments               a text frame with FIN=0, then continuations, never the last      20 × 10k / 100 × 60k
+fragments               a text frame with FIN=0, then continuations, never the last      20 × 10k / 100 × 20k
 ws-churn                connect, join, close (or reset), over and over                   300 / 3,000 cycles
 slow-consumers          join ``room:lobby``, never read, while broadcasters flood it     5 / 50 consumers
 slowloris               request heads trickled one byte a second                         200 × 2 s / 1,000 × 20 s
@@ -45,8 +45,9 @@ heartbeat), the existing clients keep going round (one shouts, all must
 hear it and get a heartbeat reply), and the RSS is sampled every 20 ms.
 An attack holds its pressure until the watchers have been served (or
 failed) twice under it, then closes or resets everything it opened. After
-it: one more visitor, one more round, :data:`SETTLE` seconds for the server
-to let go, the RSS read again, the server's stderr counted.
+it: one more visitor (more, until one is answered, if the server is still
+busy), one more round, :data:`SETTLE` seconds for the server to let go, the
+RSS read again, the server's stderr counted.
 
 The fields of each attack (under ``attacks`` in the result, by name):
 
@@ -56,11 +57,14 @@ field                  meaning
 what                   the attack in a line
 passed                 every target below met
 failed_targets         the names of those not met
-alive                  the process still runs and served the visitor after
+alive                  the process still runs and answers (``answered_after_s``)
 fresh_during_ms        the slowest visitor during the attack (ms)
 fresh_during_probes    visitors during the attack, and ``fresh_during_unserved``:
                        those not served within 1 s
-fresh_after_ms         the visitor after it (ms; None if not served at all)
+fresh_after_ms         the first visitor after it (ms; None if not answered within 2 s)
+answered_after_s       how long after the attack a visitor was answered at all
+                       (None: not within :data:`ALIVE_LIMIT`, 30 s, or the
+                       process exited)
 existing_rounds        rounds of the existing clients (during and after), and
                        ``existing_failed``: those not completed within 1 s
 existing_failure       why the first failed round failed (None: none did)
@@ -114,10 +118,12 @@ from .abuse_attacks import ATTACKS, Arena, Attack
 from .abuse_watch import (
     FRESH_BOUND,
     ROUND_BOUND,
+    WATCH_GAP,
     Coverage,
     ExistingClients,
     FreshClients,
     MemoryWatch,
+    Probe,
     count_log,
     demo_server,
 )
@@ -133,6 +139,7 @@ HOLD_ROUNDS = 2  # visitors and rounds an attack waits for under its pressure
 HOLD_LIMIT = 15.0  # seconds it waits for them at most
 SETTLE = {True: 0.3, False: 2.0}  # seconds after an attack before RSS is read, --quick / full
 ATTACK_LIMIT = 600.0  # seconds one attack may take in all before it is cut short (and counted as an error)
+ALIVE_LIMIT = 30.0  # seconds after an attack within which a visitor must be answered at all for the server to be alive
 
 TARGETS = {
     "fresh_bound_s": FRESH_BOUND,
@@ -180,7 +187,7 @@ def run_attack(attack: Attack, quick: bool) -> dict:
         "what": attack.what,
         "passed": False,
         "failed_targets": [],
-        "alive": running and seen["fresh_after_ms"] is not None,
+        "alive": running and seen["answered_after_s"] is not None,
         **seen,
         "log_lines": lines,
         "crash_reports": crashes,
@@ -209,7 +216,7 @@ async def _watch_attack(server: Server, attack: Attack, sizes: dict, settle: flo
             sampler.start_soon(memory.run)
             detail, error = await _attack_watched(attack, sizes, server.port, coverage, fresh, existing)
             during_probes, during_rounds = list(fresh.probes), list(existing.rounds)
-            after = await fresh.next()
+            after, answered_after_s = await _first_answer(fresh, server)
             rounds = during_rounds + [await existing.round()]
             await trio.sleep(settle)  # a benchmark's pause, not a test's wait: the server lets go in its own time
             sampler.cancel_scope.cancel()
@@ -223,6 +230,7 @@ async def _watch_attack(server: Server, attack: Attack, sizes: dict, settle: flo
         "fresh_during_unserved": len(unserved),
         "fresh_during_failure": unserved[0].failure if unserved else None,
         "fresh_after_ms": _ms(after.ms) if after.failure is None else None,
+        "answered_after_s": None if answered_after_s is None else round(answered_after_s, 2),
         "existing_rounds": len(rounds),
         "existing_failed": len(failed_rounds),
         "existing_failure": failed_rounds[0].failure if failed_rounds else None,
@@ -234,6 +242,22 @@ async def _watch_attack(server: Server, attack: Attack, sizes: dict, settle: flo
     }
 
 
+async def _first_answer(fresh: FreshClients, server: Server) -> tuple[Probe, float | None]:
+    """The first visitor after the attack; and how long until one was answered at all (None: not in ALIVE_LIMIT).
+
+    A server still busy with what the attack left it may answer late: that
+    is slow, not dead. A process that has exited is not waited for.
+    """
+    start = perf_counter()
+    first = visitor = await fresh.next()
+    with trio.move_on_after(ALIVE_LIMIT):
+        while visitor.failure is not None and server.process.poll() is None:
+            await trio.sleep(WATCH_GAP)
+            visitor = await fresh.next()
+    answered = visitor.failure is None and server.process.poll() is None
+    return first, (perf_counter() - start if answered else None)
+
+
 def _unwatched(error: str) -> dict:
     """The fields of an attack whose watchers never got going."""
     return {
@@ -242,6 +266,7 @@ def _unwatched(error: str) -> dict:
         "fresh_during_unserved": 0,
         "fresh_during_failure": None,
         "fresh_after_ms": None,
+        "answered_after_s": None,
         "existing_rounds": 0,
         "existing_failed": 0,
         "existing_failure": None,

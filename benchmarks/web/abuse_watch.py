@@ -47,6 +47,7 @@ __all__ = [
     "FRESH_BOUND",
     "ROUND_BOUND",
     "SAMPLE_EVERY",
+    "WATCH_GAP",
     "demo_server",
     "statm_rss",
     "MemoryWatch",

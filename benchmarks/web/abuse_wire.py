@@ -7,6 +7,13 @@ such things (that is their job), so the attacking side builds its bytes
 here; only the watching side (fresh and existing clients, see
 ``abuse_watch.py``) speaks through wsproto and h11.
 
+Every attacking connection comes from :data:`ATTACKER_ADDRESS`
+(127.0.0.2; the whole of 127.0.0.0/8 is loopback), the watchers from
+127.0.0.1: a defence keyed by the peer's address (a failed-join budget, a
+per-address connection cap) then tells the attacker from everybody else,
+as it would on a network. Where that address cannot be bound, attackers
+share 127.0.0.1 (:func:`attacker_address` says which).
+
 Client frames are masked with the all-zero key. RFC 6455 requires a mask on
 every client frame but leaves its value to the client, and a zero key makes
 the payload its own masked form: building a million frames costs a
@@ -35,8 +42,10 @@ import struct
 
 import orjson
 import trio
+from wsproto.events import AcceptConnection, RejectConnection, Request
 
 from .._harness.servers import HOST
+from .._harness.web_client import PhxClient, Refused
 
 __all__ = [
     "OP_CONTINUATION",
@@ -47,8 +56,11 @@ __all__ = [
     "ws_frame",
     "phx_frame",
     "upgrade_request",
+    "ATTACKER_ADDRESS",
+    "attacker_address",
     "open_stream",
     "open_websocket",
+    "open_phx",
     "UpgradeRefused",
     "exchange",
     "receive_until_closed",
@@ -60,6 +72,7 @@ __all__ = [
 
 OP_CONTINUATION, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING = 0x0, 0x1, 0x2, 0x8, 0x9
 
+ATTACKER_ADDRESS = "127.0.0.2"
 _ZERO_MASK = b"\0\0\0\0"
 _HEAD_LIMIT = 65536  # bytes of a response head the attacker is willing to read
 RECEIVE_SIZE = 65536
@@ -160,12 +173,31 @@ def close_code(payload: bytes) -> int:
 # ---------------------------------------------------------------- streams
 
 
+def attacker_address() -> str:
+    """:data:`ATTACKER_ADDRESS` if this machine lets a socket bind it, else the watchers' own 127.0.0.1."""
+    global _attacker_address
+    if _attacker_address is None:
+        probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            probe.bind((ATTACKER_ADDRESS, 0))
+            _attacker_address = ATTACKER_ADDRESS
+        except OSError:
+            _attacker_address = HOST
+        finally:
+            probe.close()
+    return _attacker_address
+
+
+_attacker_address: str | None = None
+
+
 async def open_stream(port: int, *, receive_buffer: int | None = None) -> trio.SocketStream:
-    """A TCP connection to the server; ``receive_buffer`` shrinks SO_RCVBUF first (a peer that reads slowly)."""
+    """A TCP connection from the attacker's address; ``receive_buffer`` shrinks SO_RCVBUF first (a slow reader)."""
     sock = trio.socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         if receive_buffer is not None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        await sock.bind((attacker_address(), 0))
         await sock.connect((HOST, port))
     except BaseException:
         sock.close()
@@ -189,6 +221,31 @@ async def open_websocket(port: int, target: str, *, receive_buffer: int | None =
         await trio.aclose_forcefully(stream)
         raise
     return stream
+
+
+async def open_phx(port: int, target: str) -> PhxClient:
+    """A :class:`PhxClient` upgraded on ``target``, from the attacker's address.
+
+    Raises:
+        Refused: the server refused the upgrade.
+    """
+    stream = await open_stream(port)
+    client = PhxClient(stream)
+    try:
+        await stream.send_all(client.ws.send(Request(host=f"{HOST}:{port}", target=target)))
+        while True:
+            data = await stream.receive_some(RECEIVE_SIZE)
+            client.ws.receive_data(data or None)
+            for event in client.ws.events():  # the server sends nothing more before our first frame
+                if isinstance(event, AcceptConnection):
+                    return client
+                if isinstance(event, RejectConnection):
+                    raise Refused(f"upgrade refused: HTTP {event.status_code}")
+            if not data:
+                raise Refused("the connection closed before the upgrade was answered")
+    except BaseException:
+        await trio.aclose_forcefully(stream)
+        raise
 
 
 async def _read_head(stream: trio.SocketStream) -> bytes:

@@ -40,6 +40,7 @@ ATTACK_FIELDS = [
     "fresh_during_unserved",
     "fresh_during_failure",
     "fresh_after_ms",
+    "answered_after_s",
     "existing_rounds",
     "existing_failed",
     "existing_failure",
