@@ -39,8 +39,9 @@ a valid envelope with a lone surrogate      ``PayloadError``                the 
 Why decide the depth here: orjson reads 1024 levels but writes only 254, so
 a payload it accepted could crash the channel that echoes it (a ``ping``).
 The check costs a valid frame a ``len`` (a frame shorter than twice
-:data:`MAX_DEPTH` cannot nest deeper), else two ``str.count`` calls (nor can
-one with fewer brackets); only a frame with more is walked. Lone surrogates come from JavaScript's ``JSON.stringify`` of a
+:data:`MAX_DEPTH` cannot nest deeper), else a look for its brackets (nor can
+one with fewer); only a frame with more is measured, by orjson itself
+(``_may_nest_too_deep``, ``_nests_too_deep``). Lone surrogates come from JavaScript's ``JSON.stringify`` of a
 string cut in the middle of an emoji: orjson refuses them, so the frame is
 decoded again with the standard library's ``json`` (on that failure path
 only) to learn whom to answer::
@@ -61,6 +62,7 @@ is orjson.
 from __future__ import annotations
 
 import json
+import threading
 
 import orjson
 
@@ -76,6 +78,7 @@ _MAX_FIELD = 255
 # that wraps a payload (frame, reply body, response, diff) stays far below the 254
 # levels orjson can write.
 MAX_DEPTH = 64
+ORJSON_MAX_LEVELS = 254  # the deepest orjson writes (its recursion limit; tests/web/test_hostile_frames.py checks it)
 
 
 class FrameError(ValueError):
@@ -119,9 +122,7 @@ def decode_text(data: str | bytes) -> Message:
     except orjson.JSONDecodeError as error:
         _raise_unreadable(data, error)
     message = _message(frame)
-    # Cheap bounds first: nesting MAX_DEPTH + 1 levels takes that many brackets and as many
-    # closing ones, so most frames are too short to need even the count.
-    if len(data) > 2 * MAX_DEPTH and _brackets(data) > MAX_DEPTH + 1 and _nests_deeper(message.payload, MAX_DEPTH):
+    if _may_nest_too_deep(data) and _nests_too_deep(message.payload):
         raise _payload_error(f"payload nested deeper than {MAX_DEPTH} levels", message)
     return message
 
@@ -150,20 +151,67 @@ def _message(frame: object) -> Message:
     raise FrameError(f"payload must be a JSON object; got {type(payload).__name__}")
 
 
-def _brackets(data: str | bytes) -> int:
-    """How many ``[`` and ``{`` the frame holds (strings included): a bound on how deep it nests."""
-    if isinstance(data, str):
-        return data.count("[") + data.count("{")
-    return data.count(b"[") + data.count(b"{")
+def _may_nest_too_deep(data: str | bytes) -> bool:
+    """False if the frame has too few brackets (``[``, ``{``, in strings too) to nest deeper than MAX_DEPTH.
+
+    Cheap bounds, cheapest first. Nesting MAX_DEPTH + 1 levels takes that
+    many opening brackets and as many closing ones, so most frames are too
+    short to need a look. A short frame's brackets are counted (``count``
+    walks every character). A long one is searched from bracket to bracket
+    (``find`` is memchr), which is several times faster over a long string
+    or a list of numbers; past a few brackets, the payload is measured
+    instead (``_nests_too_deep``), which then costs less than going on.
+    """
+    if len(data) <= 2 * (MAX_DEPTH + 1):
+        return False
+    brackets = ("[", "{") if data.__class__ is str else (b"[", b"{")
+    if len(data) < _FIND_FROM:
+        return data.count(brackets[0]) + data.count(brackets[1]) > MAX_DEPTH + 1
+    found = 0
+    for bracket in brackets:
+        at = data.find(bracket)
+        while at != -1:
+            found += 1
+            if found > _FEW_BRACKETS:
+                return True
+            at = data.find(bracket, at + 1)
+    return False
 
 
-def _nests_deeper(container: dict | list, levels: int) -> bool:
-    """True if ``container`` (itself one level) holds containers more than ``levels`` deep."""
-    if levels == 0:
+_FIND_FROM = 512  # frame length from which finding beats counting, for a frame of few brackets (CPython 3.11)
+_FEW_BRACKETS = 16  # a long frame with more brackets than this is measured, not searched further
+
+
+class _DepthProbe(threading.local):
+    """``ORJSON_MAX_LEVELS - MAX_DEPTH`` one-element lists, nested: a payload is put in the innermost.
+
+    orjson refuses to write past :data:`ORJSON_MAX_LEVELS`, so the probe fails
+    to encode exactly when the payload nests deeper than :data:`MAX_DEPTH`;
+    orjson finds that out at C speed, where walking a wide payload in Python
+    would cost more than decoding it. One probe per thread: it is filled in
+    place.
+    """
+
+    def __init__(self) -> None:
+        self.inner: list = [None]
+        self.outer = self.inner
+        for _ in range(ORJSON_MAX_LEVELS - MAX_DEPTH - 1):
+            self.outer = [self.outer]
+
+
+_probe = _DepthProbe()
+
+
+def _nests_too_deep(payload: dict) -> bool:
+    """True if ``payload`` (itself one level; decoded by orjson, so encodable) nests deeper than MAX_DEPTH."""
+    probe = _probe
+    probe.inner[0] = payload
+    try:
+        orjson.dumps(probe.outer)
+    except orjson.JSONEncodeError:
         return True
-    for child in container.values() if container.__class__ is dict else container:
-        if (child.__class__ is dict or child.__class__ is list) and _nests_deeper(child, levels - 1):
-            return True
+    finally:
+        probe.inner[0] = None  # the probe must not keep a client's payload alive
     return False
 
 

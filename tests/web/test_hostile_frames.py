@@ -24,7 +24,17 @@ from web.channel import Channel, Ok
 from web.demo.app import chat_children
 from web.demo.chat import PRESENCE, PUBSUB, ChatSocket
 from web.presence import Presence
-from web.serializer import MAX_DEPTH, FrameError, Message, PayloadError, Reply, decode_binary, decode_text, encode
+from web.serializer import (
+    MAX_DEPTH,
+    ORJSON_MAX_LEVELS,
+    FrameError,
+    Message,
+    PayloadError,
+    Reply,
+    decode_binary,
+    decode_text,
+    encode,
+)
 from web.socket import Socket
 from web.testing import connect
 
@@ -72,9 +82,32 @@ def test_a_payload_deeper_than_max_depth_is_a_payload_error_carrying_the_envelop
     assert isinstance(error, FrameError)  # code that only knows FrameError still catches it
 
 
-def test_brackets_inside_strings_do_not_count_as_nesting():
-    payload = {"body": "{[" * 500, "list": [[["x"]]]}
+@pytest.mark.parametrize("padding", [0, 400, 5000], ids=["short frame", "medium frame", "long frame"])
+@pytest.mark.parametrize("as_bytes", [False, True], ids=["str", "bytes"])
+@pytest.mark.parametrize("levels, deep", [(MAX_DEPTH, False), (MAX_DEPTH + 1, True)])
+def test_the_depth_is_decided_alike_for_short_and_long_frames_text_or_bytes(padding, as_bytes, levels, deep):
+    # The frame's length picks how its brackets are looked for (count or find): the answer must not change.
+    frame = frame_text('{"pad":"' + "x" * padding + '","v":' + nested_json(levels - 1) + "}")
+    data = frame.encode() if as_bytes else frame
+    if deep:
+        with pytest.raises(PayloadError, match="^payload nested deeper than 64 levels$"):
+            decode_text(data)
+    else:
+        assert decode_text(data).payload["v"] == nested(levels - 1)
+
+
+@pytest.mark.parametrize("repeat", [10, 40, 500], ids=["few", "some", "many"])
+def test_brackets_inside_strings_do_not_count_as_nesting(repeat):
+    payload = {"body": "{[" * repeat, "list": [[["x"]]], "wide": [{"a": [1]} for _ in range(repeat)]}
     assert decode_text(orjson.dumps([None, "3", "room:lobby", "ping", payload])).payload == payload
+
+
+def test_orjson_still_writes_254_levels_and_no_more():
+    # MAX_DEPTH is measured by letting orjson run out of levels (web.serializer._nests_too_deep):
+    # if an orjson release moves its limit, this says so before the depth check goes wrong.
+    assert orjson.dumps(nested(ORJSON_MAX_LEVELS, kind="list"))
+    with pytest.raises(orjson.JSONEncodeError, match="Recursion limit reached"):
+        orjson.dumps(nested(ORJSON_MAX_LEVELS + 1, kind="list"))
 
 
 # frame, reason: readable envelopes with a payload orjson will not read

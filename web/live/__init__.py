@@ -38,8 +38,10 @@ The pieces, each in the file named after it:
 * stateful components (``_component.py``) and the built-in function
   components ``<.live_component>``, ``<.live_file_input>``, ``<.link>``
   (``_builtins.py``);
-* the process (``_server.py``) and the router with the dead render
-  (``_router.py``); JS commands (``js.py``).
+* the process (``_server.py``), which reads every join and push through
+  ``_payloads.py`` (each field's type checked: a wrong one is answered with
+  an error, never a crash; form bodies decoded by ``_forms.py``), and the
+  router with the dead render (``_router.py``); JS commands (``js.py``).
 """
 
 from ._async import AsyncResult
