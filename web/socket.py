@@ -36,11 +36,33 @@ message                meaning
 A channel that ends abnormally (a crash, a kill, during or after its join)
 is emitted as the telemetry event ``("web", "channel", "crash")`` (see
 ``otp.telemetry``).
+
+What a client may cost
+----------------------
+Limits apply as frames are read, so a flood is held back by TCP (the
+client's writes block), never queued in a mailbox and judged after the fact:
+
+=========================  =====================================================
+limit                      what happens past it
+=========================  =====================================================
+``INBOUND_FRAMES`` frames  the transport stops reading until the socket process
+or ``INBOUND_BYTES``       has handled some (:class:`InboundWindow`); nothing
+handed over, unhandled     is refused, nothing logged
+``Socket.rate_limit``      frames are read only as fast as the limit allows
+(off by default)           (:class:`RateLimiter`); a client throttled without a
+                           break for ``rate_limit_grace`` s is closed with 1008,
+                           one warning, ``STATISTICS["rate_limited"]``
+``Socket.failed_join_      joins of that socket or address wait for the bucket
+limit`` per socket and     to refill, or are refused at once with ``{"reason":
+per peer address           "too many failed joins"}`` (:class:`FailedJoins`);
+                           one warning per socket
+=========================  =====================================================
 """
 
 from __future__ import annotations
 
 import collections
+import itertools
 import logging
 
 import trio
@@ -55,13 +77,30 @@ from ._message import Broadcast, Message, Reply
 from ._telemetry import CHANNEL_CRASH
 from .serializer import FrameError
 
-__all__ = ["Socket", "SocketState", "ClientFrame", "TransportClosed", "MAX_CHANNELS", "STATISTICS", "disconnect"]
+__all__ = [
+    "Socket",
+    "SocketState",
+    "ClientFrame",
+    "TransportClosed",
+    "InboundWindow",
+    "RateLimiter",
+    "FailedJoins",
+    "TokenBucket",
+    "MAX_CHANNELS",
+    "INBOUND_FRAMES",
+    "INBOUND_BYTES",
+    "STATISTICS",
+    "disconnect",
+]
 
 logger = logging.getLogger("web")
 
 MAX_CHANNELS = 100  # per socket, as Phoenix
+INBOUND_FRAMES = 16  # frames handed to the socket process and not yet handled, at most (InboundWindow)
+INBOUND_BYTES = 1 << 20  # ... and their characters or bytes: one more frame may pass it
 GOING_AWAY = 1001  # a "disconnect" broadcast (CHANNELS.md §3.9)
-POLICY_VIOLATION = 1008  # over the rate limit
+POLICY_VIOLATION = 1008  # over the rate limit for longer than its grace
+TOO_MANY_FAILED_JOINS = {"reason": "too many failed joins"}
 STATISTICS: collections.Counter = collections.Counter()  # what sockets were closed for
 DUPLICATE_JOIN = Shutdown("duplicate_join")
 PROTOCOL_ERROR = 1011  # close code for a client that breaks the protocol
@@ -91,13 +130,33 @@ class TransportClosed:
 class Socket:
     """Subclass: set ``channels`` and override ``connect`` (and ``id``).
 
-    ``rate_limit = (per_second, burst)`` bounds the messages one client may
-    send; past it the connection is closed (1008) and counted in
-    ``web.socket.STATISTICS["rate_limited"]``.
+    Limits (class attributes; see the module's table):
+
+    * ``rate_limit = (per_second, burst)``: the messages one client may send,
+      ``None`` (the default, as in Phoenix) for no limit. Past it the
+      client's frames are read only as fast as the limit allows; a client
+      that is held back on every message for ``rate_limit_grace`` seconds
+      running is closed with 1008 and counted in
+      ``web.socket.STATISTICS["rate_limited"]``. A client that slows down,
+      even for an instant, starts its grace anew.
+    * ``failed_join_limit = (per_second, burst)``: joins refused by the
+      channel (an ``Error`` reply, or a crash before the join's reply) that
+      one socket, and all sockets of one peer address on this mount
+      together, may make. A refused join takes a token; a join starts at
+      once while both buckets hold one, else waits until they do (the
+      socket handles nothing else meanwhile), unless that would take more
+      than ``burst / per_second`` seconds: then it is refused at once with
+      ``{"reason": "too many failed joins"}``, no channel started. 5/s with
+      a burst of 20 lets a password be guessed about 18,000 times an hour
+      from one address instead of millions, and no legitimate user ever
+      fails 20 joins in a row. ``None``: no limit. Clients behind one proxy
+      share its address.
     """
 
     channels: dict = {}
-    rate_limit: tuple[float, float] = (200.0, 400.0)
+    rate_limit: tuple[float, float] | None = None
+    rate_limit_grace: float = 10.0
+    failed_join_limit: tuple[float, float] | None = (5.0, 20.0)
 
     async def connect(self, params: dict, connect_info: dict) -> dict | None:
         """Accept (return the assigns, a dict) or refuse (return None) a connection."""
@@ -123,22 +182,172 @@ def disconnect(pubsub: str, socket_id: str) -> None:
     pubsub_module.broadcast(pubsub, socket_id, Broadcast(socket_id, "disconnect", {}))
 
 
-class _RateLimit:
-    """A token bucket: ``rate`` tokens a second, at most ``burst`` saved up."""
+# ---------------------------------------------------------------- limits (see the module's table)
+
+
+class TokenBucket:
+    """``rate`` tokens a second, at most ``burst`` saved up; taking from an empty bucket goes into debt.
+
+    Pure: the caller says what time it is.
+
+    >>> bucket = TokenBucket(2.0, 3.0, now=0.0)
+    >>> for _ in range(4):
+    ...     bucket.take(now=0.0)
+    >>> bucket.tokens, bucket.wait(now=0.0)  # one token owed: a whole one in 1 s
+    (-1.0, 1.0)
+    >>> bucket.wait(now=1.0)
+    0.0
+    """
 
     __slots__ = ("rate", "burst", "tokens", "last")
 
-    def __init__(self, rate: float, burst: float) -> None:
-        self.rate, self.burst, self.tokens, self.last = rate, burst, burst, None
+    def __init__(self, rate: float, burst: float, *, now: float) -> None:
+        self.rate, self.burst, self.tokens, self.last = rate, burst, burst, now
 
-    def allow(self, now: float) -> bool:
-        if self.last is not None:
+    def refill(self, now: float) -> None:
+        if now > self.last:
             self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
-        self.last = now
-        if self.tokens < 1:
-            return False
+            self.last = now
+
+    def wait(self, now: float) -> float:
+        """Seconds until the bucket holds a whole token (0.0: it does now)."""
+        self.refill(now)
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+    def take(self, now: float) -> None:
+        """Take one token, into debt if need be (each one owed is a ``1 / rate`` s longer wait)."""
+        self.refill(now)
         self.tokens -= 1
+
+    def full(self, now: float) -> bool:
+        self.refill(now)
+        return self.tokens >= self.burst
+
+
+class InboundWindow:
+    """The frames a transport has handed to its socket process and that it has not handled yet.
+
+    Shared by the connection process (the transport) and the socket process,
+    which run one at a time, so plain counters will do. The transport calls
+    :meth:`added` for each frame it sends and, when that says the window is
+    full, awaits :meth:`wait_room` before reading the next one; the socket
+    process calls :meth:`handled` after each. So at most ``INBOUND_FRAMES``
+    frames (or ``INBOUND_BYTES`` and one frame) wait in the socket's
+    mailbox, and a client sending faster than its socket works is held back
+    by TCP. The transport reads again once the window is half empty, not at
+    the first free place: a flood then costs one wake-up per half window,
+    not one per frame.
+    """
+
+    __slots__ = ("frames", "size", "_room")
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self.size = 0  # characters of text frames, bytes of binary ones
+        self._room: trio.Event | None = None
+
+    def added(self, size: int) -> bool:
+        """Count one more frame sent; True if the transport must now :meth:`wait_room`."""
+        self.frames += 1
+        self.size += size
+        return self.frames >= INBOUND_FRAMES or self.size >= INBOUND_BYTES
+
+    async def wait_room(self) -> None:
+        self._room = trio.Event()
+        await self._room.wait()
+
+    def handled(self, size: int) -> None:
+        self.frames -= 1
+        self.size -= size
+        if self._room is not None and self.frames <= INBOUND_FRAMES // 2 and self.size <= INBOUND_BYTES // 2:
+            self._room.set()
+            self._room = None
+
+
+class RateLimiter:
+    """``Socket.rate_limit`` as the transport reads: hold a frame back until a token is there.
+
+    The client is *throttled* while every frame it sends finds the bucket
+    empty; a frame that finds a token ends it. :meth:`admit` says False once
+    a client has been throttled for ``grace`` seconds running: the transport
+    closes it then.
+    """
+
+    __slots__ = ("bucket", "grace", "throttled_since")
+
+    def __init__(self, rate_limit: tuple[float, float], grace: float) -> None:
+        self.bucket = TokenBucket(*rate_limit, now=trio.current_time())
+        self.grace = grace
+        self.throttled_since: float | None = None
+
+    async def admit(self) -> bool:
+        """Wait until the frame just read may go on (a checkpoint only when it waits); False: close."""
+        now = trio.current_time()
+        wait = self.bucket.wait(now)
+        if wait == 0.0:
+            self.throttled_since = None
+        else:
+            if self.throttled_since is None:
+                self.throttled_since = now
+            elif now - self.throttled_since >= self.grace:
+                return False
+            await trio.sleep(wait)
+            now = trio.current_time()
+        self.bucket.take(now)
         return True
+
+
+class FailedJoins:
+    """The failed-join buckets of the peer addresses of one socket mount, in a bounded table.
+
+    Only addresses that failed a join have an entry (a missing one is a full
+    bucket). When ``max_addresses`` have one, the entries whose bucket
+    refilled are dropped, then, if that is not a tenth of them, those that
+    failed longest ago (they start again with a full bucket): an attacker
+    with many addresses cannot grow the table, and each failure costs O(1)
+    on average (the table is swept once per tenth of it, not at every new
+    address).
+
+    >>> table = FailedJoins(1.0, 2.0, max_addresses=2)
+    >>> for _ in range(3):
+    ...     table.charge("10.0.0.1", now=0.0)
+    >>> table.wait("10.0.0.1", now=0.0)  # one owed
+    2.0
+    >>> table.charge("10.0.0.2", now=0.0)
+    >>> table.charge("10.0.0.3", now=0.0)  # a third address: the oldest failure is forgotten
+    >>> len(table), table.wait("10.0.0.1", now=0.0)
+    (2, 0.0)
+    """
+
+    __slots__ = ("rate", "burst", "max_addresses", "_buckets")
+
+    def __init__(self, rate: float, burst: float, *, max_addresses: int = 10_000) -> None:
+        self.rate, self.burst, self.max_addresses = rate, burst, max_addresses
+        self._buckets: dict[str, TokenBucket] = {}  # by last failure, oldest first
+
+    def wait(self, address: str, now: float) -> float:
+        bucket = self._buckets.get(address)
+        return 0.0 if bucket is None else bucket.wait(now)
+
+    def charge(self, address: str, now: float) -> None:
+        bucket = self._buckets.pop(address, None)
+        if bucket is None:
+            self._make_room(now)
+            bucket = TokenBucket(self.rate, self.burst, now=now)
+        bucket.take(now)
+        self._buckets[address] = bucket  # last: the most recent failure
+
+    def _make_room(self, now: float) -> None:
+        if len(self._buckets) < self.max_addresses:
+            return
+        for address in [a for a, bucket in self._buckets.items() if bucket.full(now)]:
+            del self._buckets[address]
+        excess = len(self._buckets) - self.max_addresses * 9 // 10
+        for address in list(itertools.islice(self._buckets, max(excess, 0))):
+            del self._buckets[address]  # the oldest failures first
+
+    def __len__(self) -> int:
+        return len(self._buckets)
 
 
 class _Membership:
@@ -153,18 +362,45 @@ class _Membership:
 
 
 class SocketState:
-    """The channel protocol of one connection, driven by the process that owns it."""
+    """The channel protocol of one connection, driven by the process that owns it.
 
-    def __init__(self, socket: Socket, assigns: dict, transport, *, pubsub: str, channel_supervisor: object = None) -> None:
+    Args:
+        socket, assigns: the connected socket and what its ``connect`` returned.
+        transport: what frames are written through (see the module docstring).
+        pubsub: the PubSub the channels broadcast on.
+        channel_supervisor: a DynamicSupervisor to start channels under, or None.
+        window: the :class:`InboundWindow` the transport counts the frames it
+            hands over in; None if it does not.
+        peer: the client's address, whose failed joins ``failed_joins`` counts.
+        failed_joins: the mount's :class:`FailedJoins`, shared by all its
+            sockets; None: failed joins are counted per socket only.
+    """
+
+    def __init__(
+        self,
+        socket: Socket,
+        assigns: dict,
+        transport,
+        *,
+        pubsub: str,
+        channel_supervisor: object = None,
+        window: InboundWindow | None = None,
+        peer: str | None = None,
+        failed_joins: FailedJoins | None = None,
+    ) -> None:
         self.socket = socket
         self.assigns = assigns
         self.transport = transport
         self.pubsub = pubsub
         self.channel_supervisor = channel_supervisor
+        self.window = window
+        self.peer = peer
+        self.failed_joins = failed_joins if peer is not None else None
+        self.join_failures: TokenBucket | None = None  # this socket's, from its first failed join
+        self.joins_slowed = False  # logged once per socket
         self.id = socket.id(assigns)
         self.by_topic: dict[str, _Membership] = {}
         self.by_ref: dict = {}  # channel monitor ref -> membership
-        self.limiter = _RateLimit(*socket.rate_limit)
         if self.id is not None:
             # "disconnect" broadcasts on the socket's id close it (CHANNELS.md §3.9).
             pubsub_module.subscribe(pubsub, self.id)
@@ -173,14 +409,13 @@ class SocketState:
 
     async def handle_frame(self, data: str | bytes) -> None:
         """One frame from the client. A malformed one closes the connection (1011)."""
-        if not self.limiter.allow(trio.current_time()):
-            logger.warning("socket %s: closing: over %s messages/s (burst %s)", self.id, *self.socket.rate_limit)
-            STATISTICS["rate_limited"] += 1
-            await self.close()
-            self.transport.close(POLICY_VIOLATION)
-            return
         try:
             message = serializer.decode_binary(data) if isinstance(data, bytes) else serializer.decode_text(data)
+        except serializer.PayloadError as error:
+            # A readable envelope around a payload we will not take (too deep, a lone
+            # surrogate): answer that message only; the connection and its channels go on.
+            self._send_frame(Reply(error.join_ref, error.ref, error.topic, "error", {"reason": error.reason}))
+            return
         except FrameError as error:
             logger.warning("socket %s: closing after a malformed frame: %s", self.id, error.reason)
             self.transport.close(PROTOCOL_ERROR)
@@ -198,6 +433,9 @@ class SocketState:
         channel = self.socket.route(message.topic) if message.topic != "phoenix" else None
         if channel is None:
             self._reply(None, message, "error", {"reason": "unmatched topic"})
+            return
+        if not await self._may_join(message):
+            self._reply(message.join_ref, message, "error", TOO_MANY_FAILED_JOINS)
             return
         old = self.by_topic.get(message.topic)
         if old is not None:
@@ -228,10 +466,16 @@ class SocketState:
         self._forget(old)
         exit(old.pid, DUPLICATE_JOIN)
         try:
-            await receive(lambda m: m.__class__ is Down and m.ref == old.monitor, timeout=5.0)
+            down = await receive(lambda m: m.__class__ is Down and m.ref == old.monitor, timeout=5.0)
         except ReceiveTimeout:
             exit(old.pid, KILL)
             await receive(lambda m: m.__class__ is Down and m.ref == old.monitor)
+            return
+        # Race: a client joining again at once must not get its first join's
+        # refusal for free. (Our exit waits in the mailbox of a channel still
+        # in its join: it ends by itself, normally when refused.)
+        if not old.joined and down.reason != DUPLICATE_JOIN:
+            self._join_failed()
 
     def _leave(self, message: Message) -> None:
         membership = self.by_topic.get(message.topic)
@@ -273,6 +517,7 @@ class SocketState:
         if not is_normal(reason) and telemetry.attached(CHANNEL_CRASH):
             self._emit_crash(membership, reason)
         if not membership.joined:
+            self._join_failed()
             if not is_normal(reason):  # died during join: CHANNELS.md §3.2
                 self._reply(membership.join_ref, _join_of(membership), "error", {"reason": "join crashed"})
             self._close_replaced(membership)
@@ -294,6 +539,8 @@ class SocketState:
             # socket, and every local in it costs 8 bytes a connection.
             if message.__class__ is ClientFrame:
                 await self.handle_frame(message.data)
+                if self.window is not None:
+                    self.window.handled(len(message.data))
             elif message.__class__ is TransportClosed:
                 await self.close()
                 return
@@ -306,6 +553,45 @@ class SocketState:
             self._forget(membership)
             demonitor(membership.monitor, flush=True)
             exit(membership.pid, CLOSED)
+
+    # ------------------------------------------------------------ failed joins (Socket.failed_join_limit)
+
+    async def _may_join(self, message: Message) -> bool:
+        """Wait until this socket and its address may try a join; False: refuse it at once."""
+        limit = self.socket.failed_join_limit
+        if limit is None:
+            return True
+        now = trio.current_time()
+        wait = self.join_failures.wait(now) if self.join_failures is not None else 0.0
+        if self.failed_joins is not None:
+            wait = max(wait, self.failed_joins.wait(self.peer, now))
+        if wait == 0.0:
+            return True
+        self._log_joins_slowed(limit)
+        per_second, burst = limit
+        if wait > burst / per_second:
+            return False
+        await trio.sleep(wait)
+        return True
+
+    def _join_failed(self) -> None:
+        limit = self.socket.failed_join_limit
+        if limit is None:
+            return
+        now = trio.current_time()
+        if self.join_failures is None:
+            self.join_failures = TokenBucket(*limit, now=now)
+        self.join_failures.take(now)
+        if self.failed_joins is not None:
+            self.failed_joins.charge(self.peer, now)
+
+    def _log_joins_slowed(self, limit: tuple[float, float]) -> None:
+        if not self.joins_slowed:
+            self.joins_slowed = True
+            logger.warning(
+                "socket %s (peer %s): slowing its joins: too many failed joins (failed_join_limit %s/s, burst %s)",
+                self.id, self.peer, *limit,
+            )
 
     # ------------------------------------------------------------ helpers
 

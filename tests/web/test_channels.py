@@ -292,31 +292,7 @@ async def test_a_disconnect_broadcast_on_the_socket_id_closes_those_sockets_with
     await bob.assert_reply(ref, "ok", ANY)
 
 
-class TinySocket(UserSocket):
-    rate_limit = (1.0, 5.0)  # 5 at once, then one a second
-
-
-async def test_a_client_over_the_rate_limit_is_closed_with_1008_and_counted(autojump_clock):
-    from web.socket import STATISTICS
-
-    await PubSub.start_link(PUBSUB)
-    before = STATISTICS["rate_limited"]
-    c = await connect(TinySocket, {"user": "flood"}, pubsub=PUBSUB)
-    refs = [c.heartbeat() for _ in range(5)]
-    for ref in refs:
-        await c.assert_reply(ref, "ok", {})
-    c.heartbeat()  # the sixth within the same instant
-    assert await c.assert_closed() == 1008
-    assert STATISTICS["rate_limited"] == before + 1
-
-
-async def test_the_rate_limit_refills_over_time(autojump_clock):
-    await PubSub.start_link(PUBSUB)
-    c = await connect(TinySocket, {"user": "patient"}, pubsub=PUBSUB)
-    for _ in range(10):
-        ref = c.heartbeat()
-        await c.assert_reply(ref, "ok", {})
-        await trio.sleep(1.0)
+# The rate limit is applied by the transport as it reads: tests/web/test_socket_limits.py.
 
 
 async def test_channels_can_run_under_a_dynamic_supervisor():

@@ -91,6 +91,9 @@ class Room(Channel):
     async def join(self, topic, payload, socket):
         return Ok({})
 
+    async def handle_in(self, event, payload, socket):
+        raise RuntimeError(f"asked to {event}")
+
 
 class RoomSocket(Socket):
     channels = {"room:*": Room}
@@ -126,33 +129,45 @@ async def wait_ended(*pids) -> None:
     await wait_all_tasks_blocked()
 
 
-async def close_normally(client, port):
+async def close_normally(client, endpoint):
     await client.send_text("hello")
     assert await client.receive() == "hello"
     assert await client.close(1000) == Closed(1000)
 
 
-async def close_with_a_reset(client, port):
+async def close_with_a_reset(client, endpoint):
     reset(client)
 
 
-async def close_by_idle_timeout(client, port):
+async def close_by_idle_timeout(client, endpoint):
     assert await client.receive() == Closed(1001, "idle timeout")
 
 
-async def close_by_shedding(client, port):
+async def close_by_shedding(client, endpoint):
     await client.send_text("flood")  # the client's receive buffer is 4 KiB and it never reads
 
 
-async def close_by_a_handler_crash(client, port):
+async def close_by_a_handler_crash(client, endpoint):
     with capture_crash_reports():
         await client.send_text("crash")
         assert await client.receive() == Closed(1011, "internal error")
 
 
+async def close_by_stopping_the_endpoint(client, endpoint):
+    await Endpoint.stop(endpoint)  # the connection process is killed
+    assert await client.receive() == Closed(1012)
+
+
 @pytest.mark.parametrize(
     "end",
-    [close_normally, close_with_a_reset, close_by_idle_timeout, close_by_shedding, close_by_a_handler_crash],
+    [
+        close_normally,
+        close_with_a_reset,
+        close_by_idle_timeout,
+        close_by_shedding,
+        close_by_a_handler_crash,
+        close_by_stopping_the_endpoint,
+    ],
 )
 async def test_a_closed_websocket_is_freed_by_reference_counting_alone(end):
     idle_timeout = 0.05 if end is close_by_idle_timeout else 60.0
@@ -164,12 +179,48 @@ async def test_a_closed_websocket_is_freed_by_reference_counting_alone(end):
         connection = await opened()
         assert len([o for o in connection_objects() if id(o) not in known]) == 3  # Session, Sender, Echo
         with capture_crash_reports():
-            await end(client, port)
+            await end(client, endpoint)
             await wait_ended(connection)
         assert [o for o in connection_objects() if id(o) not in known] == []
 
 
-@pytest.mark.parametrize("end", [close_normally, close_with_a_reset])
+async def close_after_a_malformed_frame(client, endpoint):
+    await client.send_text("not json")
+    assert await client.receive() == Closed(1011)
+
+
+async def close_after_an_unreadable_payload(client, endpoint):
+    await client.send_text('["1","3","room:a","ping",{"body":"\\ud83d"}]')  # a lone surrogate
+    assert await client.receive() == (
+        '["1","3","room:a","phx_reply",{"status":"error","response":{"reason":"invalid unicode: lone surrogate"}}]'
+    )
+    assert await client.close(1000) == Closed(1000)
+
+
+async def close_after_a_channel_crash(client, endpoint):
+    with capture_crash_reports():
+        await client.send_text('["1","3","room:a","crash",{}]')
+        assert await client.receive() == '["1","1","room:a","phx_error",{"reason":"channel_crash"}]'
+    assert await client.close(1000) == Closed(1000)
+
+
+# XX: web.serializer raises its FrameError for a frame that is not JSON from inside ``except
+# JSONDecodeError as error``: error -> its traceback -> decode_text's frame -> error is a cycle, and that
+# frame's f_back holds SocketState.handle_frame's, so the socket's objects wait for a garbage
+# collection. The fix is in web/serializer.py (issue #12); this case turns green with it.
+SERIALIZER_CYCLE = pytest.mark.xfail(strict=True, reason="cycle through web.serializer's decode error")
+
+
+@pytest.mark.parametrize(
+    "end",
+    [
+        close_normally,
+        close_with_a_reset,
+        pytest.param(close_after_a_malformed_frame, marks=SERIALIZER_CYCLE),
+        close_after_an_unreadable_payload,
+        close_after_a_channel_crash,
+    ],
+)
 async def test_a_closed_phoenix_socket_is_freed_by_reference_counting_alone(end):
     await PubSub.start_link(PUBSUB)
     RoomSocket.notify = otp.current_pid()
@@ -185,11 +236,11 @@ async def test_a_closed_phoenix_socket_is_freed_by_reference_counting_alone(end)
         # Session, Sender, the handler, the transport the socket process writes through, the socket's state
         assert len([o for o in connection_objects() if id(o) not in known]) == 5
         if end is close_normally:
-            await client.send_text("[null,\"2\",\"phoenix\",\"heartbeat\",{}]")
+            await client.send_text('[null,"2","phoenix","heartbeat",{}]')
             assert await client.receive() == '[null,"2","phoenix","phx_reply",{"status":"ok","response":{}}]'
             assert await client.close(1000) == Closed(1000)
         else:
-            await end(client, port)
+            await end(client, endpoint)
         await wait_ended(connection, socket_process)
         assert [o for o in connection_objects() if id(o) not in known] == []
 
@@ -270,7 +321,7 @@ async def test_a_message_in_tiny_fragments_costs_what_its_bytes_cost_while_it_is
 
     endpoint, port = await start(echo_socket())
     client = await WSClient.connect(port)
-    fragments = 20_000  # of 2 bytes: 40 KB; held as 20,000 small objects they took over 1.2 MB
+    fragments = 10_000  # of 2 bytes: 20 KB; held as 10,000 small objects they took 440-600 KB
     tracemalloc.start()
     try:
         await pong(client, b"before")
@@ -281,7 +332,7 @@ async def test_a_message_in_tiny_fragments_costs_what_its_bytes_cost_while_it_is
         held = tracemalloc.get_traced_memory()[0] - held_before
     finally:
         tracemalloc.stop()
-    assert held < 100_000  # the 40 KB gathered, the bytearray's spare room, wsproto's last read
+    assert held < 100_000  # the 20 KB gathered, the bytearray's spare room, wsproto's last read
     await client.stream.send_all(raw_frame(CONTINUATION, b"!", fin=True))
     message = await client.receive()
     assert message == ("ab" * fragments + "!" if opcode == TEXT else b"ab" * fragments + b"!")

@@ -15,29 +15,53 @@ messages (a :class:`~web.socket.ClientFrame` each, then one
 writes through the connection's sender. Closing the WebSocket ends its channels
 (``Shutdown("closed")``), and nothing more is sent.
 
+The connection's process applies the socket's limits as it reads (see
+:mod:`web.socket`): it hands at most a window of frames to the socket
+process before it waits for them to be handled, and reads no faster than
+``Socket.rate_limit``. Failed joins are counted per socket and per peer
+address in one table per mount (:class:`~web.socket.FailedJoins`).
+
 Each ``connect`` is timed and emitted as the telemetry event ``("web",
 "socket", "connect")`` (see ``otp.telemetry``).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 
 from otp import send, spawn_link, telemetry
 
 from .._telemetry import SOCKET_CONNECT
-from ..socket import ClientFrame, Socket, SocketState, TransportClosed
+from ..socket import (
+    STATISTICS,
+    ClientFrame,
+    FailedJoins,
+    InboundWindow,
+    RateLimiter,
+    Socket,
+    SocketState,
+    TransportClosed,
+)
+from ._session import POLICY_VIOLATION
 from .websocket import ConnectInfo, SocketHandler, WebSocket
 
 __all__ = ["phoenix_socket", "PhoenixSocketHandler"]
 
+logger = logging.getLogger("web")
 
-class _SenderTransport:
-    """What SocketState writes through: the connection's sender."""
+
+class _SenderTransport(InboundWindow):
+    """What SocketState writes through (the connection's sender), and the window of frames handed to it.
+
+    One object for both, shared by the connection process and the socket
+    process: one allocation per connection, not two.
+    """
 
     __slots__ = ("sender",)
 
     def __init__(self, sender) -> None:
+        super().__init__()
         self.sender = sender
 
     def send(self, frame: str | bytes) -> None:
@@ -50,28 +74,70 @@ class _SenderTransport:
         self.sender.close(code)
 
 
-async def _socket_process(socket: Socket, assigns: dict, transport: _SenderTransport, pubsub: str, channel_supervisor) -> None:
-    await SocketState(socket, assigns, transport, pubsub=pubsub, channel_supervisor=channel_supervisor).serve()
+async def _socket_process(handler: PhoenixSocketHandler) -> None:
+    # One argument: this frame lives as long as the socket, and each one costs 8 bytes a connection.
+    await SocketState(
+        handler.socket,
+        handler.assigns,
+        handler.transport,
+        pubsub=handler.pubsub,
+        channel_supervisor=handler.channel_supervisor,
+        window=handler.transport,
+        peer=handler.peer,
+        failed_joins=handler.failed_joins,
+    ).serve()
 
 
 class PhoenixSocketHandler(SocketHandler):
-    """Feeds one connection's frames to its socket process."""
+    """Feeds one connection's frames to its socket process, within the socket's limits.
 
-    def __init__(self, socket: Socket, assigns: dict, pubsub: str, channel_supervisor=None) -> None:
+    Args:
+        socket, assigns: the connected socket and what its ``connect`` returned.
+        pubsub: the PubSub its channels broadcast on.
+        channel_supervisor: a DynamicSupervisor to start channels under, or None.
+        peer: the client's address (its host), for the failed-join table.
+        failed_joins: the mount's :class:`~web.socket.FailedJoins`, or None.
+    """
+
+    def __init__(
+        self, socket: Socket, assigns: dict, pubsub: str, channel_supervisor=None, *, peer=None, failed_joins=None
+    ) -> None:
         self.socket, self.assigns, self.pubsub = socket, assigns, pubsub
         self.channel_supervisor = channel_supervisor
+        self.peer, self.failed_joins = peer, failed_joins
+        self.limiter = None if socket.rate_limit is None else RateLimiter(socket.rate_limit, socket.rate_limit_grace)
+        self.transport: _SenderTransport | None = None
         self.process = None
 
     async def on_open(self, sender) -> None:
-        self.process = spawn_link(
-            _socket_process, self.socket, self.assigns, _SenderTransport(sender), self.pubsub, self.channel_supervisor
-        )
+        self.transport = _SenderTransport(sender)
+        self.process = spawn_link(_socket_process, self)
 
     async def on_text(self, text: str) -> None:
-        send(self.process, ClientFrame(text))
+        await self._forward(text)
 
     async def on_binary(self, data: bytes) -> None:
+        await self._forward(data)
+
+    async def _forward(self, data: str | bytes) -> None:
+        # Limits at read time: while this waits, nothing more is read from the
+        # client, so a flood is held back by TCP instead of piling up here.
+        if self.limiter is not None and not await self.limiter.admit():
+            return self._close_rate_limited()
         send(self.process, ClientFrame(data))
+        if self.transport.added(len(data)):
+            await self.transport.wait_room()
+
+    def _close_rate_limited(self) -> None:
+        # Called once: after the close, the session hands over no more frames.
+        STATISTICS["rate_limited"] += 1
+        rate, burst = self.socket.rate_limit
+        logger.warning(
+            "socket %s (peer %s): closing (1008): over %s messages/s (burst %s) for %s s running "
+            "(rate_limit, rate_limit_grace)",
+            self.socket.id(self.assigns), self.peer, rate, burst, self.socket.rate_limit_grace,
+        )
+        self.transport.close(POLICY_VIOLATION)
 
     async def on_close(self, code: int) -> None:
         if self.process is not None:
@@ -87,6 +153,8 @@ def phoenix_socket(
     channel processes under; without it they are plain processes linked to
     nothing but monitored by their socket.
     """
+    limit = socket_cls.failed_join_limit
+    failed_joins = None if limit is None else FailedJoins(*limit)  # shared by every socket of this mount
 
     async def accept(info: ConnectInfo):
         if not str(info.params.get("vsn", "")).startswith("2.0."):
@@ -103,8 +171,7 @@ def phoenix_socket(
 
     def handler(info: ConnectInfo, accepted) -> PhoenixSocketHandler:
         socket, assigns = accepted
-        return PhoenixSocketHandler(socket, assigns, pubsub, channel_supervisor)
+        peer = info.peer[0] if info.peer else None
+        return PhoenixSocketHandler(socket, assigns, pubsub, channel_supervisor, peer=peer, failed_joins=failed_joins)
 
     return WebSocket(handler, path=path, accept=accept, **options)
-
-
