@@ -395,3 +395,21 @@ def test_the_import_check_catches_private_names(tmp_path):
         "otp.tracker._state",
         ".web.load _Errors",
     ]
+
+
+def test_a_workload_with_max_runs_is_run_at_most_that_often_whatever_runs_asks():
+    from benchmarks._harness import Sample, Workload, measure
+
+    calls = []
+
+    def ours(size: int) -> Sample:
+        calls.append(size)
+        return Sample(float(size))
+
+    once = Workload("t", "T", (), "x/s", True, ours, None, 3, 2, max_runs=1)
+    assert measure(once, runs=5).figure == 3.0
+    assert calls == [3]
+    calls.clear()
+    unbounded = Workload("t", "T", (), "x/s", True, ours, None, 3, 2)
+    measure(unbounded, runs=4)
+    assert calls == [3, 3, 3, 3]

@@ -349,4 +349,5 @@ WORKLOAD = Workload(
     full_options={"quick": False},
     quick_options={"quick": True},
     size_label="{size} attacks",
+    max_runs=1,
 )
