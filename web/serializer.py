@@ -120,7 +120,11 @@ def decode_text(data: str | bytes) -> Message:
     try:
         frame = orjson.loads(data)
     except orjson.JSONDecodeError as error:
-        _raise_unreadable(data, error)
+        # Raised below, not in here: no exception is kept in a local that its own traceback holds
+        # (a cycle that would keep the caller, the socket, alive until a garbage collection).
+        frame = _Unreadable(error.msg, error.pos)
+    if frame.__class__ is _Unreadable:
+        raise _unreadable_error(data, frame)
     message = _message(frame)
     if _may_nest_too_deep(data) and _nests_too_deep(message.payload):
         raise _payload_error(f"payload nested deeper than {MAX_DEPTH} levels", message)
@@ -215,25 +219,35 @@ def _nests_too_deep(payload: dict) -> bool:
     return False
 
 
-def _raise_unreadable(data: str | bytes, error: orjson.JSONDecodeError) -> None:
-    """Raise for a frame orjson refused: a PayloadError if a lenient reader finds a valid envelope.
+class _Unreadable:
+    """What orjson said of a frame it refused (not the error itself: see decode_text)."""
+
+    __slots__ = ("msg", "pos")
+
+    def __init__(self, msg: str, pos: int) -> None:
+        self.msg, self.pos = msg, pos
+
+
+def _unreadable_error(data: str | bytes, unreadable: _Unreadable) -> FrameError:
+    """The error for a frame orjson refused: a PayloadError if a lenient reader finds a valid envelope.
 
     The standard library's ``json`` reads lone surrogates, ``NaN`` and
     numbers past a double; if it finds a valid envelope whose fields can be
     sent back, the client is answered. Anything else is not JSON.
     """
-    unreadable = FrameError(f"not valid JSON (at character {error.pos})")
     try:
         frame = json.loads(data)
     except (ValueError, RecursionError):  # RecursionError: deeper than the stdlib reads
-        raise unreadable from None
+        frame = unreadable
+    if frame is unreadable:
+        return FrameError(f"not valid JSON (at character {unreadable.pos})")
     message = _message(frame)
     for name in ("join_ref", "ref", "topic", "event"):
         if not _sendable(getattr(message, name)):
-            raise FrameError(f"{name} is not valid unicode (a lone surrogate)")
-    if "surrogate" in error.msg:
-        raise _payload_error("invalid unicode: lone surrogate", message)
-    raise _payload_error(f"invalid JSON: {error.msg} (at character {error.pos})", message)
+            return FrameError(f"{name} is not valid unicode (a lone surrogate)")
+    if "surrogate" in unreadable.msg:
+        return _payload_error("invalid unicode: lone surrogate", message)
+    return _payload_error(f"invalid JSON: {unreadable.msg} (at character {unreadable.pos})", message)
 
 
 def _sendable(value: str | None) -> bool:

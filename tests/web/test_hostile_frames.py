@@ -9,6 +9,7 @@ close the socket (1011). Then the same through the demo over a real
 WebSocket, and what a channel that pushes something unencodable does.
 """
 
+import gc
 import logging
 import random
 
@@ -321,3 +322,30 @@ async def test_the_demo_answers_a_deep_ping_and_a_broken_emoji_and_keeps_the_soc
     assert reports == []
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
     assert await client.close() == Closed(1000)
+
+
+# frames refused on each path of the decoder
+REFUSED = [
+    "not json", '{"a":1}', frame_text("{}", topic="5"), frame_text('{"body":"\\ud83d"}'), frame_text("{}", topic='"\\ud83d"'),
+    frame_text(nested_json(300)), frame_text('{"a":' + "[" * 2000 + "]" * 2000 + "}"),
+    b"\x00\x01", bytes([0, 0, 0, 1, 1]) + b"\xffe", bytes([1, 0, 0, 1, 1]) + b"te",
+]
+
+
+@pytest.mark.parametrize("frame", REFUSED)
+def test_a_refused_frame_leaves_no_reference_cycle(frame):
+    # A cycle through the error's traceback would hold the caller's frame (the socket's state) until a
+    # garbage collection: a closed socket must be freed by reference counting alone.
+    decode = decode_binary if isinstance(frame, bytes) else decode_text
+    while gc.collect():  # until earlier tests' garbage is gone (collecting may free more)
+        pass
+    gc.disable()
+    try:
+        for _ in range(3):
+            try:
+                decode(frame)
+            except FrameError:
+                pass
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
