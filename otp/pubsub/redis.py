@@ -14,12 +14,20 @@ Trust boundary
 --------------
 Messages cross Redis pickled (``pickle``, or ``cloudpickle`` for what plain
 pickle cannot carry), and unpickling runs code. So a frame is signed:
-``version byte + HMAC-SHA256(secret, body) + body``, the body being the
-origin node's name (length-prefixed) then the pickle, and a node unpickles
+``version byte + HMAC-SHA256(secret, body) + body``, and a node unpickles
 only frames whose HMAC verifies with its ``secret``. Only nodes that share the Redis server *and* the secret can talk;
 anyone who can write to the Redis channel but lacks the secret is ignored
 (and counted in ``statistics().dropped["bad_signature"]``). Keep the secret
 secret, and Redis on a private network.
+
+The body (version 2) is the origin node's name (one length byte, then the
+name), then a kind byte (``B`` a broadcast, ``D`` a direct broadcast, ``H``
+a heartbeat, ``G`` a goodbye), the origin's incarnation (8 bytes, random
+for each adapter, so a restarted node is told apart) and a sequence number
+(8 bytes), then the pickle of ``(topic, message, dispatcher)`` (nothing for
+``H`` and ``G``). Nodes of this version read version 1 frames too (no
+sequence: never counted as missed); a version 1 node drops version 2
+frames as ``bad_frame``, counted, without unpickling them.
 
 When Redis goes away
 --------------------
@@ -28,21 +36,63 @@ are queued, up to ``max_pending``; beyond that ``broadcast`` raises
 :class:`RedisUnavailable` and the refusal is counted
 (``dropped["queue_full"]``): a broadcast is never silently lost on this node.
 A frame stays queued until Redis acknowledges its PUBLISH, so a connection
-that breaks mid-write resends it (at-least-once). Redis's own pub/sub does
-not store messages: a node whose subscription is down at the moment of a
-PUBLISH misses it. So after Redis comes back, the queue is flushed only once
-as many nodes have resubscribed as were receiving before (or after
-``resubscribe_wait``), and PUBLISH's receiver count is checked: a broadcast
-that reached fewer nodes than before is counted
-(``dropped["fewer_receivers"]``) and logged, never lost in silence.
+that breaks mid-write resends it; a receiver that already had it drops the
+copy by its sequence number (``dropped["duplicate"]``). Redis's own pub/sub
+does not store messages: a node whose subscription is down at the moment
+of a PUBLISH misses it. So after Redis comes back, the queue is flushed
+only once the nodes known to be up have resubscribed (or after
+``resubscribe_wait``), and whatever is missed is counted, as below.
+
+Counting what is lost
+---------------------
+A broadcast is never lost in silence. Every node publishes a heartbeat
+every ``heartbeat`` seconds on the PubSub's channel, carrying the number of
+its last broadcast; each of its broadcasts carries the next number. So:
+
+======================  ====================================================================
+who counts              what
+======================  ====================================================================
+the receiving node      every broadcast of another node it did not get: a gap in that
+                        node's numbers, seen at its next broadcast or heartbeat (at most
+                        ``heartbeat`` seconds later). Exact, and by origin:
+                        ``statistics().missed`` (origin node → count), the telemetry
+                        event ``missed``, a log line. Counted from the first frame the
+                        receiver heard of that node's run (a later restart is a new run)
+the publishing node     every broadcast whose PUBLISH reached fewer subscribers than the
+                        nodes expected (this one, if subscribed, plus every node heard
+                        from): ``dropped["fewer_receivers"]``, once per short broadcast.
+                        Redis's count at the PUBLISH: an early signal, not exact (a
+                        subscriber killed in the same instant is still counted by Redis,
+                        a subscriber that is no node of ours fills a missing one's place)
+======================  ====================================================================
+
+A node is expected from its first frame until it is gone: it said goodbye
+(its publisher, being stopped, sends one; at most half a second is spent
+on it), or nothing came from it for ``node_timeout`` seconds while this
+node was subscribed (a log line). Either way the telemetry event
+``node_gone`` says so, and a frame from it later makes it expected again.
+``statistics().nodes`` lists the other nodes expected now. Direct
+broadcasts are not numbered: one that reaches no subscriber is counted as
+``dropped["no_such_node"]``.
+
+Log lines are bounded whatever happens: at most one line per
+``log_interval`` seconds per cause (missed broadcasts, short broadcasts,
+bad signatures, lost connections, silent nodes), the first at once, then
+one with the count of what followed, by origin or by detail.
 
 Telemetry
 ---------
 Every change of these counters is also an event (see ``otp.telemetry``):
 ``("otp", "pubsub", "redis", "reconnect")`` when a connection comes back
-(``reconnects``; metadata ``pubsub``, ``node_name``, ``role``) and
+(``reconnects``; metadata ``pubsub``, ``node_name``, ``role``),
 ``("otp", "pubsub", "redis", "drop")`` for each dropped or refused frame
-(``dropped``: the total for that reason; metadata ``reason`` too).
+(``dropped``: the total for that reason; metadata ``reason`` too, and for
+``fewer_receivers`` also ``expected`` and ``receivers``),
+``("otp", "pubsub", "redis", "missed")`` for each gap a receiver finds
+(``missed``: the gap, ``total``: all missed from that origin; metadata
+``pubsub``, ``node_name``, ``origin``) and ``("otp", "pubsub", "redis",
+"node_gone")`` when a node stops being expected (metadata ``pubsub``,
+``node_name``, ``node``, ``reason``: ``"goodbye"`` or ``"silent"``).
 """
 
 from __future__ import annotations
@@ -52,9 +102,11 @@ import hashlib
 import hmac
 import itertools
 import logging
+import math
 import os
 import pickle
 import socket
+import struct
 
 import attrs
 import cloudpickle
@@ -62,7 +114,17 @@ import trio
 
 from .. import telemetry
 from .._child_spec import ChildSpec, ChildType, Restart
-from .._kernel import OTPError, WouldBlock, current_pid, receive, receive_nowait, register, send, spawn_link
+from .._kernel import (
+    OTPError,
+    WouldBlock,
+    current_pid,
+    receive,
+    receive_nowait,
+    register,
+    send,
+    send_after,
+    spawn_link,
+)
 from ..supervisor import Strategy, Supervisor
 from ._dispatch import local_broadcast
 from ._resp import Connection, RedisError, pack
@@ -71,11 +133,25 @@ __all__ = ["Redis", "RedisUnavailable", "RedisStatistics"]
 
 logger = logging.getLogger("otp.pubsub.redis")
 
-_VERSION = b"\x01"
+_VERSION_1 = b"\x01"  # no kind, incarnation or sequence: read, never written
+_VERSION = b"\x02"
 _DIGEST = 32
+_HEADER = struct.Struct(">cQQ")  # kind, incarnation, sequence: right after the origin's name
+
+# Frame kinds. Only broadcasts are numbered; a heartbeat or goodbye carries the
+# number of the origin's last broadcast, which is how a receiver finds a gap at
+# the end of a burst, and a direct broadcast carries 0.
+BROADCAST, DIRECT, HEARTBEAT, GOODBYE = b"B", b"D", b"H", b"G"
+_KINDS = (BROADCAST, DIRECT, HEARTBEAT, GOODBYE)
 
 RECONNECT = ("otp", "pubsub", "redis", "reconnect")  # telemetry events
 DROP = ("otp", "pubsub", "redis", "drop")
+MISSED = ("otp", "pubsub", "redis", "missed")
+NODE_GONE = ("otp", "pubsub", "redis", "node_gone")
+
+MAX_ORIGINS = 10_000  # nodes whose numbering a receiver remembers (a sanity bound: only signed frames add one)
+_DETAILS_SHOWN = 10  # distinct details (origins, errors) in one log line; the rest are summed as "others"
+_GOODBYE_TIMEOUT = 0.5  # seconds a stopping adapter spends on its goodbye at most
 
 
 def _pickle(value: object) -> bytes:
@@ -93,7 +169,12 @@ class RedisUnavailable(OTPError):
 
 @attrs.frozen
 class RedisStatistics:
-    """A snapshot of one adapter's traffic and health."""
+    """A snapshot of one adapter's traffic and health.
+
+    ``published`` and ``received`` count broadcasts (heartbeats and
+    goodbyes are not); ``missed`` is origin node → broadcasts of it this
+    node never got; ``nodes`` the other nodes expected to receive now.
+    """
 
     node_name: str
     publisher_connected: bool
@@ -103,6 +184,29 @@ class RedisStatistics:
     pending: int
     reconnects: int
     dropped: dict
+    missed: dict = attrs.field(factory=dict)
+    nodes: tuple = ()
+
+
+@attrs.frozen
+class _Frame:
+    """A frame that passed its signature check, its pickle not yet loaded."""
+
+    origin: str
+    kind: bytes
+    incarnation: int
+    sequence: int
+    payload: bytes
+
+
+@attrs.define
+class _Origin:
+    """What a receiver knows of one other node: its run, its last broadcast number, when it was heard."""
+
+    incarnation: int
+    last: int | None  # None until a numbered frame of this run is heard
+    heard_at: float
+    expected: bool = True
 
 
 class _Wake:
@@ -111,7 +215,65 @@ class _Wake:
     __slots__ = ()
 
 
-_WAKE = _Wake()
+class _Beat:
+    """The publisher's timer: heartbeat, judge silent nodes, write held log lines."""
+
+    __slots__ = ()
+
+
+class _Announce:
+    """Say we are here now, not at the next beat: our subscription just came up, or a newcomer spoke."""
+
+    __slots__ = ()
+
+
+_WAKE, _BEAT, _ANNOUNCE = _Wake(), _Beat(), _Announce()
+
+
+class _LogThrottle:
+    """At most one log line per ``interval`` seconds per cause: the first at once, then the count of the rest.
+
+    Causes and their lines are in ``_LINES``; each note may name a detail
+    (an origin node, an error) and the line sums the notes by detail.
+    """
+
+    def __init__(self, owner: object, interval: float) -> None:
+        self.owner = owner
+        self.interval = interval
+        self._logged_at: dict[str, float] = {}  # cause -> when its last line went out
+        self._held: dict[str, collections.Counter] = {}  # cause -> detail -> count, not logged yet
+
+    def note(self, cause: str, count: int = 1, detail: str = "") -> None:
+        held = self._held.setdefault(cause, collections.Counter())
+        if detail in held or len(held) < _DETAILS_SHOWN:
+            held[detail] += count
+        else:
+            held["others"] += count  # a bound on the line, whatever the variety
+        if trio.current_time() - self._logged_at.get(cause, -math.inf) >= self.interval:
+            self._write(cause)
+
+    def flush(self) -> None:
+        """Write the held lines whose interval has passed."""
+        now = trio.current_time()
+        for cause in list(self._held):
+            if now - self._logged_at.get(cause, -math.inf) >= self.interval:
+                self._write(cause)
+
+    def _write(self, cause: str) -> None:
+        held = self._held.pop(cause)
+        details = ", ".join(f"{detail}: {count}" for detail, count in held.most_common() if detail)
+        logger.warning("%r: %s: %d%s", self.owner, _LINES[cause], sum(held.values()), f" ({details})" if details else "")
+        self._logged_at[cause] = trio.current_time()
+
+
+_LINES = {
+    "missed": "broadcasts of other nodes missed (gaps in their numbers; by origin)",
+    "fewer_receivers": "broadcasts that reached fewer subscribed nodes than expected (expected/reached)",
+    "bad_signature": "frames dropped for a bad signature (wrong secret?)",
+    "publisher_lost": "publisher connection lost",
+    "subscriber_lost": "subscriber connection lost",
+    "silent_nodes": "nodes silent for node_timeout, no longer expected",
+}
 
 
 class Redis:
@@ -126,6 +288,11 @@ class Redis:
         backoff: (first, max) seconds between reconnection attempts.
         resubscribe_wait: after Redis comes back, how long queued broadcasts
             wait for the other nodes to resubscribe before they are sent.
+        heartbeat: seconds between this node's heartbeats (its liveness, and
+            the number of its last broadcast for the receivers' gap count).
+        node_timeout: seconds without a frame after which another node is no
+            longer expected to receive (see "Counting what is lost").
+        log_interval: seconds between two log lines of one cause, at least.
     """
 
     def __init__(
@@ -139,9 +306,14 @@ class Redis:
         max_pending: int = 10_000,
         backoff: tuple[float, float] = (0.05, 2.0),
         resubscribe_wait: float = 5.0,
+        heartbeat: float = 1.0,
+        node_timeout: float = 5.0,
+        log_interval: float = 10.0,
     ) -> None:
         if not isinstance(secret, bytes) or len(secret) < 8:
             raise ValueError("Redis adapter: secret must be bytes, at least 8 long, shared by every node")
+        if not 0 < heartbeat < node_timeout:
+            raise ValueError(f"Redis adapter: need 0 < heartbeat < node_timeout; got {heartbeat} and {node_timeout}")
         self.host, self.port = host, port
         self.secret = secret
         self.node_name = node_name or f"{socket.gethostname()}-{os.getpid()}-{os.urandom(3).hex()}"
@@ -152,7 +324,12 @@ class Redis:
         self.max_pending = max_pending
         self.backoff = backoff
         self.resubscribe_wait = resubscribe_wait
-        self._queue: collections.deque[tuple[bytes, bytes]] = collections.deque()  # (channel, frame)
+        self.heartbeat = heartbeat
+        self.node_timeout = node_timeout
+        self._incarnation = int.from_bytes(os.urandom(8), "big")
+        self._sequence = 0  # the number of this node's last broadcast
+        self._queue: collections.deque[tuple[bytes, bytes, bytes]] = collections.deque()  # (channel, frame, kind)
+        self._heartbeats_queued = 0  # of the queue: not the app's, so neither pending nor in max_pending
         self._publisher_name: str | None = None
         self._pubsub: str | None = None  # the PubSub's name, once child_spec is asked for
         self._publisher_pid = None
@@ -161,9 +338,11 @@ class Redis:
         self._reconnects = 0
         self._connected = {"publisher": False, "subscriber": False}
         self._dropped: collections.Counter = collections.Counter()
-        self._max_receivers = 0
+        self._missed: collections.Counter = collections.Counter()
+        self._origins: dict[str, _Origin] = {}  # the other nodes heard from, oldest heard first
         self._waiters: list[tuple[bool, trio.Event]] = []
         self._ever_connected = {"publisher": False, "subscriber": False}
+        self._log = _LogThrottle(self, log_interval)
 
     def __repr__(self) -> str:
         return f"Redis({self.host!r}, {self.port}, node_name={self.node_name!r})"
@@ -184,13 +363,18 @@ class Redis:
         return ChildSpec(id="redis", start=(start,), type=ChildType.SUPERVISOR, restart=Restart.PERMANENT)
 
     def broadcast(self, pubsub: str, topic: str, message: object, dispatcher: object) -> None:
-        self._enqueue(self._channel(pubsub), self._encode(topic, message, dispatcher))
+        payload = _pickle((topic, message, dispatcher))  # may raise: then nothing was numbered
+        self._make_room()
+        self._sequence += 1
+        self._enqueue(self._channel(pubsub), self._frame(BROADCAST, self._sequence, payload), BROADCAST)
 
     def direct_broadcast(self, pubsub: str, node_name: str, topic: str, message: object, dispatcher: object) -> None:
         if node_name == self.node_name:
             local_broadcast(pubsub, topic, message, dispatcher=dispatcher)
         else:
-            self._enqueue(self._channel(pubsub, node_name), self._encode(topic, message, dispatcher))
+            payload = _pickle((topic, message, dispatcher))
+            self._make_room()
+            self._enqueue(self._channel(pubsub, node_name), self._frame(DIRECT, 0, payload), DIRECT)
 
     async def wait_connected(self, connected: bool = True) -> None:
         """Wait until both connections are up (or, with False, until one is down)."""
@@ -209,7 +393,11 @@ class Redis:
                 if telemetry.attached(RECONNECT):
                     metadata = {"pubsub": self._pubsub, "node_name": self.node_name, "role": role}
                     telemetry.execute(RECONNECT, {"reconnects": self._reconnects}, metadata)
+            elif role == "subscriber" and self._publisher_pid is not None:
+                send(self._publisher_pid, _ANNOUNCE)  # subscribed: now the others may expect us
             self._ever_connected[role] = True
+            if role == "subscriber":
+                self._forgive_silence()
         self._connected[role] = up
         state = self._is_connected()
         waiting = self._waiters
@@ -218,11 +406,11 @@ class Redis:
             if want == state:
                 event.set()
 
-    def _drop(self, reason: str) -> None:
+    def _drop(self, reason: str, **details: object) -> None:
         """Count a frame dropped (or a broadcast refused) for ``reason``, and emit it."""
         self._dropped[reason] += 1
         if telemetry.attached(DROP):
-            metadata = {"pubsub": self._pubsub, "node_name": self.node_name, "reason": reason}
+            metadata = {"pubsub": self._pubsub, "node_name": self.node_name, "reason": reason, **details}
             telemetry.execute(DROP, {"dropped": self._dropped[reason]}, metadata)
 
     def statistics(self) -> RedisStatistics:
@@ -232,9 +420,11 @@ class Redis:
             subscriber_connected=self._connected["subscriber"],
             published=self._published,
             received=self._received,
-            pending=len(self._queue),
+            pending=len(self._queue) - self._heartbeats_queued,
             reconnects=self._reconnects,
             dropped=dict(self._dropped),
+            missed=dict(self._missed),
+            nodes=tuple(sorted(self._expected_nodes())),
         )
 
     # ------------------------------------------------------------ frames
@@ -243,26 +433,34 @@ class Redis:
         base = f"{self.prefix}:{pubsub}"
         return (base if node_name is None else f"{base}:node:{node_name}").encode()
 
-    def _encode(self, topic: str, message: object, dispatcher: object) -> bytes:
-        # The origin node travels in clear before the pickle (still under the
-        # HMAC), so a node drops its own broadcasts without unpickling them.
+    def _frame(self, kind: bytes, sequence: int, payload: bytes = b"") -> bytes:
+        # The origin travels in clear before the rest (still under the HMAC),
+        # so a node drops its own broadcasts without unpickling them.
         origin = self._origin
-        body = len(origin).to_bytes(1, "big") + origin + _pickle((topic, message, dispatcher))
+        body = len(origin).to_bytes(1, "big") + origin + _HEADER.pack(kind, self._incarnation, sequence) + payload
         return _VERSION + hmac.digest(self.secret, body, hashlib.sha256) + body
 
-    def _decode(self, frame: bytes) -> tuple | None:
-        """``(origin, topic, message, dispatcher)``, or None for a frame to drop (counted)."""
-        if len(frame) < 2 + _DIGEST or frame[:1] != _VERSION:
+    def _encode(self, topic: str, message: object, dispatcher: object) -> bytes:
+        """The frame that would carry this broadcast next (its size is what the benchmarks pad to)."""
+        return self._frame(BROADCAST, self._sequence + 1, _pickle((topic, message, dispatcher)))
+
+    def _decode(self, frame: bytes) -> _Frame | None:
+        """The frame's fields once its signature verifies; None for a frame to drop (counted)."""
+        version = frame[:1]
+        if len(frame) < 2 + _DIGEST or version not in (_VERSION, _VERSION_1):
             self._drop("bad_frame")
             return None
         digest, body = frame[1 : 1 + _DIGEST], frame[1 + _DIGEST :]
         if not hmac.compare_digest(digest, hmac.digest(self.secret, body, hashlib.sha256)):
             self._drop("bad_signature")
-            logger.warning("%r: dropped a frame with a bad signature (wrong secret?)", self)
+            self._log.note("bad_signature")
             return None
         length = body[0]
         origin = body[1 : 1 + length].decode()
-        return (origin, *pickle.loads(body[1 + length :]))
+        if version == _VERSION_1:
+            return _Frame(origin, BROADCAST, 0, 0, body[1 + length :])  # unnumbered: never a gap
+        kind, incarnation, sequence = _HEADER.unpack_from(body, 1 + length)
+        return _Frame(origin, kind, incarnation, sequence, body[1 + length + _HEADER.size :])
 
     def _is_own(self, frame: bytes) -> bool:
         """A frame this node published (checked before any decoding)."""
@@ -270,22 +468,137 @@ class Redis:
         origin = self._origin
         return frame[start : start + 1 + len(origin)] == len(origin).to_bytes(1, "big") + origin
 
-    def _enqueue(self, channel: bytes, frame: bytes) -> None:
+    def _make_room(self) -> None:
         # The bound is for the time Redis is away (either connection down:
         # the publisher only notices when it next writes). Connected, the
         # queue is only the frames in flight, and the publisher drains it.
-        if not self._is_connected() and len(self._queue) >= self.max_pending:
+        pending = len(self._queue) - self._heartbeats_queued
+        if not self._is_connected() and pending >= self.max_pending:
             self._drop("queue_full")
             raise RedisUnavailable(
                 f"broadcast refused: Redis at {self.host}:{self.port} is unreachable and "
-                f"{len(self._queue)} broadcasts are already waiting (max_pending={self.max_pending})"
+                f"{pending} broadcasts are already waiting (max_pending={self.max_pending})"
             )
+
+    def _enqueue(self, channel: bytes, frame: bytes, kind: bytes) -> None:
         was_empty = not self._queue
-        self._queue.append((channel, frame))
+        if kind == HEARTBEAT:
+            self._heartbeats_queued += 1
+        self._queue.append((channel, frame, kind))
         if was_empty and self._publisher_pid is not None:
             # By pid, not name: this may run outside any process (a node's
             # root ending). A dead publisher drops it; its successor flushes.
             send(self._publisher_pid, _WAKE)
+
+    # ------------------------------------------------------------ who should receive, and what was missed
+
+    def _heard(self, frame: _Frame) -> bool:
+        """Account for a frame of another node; True if it is a broadcast to deliver."""
+        if frame.kind not in _KINDS:
+            self._drop("bad_frame")  # a kind of a later version: nothing we know how to use
+            return False
+        now = trio.current_time()
+        known = self._origins.pop(frame.origin, None)  # put back last: the dict stays in order of hearing
+        if known is None or known.incarnation != frame.incarnation:
+            known = _Origin(frame.incarnation, None, now)  # a node we did not know, or one that restarted
+            if frame.kind != GOODBYE and self._publisher_pid is not None:
+                send(self._publisher_pid, _ANNOUNCE)  # a newcomer: let it know about us now
+        deliver = self._follow(frame, known)
+        if frame.kind == GOODBYE:
+            self._gone(frame.origin, "goodbye")
+        else:
+            self._remember(frame.origin, known, now)
+        return deliver
+
+    def _follow(self, frame: _Frame, known: _Origin) -> bool:
+        """Follow the origin's numbering: a gap is what we missed of it; a number seen already, a copy.
+
+        The first numbered frame heard of a run is the baseline: what that
+        run sent before it may have preceded this node, so it is not counted.
+        """
+        if frame.kind == DIRECT or frame.incarnation == 0:  # unnumbered: direct, or a version 1 node
+            return frame.kind in (BROADCAST, DIRECT)
+        if known.last is None:
+            known.last = frame.sequence
+            return frame.kind == BROADCAST
+        if frame.kind == BROADCAST and frame.sequence <= known.last:
+            self._drop("duplicate")  # a resend of a PUBLISH whose acknowledgement was lost
+            return False
+        gap = frame.sequence - known.last - (1 if frame.kind == BROADCAST else 0)
+        if gap > 0:
+            self._count_missed(frame.origin, gap)
+        known.last = max(known.last, frame.sequence)
+        return frame.kind == BROADCAST
+
+    def _remember(self, origin: str, known: _Origin, now: float) -> None:
+        known.heard_at = now
+        known.expected = True
+        self._origins[origin] = known
+        if len(self._origins) > MAX_ORIGINS:
+            del self._origins[next(iter(self._origins))]  # the one heard from longest ago
+
+    def _count_missed(self, origin: str, gap: int) -> None:
+        self._missed[origin] += gap
+        self._log.note("missed", gap, origin)
+        if telemetry.attached(MISSED):
+            metadata = {"pubsub": self._pubsub, "node_name": self.node_name, "origin": origin}
+            telemetry.execute(MISSED, {"missed": gap, "total": self._missed[origin]}, metadata)
+
+    def _gone(self, node: str, reason: str) -> None:
+        if reason == "silent":  # a goodbye is a node stopping in order: nothing to warn about
+            self._log.note("silent_nodes", 1, node)
+        if telemetry.attached(NODE_GONE):
+            metadata = {"pubsub": self._pubsub, "node_name": self.node_name, "node": node, "reason": reason}
+            telemetry.execute(NODE_GONE, {}, metadata)
+
+    def _expected_nodes(self) -> list[str]:
+        return [name for name, known in self._origins.items() if known.expected]
+
+    def _expected_receivers(self) -> int:
+        """Subscribers a broadcast should reach: the nodes expected, and this one if subscribed."""
+        return len(self._expected_nodes()) + (1 if self._connected["subscriber"] else 0)
+
+    def _judge_silence(self) -> None:
+        """Nodes silent for ``node_timeout`` are no longer expected (their numbering is kept)."""
+        if not self._connected["subscriber"]:
+            return  # we hear nobody now: that says nothing of them
+        deadline = trio.current_time() - self.node_timeout
+        for name, known in self._origins.items():
+            if known.expected and known.heard_at < deadline:
+                known.expected = False
+                self._gone(name, "silent")
+
+    def _forgive_silence(self) -> None:
+        # While our subscription was down we heard nobody: their silence starts again now.
+        now = trio.current_time()
+        for known in self._origins.values():
+            known.heard_at = max(known.heard_at, now)
+
+    def _count_receivers(self, kind: bytes, receivers: int, expected: int) -> None:
+        """After a PUBLISH: a direct one that reached nobody, a broadcast that reached too few."""
+        if kind == DIRECT:
+            if receivers == 0:
+                self._drop("no_such_node")
+            return
+        if kind != BROADCAST:
+            return  # a heartbeat or goodbye: nothing of the app's was lost
+        if receivers < expected:
+            self._drop("fewer_receivers", expected=expected, receivers=receivers)
+            self._log.note("fewer_receivers", 1, f"{expected}/{receivers}")
+
+    def _beat(self) -> None:
+        """The publisher's timer: the next one, silent nodes judged, held log lines written, a heartbeat."""
+        send_after(current_pid(), _BEAT, self.heartbeat)
+        self._judge_silence()
+        self._log.flush()
+        self._announce()
+
+    def _announce(self) -> None:
+        # Only once our subscription is up: before that, the others would count
+        # what we cannot receive yet as missed by us.
+        # One waiting in the queue (a burst ahead of it) is enough.
+        if self._ever_connected["subscriber"] and self._pubsub is not None and not self._heartbeats_queued:
+            self._enqueue(self._channel(self._pubsub), self._frame(HEARTBEAT, self._sequence), HEARTBEAT)
 
     # ------------------------------------------------------------ connections
 
@@ -312,9 +625,13 @@ async def _start_worker(worker, adapter: Redis, pubsub: str) -> object:
     return spawn_link(worker, adapter, pubsub)
 
 
+_CONNECTION_ERRORS = (OSError, RedisError, trio.BrokenResourceError, trio.ClosedResourceError)
+
+
 async def _publisher(adapter: Redis, pubsub: str) -> None:
     register(adapter._publisher_name, current_pid())
     adapter._publisher_pid = current_pid()
+    send_after(current_pid(), _BEAT, adapter.heartbeat)
     queue = adapter._queue
     while True:
         connection = await adapter._connect("publisher")
@@ -323,11 +640,28 @@ async def _publisher(adapter: Redis, pubsub: str) -> None:
             if queue:
                 await _wait_for_subscribers(adapter, connection, pubsub)
             await _publish_until_broken(adapter, connection, queue)
-        except (OSError, RedisError, trio.BrokenResourceError, trio.ClosedResourceError) as error:
-            logger.warning("%r publisher: connection lost (%s); %d broadcasts queued", adapter, error, len(queue))
+        except _CONNECTION_ERRORS as error:
+            adapter._log.note("publisher_lost", 1, str(error))
+        except BaseException:
+            # Stopped (a shutdown or a kill reaches a process as a cancellation):
+            # the others should stop expecting this node now, not after node_timeout.
+            await _say_goodbye(adapter, connection, pubsub)
+            raise
         finally:
             adapter._set_connected("publisher", False)
             await connection.aclose()
+
+
+async def _say_goodbye(adapter: Redis, connection: Connection, pubsub: str) -> None:
+    """Best effort, bounded: if Redis is slow or gone, the others notice by silence instead."""
+    frame = adapter._frame(GOODBYE, adapter._sequence)
+    with trio.move_on_after(_GOODBYE_TIMEOUT) as scope:
+        scope.shield = True
+        try:
+            await connection.send(pack(b"PUBLISH", adapter._channel(pubsub), frame))
+            await connection.read()
+        except _CONNECTION_ERRORS:
+            pass
 
 
 async def _wait_for_subscribers(adapter: Redis, connection: Connection, pubsub: str) -> None:
@@ -336,15 +670,15 @@ async def _wait_for_subscribers(adapter: Redis, connection: Connection, pubsub: 
     Redis keeps no messages for subscribers that are not connected, so what
     we queued while it was away would reach only the nodes that happened to
     reconnect first. Wait (bounded by ``resubscribe_wait``) until as many
-    subscribers are back as we have seen receive before; whatever is still
-    missing after that is counted as ``fewer_receivers``, not lost silently.
+    subscribers are back as nodes are expected; whatever is still missing
+    after that is counted (module docstring), not lost silently.
     """
     channel = adapter._channel(pubsub)
     deadline = trio.current_time() + adapter.resubscribe_wait
-    while adapter._max_receivers and trio.current_time() < deadline:
+    while adapter._origins and trio.current_time() < deadline:
         await connection.send(pack(b"PUBSUB", b"NUMSUB", channel))
         _, count = await connection.read()
-        if count >= adapter._max_receivers:
+        if count >= len(adapter._expected_nodes()) + 1:  # they and our own subscriber
             return
         await trio.sleep(0.02)  # Redis cannot tell us when a subscriber arrives: ask again
 
@@ -352,35 +686,36 @@ async def _wait_for_subscribers(adapter: Redis, connection: Connection, pubsub: 
 async def _publish_until_broken(adapter: Redis, connection: Connection, queue: collections.deque) -> None:
     while True:
         if not queue:
-            await receive(lambda m: m is _WAKE)
+            _take_timer(adapter, await receive(_is_publisher_message))
             continue
         batch = list(itertools.islice(queue, 1000))
-        await connection.send(b"".join(pack(b"PUBLISH", channel, frame) for channel, frame in batch))
-        for channel, _ in batch:
+        # Who should receive, as it stands when Redis gets the batch (not when the answers are read).
+        expected = adapter._expected_receivers()
+        await connection.send(b"".join(pack(b"PUBLISH", channel, frame) for channel, frame, _ in batch))
+        for _, _, kind in batch:
             receivers = await connection.read()
             queue.popleft()  # acknowledged: only now is it off our hands
-            adapter._published += 1
-            _count_receivers(adapter, channel, receivers)
-        while True:  # drop wake-ups for what this batch already sent
+            if kind == HEARTBEAT:
+                adapter._heartbeats_queued -= 1
+            else:
+                adapter._published += 1
+            adapter._count_receivers(kind, receivers, expected)
+        while True:  # wake-ups for what this batch already sent go; a due beat is taken now, not after the burst
             try:
-                receive_nowait(lambda m: m is _WAKE)
+                _take_timer(adapter, receive_nowait(_is_publisher_message))
             except WouldBlock:
                 break
 
 
-def _count_receivers(adapter: Redis, channel: bytes, receivers: int) -> None:
-    if b":node:" in channel:
-        if receivers == 0:
-            adapter._drop("no_such_node")
-        return
-    if receivers < adapter._max_receivers:
-        adapter._drop("fewer_receivers")
-        logger.warning(
-            "%r: a broadcast reached %d subscribed nodes, %d before: some node missed it",
-            adapter, receivers, adapter._max_receivers,
-        )
-    # Follow the count down too: a node that left for good is reported once.
-    adapter._max_receivers = receivers
+def _is_publisher_message(message: object) -> bool:
+    return message is _WAKE or message is _BEAT or message is _ANNOUNCE
+
+
+def _take_timer(adapter: Redis, message: object) -> None:
+    if message is _BEAT:
+        adapter._beat()
+    elif message is _ANNOUNCE:
+        adapter._announce()
 
 
 async def _subscriber(adapter: Redis, pubsub: str) -> None:
@@ -393,8 +728,8 @@ async def _subscriber(adapter: Redis, pubsub: str) -> None:
                 await connection.read()  # the subscribe confirmations
             adapter._set_connected("subscriber", True)
             await _deliver_until_broken(adapter, connection, pubsub)
-        except (OSError, RedisError, trio.BrokenResourceError, trio.ClosedResourceError) as error:
-            logger.warning("%r subscriber: connection lost (%s)", adapter, error)
+        except _CONNECTION_ERRORS as error:
+            adapter._log.note("subscriber_lost", 1, str(error))
         finally:
             adapter._set_connected("subscriber", False)
             await connection.aclose()
@@ -409,10 +744,8 @@ async def _deliver_until_broken(adapter: Redis, connection: Connection, pubsub: 
         if channel == own and adapter._is_own(frame):
             continue  # our own broadcast: already delivered locally
         decoded = adapter._decode(frame)
-        if decoded is None:
+        if decoded is None or not adapter._heard(decoded):
             continue
-        origin, topic, message, dispatcher = decoded
+        topic, message, dispatcher = pickle.loads(decoded.payload)
         adapter._received += 1
         local_broadcast(pubsub, topic, message, dispatcher=dispatcher)
-
-

@@ -118,11 +118,14 @@ async def test_frames_signed_with_another_secret_are_dropped_and_counted(make_ad
     intruder = Redis(redis_server.host, redis_server.port, secret=b"not the shared secret", node_name="intruder")
     async with trio.open_nursery() as nursery:
         await other_node(nursery, intruder, forward_topic, "room", me)
-        adapter = await start_here(make_adapter)
+        adapter = Redis(redis_server.host, redis_server.port, secret=SECRET, node_name="node_a", heartbeat=60, node_timeout=120)
+        await pubsub.start_link(PUBSUB, adapter=adapter)
+        await adapter.wait_connected()
         await assert_receive(tuple)
         pubsub.broadcast(PUBSUB, "room", "signed with the real secret")
         await refute_receive(timeout=0.2)  # the intruder's node could not read it
-        assert intruder.statistics().dropped == {"bad_signature": 1}
+        # node_a's announcement (its first heartbeat; the next is a minute away) and its broadcast:
+        assert intruder.statistics().dropped == {"bad_signature": 2}
         assert adapter.statistics().received == 0
         nursery.cancel_scope.cancel()
 
