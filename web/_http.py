@@ -11,24 +11,64 @@ builds a :class:`Request`, awaits the application's handler and writes the
             return Response(200, {"content-type": "text/plain"}, f"hi {request.query.get('name')}")
         return Response(404)
 
-What happens when things go wrong, by design only to this connection:
+What happens when things go wrong, by design only to this connection (each
+refusal answers with ``connection: close`` and ends the connection):
 
-==========================================  ==================================
-event                                       answer
-==========================================  ==================================
-malformed request (h11 cannot parse it)     400, connection closed
-request line + headers over h11's limit     431, connection closed
-body over ``max_body_size``                 413, connection closed
-handler raises                              500, connection closed, then the
-                                            process crashes with the exception
-                                            (crash report; siblings unaffected)
-nothing received for ``idle_timeout``       connection closed
-a request on a path in ``upgrades``         handed to that path's callable,
-                                            which takes the connection over
-==========================================  ==================================
+============================================  ====================================
+event                                         answer
+============================================  ====================================
+malformed request (h11 cannot parse it)       400
+both ``Content-Length`` and                   400, before the body is read: the
+``Transfer-Encoding``, or                     two framings could be read two ways
+``Transfer-Encoding`` in HTTP/1.0             (request smuggling, RFC 9112 §6.1)
+a ``Transfer-Encoding`` other than chunked    501
+an HTTP version other than 1.0 and 1.1        505 (the HTTP/2 preface, say)
+request line + headers over                   431
+``max_header_size``, or more than
+``max_header_count`` headers
+the head not in by ``header_timeout``         408; just closed if nothing came
+(from the connection's start for its
+first request, from the first byte of
+later ones: a deadline, not an idle timer)
+``Content-Length`` over ``max_body_size``     413 at once, body unread (no ``100
+                                              Continue`` for ``Expect``)
+body over ``max_body_size``                   413
+a chunked body of more than                   400: the chunk rule below
+1024 + size/64 chunks
+the body not in by ``body_timeout`` after     408
+its head
+``Expect: 100-continue``                      ``100 Continue``, then the body is read
+``HEAD``                                      the handler's status and headers, no body
+handler raises                                500, then the process crashes with
+                                              the exception (crash report;
+                                              siblings unaffected)
+the peer takes nothing of a response for      connection closed
+``idle_timeout`` (per 64 KiB written)
+the peer resets or closes, at any point       connection closed quietly: a normal
+                                              end, no crash report
+nothing received for ``idle_timeout``         connection closed
+between two requests
+a request on a path in ``upgrades``           handed to that path's callable,
+                                              which takes the connection over
+============================================  ====================================
 
 Otherwise connections are kept alive (HTTP/1.1's default) and requests are
-served one after the other.
+served one after the other, pipelined ones included. Refusals count as
+``bad_requests``, missed deadlines as ``request_timeouts`` (see
+:mod:`web._limits`).
+
+The chunk rule: h11 hands over each chunk of a chunked body as an event of
+its own, so a megabyte sent as a million one-byte chunks costs a million
+events (seconds of CPU) for one request. A body may therefore have at most
+1024 chunks plus one per 64 bytes it carries: clients chunk by their write
+buffer (kilobytes), so none comes near it, and an attacker is stopped after
+about 6 KB.
+
+After a refusal the client may still be sending (the body we will not
+read, say), and closing a socket with unread data resets it: the client
+would see the reset, not the answer. So the connection is half-closed and
+what still comes is read and dropped, until the client closes, for at most
+``CLOSE_GRACE`` seconds and ``LINGER_BYTES``.
 
 What this layer is given
 ------------------------
@@ -46,7 +86,7 @@ from __future__ import annotations
 import logging
 import time
 from http import HTTPStatus
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, Iterator
 from urllib.parse import parse_qsl
 
 import attrs
@@ -88,6 +128,7 @@ class Request:
         peer: the client's ``(host, port)``.
         body: the request body (``b""`` when there is none).
         query_string: the raw query string, for repeated keys.
+        http_version: ``"1.1"`` or ``"1.0"``, as the request line said.
     """
 
     method: str
@@ -97,6 +138,7 @@ class Request:
     peer: tuple
     body: bytes = b""
     query_string: str = ""
+    http_version: str = "1.1"
 
 
 @attrs.frozen
@@ -121,12 +163,36 @@ Handler = Callable[[Request], Awaitable[Response]]
 Upgrade = Callable[[h11.Connection, trio.SocketStream, Request, ConnectionContext], Awaitable[None]]
 
 
-class _Idle(Exception):
-    """Nothing arrived for ``idle_timeout`` seconds."""
+#: The chunk rule (see the module docstring): a chunked body may have at most
+#: ``FREE_CHUNKS + size // MIN_AVERAGE_CHUNK`` chunks.
+FREE_CHUNKS = 1024
+MIN_AVERAGE_CHUNK = 64
+
+#: A body's pieces kept as they came before the rest go into one bytearray (see ``_keep_piece``).
+FEW_PIECES = 8
+
+#: Bytes of a response written at a time; the peer must take each within ``idle_timeout``.
+WRITE_SIZE = 65536
+
+#: After a refusal: seconds to deliver the answer and drain what the client still sends, and the most to drain.
+CLOSE_GRACE = 2.0
+LINGER_BYTES = 1 << 20
 
 
-class _TooLarge(Exception):
-    """The request body is over ``max_body_size``."""
+class _Deadline(Exception):
+    """The deadline given to :func:`next_event` passed before the event came."""
+
+
+class _Refusal(Exception):
+    """The request broke a rule: answer ``status`` (None: just close) and end the connection."""
+
+    def __init__(self, status: int | None, why: str) -> None:
+        super().__init__(why)
+        self.status = status
+
+
+class _TooSlow(_Refusal):
+    """A request's head or body missed its deadline (``header_timeout``, ``body_timeout``)."""
 
 
 # ---------------------------------------------------------------- the connection
@@ -143,8 +209,8 @@ async def serve_connection(stream: trio.SocketStream, context: ConnectionContext
         stream: the accepted connection; closed when this returns.
         context: the endpoint's handler (every request not on an upgrade
             path), limits, counters (``active``, ``requests``,
-            ``bad_requests``, ``handler_errors``), upgrade callables by path,
-            and pid (telemetry metadata).
+            ``bad_requests``, ``request_timeouts``, ``handler_errors``),
+            upgrade callables by path, and pid (telemetry metadata).
     """
     # No local aliases of context's fields here or in _serve_requests: these
     # frames live as long as the connection, and each local costs 8 bytes a connection.
@@ -171,89 +237,187 @@ async def _serve_requests(conn: h11.Connection, stream, peer: tuple, context: Co
     while True:
         try:
             request = await _read_request(conn, stream, peer, context.limits)
-        except h11.RemoteProtocolError as e:
-            context.counters.bad_requests += 1
-            return await _send_error(conn, stream, e.error_status_hint)
-        except _TooLarge:
-            context.counters.bad_requests += 1
-            return await _send_error(conn, stream, 413)
-        except (_Idle, trio.BrokenResourceError, trio.ClosedResourceError):
-            return
+        except (_Refusal, h11.RemoteProtocolError) as refusal:
+            return await _refuse(conn, stream, refusal, context.counters)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            return  # the peer reset the connection: a normal end, nobody to answer
         if request is None:
-            return  # the client closed the connection
+            return  # the client closed the connection, or was silent for too long
         context.counters.requests += 1
         upgrade = context.upgrades.get(request.path) if context.upgrades else None
         if upgrade is not None:
             return await upgrade(conn, stream, request, context)
-        await _respond(conn, stream, request, context.handler, context.counters)
+        if not await _respond(conn, stream, request, context):
+            return  # the peer is gone, or took nothing of the response for idle_timeout
         if conn.our_state is h11.MUST_CLOSE or conn.their_state is h11.MUST_CLOSE:
             return
         conn.start_next_cycle()
 
 
-async def _respond(conn: h11.Connection, stream, request: Request, handler: Handler, counters: ConnectionCounters) -> None:
+async def _respond(conn: h11.Connection, stream, request: Request, context: ConnectionContext) -> bool:
+    """Answer ``request`` with the handler's response; False if the connection must end."""
     try:
-        response = await handler(request)
+        response = await context.handler(request)
         if not isinstance(response, Response):
             raise TypeError(
-                f"the HTTP handler {handler!r} must return a web.Response, "
+                f"the HTTP handler {context.handler!r} must return a web.Response, "
                 f"e.g. Response(200, body=...); got {response!r}"
             )
     except Exception:
         # Answer 500, close, then crash this process with the exception: the
         # crash report names it, and only this connection is affected.
-        counters.handler_errors += 1
+        context.counters.handler_errors += 1
         await _send_error(conn, stream, 500)
         raise
-    await send_response(conn, stream, response)
+    pieces = _response_bytes(conn, response, with_body=request.method != "HEAD")
+    return await _write(stream, pieces, context.limits.idle_timeout)
+
+
+async def _refuse(conn: h11.Connection, stream, refusal: Exception, counters: ConnectionCounters) -> None:
+    """Count a refused request, answer it (unless there is no answer to give), and linger before the close."""
+    if isinstance(refusal, _TooSlow):
+        counters.request_timeouts += 1
+    else:
+        counters.bad_requests += 1
+    status = refusal.status if isinstance(refusal, _Refusal) else refusal.error_status_hint
+    if status is not None:
+        await _send_error(conn, stream, status, linger=True)
 
 
 # ---------------------------------------------------------------- reading
 
 
-async def next_event(conn: h11.Connection, stream, idle_timeout: float) -> object:
-    """The next h11 event, reading from ``stream`` as needed.
+async def next_event(conn: h11.Connection, stream, deadline: float) -> object:
+    """The next h11 event, reading from ``stream`` as needed until ``deadline`` (``trio.current_time()`` based).
 
     Raises:
-        _Idle: nothing arrived for ``idle_timeout`` seconds.
+        _Deadline: the deadline passed first.
         h11.RemoteProtocolError: the peer sent something h11 cannot parse.
+        trio.BrokenResourceError: the peer reset the connection.
     """
     while True:
         event = conn.next_event()
         if event is not h11.NEED_DATA:
             return event
-        with trio.move_on_after(idle_timeout):
-            conn.receive_data(await stream.receive_some(RECEIVE_SIZE))
-            continue
-        raise _Idle()
+        await _receive(conn, stream, deadline)
+
+
+async def _receive(conn: h11.Connection, stream, deadline: float) -> None:
+    """Hand h11 the next bytes the peer sends (``b""`` at EOF); raise :class:`_Deadline` at ``deadline``."""
+    with trio.move_on_at(deadline):
+        conn.receive_data(await stream.receive_some(RECEIVE_SIZE))
+        return
+    raise _Deadline()
 
 
 async def _read_request(conn: h11.Connection, stream, peer: tuple, limits: ConnectionLimits) -> Request | None:
-    event = await next_event(conn, stream, limits.idle_timeout)
+    """The next request, body included; None if the client closed the connection or stayed silent.
+
+    Raises:
+        _Refusal: the request broke a rule (``_TooSlow``: a deadline passed).
+        h11.RemoteProtocolError: h11 could not parse it.
+    """
+    head = await _read_head(conn, stream, limits)
+    if head is None:
+        return None
+    _check_head(head, limits)
+    body = await _read_body(conn, stream, limits)
+    return _request_from(head, peer, body)
+
+
+async def _read_head(conn: h11.Connection, stream, limits: ConnectionLimits) -> h11.Request | None:
+    """The next request's line and headers, by ``header_timeout``; None if the client closed or stayed silent."""
+    if conn.their_http_version is not None and not conn.trailing_data[0]:
+        # Between two requests of a keep-alive connection (nothing of the next
+        # one pipelined yet): silence is allowed for idle_timeout, and the head's
+        # deadline starts with its first byte.
+        try:
+            await _receive(conn, stream, trio.current_time() + limits.idle_timeout)
+        except _Deadline:
+            return None
+    try:
+        event = await next_event(conn, stream, trio.current_time() + limits.header_timeout)
+    except _Deadline:
+        # Nothing at all on a new connection: nobody to answer, only a socket to free.
+        status = 408 if conn.trailing_data[0] else None
+        raise _TooSlow(status, "the request's head did not arrive within header_timeout") from None
     if isinstance(event, h11.ConnectionClosed):
         return None
     assert isinstance(event, h11.Request), event
-    if _head_size(event) > limits.max_header_size:
+    return event
+
+
+def _check_head(head: h11.Request, limits: ConnectionLimits) -> None:
+    """Refuse a request on its head alone, before reading a byte of its body."""
+    if head.http_version not in (b"1.0", b"1.1"):
+        raise _Refusal(505, f"HTTP/{head.http_version.decode()} is not spoken here")
+    if _head_size(head) > limits.max_header_size:
         # h11 bounds only what it buffers of an *incomplete* head; one read can
         # bring a whole oversize head at once, so measure the parsed one too.
-        raise h11.RemoteProtocolError("request line and headers too large", error_status_hint=431)
-    body = await _read_body(conn, stream, limits)
-    return _request_from(event, peer, body)
+        raise _Refusal(431, "request line and headers too large")
+    if len(head.headers) > limits.max_header_count:
+        raise _Refusal(431, f"more than {limits.max_header_count} headers")
+    names = {name for name, _ in head.headers}
+    if b"transfer-encoding" in names and (b"content-length" in names or head.http_version == b"1.0"):
+        # A front proxy may frame the body by the other header: what it takes
+        # for the body's end, we would take for a second request.
+        raise _Refusal(400, "Transfer-Encoding with Content-Length, or in HTTP/1.0")
+    if _content_length(head) > limits.max_body_size:
+        raise _Refusal(413, "Content-Length over max_body_size")
+
+
+def _content_length(head: h11.Request) -> int:
+    # h11 has checked that it is digits, and that repeated ones agree.
+    return next((int(value) for name, value in head.headers if name == b"content-length"), 0)
 
 
 async def _read_body(conn: h11.Connection, stream, limits: ConnectionLimits) -> bytes:
-    chunks, size = [], 0
+    """The request's body, by ``body_timeout`` after its head (``100 Continue`` first if the client waits for it)."""
+    deadline = trio.current_time() + limits.body_timeout
+    try:
+        if conn.they_are_waiting_for_100_continue:
+            await _send_by(stream, conn.send(h11.InformationalResponse(status_code=100, headers=[], reason=b"Continue")), deadline)
+        return await _collect_body(conn, stream, limits, deadline)
+    except _Deadline:
+        raise _TooSlow(408, "the request's body did not arrive within body_timeout") from None
+
+
+async def _collect_body(conn: h11.Connection, stream, limits: ConnectionLimits, deadline: float) -> bytes:
+    pieces: list = []
+    size = chunks = 0
     while True:
-        event = await next_event(conn, stream, limits.idle_timeout)
+        event = await next_event(conn, stream, deadline)
         if isinstance(event, h11.Data):
-            size += len(event.data)
-            if size > limits.max_body_size:
-                raise _TooLarge()
-            chunks.append(event.data)
+            size, chunks = size + len(event.data), chunks + event.chunk_start
+            _check_body(size, chunks, limits)
+            _keep_piece(pieces, event.data)
         elif isinstance(event, h11.EndOfMessage) or event is h11.PAUSED:
-            return b"".join(chunks)
+            return b"".join(pieces)
         else:  # ConnectionClosed mid-body
             raise h11.RemoteProtocolError("connection closed in the middle of the request body")
+
+
+def _keep_piece(pieces: list, data: bytes) -> None:
+    """Keep a piece of a body: as it came while the pieces are few, then in one growing bytearray.
+
+    Few pieces (the usual body) are joined once at the end, a body in one
+    piece not even copied. Many are appended to one bytearray, so that memory
+    stays in proportion to the body however it is cut: a list of a million
+    1-byte ``bytes`` costs about 60 MB.
+    """
+    if len(pieces) < FEW_PIECES:
+        pieces.append(data)
+    elif len(pieces) == FEW_PIECES:
+        pieces.append(bytearray(data))
+    else:
+        pieces[-1] += data
+
+
+def _check_body(size: int, chunks: int, limits: ConnectionLimits) -> None:
+    if size > limits.max_body_size:
+        raise _Refusal(413, "body over max_body_size")
+    if chunks > FREE_CHUNKS + size // MIN_AVERAGE_CHUNK:
+        raise _Refusal(400, f"{chunks} chunks for a body of {size} bytes (the chunk rule)")
 
 
 def _head_size(event: h11.Request) -> int:
@@ -268,7 +432,8 @@ def _request_from(event: h11.Request, peer: tuple, body: bytes) -> Request:
         key, text = name.decode("latin-1"), value.decode("latin-1")
         headers[key] = f"{headers[key]}, {text}" if key in headers else text
     query = dict(parse_qsl(query_string, keep_blank_values=True))
-    return Request(event.method.decode("ascii"), path, query, headers, peer, body, query_string)
+    method, version = event.method.decode("ascii"), event.http_version.decode("ascii")
+    return Request(method, path, query, headers, peer, body, query_string, version)
 
 
 def _peer_of(stream) -> tuple:
@@ -282,13 +447,65 @@ def _peer_of(stream) -> tuple:
 
 
 async def send_response(conn: h11.Connection, stream, response: Response) -> None:
-    """Write ``response`` (status, headers, body with its ``content-length``) with h11."""
+    """Write ``response`` (status, headers, body with its ``content-length``) with h11.
+
+    Raises:
+        trio.BrokenResourceError: the peer reset the connection.
+    """
+    await stream.send_all(b"".join(_response_bytes(conn, response)))
+
+
+def _response_bytes(conn: h11.Connection, response: Response, *, with_body: bool = True) -> list[bytes]:
+    """The response's bytes, in pieces (the body as it is, not copied); ``with_body=False`` for ``HEAD``.
+
+    A response to ``HEAD`` keeps the ``content-length`` the body would have
+    (RFC 9110 §9.3.2): h11 frames it as empty whatever the header says.
+    """
     headers = [(name, value) for name, value in response.headers.items() if name != "content-length"]
     headers.append(("content-length", str(len(response.body))))
-    data = conn.send(h11.Response(status_code=response.status, headers=headers, reason=_reason(response.status)))
-    data += conn.send(h11.Data(data=response.body)) if response.body else b""
-    data += conn.send(h11.EndOfMessage())
-    await stream.send_all(data)
+    pieces = [conn.send(h11.Response(status_code=response.status, headers=headers, reason=_reason(response.status)))]
+    if response.body and with_body:
+        pieces += conn.send_with_data_passthrough(h11.Data(data=response.body))
+    pieces.append(conn.send(h11.EndOfMessage()))
+    return pieces
+
+
+async def _write(stream, pieces: list[bytes], idle_timeout: float) -> bool:
+    """Write ``pieces``; False if the peer reset the connection or took nothing of it for ``idle_timeout``.
+
+    Each write of at most ``WRITE_SIZE`` bytes has its own deadline: a peer
+    that reads slowly gets a big response in the end, one that stops reading
+    (its requests pipelined, its window closed) loses the connection instead
+    of holding it for ever.
+    """
+    try:
+        for data in _writes(pieces):
+            with trio.move_on_after(idle_timeout):
+                await stream.send_all(data)
+                continue
+            return False
+    except (trio.BrokenResourceError, trio.ClosedResourceError):
+        return False
+    return True
+
+
+def _writes(pieces: list[bytes]) -> Iterator[bytes | memoryview]:
+    """The writes for ``pieces``: a small response in one (one syscall, one segment), a big one in slices."""
+    if sum(map(len, pieces)) <= WRITE_SIZE:
+        yield b"".join(pieces)
+        return
+    for piece in pieces:
+        view = memoryview(piece)
+        for start in range(0, len(view), WRITE_SIZE):
+            yield view[start : start + WRITE_SIZE]
+
+
+async def _send_by(stream, data, deadline: float) -> None:
+    """``stream.send_all(data)``; raise :class:`_Deadline` if the peer has not taken it by ``deadline``."""
+    with trio.move_on_at(deadline):
+        await stream.send_all(data)
+        return
+    raise _Deadline()
 
 
 def _reason(status: int) -> bytes:
@@ -298,11 +515,30 @@ def _reason(status: int) -> bytes:
         return b""
 
 
-async def _send_error(conn: h11.Connection, stream, status: int) -> None:
+async def _send_error(conn: h11.Connection, stream, status: int, *, linger: bool = False) -> None:
+    """Answer ``status`` with ``connection: close``, within ``CLOSE_GRACE``; quiet if the peer is gone.
+
+    With ``linger``, then half-close and drain what the client still sends
+    (see the module docstring), so that it reads the answer, not a reset.
+    """
     # Only possible while we have not started a response (h11's trio example does the same).
     if conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
         return
-    try:
-        await send_response(conn, stream, Response(status, {"connection": "close"}))
-    except (trio.BrokenResourceError, trio.ClosedResourceError, h11.LocalProtocolError):
-        pass  # the peer is gone: nobody to tell
+    with trio.move_on_after(CLOSE_GRACE):
+        try:
+            await send_response(conn, stream, Response(status, {"connection": "close"}))
+            if linger:
+                await stream.send_eof()
+                await _drain(stream)
+        except (trio.BrokenResourceError, trio.ClosedResourceError, h11.LocalProtocolError):
+            pass  # the peer is gone: nobody to tell
+
+
+async def _drain(stream) -> None:
+    """Read and drop what the peer sends, until it closes or ``LINGER_BYTES`` went by."""
+    drained = 0
+    while drained < LINGER_BYTES:
+        data = await stream.receive_some(RECEIVE_SIZE)
+        if not data:
+            return
+        drained += len(data)

@@ -7,8 +7,8 @@ happened, nothing more, so that is all they get (never the endpoint's own
 private state):
 
 * :class:`ConnectionLimits`, frozen and checked once when the endpoint
-  starts: how long a keep-alive connection may stay silent, how big a
-  request's head and body may be;
+  starts: how long a keep-alive connection may stay silent, how long a
+  request's head and body may take to arrive, how big they may be;
 * :class:`ConnectionContext`: both, with the application's handler, the
   upgrade callables by path and the endpoint's pid, as the one argument a
   connection process is spawned with;
@@ -16,11 +16,15 @@ private state):
   connection processes. Each one adds to it with a plain ``+=`` (one
   process runs at a time, so no lock), and ``snapshot()`` freezes it into
   the public :class:`EndpointStatistics` that ``Endpoint.statistics`` and
-  the ``("web", "endpoint", "statistics")`` telemetry event report.
+  the ``("web", "endpoint", "statistics")`` telemetry event report;
+* :func:`default_max_connections`: how many connections an endpoint takes
+  at once when not told, from the process's descriptor limit.
 
 >>> limits = ConnectionLimits(idle_timeout=5.0)
->>> limits.max_body_size, limits.max_header_size
-(1048576, 16384)
+>>> limits.max_body_size, limits.max_header_size, limits.max_header_count
+(1048576, 16384, 100)
+>>> limits.header_timeout, limits.body_timeout
+(10.0, 60.0)
 >>> counters = ConnectionCounters()
 >>> counters.requests += 2
 >>> counters.snapshot().requests
@@ -33,18 +37,29 @@ ValueError: max_body_size must be an int >= 0 (bytes of one request body); got -
 
 from __future__ import annotations
 
+import math
+import resource
 from typing import Callable, Mapping
 
 import attrs
 
-__all__ = ["ConnectionLimits", "ConnectionCounters", "ConnectionContext", "EndpointStatistics", "COUNTERS"]
+__all__ = [
+    "ConnectionLimits",
+    "ConnectionCounters",
+    "ConnectionContext",
+    "EndpointStatistics",
+    "COUNTERS",
+    "default_max_connections",
+    "raise_open_files_limit",
+]
 
 COUNTERS = (
     "accepted",  # TCP connections accepted
     "rejected",  # ... and closed at once: max_connections reached
     "active",  # connection processes running now
     "requests",  # HTTP requests read (upgrade requests included)
-    "bad_requests",  # answered 400, 413 or 431
+    "bad_requests",  # answered 400, 413, 431, 501 or 505
+    "request_timeouts",  # a head or body not in by header_timeout/body_timeout: 408 (or closed, if nothing came)
     "handler_errors",  # the handler raised: answered 500
     "upgrades",  # WebSockets opened
     "refused",  # upgrade requests refused (400 or 403)
@@ -77,10 +92,25 @@ def _byte_count(minimum: int, what: str):
 class ConnectionLimits:
     """The limits every HTTP connection of one endpoint enforces (see :mod:`web._http`).
 
+    Deadlines, not idle timers: a client that trickles a byte now and then
+    cannot stretch ``header_timeout`` or ``body_timeout``, which run from a
+    fixed start whatever arrives in between.
+
     Attributes:
-        idle_timeout: seconds a connection may send nothing before it is closed.
+        idle_timeout: seconds a keep-alive connection may wait between
+            requests, sending nothing, before it is closed (and seconds a
+            peer may take nothing of a response we are writing).
         max_body_size: bytes in one request body; more is answered 413.
         max_header_size: bytes in a request line plus headers; more is answered 431.
+        header_timeout: seconds a request's head (request line and headers)
+            may take to arrive: from the connection's start for its first
+            request, from the first byte of each later one. Late: 408, or
+            just a close when nothing at all came.
+        body_timeout: seconds a request's body may take to arrive once its
+            head is in; late: 408. Raise it with ``max_body_size`` for big
+            uploads over slow links (the default allows 1 MiB at ~17 KB/s).
+        max_header_count: header lines in one request; more is answered 431
+            (browsers send about 20).
 
     Raises:
         ValueError: a limit that is not a positive number (``max_body_size``
@@ -92,6 +122,9 @@ class ConnectionLimits:
     max_header_size: int = attrs.field(
         default=16 * 1024, validator=_byte_count(1, "bytes of a request line plus headers")
     )
+    header_timeout: float = attrs.field(default=10.0, validator=_positive_number)
+    body_timeout: float = attrs.field(default=60.0, validator=_positive_number)
+    max_header_count: int = attrs.field(default=100, validator=_byte_count(1, "headers in one request"))
 
 
 # ---------------------------------------------------------------- counters
@@ -106,6 +139,7 @@ class EndpointStatistics:
     active: int
     requests: int
     bad_requests: int
+    request_timeouts: int
     handler_errors: int
     upgrades: int
     refused: int
@@ -168,3 +202,50 @@ class ConnectionContext:
     counters: ConnectionCounters
     upgrades: Mapping[str, Callable] = attrs.field(factory=dict)
     endpoint: object = None
+
+
+# ---------------------------------------------------------------- how many connections at once
+
+
+def default_max_connections(fd_limit: float) -> float:
+    """How many connections an endpoint takes at once when ``max_connections`` is not given.
+
+    Each connection holds one file descriptor, and when the process has none
+    left, ``accept()`` fails for every client, old connections cannot open
+    files, and Redis cannot reconnect. So the endpoint stops short of the
+    limit and leaves the rest of the node a reserve: a tenth of the limit,
+    at least 64 descriptors (listeners, log files, Redis, the event loop's
+    own), but never more than half of a small limit::
+
+        max_connections = fd_limit - max(fd_limit // 10, min(64, fd_limit // 2))
+
+    The formula assumes one endpoint per node; give each of several its own
+    ``max_connections``.
+
+    >>> default_max_connections(1024), default_max_connections(65536), default_max_connections(64)
+    (922, 58983, 32)
+    >>> default_max_connections(math.inf)
+    inf
+    """
+    if fd_limit == math.inf:
+        return math.inf
+    fd_limit = int(fd_limit)
+    return fd_limit - max(fd_limit // 10, min(64, fd_limit // 2))
+
+
+def raise_open_files_limit() -> float:
+    """Raise this process's soft ``RLIMIT_NOFILE`` to its hard limit, where allowed; return the soft limit now.
+
+    The soft limit is often 1024 while the hard one is far higher: a server
+    may take what it is allowed. Where the raise is refused (macOS caps the
+    soft limit below an unlimited hard one), the soft limit stays as it was.
+    Returns ``math.inf`` for an unlimited soft limit.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass
+    return math.inf if soft == resource.RLIM_INFINITY else soft

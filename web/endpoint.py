@@ -50,15 +50,45 @@ Options
 -------
 ``start_link(handler, *, host="127.0.0.1", port=0, websocket=None, name=None,
 idle_timeout=60.0, max_body_size=1 MiB, max_header_size=16 KiB,
-max_connections=math.inf)``: ``handler`` is ``async handler(request) ->
-Response`` (:mod:`web._http`), ``websocket`` a :class:`~web.transports.websocket.WebSocket`
-mount, or a list of them on different paths (a chat socket at
-``/socket/websocket`` beside a LiveView socket at ``/live/websocket``). ``idle_timeout`` closes keep-alive connections that send nothing;
-``max_header_size`` is h11's limit on a request line plus headers (431);
-past ``max_connections`` a new connection is closed at once (counted as
-``rejected``). ``telemetry_period`` (seconds, default 1.0; None: never) is
-how often the endpoint emits its counters as the telemetry event
-``("web", "endpoint", "statistics")``, when a handler is attached to it.
+header_timeout=10.0, body_timeout=60.0, max_header_count=100,
+max_connections=None, telemetry_period=1.0)``:
+
+* ``handler`` is ``async handler(request) -> Response`` (:mod:`web._http`);
+* ``websocket`` a :class:`~web.transports.websocket.WebSocket` mount, or a
+  list of them on different paths (a chat socket at ``/socket/websocket``
+  beside a LiveView socket at ``/live/websocket``);
+* ``idle_timeout`` closes keep-alive connections that send nothing between
+  requests (and those that take nothing of a response);
+* ``header_timeout`` and ``body_timeout`` are deadlines for a request's head
+  and body (408), ``max_header_size`` h11's limit on a request line plus
+  headers and ``max_header_count`` on their number (431), ``max_body_size``
+  the limit on a body (413); :class:`~web._limits.ConnectionLimits` says
+  exactly what each one measures, and :mod:`web._http` what each breach gets;
+* past ``max_connections`` a new connection is closed at once (counted as
+  ``rejected``), see below;
+* ``telemetry_period`` (seconds; None: never) is how often the endpoint
+  emits its counters as the telemetry event ``("web", "endpoint",
+  "statistics")``, when a handler is attached to it.
+
+How many connections
+--------------------
+Every connection holds a file descriptor. When the process runs out,
+``accept()`` fails for everyone, old connections and new, until some close.
+So an endpoint starts by raising the process's soft ``RLIMIT_NOFILE`` to
+its hard limit (where the system allows it), and without an explicit
+``max_connections`` takes at most
+:func:`~web._limits.default_max_connections` of that limit, which keeps a
+reserve for the rest of the node (``limit - max(limit // 10, min(64, limit
+// 2))``: 922 of 1024, 58,983 of 65,536). An explicit ``max_connections``
+wins; with several endpoints in one node, give each its own.
+
+At the limit, the acceptor closes each new connection at once, without
+starting a process for it or asking the connection supervisor, counts it
+as ``rejected``, and logs a WARNING at most every ``LOG_INTERVAL`` (10) s:
+the first refusal at once, the later ones as a count when the interval
+ends. Should ``accept()`` fail anyway for want of descriptors or memory
+(another part of the node holding them), it is retried every 100 ms and
+logged as an ERROR the same way, one line per interval with the count.
 
 Telemetry
 ---------
@@ -77,9 +107,8 @@ from __future__ import annotations
 import errno
 import functools
 import logging
-import math
 import weakref
-from typing import Sequence
+from typing import Callable, Sequence
 
 import attrs
 import trio
@@ -89,7 +118,14 @@ from otp import ChildSpec, DynamicSupervisor, GenServer, Pid, Restart, Superviso
 from otp.lowlevel import resolve_pid
 
 from ._http import Handler, serve_connection
-from ._limits import ConnectionContext, ConnectionCounters, ConnectionLimits, EndpointStatistics
+from ._limits import (
+    ConnectionContext,
+    ConnectionCounters,
+    ConnectionLimits,
+    EndpointStatistics,
+    default_max_connections,
+    raise_open_files_limit,
+)
 from ._telemetry import ENDPOINT_STATISTICS
 from .transports.websocket import WebSocket, upgrader
 
@@ -115,6 +151,7 @@ class _EndpointState:
     pid: Pid | None = None  # the endpoint process, for telemetry metadata
     telemetry_period: float | None = 1.0
     context: ConnectionContext | None = None  # what each connection is spawned with, set in init
+    max_connections: float | None = None  # None until init derives it from the descriptor limit
 
     def make_context(self) -> None:
         """What every connection gets: the handler, limits, counters, pid, and the
@@ -161,19 +198,32 @@ class Endpoint:
         idle_timeout: float = 60.0,
         max_body_size: int = 1 << 20,
         max_header_size: int = 16 * 1024,
-        max_connections: float = math.inf,
+        header_timeout: float = 10.0,
+        body_timeout: float = 60.0,
+        max_header_count: int = 100,
+        max_connections: float | None = None,
         telemetry_period: float | None = 1.0,
     ) -> Pid:
         """Start an endpoint linked to the caller; return its pid once it is listening.
 
+        The options are described in the module docstring; ``max_connections``
+        None means "from the descriptor limit" (see "How many connections"
+        there; the endpoint raises the process's soft limit when it starts).
+
         Raises:
-            ValueError: ``idle_timeout``, ``max_body_size`` or ``max_header_size``
-                is not a positive number (see :class:`~web._limits.ConnectionLimits`).
+            ValueError: one of ``idle_timeout``, ``max_body_size``,
+                ``max_header_size``, ``header_timeout``, ``body_timeout``,
+                ``max_header_count`` is not a positive number (see
+                :class:`~web._limits.ConnectionLimits`).
             StartError: the address could not be bound (``.reason`` is the ``OSError``).
         """
-        limits = ConnectionLimits(idle_timeout, max_body_size, max_header_size)
-        state = _EndpointState(handler, _mounts(websocket), limits, telemetry_period=telemetry_period)
-        return await _EndpointServer.start_link((state, host, port, max_connections), name=name)
+        limits = ConnectionLimits(
+            idle_timeout, max_body_size, max_header_size, header_timeout, body_timeout, max_header_count
+        )
+        state = _EndpointState(
+            handler, _mounts(websocket), limits, telemetry_period=telemetry_period, max_connections=max_connections
+        )
+        return await _EndpointServer.start_link((state, host, port), name=name)
 
     @staticmethod
     def child_spec(handler: Handler, **options: object) -> ChildSpec:
@@ -281,10 +331,13 @@ class _EndpointServer(GenServer):
 
     async def init(self, arg: tuple) -> None:
         otp.trap_exits(True)
-        self.state, host, port, max_connections = arg
+        self.state, host, port = arg
+        fd_limit = raise_open_files_limit()
+        if self.state.max_connections is None:
+            self.state.max_connections = default_max_connections(fd_limit)
         listeners = await trio.open_tcp_listeners(port, host=host)
         try:
-            self.state.connections = await DynamicSupervisor.start_link(max_children=max_connections)
+            self.state.connections = await DynamicSupervisor.start_link(max_children=self.state.max_connections)
         except BaseException:
             await _close_all(listeners)
             raise
@@ -312,7 +365,11 @@ class _EndpointServer(GenServer):
             await _shut_down(pid)
 
     def format_status(self) -> object:
-        return {"address": self.state.address, "statistics": self.state.counters.snapshot()}
+        return {
+            "address": self.state.address,
+            "max_connections": self.state.max_connections,
+            "statistics": self.state.counters.snapshot(),
+        }
 
 
 class _Tick:
@@ -339,11 +396,12 @@ async def _accept_loop(listeners: list[trio.SocketListener], state: _EndpointSta
     send_stream, receive_stream = trio.open_memory_channel(0)
     try:
         async with trio.open_nursery() as nursery:
+            acceptor = _Acceptor(state, nursery)
             for listener in listeners:
-                nursery.start_soon(_accept_from, listener, state, send_stream.clone())
+                nursery.start_soon(acceptor.accept_from, listener, send_stream.clone())
             send_stream.close()
             async for stream in receive_stream:
-                await _start_connection(stream, state)
+                await acceptor.start_connection(stream)
     finally:
         await _close_all(listeners)
 
@@ -351,30 +409,132 @@ async def _accept_loop(listeners: list[trio.SocketListener], state: _EndpointSta
 # accept() failing with these is the machine being short of something, not
 # the listener being broken: wait and try again (trio.serve_listeners does too).
 _RESOURCE_ERRORS = {errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS}
+ACCEPT_RETRY = 0.1  # seconds between accept() attempts while resources are short
+LOG_INTERVAL = 10.0  # seconds: at most one line per interval about refusals, and about accept() failing
 
 
-async def _accept_from(listener: trio.SocketListener, state: _EndpointState, streams: trio.MemorySendChannel) -> None:
-    async with streams:
-        while True:
-            try:
-                stream = await listener.accept()
-            except OSError as e:
-                if e.errno not in _RESOURCE_ERRORS:
-                    raise
-                logger.error("accept() on %s failed (%s); retrying in 100 ms", state.address, e)
-                await trio.sleep(0.1)
-                continue
-            state.counters.accepted += 1
-            await streams.send(stream)
+class _Acceptor:
+    """The acceptor's tasks' shared part: turning connections away, and saying so without flooding the log."""
 
+    def __init__(self, state: _EndpointState, nursery: trio.Nursery) -> None:
+        self.state = state
+        self.last_accept_error: OSError | None = None
+        self.refusals = _ThrottledLog(nursery, self._log_refusals)
+        self.accept_failures = _ThrottledLog(nursery, self._log_accept_failures)
 
-async def _start_connection(stream: trio.SocketStream, state: _EndpointState) -> None:
-    spec = ChildSpec(id="connection", start=(_spawn_connection, stream, state), restart=Restart.TEMPORARY)
-    try:
-        await DynamicSupervisor.start_child(state.connections, spec)
-    except SupervisorError:  # max_children: this one is turned away, the others go on
-        state.counters.rejected += 1
+    async def accept_from(self, listener: trio.SocketListener, streams: trio.MemorySendChannel) -> None:
+        async with streams:
+            while True:
+                try:
+                    stream = await listener.accept()
+                except OSError as e:
+                    if e.errno not in _RESOURCE_ERRORS:
+                        raise
+                    self.last_accept_error = e
+                    self.accept_failures.note()
+                    await trio.sleep(ACCEPT_RETRY)
+                    continue
+                self.state.counters.accepted += 1
+                if self.state.counters.active >= self.state.max_connections:
+                    # The fast refusal: no process, no supervisor call, one close.
+                    await self.turn_away(stream)
+                else:
+                    await streams.send(stream)
+
+    async def start_connection(self, stream: trio.SocketStream) -> None:
+        spec = ChildSpec(id="connection", start=(_spawn_connection, stream, self.state), restart=Restart.TEMPORARY)
+        try:
+            await DynamicSupervisor.start_child(self.state.connections, spec)
+        except SupervisorError:
+            # max_children: a burst got past the acceptor's count (``active``
+            # grows only once each process runs); the supervisor's is exact.
+            await self.turn_away(stream)
+
+    async def turn_away(self, stream: trio.SocketStream) -> None:
+        self.state.counters.rejected += 1
+        self.refusals.note()
         await stream.aclose()
+
+    def _log_refusals(self, count: int) -> None:
+        host, port = self.state.address
+        logger.warning(
+            "endpoint %r on %s:%s refused %d connection(s): max_connections (%s) reached (logged at most every %g s)",
+            self.state.pid, host, port, count, self.state.max_connections, LOG_INTERVAL,
+        )
+
+    def _log_accept_failures(self, count: int) -> None:
+        host, port = self.state.address
+        logger.error(
+            "endpoint %r on %s:%s: accept() failed %d time(s) (%s); retrying every %g ms (logged at most every %g s)",
+            self.state.pid, host, port, count, self.last_accept_error, ACCEPT_RETRY * 1000, LOG_INTERVAL,
+        )
+
+
+class _ThrottledLog:
+    """Logs a recurring event through a :class:`_LogThrottle`, with a task that writes the summary when due."""
+
+    def __init__(self, nursery: trio.Nursery, log: Callable[[int], None]) -> None:
+        self.throttle = _LogThrottle(LOG_INTERVAL)
+        self.nursery, self.log = nursery, log
+        self.summarizing = False
+
+    def note(self) -> None:
+        count = self.throttle.note(trio.current_time())
+        if count:
+            self.log(count)
+            if not self.summarizing:
+                self.summarizing = True
+                self.nursery.start_soon(self._summarize)
+
+    async def _summarize(self) -> None:
+        while self.throttle.due is not None:
+            await trio.sleep_until(self.throttle.due)
+            count = self.throttle.flush(trio.current_time())
+            if count:
+                self.log(count)
+        self.summarizing = False
+
+
+@attrs.define
+class _LogThrottle:
+    """At most one log line per ``interval`` about a recurring event: the first at once, the rest as a sum.
+
+    Pure bookkeeping: the caller passes the time and writes the lines. An
+    event when no line was written for an interval is logged at once; the
+    events after it are counted, and summed up in one line when the
+    interval ends (:meth:`flush` at :attr:`due`).
+
+    Attributes:
+        interval: the least time between two lines, in seconds.
+        pending: events not yet in a line.
+        due: when the next line may be written; None when the last interval
+            passed without an event (the next one is then logged at once).
+    """
+
+    interval: float
+    pending: int = 0
+    due: float | None = None
+
+    def note(self, now: float) -> int:
+        """Count an event; return how many events to log now (0: keep quiet, a summary will say them)."""
+        self.pending += 1
+        if self.due is not None and now < self.due:
+            return 0
+        return self._take(now)
+
+    def flush(self, now: float) -> int:
+        """How many events the summary logged at ``now`` reports; 0 if it is not due or nothing came."""
+        if self.due is None or now < self.due:
+            return 0
+        if not self.pending:
+            self.due = None
+            return 0
+        return self._take(now)
+
+    def _take(self, now: float) -> int:
+        count, self.pending = self.pending, 0
+        self.due = now + self.interval
+        return count
 
 
 async def _spawn_connection(stream: trio.SocketStream, state: _EndpointState) -> Pid:

@@ -28,13 +28,23 @@ check answers and closes the connection (no WebSocket is opened):
 =========================================================  ===========
 check                                                      refusal
 =========================================================  ===========
-method is ``GET`` (CHANNELS.md §1.3)                       400
+method is ``GET`` (CHANNELS.md §1.3), over HTTP/1.1        400
 ``Upgrade: websocket``, ``Connection: upgrade``,           400
-``Sec-WebSocket-Key``, ``Sec-WebSocket-Version: 13``
+``Sec-WebSocket-Version: 13`` (exactly: not a list)
+``Sec-WebSocket-Key`` is 16 bytes in base64 (RFC 6455      400
+§4.1: 24 ASCII characters)
+``Host`` is a host and port urllib can parse (not ``[``)   400
+``Origin``, when sent, is a URL urllib can parse           400
+(not ``http://[``, not a port over 65535)
 ``Origin`` allowed (see ``check_origin``)                  403
 the ``phoenix`` auth-token subprotocol decodes             400
 ``accept(connect_info)`` is truthy                         403, empty body
 =========================================================  ===========
+
+No header value makes :func:`negotiate` raise: whatever h11 lets through
+(any Latin-1 text, repeated headers joined with ``", "``) gets one of these
+answers. If the peer resets the connection before the refusal or the 101 is
+written, the connection ends quietly (a normal end, no crash report).
 
 ``accept`` (sync or async) gets a :class:`ConnectInfo`: headers, peer, path,
 query params and the decoded auth token. Its result is handed to the
@@ -256,11 +266,18 @@ def negotiate(request: Request, options: WebSocket) -> Offer | Response:
     ('s3pPLMBiTxaQ9kYGzzhZRbK+xOo=', 'secret', 'phoenix')
     >>> negotiate(Request("POST", "/socket/websocket", {}, headers, ("127.0.0.1", 5)), WebSocket(handler=None)).status
     400
+    >>> negotiate(Request("GET", "/socket/websocket", {}, {**headers, "origin": "http://["}, ("127.0.0.1", 5)),
+    ...           WebSocket(handler=None)).status
+    400
     """
     headers = request.headers
-    if request.method != "GET" or not _is_upgrade(headers):
+    if request.method != "GET" or request.http_version != "1.1" or not _is_upgrade(headers):
         return Response(400)
-    if not origin_allowed(headers.get("origin"), headers.get("host", ""), options.check_origin):
+    try:
+        allowed = origin_allowed(headers.get("origin"), headers.get("host", ""), options.check_origin)
+    except ValueError:
+        return Response(400)  # an Origin urllib cannot parse: malformed, not foreign
+    if not allowed:
         return Response(403)
     offered = [p.strip() for p in headers.get("sec-websocket-protocol", "").split(",") if p.strip()]
     try:
@@ -274,13 +291,45 @@ def negotiate(request: Request, options: WebSocket) -> Offer | Response:
 
 
 def _is_upgrade(headers: dict[str, str]) -> bool:
+    """The headers ask for a WebSocket, version 13, with a well-formed key, on a well-formed Host."""
     tokens = {t.strip().lower() for t in headers.get("connection", "").split(",")}
     return (
         headers.get("upgrade", "").lower() == "websocket"
         and "upgrade" in tokens
         and headers.get("sec-websocket-version") == "13"
-        and bool(headers.get("sec-websocket-key"))
+        and _is_key(headers.get("sec-websocket-key", ""))
+        and _is_authority(headers.get("host", ""))
     )
+
+
+def _is_key(key: str) -> bool:
+    """A ``Sec-WebSocket-Key`` is 16 bytes in base64 (RFC 6455 §4.1); anything else would be hashed blindly."""
+    try:
+        return len(base64.b64decode(key.encode("ascii"), validate=True)) == 16
+    except (UnicodeEncodeError, binascii.Error):
+        return False
+
+
+def _is_authority(host: str) -> bool:
+    """``host`` (a ``Host`` header) parses as a host and an optional port."""
+    try:
+        _split_url("//" + host)
+    except ValueError:
+        return False
+    return True
+
+
+def _split_url(url: str):
+    """``urlsplit(url)`` with its port checked too (urllib raises only once ``.port`` is read).
+
+    Raises:
+        ValueError: ``url`` is not one urllib can parse: ``http://[``, a port
+            that is not a number up to 65535, a host that NFKC-normalises to
+            a ``/`` or ``#``.
+    """
+    parts = urlsplit(url)
+    _ = parts.port
+    return parts
 
 
 def _auth_token(offered: list[str]) -> str | None:
@@ -314,19 +363,23 @@ def origin_allowed(origin: str | None, host: str, check: bool | Sequence[str]) -
     True
     >>> origin_allowed("http://example.com", "x", ["https://example.com"])
     False
+
+    Raises:
+        ValueError: ``origin`` (or ``host``, when compared with it) is not a
+            URL urllib can parse (``http://[``); :func:`negotiate` answers 400.
     """
     if check is False or origin is None:
         return True
-    parts = urlsplit(origin)
+    parts = _split_url(origin)
     if not parts.hostname:
         return False
     if check is True:
-        return parts.hostname == (urlsplit("//" + host).hostname or "")
+        return parts.hostname == (_split_url("//" + host).hostname or "")
     return any(_origin_matches(parts, allowed) for allowed in check)
 
 
 def _origin_matches(parts, allowed: str) -> bool:
-    want = urlsplit(allowed if "//" in allowed else "//" + allowed)
+    want = _split_url(allowed if "//" in allowed else "//" + allowed)
     if want.scheme and want.scheme != parts.scheme:
         return False
     if want.port is not None and want.port != parts.port:
@@ -366,8 +419,9 @@ async def upgrade(
     if accepted is False or accepted is None:
         return await _refuse(conn, stream, Response(403), context.counters)
     handler = options.handler(offer.connect_info, accepted)
-    context.counters.upgrades += 1
-    await stream.send_all(conn.send(h11.InformationalResponse(status_code=101, headers=_accept_headers(offer))))
+    context.counters.upgrades += 1  # before the 101: a client that has it sees itself counted
+    if not await _switch_protocols(conn, stream, offer):
+        return  # the peer reset the connection before the 101: a normal end
     ws = Connection(ConnectionType.SERVER, trailing_data=conn.trailing_data[0])
     session = Session(ws, stream, request.peer, options, context)
     opened = time.perf_counter()
@@ -393,7 +447,19 @@ def _emit_close(session: Session, duration: float) -> None:
 
 async def _refuse(conn: h11.Connection, stream, response: Response, counters: ConnectionCounters) -> None:
     counters.refused += 1
-    await send_response(conn, stream, attrs.evolve(response, headers={"connection": "close"}))
+    try:
+        await send_response(conn, stream, attrs.evolve(response, headers={"connection": "close"}))
+    except (trio.BrokenResourceError, trio.ClosedResourceError):
+        pass  # the peer reset the connection: nobody to tell, and a normal end
+
+
+async def _switch_protocols(conn: h11.Connection, stream, offer: Offer) -> bool:
+    """Write the 101; False if the peer reset the connection first."""
+    try:
+        await stream.send_all(conn.send(h11.InformationalResponse(status_code=101, headers=_accept_headers(offer))))
+    except (trio.BrokenResourceError, trio.ClosedResourceError):
+        return False
+    return True
 
 
 def _accept_headers(offer: Offer) -> list[tuple[str, str]]:
