@@ -33,6 +33,10 @@ What a peer costs us, whatever it sends
   unfinished frame header or control frame (at most 139 bytes): the payload
   of a data frame is handed over as it arrives, even when its header
   announces gigabytes.
+* One read of tiny frames (pings, fragments, messages of a few bytes) is
+  thousands of events; the reader lets other tasks run every
+  :data:`EVENTS_PER_TURN` of them, so a few such peers share the CPU with
+  everyone else instead of taking it in 50 ms slices.
 * A closed connection is freed by reference counting at once, not by the
   next full garbage collection: nothing here refers back to the session (the
   :class:`Sender` points to the session, the session not to it; a
@@ -76,6 +80,7 @@ INTERNAL_ERROR = 1011
 SERVICE_RESTART = 1012
 
 RECEIVE_SIZE = 65536
+EVENTS_PER_TURN = 16  # frames (or parts of frames) handled before letting other tasks run
 #: Bytes a close frame may queue past ``max_outbound_bytes``: the largest one
 #: we send (a 2-byte header and a payload of at most 125 bytes, RFC 6455 §5.5).
 CLOSE_RESERVE = 127
@@ -347,7 +352,15 @@ class Session:
 
     async def _handle_events(self, handler: SocketHandler) -> bool:
         """Act on what wsproto parsed; True when the connection is over."""
+        handled = 0
         for event in self.ws.events():
+            handled += 1
+            if handled % EVENTS_PER_TURN == 0:
+                # One read of tiny frames is thousands of events; without a
+                # checkpoint, a few peers sending them would starve everyone else.
+                await trio.lowlevel.checkpoint()
+                if self.aborted:
+                    return True
             if isinstance(event, CloseConnection):
                 return self._on_close_frame(event)
             if isinstance(event, Ping):
