@@ -23,6 +23,7 @@ both ``Content-Length`` and                   400, before the body is read: the
 ``Transfer-Encoding`` in HTTP/1.0             (request smuggling, RFC 9112 §6.1)
 a ``Transfer-Encoding`` other than chunked    501
 an HTTP version other than 1.0 and 1.1        505 (the HTTP/2 preface, say)
+``CONNECT`` (we are not a proxy)              501
 request line + headers over                   431
 ``max_header_size``, or more than
 ``max_header_count`` headers
@@ -351,6 +352,10 @@ def _check_head(head: h11.Request, limits: ConnectionLimits) -> None:
     """Refuse a request on its head alone, before reading a byte of its body."""
     if head.http_version not in (b"1.0", b"1.1"):
         raise _Refusal(505, f"HTTP/{head.http_version.decode()} is not spoken here")
+    if head.method == b"CONNECT":
+        # A proxy's method. h11 would take any 2xx answer for a switch to a
+        # tunnel, and the handler's body could not be written.
+        raise _Refusal(501, "CONNECT: this is not a proxy")
     if _head_size(head) > limits.max_header_size:
         # h11 bounds only what it buffers of an *incomplete* head; one read can
         # bring a whole oversize head at once, so measure the parsed one too.
@@ -432,8 +437,13 @@ def _request_from(event: h11.Request, peer: tuple, body: bytes) -> Request:
         key, text = name.decode("latin-1"), value.decode("latin-1")
         headers[key] = f"{headers[key]}, {text}" if key in headers else text
     query = dict(parse_qsl(query_string, keep_blank_values=True))
-    method, version = event.method.decode("ascii"), event.http_version.decode("ascii")
-    return Request(method, path, query, headers, peer, body, query_string, version)
+    method = event.method.decode("ascii")
+    return Request(method, path, query, headers, peer, body, query_string, _VERSIONS[event.http_version])
+
+
+# Shared strings, not one decoded per request: a WebSocket's upgrade request
+# lives as long as the socket. (_check_head let no other version through.)
+_VERSIONS = {b"1.0": "1.0", b"1.1": "1.1"}
 
 
 def _peer_of(stream) -> tuple:

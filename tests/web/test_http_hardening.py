@@ -574,6 +574,7 @@ async def test_at_most_max_header_count_headers(count, answer):
     [
         (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", BAD_VERSION),  # the HTTP/2 preface
         (b"GET / HTTP/3.0\r\nhost: a\r\n\r\n", BAD_VERSION),
+        (b"CONNECT a:443 HTTP/1.1\r\nhost: a\r\n\r\n", refusal(501)),  # a proxy's method: its 200 would switch protocols
         (b"G(T / HTTP/1.1\r\nhost: a\r\n\r\n", BAD_REQUEST),
         (b"GET /\x01 HTTP/1.1\r\nhost: a\r\n\r\n", BAD_REQUEST),
         (b"GET / HTTP/1.1\r\nhost: a\r\nhost: b\r\n\r\n", BAD_REQUEST),
