@@ -116,7 +116,16 @@ made on this node
 ``("otp", "pubsub", "redis", "drop")``: a frame dropped or a broadcast refused
     ``dropped`` (the total for this reason); ``pubsub``, ``node_name``,
     ``reason`` (``"queue_full"``, ``"bad_frame"``, ``"bad_signature"``,
-    ``"fewer_receivers"``, ``"no_such_node"``).
+    ``"duplicate"``, ``"fewer_receivers"``, ``"no_such_node"``); a
+    ``"fewer_receivers"`` drop also has ``expected`` and ``receivers``.
+``("otp", "pubsub", "redis", "missed")``: a gap in another node's broadcast
+numbers: broadcasts of ``origin`` this node never received
+    ``missed`` (this gap), ``total`` (from that origin); ``pubsub``,
+    ``node_name``, ``origin``.
+``("otp", "pubsub", "redis", "node_gone")``: a node no longer expected to
+receive broadcasts
+    (none); ``pubsub``, ``node_name``, ``node``, ``reason`` (``"goodbye"``: it
+    stopped in order; ``"silent"``: nothing heard for ``node_timeout``).
 
 The web layer (``web.endpoint``, ``web.transports``, ``web.socket``, channels):
 

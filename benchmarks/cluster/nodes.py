@@ -67,10 +67,12 @@ NODES = ("bench-a", "bench-b", "bench-c")
 TIMEOUT = 300.0  # seconds: a run that takes longer has lost a message; fail, do not hang
 
 # The frame of otp.pubsub.redis: version byte + HMAC-SHA256 of the body + body,
-# the body being the origin's name (one length byte first) and the pickle
-# (protocol 5) of (topic, message, dispatcher).
+# the body being the origin's name (one length byte first), the header (kind
+# byte, 8-byte incarnation, 8-byte sequence number) and the pickle (protocol 5)
+# of (topic, message, dispatcher).
 _VERSION_BYTES = 1
 _DIGEST_BYTES = 32
+_HEADER_BYTES = 1 + 8 + 8
 
 
 def adapter(host: str, port: int, node: str, **options: object) -> Redis:
@@ -80,7 +82,7 @@ def adapter(host: str, port: int, node: str, **options: object) -> Redis:
 
 def frame_bytes(message: object, node: str = NODES[0], topic: str = TOPIC) -> int:
     """The length of the adapter's frame carrying a broadcast of ``message`` from ``node``."""
-    body = 1 + len(node.encode()) + len(pickle.dumps((topic, message, pubsub.dispatch), protocol=5))
+    body = 1 + len(node.encode()) + _HEADER_BYTES + len(pickle.dumps((topic, message, pubsub.dispatch), protocol=5))
     return _VERSION_BYTES + _DIGEST_BYTES + body
 
 
