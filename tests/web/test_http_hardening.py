@@ -524,6 +524,26 @@ async def test_a_reset_while_the_body_is_read_is_a_normal_close():
     assert reports == [] and stats(endpoint, "bad_requests") == (0,)
 
 
+@pytest.mark.parametrize(
+    "bad_request",
+    [
+        pytest.param(b"NONSENSE\r\n\r\n", id="malformed"),
+        pytest.param(b"POST /echo HTTP/1.1\r\nhost: a\r\ncontent-length: 99999999\r\n\r\n", id="too large"),
+    ],
+)
+async def test_a_reset_while_a_refusal_is_written_or_lingered_on_is_a_normal_close(bad_request):
+    endpoint, port, app = await start()
+    stream = await open_stream(port)
+    await stream.send_all(b"GET /first HTTP/1.1\r\nhost: a\r\n\r\n")
+    assert await stream.receive_some(65536) == ok(b"GET /first")
+    ref = otp.monitor(await only_connection(endpoint))
+    with capture_crash_reports() as reports:
+        await stream.send_all(bad_request)
+        reset(stream)
+        await assert_down(ref, otp.NORMAL, timeout=5)
+    assert reports == []
+
+
 async def test_head_gets_the_headers_get_would_get_and_no_body():
     endpoint, port, app = await start()
     client = await HTTPClient.open(port)
