@@ -86,9 +86,11 @@ def demo_server(fd_limit: int | None = None) -> Iterator[Server]:
     """``python -u -m web.demo chat`` on a free port; yield it once listening; kill it after.
 
     The server's soft RLIMIT_NOFILE is the one this process was started
-    with (not the one the load generator raised for itself), or ``fd_limit``:
-    running it out of descriptors then takes hundreds of connections, not
-    tens of thousands.
+    with (not the one the load generator raised for itself). With
+    ``fd_limit`` both the soft and the hard limit are lowered to it (an
+    endpoint raises its soft limit to the hard one when it starts): running
+    it out of descriptors then takes hundreds of connections, not tens of
+    thousands.
     """
     log = tempfile.TemporaryFile("w+")  # not a pipe: one nobody reads could fill and block the server
     process = subprocess.Popen(
@@ -97,7 +99,7 @@ def demo_server(fd_limit: int | None = None) -> Iterator[Server]:
         stderr=log,
         text=True,
         cwd=ROOT,
-        preexec_fn=_descriptor_limit(_SHELL_FD_LIMIT if fd_limit is None else fd_limit),
+        preexec_fn=_descriptor_limit(_SHELL_FD_LIMIT) if fd_limit is None else _descriptor_limit(fd_limit, hard=True),
     )
     try:
         line = process.stdout.readline()  # "" if it died first
@@ -112,10 +114,10 @@ def demo_server(fd_limit: int | None = None) -> Iterator[Server]:
         log.close()
 
 
-def _descriptor_limit(limit: int):
+def _descriptor_limit(limit: int, *, hard: bool = False):
     def lower() -> None:  # runs in the child, between fork and exec
-        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
+        hard_limit = limit if hard else resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard_limit))
 
     return lower
 
