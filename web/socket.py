@@ -253,10 +253,12 @@ class InboundWindow:
         return self.frames >= INBOUND_FRAMES or self.size >= INBOUND_BYTES
 
     async def wait_room(self) -> None:
+        """Until the socket process has handled half the window (always a checkpoint)."""
         self._room = trio.Event()
         await self._room.wait()
 
     def handled(self, size: int) -> None:
+        """The socket process is done with one frame of ``size``."""
         self.frames -= 1
         self.size -= size
         if self._room is not None and self.frames <= INBOUND_FRAMES // 2 and self.size <= INBOUND_BYTES // 2:

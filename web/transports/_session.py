@@ -453,7 +453,7 @@ class Session:
                     self.outbox.written(len(data))
                     self.bytes_out += len(data)
                     self.context.counters.bytes_out += len(data)
-                    del data  # a shed peer's megabytes go now, not at the next write
+                    del data  # written: freed now, not kept while the next frames are awaited
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 self.abort()
 
