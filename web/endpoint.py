@@ -115,6 +115,7 @@ import trio
 
 import otp
 from otp import ChildSpec, DynamicSupervisor, GenServer, Pid, Restart, SupervisorError, current_pid, telemetry
+from otp.log import LogThrottle
 from otp.lowlevel import resolve_pid
 
 from ._http import Handler, serve_connection
@@ -471,17 +472,17 @@ class _Acceptor:
 
 
 class _ThrottledLog:
-    """Logs a recurring event through a :class:`_LogThrottle`, with a task that writes the summary when due."""
+    """Logs a recurring event through an :class:`otp.log.LogThrottle`, with a task that writes the summary when due."""
 
     def __init__(self, nursery: trio.Nursery, log: Callable[[int], None]) -> None:
-        self.throttle = _LogThrottle(LOG_INTERVAL)
+        self.throttle = LogThrottle(LOG_INTERVAL)
         self.nursery, self.log = nursery, log
         self.summarizing = False
 
     def note(self) -> None:
-        count = self.throttle.note(trio.current_time())
-        if count:
-            self.log(count)
+        summary = self.throttle.note(trio.current_time())
+        if summary is not None:
+            self.log(summary.count)
             if not self.summarizing:
                 self.summarizing = True
                 self.nursery.start_soon(self._summarize)
@@ -489,52 +490,10 @@ class _ThrottledLog:
     async def _summarize(self) -> None:
         while self.throttle.due is not None:
             await trio.sleep_until(self.throttle.due)
-            count = self.throttle.flush(trio.current_time())
-            if count:
-                self.log(count)
+            summary = self.throttle.flush(trio.current_time())
+            if summary is not None:
+                self.log(summary.count)
         self.summarizing = False
-
-
-@attrs.define
-class _LogThrottle:
-    """At most one log line per ``interval`` about a recurring event: the first at once, the rest as a sum.
-
-    Pure bookkeeping: the caller passes the time and writes the lines. An
-    event when no line was written for an interval is logged at once; the
-    events after it are counted, and summed up in one line when the
-    interval ends (:meth:`flush` at :attr:`due`).
-
-    Attributes:
-        interval: the least time between two lines, in seconds.
-        pending: events not yet in a line.
-        due: when the next line may be written; None when the last interval
-            passed without an event (the next one is then logged at once).
-    """
-
-    interval: float
-    pending: int = 0
-    due: float | None = None
-
-    def note(self, now: float) -> int:
-        """Count an event; return how many events to log now (0: keep quiet, a summary will say them)."""
-        self.pending += 1
-        if self.due is not None and now < self.due:
-            return 0
-        return self._take(now)
-
-    def flush(self, now: float) -> int:
-        """How many events the summary logged at ``now`` reports; 0 if it is not due or nothing came."""
-        if self.due is None or now < self.due:
-            return 0
-        if not self.pending:
-            self.due = None
-            return 0
-        return self._take(now)
-
-    def _take(self, now: float) -> int:
-        count, self.pending = self.pending, 0
-        self.due = now + self.interval
-        return count
 
 
 async def _spawn_connection(stream: trio.SocketStream, state: _EndpointState) -> Pid:

@@ -27,7 +27,6 @@ import otp
 from otp.testing import assert_down, capture_crash_reports
 from web import Endpoint, Response
 from web._limits import ConnectionLimits, default_max_connections
-from web.endpoint import _LogThrottle
 
 
 def refusal(status: int, *, client_closes: bool = False) -> bytes:
@@ -333,19 +332,6 @@ async def test_past_max_connections_new_connections_are_closed_at_once_counted_a
     assert len(await otp.DynamicSupervisor.which_children(Endpoint.connection_supervisor(endpoint))) == 2
     for client in held:
         assert (await client.request("GET", "/after")).status == 200
-
-
-def test_the_log_throttle_says_the_first_event_at_once_and_sums_the_rest_per_interval():
-    throttle = _LogThrottle(interval=10.0)
-    assert [throttle.note(now) for now in (100.0, 101.0, 105.0, 109.9)] == [1, 0, 0, 0]
-    assert throttle.due == 110.0
-    assert throttle.flush(110.0) == 3  # the summary, when the interval ends
-    assert throttle.due == 120.0
-    assert throttle.flush(120.0) == 0  # nothing since: nothing to say, and no more flushes due
-    assert throttle.due is None
-    assert throttle.note(125.0) == 1  # a quiet interval passed: said at once again
-    assert throttle.note(126.0) == 0
-    assert throttle.note(135.0) == 2  # the interval since the last line is over: said at once, with the rest
 
 
 # ---------------------------------------------------------------- the descriptor limit, in a process of its own
