@@ -26,17 +26,35 @@ the time and writes the line, so it works with trio's clock (and its
 Where nothing calls :meth:`~LogThrottle.flush`, the events held are
 reported by the line of the next event after the interval (its
 :class:`Summary` counts them too).
+
+:class:`ThrottledLogger` puts that in front of a :class:`logging.Logger`,
+one throttle per cause, on trio's clock when called in a trio run: a lone
+event's line is the message as given; a line written after others were
+held says how many, and of which kind::
+
+    log = ThrottledLogger(logging.getLogger("web"), interval=10.0)
+    log.warning("malformed", "socket %s: closing after a malformed frame: %s", socket_id, reason, detail=peer)
+    # -> "socket s1: closing after a malformed frame: not valid JSON"
+    #    ... then, at most once per 10 s:
+    #    "socket s9: closing after a malformed frame: not valid JSON (and 4,211 more like it since the
+    #     last such line: 10.0.0.7: 4,000, 10.0.0.9: 211; logged at most every 10 s)"
+
+Give each endpoint, mount or adapter its own: its throttles then live as
+long as it does, on the clock of the run it belongs to.
 """
 
 from __future__ import annotations
 
 import collections
+import logging
+import time
 
 import attrs
+import trio
 
 from ._util import fixup_module_metadata as _fixup_module_metadata
 
-__all__ = ["LogThrottle", "Summary"]
+__all__ = ["LogThrottle", "Summary", "ThrottledLogger"]
 
 DETAILS_SHOWN = 5  # details named in one line; the rest are summed as "others"
 
@@ -96,6 +114,48 @@ class LogThrottle:
         self._held.clear()
         self.due = now + self.interval
         return summary
+
+
+class ThrottledLogger:
+    """A logger whose lines come at most once per ``interval`` seconds per cause (see the module docstring)."""
+
+    def __init__(self, logger: logging.Logger, interval: float = 10.0) -> None:
+        self.logger = logger
+        self.interval = interval
+        self._throttles: dict[str, LogThrottle] = {}
+
+    def log(self, level: int, cause: str, message: str, *args: object, detail: str = "") -> bool:
+        """Log ``message % args`` at ``level`` now, or count it for the next line of ``cause``; True if logged."""
+        throttle = self._throttles.get(cause)
+        if throttle is None:
+            throttle = self._throttles[cause] = LogThrottle(self.interval)
+        summary = throttle.note(_now(), detail=str(detail))
+        if summary is None:
+            return False
+        if summary.count > 1:
+            details = summary.describe()
+            message += " (and %s more like it since the last such line%s; logged at most every %g s)"
+            args = (*args, f"{summary.count - 1:,}", f": {details}" if details else "", self.interval)
+        self.logger.log(level, message, *args)
+        return True
+
+    def warning(self, cause: str, message: str, *args: object, detail: str = "") -> bool:
+        return self.log(logging.WARNING, cause, message, *args, detail=detail)
+
+    def error(self, cause: str, message: str, *args: object, detail: str = "") -> bool:
+        return self.log(logging.ERROR, cause, message, *args, detail=detail)
+
+    def __repr__(self) -> str:
+        return f"<otp.log.ThrottledLogger {self.logger.name!r} every {self.interval:g} s, causes {sorted(self._throttles)}>"
+
+
+def _now() -> float:
+    # trio's clock inside a run (so tests with a MockClock see their time), the
+    # monotonic clock outside one.
+    try:
+        return trio.current_time()
+    except RuntimeError:
+        return time.monotonic()
 
 
 _fixup_module_metadata(__name__, globals())

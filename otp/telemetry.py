@@ -139,7 +139,9 @@ The web layer (``web.endpoint``, ``web.transports``, ``web.socket``, channels):
     ``duration``, ``bytes_in``, ``bytes_out``, ``frames_in``,
     ``frames_out``; ``endpoint``, ``peer``, ``path``, ``code``.
 ``("web", "websocket", "shed")``: a slow consumer reset (its outbound buffer was full)
-    ``queued_bytes``, ``max_outbound_bytes``; ``endpoint``, ``peer``, ``path``.
+    ``queued_bytes``, ``max_outbound_bytes``; ``endpoint``, ``peer``, ``path``,
+    ``limit`` (``"max_outbound_bytes"``: its own; ``"max_outbound_total"``:
+    the endpoint's, for all peers together).
 ``("web", "endpoint", "statistics")``: every ``telemetry_period`` seconds
 (an ``Endpoint`` option, default 1.0)
     every counter of ``EndpointStatistics`` (``bytes_in``, ``bytes_out``,

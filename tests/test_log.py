@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import doctest
+import logging
+
+import trio
+import trio.testing
 
 import otp.log
-from otp.log import DETAILS_SHOWN, LogThrottle, Summary
+from otp.log import DETAILS_SHOWN, LogThrottle, Summary, ThrottledLogger
 
 
 def test_the_module_examples_run():
@@ -51,3 +55,36 @@ def test_a_flood_of_a_million_events_gives_one_line_per_interval():
             lines.append(summary.count)
     assert len(lines) == 10
     assert sum(lines) + throttle.pending == 1_000_000
+
+
+def test_the_throttled_logger_writes_a_lone_event_as_given_and_counts_a_flood_in_the_next_line(caplog):
+    clock = trio.testing.MockClock()
+    lines = []
+
+    async def flood():
+        log = ThrottledLogger(logging.getLogger("test.log"), interval=10.0)
+        assert log.warning("malformed", "socket %s: closing after a malformed frame", "s1", detail="10.0.0.7")
+        for index in range(4_000):
+            log.warning("malformed", "socket %s: closing after a malformed frame", f"s{index}", detail="10.0.0.7")
+        assert log.warning("other", "a different cause: %d", 1)  # causes are throttled apart
+        clock.jump(10.0)
+        assert log.warning("malformed", "socket %s: closing after a malformed frame", "s9", detail="10.0.0.9")
+        assert not log.warning("malformed", "socket %s: closing after a malformed frame", "s10", detail="10.0.0.9")
+
+    with caplog.at_level(logging.WARNING, logger="test.log"):
+        trio.run(flood, clock=clock)
+    lines = [record.getMessage() for record in caplog.records if record.name == "test.log"]
+    assert lines == [
+        "socket s1: closing after a malformed frame",
+        "a different cause: 1",
+        "socket s9: closing after a malformed frame (and 4,000 more like it since the last such line: "
+        "10.0.0.7: 4000, 10.0.0.9: 1; logged at most every 10 s)",
+    ]
+
+
+def test_the_throttled_logger_works_outside_a_trio_run(caplog):
+    log = ThrottledLogger(logging.getLogger("test.log"), interval=60.0)
+    with caplog.at_level(logging.ERROR, logger="test.log"):
+        assert log.error("lost", "connection lost: %s", "refused")
+        assert not log.error("lost", "connection lost: %s", "refused")
+    assert [record.getMessage() for record in caplog.records] == ["connection lost: refused"]

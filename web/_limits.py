@@ -37,11 +37,14 @@ ValueError: max_body_size must be an int >= 0 (bytes of one request body); got -
 
 from __future__ import annotations
 
+import logging
 import math
 import resource
 from typing import Callable, Mapping
 
 import attrs
+
+from otp.log import ThrottledLogger
 
 __all__ = [
     "ConnectionLimits",
@@ -49,9 +52,14 @@ __all__ = [
     "ConnectionContext",
     "EndpointStatistics",
     "COUNTERS",
+    "OUTBOUND_SHARE",
     "default_max_connections",
     "raise_open_files_limit",
 ]
+
+#: The fraction of ``max_outbound_total`` a peer may hold once the total is
+#: reached (1/64: 512 KiB of the default 32 MiB) before it is shed.
+OUTBOUND_SHARE = 1 / 64
 
 COUNTERS = (
     "accepted",  # TCP connections accepted
@@ -67,6 +75,7 @@ COUNTERS = (
     "message_timeouts",  # WebSockets closed with 1008: a message begun was not finished in time
     "idle_timeouts",  # WebSockets closed for silence
     "outbound_overflows",  # WebSockets reset: the peer did not read
+    "outbound_queued",  # bytes queued now for all WebSocket peers (a gauge, not a count)
     "bytes_in",  # bytes read from WebSockets (after the upgrade)
     "bytes_out",  # bytes written to WebSockets
 )
@@ -111,6 +120,12 @@ class ConnectionLimits:
             uploads over slow links (the default allows 1 MiB at ~17 KB/s).
         max_header_count: header lines in one request; more is answered 431
             (browsers send about 20).
+        max_outbound_total: bytes queued for all of the endpoint's WebSocket
+            peers together (each peer also has its mount's
+            ``max_outbound_bytes``). Past it, a peer holding more than
+            :data:`OUTBOUND_SHARE` of it is shed as a peer over its own limit
+            is, so that many slow readers together cannot take the node's
+            memory; peers with less queued (every peer that reads) go on.
 
     Raises:
         ValueError: a limit that is not a positive number (``max_body_size``
@@ -125,6 +140,14 @@ class ConnectionLimits:
     header_timeout: float = attrs.field(default=10.0, validator=_positive_number)
     body_timeout: float = attrs.field(default=60.0, validator=_positive_number)
     max_header_count: int = attrs.field(default=100, validator=_byte_count(1, "headers in one request"))
+    max_outbound_total: int = attrs.field(
+        default=32 << 20, validator=_byte_count(1, "bytes queued for all WebSocket peers together")
+    )
+
+    @property
+    def outbound_share(self) -> int:
+        """Bytes queued past which a peer is shed once ``max_outbound_total`` is reached."""
+        return max(1, int(self.max_outbound_total * OUTBOUND_SHARE))
 
 
 # ---------------------------------------------------------------- counters
@@ -147,6 +170,7 @@ class EndpointStatistics:
     message_timeouts: int
     idle_timeouts: int
     outbound_overflows: int
+    outbound_queued: int
     bytes_in: int
     bytes_out: int
 
@@ -195,6 +219,8 @@ class ConnectionContext:
             (``web._http.Upgrade``; the endpoint mounts the WebSocket
             transport there).
         endpoint: the endpoint's pid, for telemetry metadata.
+        log: the endpoint's logger for what a crowd of clients can repeat
+            (peers shed, say): one line per cause per interval, with counts.
     """
 
     handler: Callable
@@ -202,6 +228,7 @@ class ConnectionContext:
     counters: ConnectionCounters
     upgrades: Mapping[str, Callable] = attrs.field(factory=dict)
     endpoint: object = None
+    log: ThrottledLogger = attrs.field(factory=lambda: ThrottledLogger(logging.getLogger("web")))
 
 
 # ---------------------------------------------------------------- how many connections at once

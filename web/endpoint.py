@@ -51,7 +51,7 @@ Options
 ``start_link(handler, *, host="127.0.0.1", port=0, websocket=None, name=None,
 idle_timeout=60.0, max_body_size=1 MiB, max_header_size=16 KiB,
 header_timeout=10.0, body_timeout=60.0, max_header_count=100,
-max_connections=None, telemetry_period=1.0)``:
+max_outbound_total=32 MiB, max_connections=None, telemetry_period=1.0)``:
 
 * ``handler`` is ``async handler(request) -> Response`` (:mod:`web._http`);
 * ``websocket`` a :class:`~web.transports.websocket.WebSocket` mount, or a
@@ -64,6 +64,10 @@ max_connections=None, telemetry_period=1.0)``:
   headers and ``max_header_count`` on their number (431), ``max_body_size``
   the limit on a body (413); :class:`~web._limits.ConnectionLimits` says
   exactly what each one measures, and :mod:`web._http` what each breach gets;
+* ``max_outbound_total`` bounds the bytes queued for all WebSocket peers
+  together: past it, the peers holding the most (over 1/64 of it each) are
+  shed, so a crowd of slow readers cannot take the node's memory however
+  many they are (each peer also has its mount's ``max_outbound_bytes``);
 * past ``max_connections`` a new connection is closed at once (counted as
   ``rejected``), see below;
 * ``telemetry_period`` (seconds; None: never) is how often the endpoint
@@ -202,6 +206,7 @@ class Endpoint:
         header_timeout: float = 10.0,
         body_timeout: float = 60.0,
         max_header_count: int = 100,
+        max_outbound_total: int = 32 << 20,
         max_connections: float | None = None,
         telemetry_period: float | None = 1.0,
     ) -> Pid:
@@ -214,12 +219,12 @@ class Endpoint:
         Raises:
             ValueError: one of ``idle_timeout``, ``max_body_size``,
                 ``max_header_size``, ``header_timeout``, ``body_timeout``,
-                ``max_header_count`` is not a positive number (see
+                ``max_header_count``, ``max_outbound_total`` is not a positive number (see
                 :class:`~web._limits.ConnectionLimits`).
             StartError: the address could not be bound (``.reason`` is the ``OSError``).
         """
         limits = ConnectionLimits(
-            idle_timeout, max_body_size, max_header_size, header_timeout, body_timeout, max_header_count
+            idle_timeout, max_body_size, max_header_size, header_timeout, body_timeout, max_header_count, max_outbound_total
         )
         state = _EndpointState(
             handler, _mounts(websocket), limits, telemetry_period=telemetry_period, max_connections=max_connections

@@ -22,6 +22,7 @@ import otp
 from otp import Down, PubSub, monitor, process_info, receive
 from otp.testing import capture_crash_reports, wait_all_tasks_blocked
 from web import Endpoint, Response, SocketHandler, WebSocket
+from web._limits import ConnectionContext, ConnectionCounters, ConnectionLimits
 from web.channel import Channel, Ok
 from web.socket import Socket, SocketState
 from web.transports._session import CLOSE_RESERVE, EVENTS_PER_TURN, Sender, Session, _Outbox
@@ -242,8 +243,50 @@ async def test_a_closed_phoenix_socket_is_freed_by_reference_counting_alone(end)
 # ---------------------------------------------------------------- item 1: every byte for the peer counts
 
 
+def test_past_the_endpoints_outbound_total_the_peers_holding_more_than_their_share_are_refused():
+    limits = ConnectionLimits(max_outbound_total=64 * 1024)  # a share is 1/64 of it: 1,024 bytes
+    context = ConnectionContext(None, limits, ConnectionCounters())
+    hoarder, reader = _Outbox(1 << 20, context), _Outbox(1 << 20, context)
+    assert hoarder.put(b"h" * (63 * 1024)) and reader.put(b"r" * 512)
+    assert context.counters.outbound_queued == 63 * 1024 + 512
+    assert not hoarder.put(b"h" * 1024)  # the total would pass 64 KiB, and it holds far more than a share
+    assert hoarder.refused_by == "max_outbound_total"
+    assert reader.put(b"r" * 512)  # past the total too, but within its share: a peer that reads goes on
+    assert not reader.put(b"r")  # now over its share as well
+    hoarder.drop()  # shed: its bytes leave the endpoint's total at once
+    assert context.counters.outbound_queued == 1024
+    assert reader.put(b"r" * 4096) and reader.refused_by == "max_outbound_total"  # (from before)
+    reader.written(1024 + 4096)
+    assert context.counters.outbound_queued == 0
+
+
+async def test_slow_readers_together_cannot_queue_more_than_the_endpoints_total_and_are_logged_once(caplog):
+    caplog.set_level(logging.WARNING, logger="web")
+    total = 1 << 20  # a share is 16 KiB; each peer's own limit (4 MiB) is never reached
+    endpoint, port = await start(echo_socket(max_outbound_bytes=4 << 20), max_outbound_total=total)
+    reader = await WSClient.connect(port)
+    await opened()
+    flooders = [await WSClient.connect(port, receive_buffer=4096) for _ in range(3)]
+    for _ in flooders:
+        await opened()
+    for flooder in flooders:
+        await flooder.send_text("flood")
+        assert await receive(lambda m: isinstance(m, tuple) and m[0] == "closed", timeout=5.0) == ("closed", 1006)
+    statistics = Endpoint.statistics(endpoint)
+    assert statistics.outbound_overflows == 3
+    assert statistics.outbound_queued == 0  # the shed peers' bytes left the total with them
+    await reader.send_text("still here")  # the peer that reads was never in danger
+    assert await reader.receive() == "still here"
+    lines = [r.getMessage() for r in caplog.records if r.name == "web"]
+    assert len(lines) == 1  # three peers shed, one line (the next one, after 10 s, would count the other two)
+    assert lines[0].endswith(
+        f"the peer does not read and it held the most when all peers' outbound buffers together passed {total} bytes "
+        "(max_outbound_total)"
+    )
+
+
 def test_the_outbox_refuses_past_its_limit_and_keeps_room_for_one_close_frame_only():
-    outbox = _Outbox(100)
+    outbox = _Outbox(100, ConnectionContext(None, ConnectionLimits(), ConnectionCounters()))
     assert outbox.put(b"x" * 60) and outbox.put(b"x" * 40)
     assert not outbox.put(b"p")  # a pong is refused like any frame
     assert outbox.put_close(b"c" * CLOSE_RESERVE)
@@ -268,7 +311,7 @@ async def test_a_peer_that_pings_without_reading_is_shed_when_its_pongs_pass_max
     assert await receive(lambda m: isinstance(m, tuple) and m[0] == "closed", timeout=2.0) == ("closed", 1006)
     assert Endpoint.statistics(endpoint).outbound_overflows == 1
     assert [r.getMessage() for r in caplog.records if r.name == "web"] == [
-        f"closing the WebSocket of {client.stream.socket.getsockname()}: the peer does not read and the outbound "
+        f"closing the WebSocket of {client.stream.socket.getsockname()}: the peer does not read and its outbound "
         "buffer passed 65536 bytes (max_outbound_bytes)"
     ]
 
@@ -403,7 +446,7 @@ async def test_the_memory_of_shed_peers_goes_back_to_the_system(caplog):
     caplog.set_level(logging.ERROR, logger="web")  # ten warnings, one per shed peer, are expected
     me = otp.current_pid()
     websocket = WebSocket(handler=lambda info, accepted: Filler(me), max_outbound_bytes=4 << 20)
-    endpoint, port = await start(websocket)
+    endpoint, port = await start(websocket, max_outbound_total=64 << 20)  # ten peers' 4 MiB fit in the total
     gc.collect()
     before = resident_megabytes()
     for _ in range(2):  # the allocator behaves differently once it has seen big blocks freed

@@ -98,7 +98,9 @@ async def test_a_slow_consumer_reset_is_a_shed_event():
         await client.send_text("flood")
         shed = await assert_receive(event_named(WS_SHED), timeout=2.0)
         closed = await assert_receive(event_named(WS_CLOSE), timeout=2.0)
-    assert shed.metadata == {"endpoint": endpoint, "peer": shed.metadata["peer"], "path": "/socket/websocket"}
+    assert shed.metadata == {
+        "endpoint": endpoint, "peer": shed.metadata["peer"], "path": "/socket/websocket", "limit": "max_outbound_bytes"
+    }
     assert shed.measurements["max_outbound_bytes"] == 64 * 1024
     assert 48 * 1024 < shed.measurements["queued_bytes"] <= 64 * 1024
     assert closed.metadata["code"] == 1006

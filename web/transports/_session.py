@@ -134,19 +134,33 @@ class _Outbox:
     the C allocator maps on its own and unmaps when it is dropped.
     """
 
-    __slots__ = ("limit", "queued", "size", "_wakeup", "_flushed")
+    __slots__ = ("limit", "context", "queued", "size", "refused_by", "_wakeup", "_flushed")
 
-    def __init__(self, limit: float) -> None:
+    def __init__(self, limit: float, context: ConnectionContext) -> None:
         self.limit = limit
+        # The endpoint's limits and counters: every byte queued here is also
+        # counted in counters.outbound_queued, against limits.max_outbound_total.
+        self.context = context
         self.queued = bytearray()  # not yet taken by the writer
         self.size = 0  # queued + being written
+        self.refused_by: str | None = None  # the limit the last refused frame would have passed
         self._wakeup = trio.Event()
         self._flushed = trio.Event()
         self._flushed.set()
 
     def put(self, data: bytes) -> bool:
-        """Queue ``data``; False (and nothing queued) if that would pass the limit."""
-        if self.size + len(data) > self.limit:
+        """Queue ``data``; False (and nothing queued, ``refused_by`` set) if that would pass a limit.
+
+        The peer's own ``limit``, or the endpoint's ``max_outbound_total``
+        once this peer holds more than its share of it.
+        """
+        size = self.size + len(data)
+        if size > self.limit:
+            self.refused_by = "max_outbound_bytes"
+            return False
+        limits = self.context.limits
+        if self.context.counters.outbound_queued + len(data) > limits.max_outbound_total and size > limits.outbound_share:
+            self.refused_by = "max_outbound_total"
             return False
         self._append(data)
         return True
@@ -158,6 +172,7 @@ class _Outbox:
         more than ``limit + CLOSE_RESERVE`` bytes.
         """
         if self.size + len(data) > self.limit + CLOSE_RESERVE:
+            self.refused_by = "max_outbound_bytes"
             return False
         self._append(data)
         return True
@@ -165,6 +180,7 @@ class _Outbox:
     def _append(self, data: bytes) -> None:
         self.queued += data
         self.size += len(data)
+        self.context.counters.outbound_queued += len(data)
         self._wakeup.set()
         if self._flushed.is_set():
             self._flushed = trio.Event()
@@ -179,6 +195,7 @@ class _Outbox:
 
     def written(self, count: int) -> None:
         self.size -= count
+        self.context.counters.outbound_queued -= count
         if not self.queued:
             self._flushed.set()
 
@@ -187,6 +204,7 @@ class _Outbox:
 
     def drop(self) -> None:
         self.queued = bytearray()
+        self.context.counters.outbound_queued -= self.size
         self.size = 0
         self._flushed.set()
 
@@ -214,7 +232,7 @@ class Session:
         # The endpoint's counters (bytes, overflows, idle timeouts, messages too
         # big) and pid (telemetry metadata), through the one context reference.
         self.context = context
-        self.outbox = _Outbox(self.options.max_outbound_bytes)
+        self.outbox = _Outbox(self.options.max_outbound_bytes, context)
         self.closing = False
         self.code: int | None = None  # the code on_close will get
         self.aborted = False
@@ -260,15 +278,18 @@ class Session:
 
     def _overflow(self) -> None:
         self.context.counters.outbound_overflows += 1
-        logger.warning(
-            "closing the WebSocket of %s: the peer does not read and the outbound buffer passed %s bytes "
-            "(max_outbound_bytes)",
-            self.peer,
-            self.options.max_outbound_bytes,
+        limit = self.outbox.refused_by or "max_outbound_bytes"
+        if limit == "max_outbound_bytes":
+            why, bound = "its outbound buffer passed", self.options.max_outbound_bytes
+        else:
+            why, bound = "it held the most when all peers' outbound buffers together passed", self.context.limits.max_outbound_total
+        self.context.log.warning(
+            "shed", "closing the WebSocket of %s: the peer does not read and %s %s bytes (%s)", self.peer, why, bound, limit, detail=limit
         )
         if telemetry.attached(WEBSOCKET_SHED):
             measurements = {"queued_bytes": self.outbox.size, "max_outbound_bytes": self.options.max_outbound_bytes}
-            telemetry.execute(WEBSOCKET_SHED, measurements, self.telemetry_metadata())
+            metadata = {**self.telemetry_metadata(), "limit": limit}
+            telemetry.execute(WEBSOCKET_SHED, measurements, metadata)
         self.abort()
 
     def telemetry_metadata(self) -> dict:
