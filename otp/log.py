@@ -125,7 +125,13 @@ class ThrottledLogger:
         self._throttles: dict[str, LogThrottle] = {}
 
     def log(self, level: int, cause: str, message: str, *args: object, detail: str = "") -> bool:
-        """Log ``message % args`` at ``level`` now, or count it for the next line of ``cause``; True if logged."""
+        """Log ``message % args`` at ``level`` now, or count it for the next line of ``cause``; True if logged.
+
+        With an ``interval`` of 0 every line is written (no throttle, no clock).
+        """
+        if self.interval <= 0:
+            self.logger.log(level, message, *args)
+            return True
         throttle = self._throttles.get(cause)
         if throttle is None:
             throttle = self._throttles[cause] = LogThrottle(self.interval)

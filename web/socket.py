@@ -67,9 +67,26 @@ import logging
 
 import trio
 
-from otp import ChildSpec, DynamicSupervisor, Restart, monitor, telemetry
+from otp import (
+    KILL,
+    ChildSpec,
+    Down,
+    DynamicSupervisor,
+    ReceiveTimeout,
+    Restart,
+    Shutdown,
+    current_pid,
+    demonitor,
+    exit,
+    is_normal,
+    monitor,
+    receive,
+    send,
+    spawn_monitor,
+    telemetry,
+)
 from otp import pubsub as pubsub_module
-from otp import KILL, Down, ReceiveTimeout, Shutdown, current_pid, demonitor, exit, is_normal, receive, send, spawn_monitor
+from otp.log import ThrottledLogger
 
 from . import serializer
 from ._channel_server import CLOSED, Go, Joined, Leave, run_channel, start_supervised_channel
@@ -94,6 +111,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger("web")
+_EVERY_LINE = ThrottledLogger(logger, interval=0)  # for a SocketState given no mount's logger
 
 MAX_CHANNELS = 100  # per socket, as Phoenix
 INBOUND_FRAMES = 16  # frames handed to the socket process and not yet handled, at most (InboundWindow)
@@ -376,6 +394,9 @@ class SocketState:
         peer: the client's address, whose failed joins ``failed_joins`` counts.
         failed_joins: the mount's :class:`FailedJoins`, shared by all its
             sockets; None: failed joins are counted per socket only.
+        log: the mount's :class:`otp.log.ThrottledLogger`, so that a crowd of
+            misbehaving sockets gives one line per cause per interval; None:
+            every line is written (``web.testing``, a socket on its own).
     """
 
     def __init__(
@@ -389,8 +410,10 @@ class SocketState:
         window: InboundWindow | None = None,
         peer: str | None = None,
         failed_joins: FailedJoins | None = None,
+        log: ThrottledLogger | None = None,
     ) -> None:
         self.socket = socket
+        self.log = _EVERY_LINE if log is None else log  # the mount's, shared by its sockets
         self.assigns = assigns
         self.transport = transport
         self.pubsub = pubsub
@@ -419,7 +442,9 @@ class SocketState:
             self._send_frame(Reply(error.join_ref, error.ref, error.topic, "error", {"reason": error.reason}))
             return
         except FrameError as error:
-            logger.warning("socket %s: closing after a malformed frame: %s", self.id, error.reason)
+            self.log.warning(
+                "malformed_frame", "socket %s: closing after a malformed frame: %s", self.id, error.reason, detail=self.peer
+            )
             self.transport.close(PROTOCOL_ERROR)
             return
         if message.topic == "phoenix" and message.event == "heartbeat":
@@ -590,9 +615,10 @@ class SocketState:
     def _log_joins_slowed(self, limit: tuple[float, float]) -> None:
         if not self.joins_slowed:
             self.joins_slowed = True
-            logger.warning(
+            self.log.warning(
+                "joins_slowed",
                 "socket %s (peer %s): slowing its joins: too many failed joins (failed_join_limit %s/s, burst %s)",
-                self.id, self.peer, *limit,
+                self.id, self.peer, *limit, detail=self.peer,
             )
 
     # ------------------------------------------------------------ helpers

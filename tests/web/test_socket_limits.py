@@ -296,3 +296,16 @@ def test_the_failed_join_table_stays_bounded_whatever_the_number_of_addresses():
     assert (min(sizes), max(sizes)) == (1, 1000)
     assert table.wait("10.1.134.159", now=0.0) == 1.0  # the last address charged is remembered
     assert table.wait("10.0.0.0", now=0.0) == 0.0  # the first was forgotten: a full bucket again
+
+
+async def test_a_crowd_of_sockets_sending_malformed_frames_gives_one_log_line_not_one_each(caplog):
+    caplog.set_level(logging.WARNING, logger="web")
+    port = await serve()
+    for index in range(20):
+        client = await open_socket(port, user=f"u{index}")
+        await client.send_text("not json")
+        closed = await client.receive()
+        assert isinstance(closed, Closed) and closed.code == 1011  # each one is closed, as before
+    lines = [record.getMessage() for record in caplog.records if record.name == "web"]
+    # The first at once; the other nineteen are counted for the next line, at most 10 s later.
+    assert lines == ["socket user:u0: closing after a malformed frame: not valid JSON (at character 0)"]

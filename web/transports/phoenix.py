@@ -31,6 +31,7 @@ import logging
 import time
 
 from otp import send, spawn_link, telemetry
+from otp.log import ThrottledLogger
 
 from .._telemetry import SOCKET_CONNECT
 from ..socket import (
@@ -49,6 +50,7 @@ from .websocket import ConnectInfo, SocketHandler, WebSocket
 __all__ = ["phoenix_socket", "PhoenixSocketHandler"]
 
 logger = logging.getLogger("web")
+_EVERY_LINE = ThrottledLogger(logger, interval=0)  # for a handler given no mount's logger
 
 
 class _SenderTransport(InboundWindow):
@@ -85,6 +87,7 @@ async def _socket_process(handler: PhoenixSocketHandler) -> None:
         window=handler.transport,
         peer=handler.peer,
         failed_joins=handler.failed_joins,
+        log=handler.log,
     ).serve()
 
 
@@ -97,14 +100,17 @@ class PhoenixSocketHandler(SocketHandler):
         channel_supervisor: a DynamicSupervisor to start channels under, or None.
         peer: the client's address (its host), for the failed-join table.
         failed_joins: the mount's :class:`~web.socket.FailedJoins`, or None.
+        log: the mount's :class:`otp.log.ThrottledLogger` (one line per cause
+            per interval, whatever the number of sockets), or None: every line.
     """
 
     def __init__(
-        self, socket: Socket, assigns: dict, pubsub: str, channel_supervisor=None, *, peer=None, failed_joins=None
+        self, socket: Socket, assigns: dict, pubsub: str, channel_supervisor=None, *, peer=None, failed_joins=None, log=None
     ) -> None:
         self.socket, self.assigns, self.pubsub = socket, assigns, pubsub
         self.channel_supervisor = channel_supervisor
         self.peer, self.failed_joins = peer, failed_joins
+        self.log = _EVERY_LINE if log is None else log
         self.limiter = None if socket.rate_limit is None else RateLimiter(socket.rate_limit, socket.rate_limit_grace)
         self.transport: _SenderTransport | None = None
         self.process = None
@@ -132,10 +138,11 @@ class PhoenixSocketHandler(SocketHandler):
         # Called once: after the close, the session hands over no more frames.
         STATISTICS["rate_limited"] += 1
         rate, burst = self.socket.rate_limit
-        logger.warning(
+        self.log.warning(
+            "rate_limited",
             "socket %s (peer %s): closing (1008): over %s messages/s (burst %s) for %s s running "
             "(rate_limit, rate_limit_grace)",
-            self.socket.id(self.assigns), self.peer, rate, burst, self.socket.rate_limit_grace,
+            self.socket.id(self.assigns), self.peer, rate, burst, self.socket.rate_limit_grace, detail=self.peer,
         )
         self.transport.close(POLICY_VIOLATION)
 
@@ -155,6 +162,7 @@ def phoenix_socket(
     """
     limit = socket_cls.failed_join_limit
     failed_joins = None if limit is None else FailedJoins(*limit)  # shared by every socket of this mount
+    log = ThrottledLogger(logger)  # one line per cause per 10 s for all of this mount's sockets
 
     async def accept(info: ConnectInfo):
         if not str(info.params.get("vsn", "")).startswith("2.0."):
@@ -172,6 +180,8 @@ def phoenix_socket(
     def handler(info: ConnectInfo, accepted) -> PhoenixSocketHandler:
         socket, assigns = accepted
         peer = info.peer[0] if info.peer else None
-        return PhoenixSocketHandler(socket, assigns, pubsub, channel_supervisor, peer=peer, failed_joins=failed_joins)
+        return PhoenixSocketHandler(
+            socket, assigns, pubsub, channel_supervisor, peer=peer, failed_joins=failed_joins, log=log
+        )
 
     return WebSocket(handler, path=path, accept=accept, **options)
