@@ -94,6 +94,18 @@ ends. Should ``accept()`` fail anyway for want of descriptors or memory
 (another part of the node holding them), it is retried every 100 ms and
 logged as an ERROR the same way, one line per interval with the count.
 
+Memory a crowd of clients can make it hold
+------------------------------------------
+Each WebSocket peer may have ``max_outbound_bytes`` (its mount's option)
+queued, and all of them together ``max_outbound_total``; past the total the
+peers holding the most are shed (see :mod:`web.transports._session`). A
+shed peer's outbox is one big buffer, and so that it goes back to the
+system at once the endpoint has glibc map every big buffer on its own
+(:func:`~web._limits.keep_big_buffers_mapped`, process-wide, as the
+descriptor limit). Lines about what a crowd can repeat (peers shed,
+connections refused, malformed frames) are written at most once per cause
+every 10 s, with the count of the others (:mod:`otp.log`).
+
 Telemetry
 ---------
 Besides that periodic event, connections emit ``("web", "connection",
@@ -129,6 +141,7 @@ from ._limits import (
     ConnectionLimits,
     EndpointStatistics,
     default_max_connections,
+    keep_big_buffers_mapped,
     raise_open_files_limit,
 )
 from ._telemetry import ENDPOINT_STATISTICS
@@ -339,6 +352,7 @@ class _EndpointServer(GenServer):
         otp.trap_exits(True)
         self.state, host, port = arg
         fd_limit = raise_open_files_limit()
+        keep_big_buffers_mapped()  # a shed peer's outbox goes back to the system (see there)
         if self.state.max_connections is None:
             self.state.max_connections = default_max_connections(fd_limit)
         listeners = await trio.open_tcp_listeners(port, host=host)

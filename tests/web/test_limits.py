@@ -2,6 +2,10 @@
 
 import doctest
 import math
+import os
+import platform
+import subprocess
+import sys
 
 import attrs
 import pytest
@@ -78,3 +82,41 @@ async def no_pages(request):
 async def test_the_endpoint_checks_its_limits_before_it_starts():
     with pytest.raises(ValueError, match=r"^idle_timeout must be a number of seconds > 0"):
         await Endpoint.start_link(no_pages, port=0, idle_timeout=0)
+
+
+_BIG_BUFFERS = """
+import os, sys
+from web._limits import keep_big_buffers_mapped
+
+def resident_mb():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+fixed = keep_big_buffers_mapped() if sys.argv[1] == "fixed" else None
+first = bytearray(4 << 20)
+del first  # glibc raises its mmap threshold to 4 MiB here, unless it was fixed
+before = resident_mb()
+outboxes = []
+for _ in range(40):  # forty slow peers' outboxes, grown frame by frame to ~600 KB each
+    outbox = bytearray()
+    for _ in range(600):
+        outbox += b"x" * 1000
+    outboxes.append(outbox)
+peak = resident_mb()
+del outboxes  # shed
+print(fixed, round(peak - before), round(resident_mb() - before))
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm") or platform.libc_ver()[0] != "glibc", reason="glibc, /proc")
+def test_big_buffers_stay_mapped_so_a_shed_peers_outbox_goes_back_to_the_system():
+    def run(mode):
+        result = subprocess.run([sys.executable, "-c", _BIG_BUFFERS, mode], capture_output=True, text=True, check=True)
+        fixed, grown, kept = result.stdout.split()
+        return fixed, int(grown), int(kept)
+
+    fixed, grown, kept = run("fixed")
+    assert fixed == "True" and grown >= 20
+    assert kept <= 2  # every outbox was its own mapping, unmapped when freed
+    _, grown, kept = run("default")
+    assert grown >= 20 and kept >= grown // 2  # what the endpoint avoids: the heap keeps it
