@@ -237,7 +237,7 @@ async def serve_connection(stream: trio.SocketStream, context: ConnectionContext
 async def _serve_requests(conn: h11.Connection, stream, peer: tuple, context: ConnectionContext) -> None:
     while True:
         try:
-            request = await _read_request(conn, stream, peer, context.limits)
+            request = await _read_request(conn, stream, peer, context)
         except (_Refusal, h11.RemoteProtocolError) as refusal:
             return await _refuse(conn, stream, refusal, context.counters)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
@@ -311,24 +311,28 @@ async def _receive(conn: h11.Connection, stream, deadline: float) -> None:
     raise _Deadline()
 
 
-async def _read_request(conn: h11.Connection, stream, peer: tuple, limits: ConnectionLimits) -> Request | None:
+async def _read_request(conn: h11.Connection, stream, peer: tuple, context: ConnectionContext) -> Request | None:
     """The next request, body included; None if the client closed the connection or stayed silent.
 
     Raises:
         _Refusal: the request broke a rule (``_TooSlow``: a deadline passed).
         h11.RemoteProtocolError: h11 could not parse it.
     """
-    head = await _read_head(conn, stream, limits)
+    head = await _read_head(conn, stream, context)
     if head is None:
         return None
-    _check_head(head, limits)
-    body = await _read_body(conn, stream, limits)
+    _check_head(head, context.limits)
+    body = await _read_body(conn, stream, context.limits)
     return _request_from(head, peer, body)
 
 
-async def _read_head(conn: h11.Connection, stream, limits: ConnectionLimits) -> h11.Request | None:
-    """The next request's line and headers, by ``header_timeout``; None if the client closed or stayed silent."""
-    if conn.their_http_version is not None and not conn.trailing_data[0]:
+async def _read_head(conn: h11.Connection, stream, context: ConnectionContext) -> h11.Request | None:
+    """The next request's line and headers, by ``header_timeout``; None if the client closed, stayed silent
+    or was evicted (see :func:`_read_first_head`)."""
+    limits = context.limits
+    if conn.their_http_version is None:
+        return await _read_first_head(conn, stream, context)
+    if not conn.trailing_data[0]:
         # Between two requests of a keep-alive connection (nothing of the next
         # one pipelined yet): silence is allowed for idle_timeout, and the head's
         # deadline starts with its first byte.
@@ -336,6 +340,30 @@ async def _read_head(conn: h11.Connection, stream, limits: ConnectionLimits) -> 
             await _receive(conn, stream, trio.current_time() + limits.idle_timeout)
         except _Deadline:
             return None
+    return await _head_by_deadline(conn, stream, limits)
+
+
+async def _read_first_head(conn: h11.Connection, stream, context: ConnectionContext) -> h11.Request | None:
+    """A new connection's first request head; None if evicted to make room for a newer connection.
+
+    While it waits, the connection holds a seat in ``context.waiting_heads``:
+    at ``max_connections`` the acceptor evicts the connection that has
+    waited longest for its first head (a slowloris holds seats this way and
+    nothing else), rather than refusing the newcomer. Connections that
+    completed a request are never evicted.
+    """
+    seat = trio.CancelScope()
+    context.waiting_heads[seat] = None
+    try:
+        with seat:
+            return await _head_by_deadline(conn, stream, context.limits)
+    finally:
+        context.waiting_heads.pop(seat, None)
+        if seat.cancelled_caught:
+            context.counters.evicted += 1
+
+
+async def _head_by_deadline(conn: h11.Connection, stream, limits: ConnectionLimits) -> h11.Request | None:
     try:
         event = await next_event(conn, stream, trio.current_time() + limits.header_timeout)
     except _Deadline:

@@ -67,6 +67,7 @@ OUTBOUND_SHARE = 1 / 64
 COUNTERS = (
     "accepted",  # TCP connections accepted
     "rejected",  # ... and closed at once: max_connections reached
+    "evicted",  # connections closed before their first request to make room for a newer one
     "active",  # connection processes running now
     "requests",  # HTTP requests read (upgrade requests included)
     "bad_requests",  # answered 400, 413, 431, 501 or 505
@@ -162,6 +163,7 @@ class EndpointStatistics:
 
     accepted: int
     rejected: int
+    evicted: int
     active: int
     requests: int
     bad_requests: int
@@ -224,6 +226,9 @@ class ConnectionContext:
         endpoint: the endpoint's pid, for telemetry metadata.
         log: the endpoint's logger for what a crowd of clients can repeat
             (peers shed, say): one line per cause per interval, with counts.
+        waiting_heads: the connections waiting for their first request's
+            head, oldest first (a cancel scope each, to evict one: see
+            ``web._http._read_first_head``).
     """
 
     handler: Callable
@@ -232,6 +237,7 @@ class ConnectionContext:
     upgrades: Mapping[str, Callable] = attrs.field(factory=dict)
     endpoint: object = None
     log: ThrottledLogger = attrs.field(factory=lambda: ThrottledLogger(logging.getLogger("web")))
+    waiting_heads: dict = attrs.field(factory=dict, repr=False)
 
 
 # ---------------------------------------------------------------- how many connections at once

@@ -86,9 +86,13 @@ reserve for the rest of the node (``limit - max(limit // 10, min(64, limit
 // 2))``: 922 of 1024, 58,983 of 65,536). An explicit ``max_connections``
 wins; with several endpoints in one node, give each its own.
 
-At the limit, the acceptor closes each new connection at once, without
-starting a process for it or asking the connection supervisor, counts it
-as ``rejected``, and logs a WARNING at most every ``LOG_INTERVAL`` (10) s:
+At the limit, the acceptor first makes room by evicting the connection
+that has waited longest for its first request head (counted as
+``evicted``; connections that completed a request are never evicted): a
+slowloris holding every seat with trickled heads cannot keep out a client
+that sends its request at once. With no such connection to evict, it
+closes each new connection at once, without starting a process for it or
+asking the connection supervisor, counts it as ``rejected``, and logs a WARNING at most every ``LOG_INTERVAL`` (10) s:
 the first refusal at once, the later ones as a count when the interval
 ends. Should ``accept()`` fail anyway for want of descriptors or memory
 (another part of the node holding them), it is retried every 100 ms and
@@ -357,7 +361,10 @@ class _EndpointServer(GenServer):
             self.state.max_connections = default_max_connections(fd_limit)
         listeners = await trio.open_tcp_listeners(port, host=host)
         try:
-            self.state.connections = await DynamicSupervisor.start_link(max_children=self.state.max_connections)
+            # The acceptor keeps the count; the supervisor's own bound leaves room
+            # for connections evicted at the limit that have not ended yet.
+            max_children = self.state.max_connections + EVICTION_ROOM
+            self.state.connections = await DynamicSupervisor.start_link(max_children=max_children)
         except BaseException:
             await _close_all(listeners)
             raise
@@ -431,6 +438,7 @@ async def _accept_loop(listeners: list[trio.SocketListener], state: _EndpointSta
 _RESOURCE_ERRORS = {errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS}
 ACCEPT_RETRY = 0.1  # seconds between accept() attempts while resources are short
 LOG_INTERVAL = 10.0  # seconds: at most one line per interval about refusals, and about accept() failing
+EVICTION_ROOM = 16  # connections evicted at the limit but still closing, on top of max_connections
 
 
 class _Acceptor:
@@ -455,11 +463,28 @@ class _Acceptor:
                     await trio.sleep(ACCEPT_RETRY)
                     continue
                 self.state.counters.accepted += 1
-                if self.state.counters.active >= self.state.max_connections:
+                if self.state.counters.active < self.state.max_connections or self.evict_oldest_waiting():
+                    await streams.send(stream)
+                else:
                     # The fast refusal: no process, no supervisor call, one close.
                     await self.turn_away(stream)
-                else:
-                    await streams.send(stream)
+
+    def evict_oldest_waiting(self) -> bool:
+        """Make room by closing the connection that has waited longest for its first request; False if none waits.
+
+        At the limit, the seats held by connections that never sent a whole
+        request head (a slowloris holds them so) go to newcomers, oldest first:
+        a client that sends its request at once is served however many
+        trickling connections hold the rest. Connections that completed a
+        request are never evicted.
+        """
+        waiting = self.state.context.waiting_heads
+        if not waiting:
+            return False
+        seat = next(iter(waiting))
+        del waiting[seat]
+        seat.cancel()  # its connection closes (counted in ``evicted``) as soon as it runs
+        return True
 
     async def start_connection(self, stream: trio.SocketStream) -> None:
         spec = ChildSpec(id="connection", start=(_spawn_connection, stream, self.state), restart=Restart.TEMPORARY)

@@ -24,7 +24,7 @@ import trio
 from _clients import HTTPClient, open_stream, raw_exchange, read_until_eof
 
 import otp
-from otp.testing import assert_down, capture_crash_reports
+from otp.testing import assert_down, capture_crash_reports, wait_all_tasks_blocked
 from web import Endpoint, Response
 from web._limits import ConnectionLimits, default_max_connections
 
@@ -330,6 +330,38 @@ async def test_past_max_connections_new_connections_are_closed_at_once_counted_a
         " (logged at most every 10 s)"
     ]
     assert len(await otp.DynamicSupervisor.which_children(Endpoint.connection_supervisor(endpoint))) == 2
+    for client in held:
+        assert (await client.request("GET", "/after")).status == 200
+
+
+async def test_at_max_connections_the_oldest_connection_still_sending_its_first_head_makes_room(caplog):
+    endpoint, port, app = await start(max_connections=3)
+    trickling = [await open_stream(port) for _ in range(3)]
+    for stream in trickling:  # a slowloris: three seats held with heads never finished
+        await stream.send_all(b"GET / HTTP/1.1\r\nHo")
+    await wait_all_tasks_blocked()
+    assert stats(endpoint, "active") == (3,)
+    with caplog.at_level(logging.WARNING, logger="web"):
+        for _ in range(3):
+            # The first newcomer takes the oldest trickler's seat; the next ones find a seat
+            # free (the first one's, once it was answered) and evict nobody.
+            answer = await raw_exchange(port, b"GET /fresh HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n")
+            assert answer == ok(b"GET /fresh", close=True)
+        await trickling[2].send_all(b"st: a\r\n\r\n")  # the youngest trickler finishes its head
+    assert await read_until_eof(trickling[0]) == b""  # evicted: closed without an answer
+    assert stats(endpoint, "accepted", "evicted", "rejected") == (6, 1, 0)
+    assert [r for r in caplog.records if r.name == "web"] == []  # evictions are counted, not logged
+    assert await trickling[2].receive_some(1000) == ok(b"GET /")  # and is served: only the oldest was evicted
+    assert app.paths == ["/fresh"] * 3 + ["/"]
+
+
+async def test_at_max_connections_connections_that_completed_a_request_are_never_evicted():
+    endpoint, port, app = await start(max_connections=2)
+    held = [await HTTPClient.open(port) for _ in range(2)]
+    for client in held:
+        assert (await client.request("GET", "/held")).status == 200  # now idle on keep-alive
+    assert await raw_exchange(port, b"GET /fresh HTTP/1.1\r\nhost: a\r\n\r\n") == b""  # refused
+    assert stats(endpoint, "evicted", "rejected") == (0, 1)
     for client in held:
         assert (await client.request("GET", "/after")).status == 200
 
