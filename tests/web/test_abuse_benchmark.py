@@ -5,9 +5,10 @@ subprocess, for the whole module (each attack starts its own demo server).
 Beside the shape of what it prints, each attack is held to the hard safety
 properties of issue #12: the server is alive afterwards, fresh visitors
 were served within the bound during and after the attack, the existing
-clients kept hearing broadcasts and getting heartbeat replies, and nothing
-crashed. The RSS and log-line targets are reported, not asserted: at quick
-sizes an allocator's whims move them more than a defect does.
+clients kept hearing broadcasts and getting heartbeat replies, nothing
+crashed, the log stayed within its bound and memory within its budget. How
+much memory went back to the system is reported, not asserted: at quick
+sizes an allocator's whims move it more than a defect does.
 
 The verdicts and the raw-wire helpers are pure and tested directly.
 
@@ -58,12 +59,6 @@ ATTACK_FIELDS = [
 TARGET_NAMES = ["alive", "fresh_during", "fresh_after", "existing", "rss_growth", "rss_returned", "no_crash", "log_lines", "expected"]
 
 MB = 1 << 20
-
-# When the attack holds every descriptor the server has, a fresh visitor can
-# only get in if the server evicts an attacker: that policy is reported
-# (target fresh_during) but not required here. Served again afterwards, it is.
-FRESH_DURING_NOT_REQUIRED = {"slowloris-fds"}
-
 
 def _need_web_and_proc() -> None:
     missing = [name for name in ("wsproto", "h11", "orjson") if importlib.util.find_spec(name) is None]
@@ -128,11 +123,16 @@ def test_the_server_survives_the_attack_and_serves_everyone_else(result, name):
     # The hard safety properties of issue #12.
     assert report["alive"] is True, report
     assert report["fresh_during_probes"] >= 2, report
-    if name not in FRESH_DURING_NOT_REQUIRED:
-        assert report["fresh_during_unserved"] == 0, report
+    # Even when the attack holds every seat the server has (slowloris-fds): at the
+    # limit, the connection waiting longest for its first head makes room.
+    assert report["fresh_during_unserved"] == 0, report
     assert report["fresh_after_ms"] is not None and report["fresh_after_ms"] <= 1000, report
     assert report["existing_rounds"] >= 3 and report["existing_failed"] == 0, report
     assert report["crash_reports"] == 0, report
+    # Bounded logs and memory: whatever the attack, a handful of lines (throttled
+    # per cause), and no more growth than the budget.
+    assert report["log_lines"] <= result["targets"]["max_log_lines"], report
+    assert report["rss_peak"] - report["rss_before"] <= result["targets"]["max_rss_growth"], report
 
 
 # ---------------------------------------------------------------- the verdicts (pure)
