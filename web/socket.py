@@ -433,7 +433,13 @@ class SocketState:
     # ------------------------------------------------------------ frames from the client
 
     async def handle_frame(self, data: str | bytes) -> None:
-        """One frame from the client. A malformed one closes the connection (1011)."""
+        """One frame from the client.
+
+        A frame with a readable envelope (refs, topic, event) around a payload
+        we will not take (nested too deep, a lone surrogate: the table in
+        :mod:`web.serializer`) gets an error reply to its ref, and the socket
+        goes on; any other malformed frame closes the connection (1011).
+        """
         try:
             message = serializer.decode_binary(data) if isinstance(data, bytes) else serializer.decode_text(data)
         except serializer.PayloadError as error:

@@ -101,3 +101,22 @@ def test_web_exports_are_complete_and_say_web():
     assert [name for name in web.__all__ if not hasattr(web, name)] == []
     assert repr(web.Endpoint) == "<class 'web.Endpoint'>"
     assert web.Response(404, [("X-A", "1")], "nope") == web.Response(404, {"x-a": "1"}, b"nope")
+
+
+@pytest.mark.parametrize(
+    "pattern, message",
+    [
+        ("http://[", "check_origin: 'http://[' is not an origin (Invalid IPv6 URL)"),
+        ("//example.com:99999", "check_origin: '//example.com:99999' is not an origin (Port out of range 0-65535)"),
+        ("https://", "check_origin: 'https://' names no host"),
+    ],
+)
+def test_an_origin_pattern_that_could_never_match_is_refused_when_the_mount_is_made(pattern, message):
+    with pytest.raises(ValueError) as raised:
+        WebSocket(handler=None, check_origin=["https://example.com", pattern])
+    assert str(raised.value).startswith(message)
+
+
+def test_good_origin_patterns_are_accepted():
+    mount = WebSocket(handler=None, check_origin=["https://example.com", "//*.example.com", "example.org:8443"])
+    assert mount.check_origin == ["https://example.com", "//*.example.com", "example.org:8443"]

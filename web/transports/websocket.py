@@ -195,12 +195,27 @@ class ConnectInfo:
 
 
 def _check_origin_option(instance, attribute, value) -> None:
-    if isinstance(value, bool) or (isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)):
+    if isinstance(value, bool):
         return
-    raise TypeError(
-        f"check_origin must be True (same host as the request), False (no check) or a list of origins "
-        f'like ["https://example.com", "//*.example.com"]; got {value!r}'
-    )
+    if not (isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)):
+        raise TypeError(
+            f"check_origin must be True (same host as the request), False (no check) or a list of origins "
+            f'like ["https://example.com", "//*.example.com"]; got {value!r}'
+        )
+    for allowed in value:
+        _check_origin_pattern(allowed)
+
+
+def _check_origin_pattern(allowed: str) -> None:
+    # Checked once, here: a pattern that cannot match would refuse every browser
+    # with a 400 at run time, which looks like an attack rather than a typo.
+    try:
+        parts = urlsplit(allowed if "//" in allowed else "//" + allowed)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number up to 65535
+    except ValueError as error:
+        raise ValueError(f"check_origin: {allowed!r} is not an origin ({error})") from None
+    if not parts.hostname:
+        raise ValueError(f'check_origin: {allowed!r} names no host (like "https://example.com" or "//*.example.com")')
 
 
 @attrs.frozen
