@@ -232,6 +232,7 @@ async def serve_connection(stream: trio.SocketStream, context: ConnectionContext
             telemetry.execute(CONNECTION_CLOSE, measurements, {"endpoint": context.endpoint, "peer": peer})
         with trio.CancelScope(shield=True):
             await stream.aclose()
+        context.reclaimer.connection_ended(context.endpoint)
 
 
 async def _serve_requests(conn: h11.Connection, stream, peer: tuple, context: ConnectionContext) -> None:

@@ -46,6 +46,7 @@ from typing import Callable, Mapping
 
 import attrs
 
+from otp import send_after
 from otp.log import ThrottledLogger
 
 __all__ = [
@@ -58,6 +59,8 @@ __all__ = [
     "default_max_connections",
     "raise_open_files_limit",
     "keep_big_buffers_mapped",
+    "MemoryReclaimer",
+    "RECLAIM",
 ]
 
 #: The fraction of ``max_outbound_total`` a peer may hold once the total is
@@ -226,6 +229,8 @@ class ConnectionContext:
         endpoint: the endpoint's pid, for telemetry metadata.
         log: the endpoint's logger for what a crowd of clients can repeat
             (peers shed, say): one line per cause per interval, with counts.
+        reclaimer: hands the allocator's free memory back to the system
+            soon after connections end (:class:`MemoryReclaimer`).
         waiting_heads: the connections waiting for their first request's
             head, oldest first (a cancel scope each, to evict one: see
             ``web._http._read_first_head``).
@@ -237,6 +242,7 @@ class ConnectionContext:
     upgrades: Mapping[str, Callable] = attrs.field(factory=dict)
     endpoint: object = None
     log: ThrottledLogger = attrs.field(factory=lambda: ThrottledLogger(logging.getLogger("web")))
+    reclaimer: MemoryReclaimer = attrs.field(factory=lambda: MemoryReclaimer())
     waiting_heads: dict = attrs.field(factory=dict, repr=False)
 
 
@@ -314,3 +320,61 @@ def keep_big_buffers_mapped() -> bool:
     if platform.libc_ver()[0] != "glibc":
         return False
     return mallopt(_M_MMAP_THRESHOLD, BIG_BUFFER) == 1
+
+
+def _find_malloc_trim():
+    if platform.libc_ver()[0] != "glibc":
+        return None
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+_malloc_trim = _find_malloc_trim()
+
+
+class _Reclaim:
+    """Endpoint ← itself: time to give free memory back (see :class:`MemoryReclaimer`)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "RECLAIM"
+
+
+RECLAIM = _Reclaim()
+
+
+class MemoryReclaimer:
+    """Gives the C allocator's free memory back to the system a moment after connections end (glibc only).
+
+    glibc returns freed memory to the system only from the top of its heap.
+    After a crowd of connections (a slowloris, a burst of fragments) has come
+    and gone, most of the heap is free but stays in the process, held below
+    the few blocks still in use: 1,000 trickling connections gone left
+    16 MB of 17 in the process. ``malloc_trim`` gives back every free page
+    wherever it lies, for about a millisecond. So when a connection ends,
+    the endpoint is sent :data:`RECLAIM` after :attr:`DELAY` seconds (one
+    message however many end meanwhile) and calls :meth:`reclaim`. Nothing
+    runs while no connection ends; elsewhere than glibc, nothing at all.
+    """
+
+    __slots__ = ("pending",)
+
+    DELAY = 1.0  # seconds after a connection ended (a crowd ends within it)
+
+    def __init__(self) -> None:
+        self.pending = False
+
+    def connection_ended(self, endpoint: object) -> None:
+        """Called as each connection ends: schedule one reclaim, unless one is on its way."""
+        if self.pending or endpoint is None or _malloc_trim is None:
+            return
+        self.pending = True
+        send_after(endpoint, RECLAIM, self.DELAY)
+
+    def reclaim(self) -> bool:
+        """Give free memory back now (the endpoint calls this on :data:`RECLAIM`); True if glibc did any."""
+        self.pending = False
+        return _malloc_trim is not None and _malloc_trim(0) == 1

@@ -106,7 +106,9 @@ peers holding the most are shed (see :mod:`web.transports._session`). A
 shed peer's outbox is one big buffer, and so that it goes back to the
 system at once the endpoint has glibc map every big buffer on its own
 (:func:`~web._limits.keep_big_buffers_mapped`, process-wide, as the
-descriptor limit). Lines about what a crowd can repeat (peers shed,
+descriptor limit); and a second after connections end, it has glibc give
+back the free pages of its heap (:class:`~web._limits.MemoryReclaimer`),
+so the memory of a crowd gone is the system's again. Lines about what a crowd can repeat (peers shed,
 connections refused, malformed frames) are written at most once per cause
 every 10 s, with the count of the others (:mod:`otp.log`).
 
@@ -140,6 +142,7 @@ from otp.lowlevel import resolve_pid
 
 from ._http import Handler, serve_connection
 from ._limits import (
+    RECLAIM,
     ConnectionContext,
     ConnectionCounters,
     ConnectionLimits,
@@ -382,6 +385,9 @@ class _EndpointServer(GenServer):
             if telemetry.attached(ENDPOINT_STATISTICS):
                 metadata = {"endpoint": current_pid(), "address": self.state.address}
                 telemetry.execute(ENDPOINT_STATISTICS, attrs.asdict(self.state.counters.snapshot()), metadata)
+            return None
+        if message is RECLAIM:
+            self.state.context.reclaimer.reclaim()
             return None
         if isinstance(message, otp.ExitSignal) and message.pid in (self.acceptor, self.state.connections):
             return otp.Stop(message.reason)  # a part of the endpoint is gone: so is the endpoint

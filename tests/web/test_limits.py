@@ -9,10 +9,13 @@ import sys
 
 import attrs
 import pytest
+import trio
 
 import web._limits
+from otp.testing import wait_all_tasks_blocked
 from web import Endpoint, EndpointStatistics, Response
-from web._limits import COUNTERS, ConnectionCounters, ConnectionLimits
+from web._limits import COUNTERS, ConnectionCounters, ConnectionLimits, MemoryReclaimer
+from web.endpoint import _state_of
 
 
 def test_the_module_doctests_pass():
@@ -120,3 +123,60 @@ def test_big_buffers_stay_mapped_so_a_shed_peers_outbox_goes_back_to_the_system(
     assert kept <= 2  # every outbox was its own mapping, unmapped when freed
     _, grown, kept = run("default")
     assert grown >= 20 and kept >= grown // 2  # what the endpoint avoids: the heap keeps it
+
+
+_FRAGMENTED_HEAP = """
+import os
+from web._limits import MemoryReclaimer
+
+def resident_mb():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+before = resident_mb()
+blocks = [bytearray(60_000) for _ in range(1000)]  # 60 MB of heap blocks, under glibc's mmap threshold
+kept = blocks[::50]  # a few stay in use, spread over the heap, as a crowd's leftovers do
+del blocks
+freed = resident_mb()
+assert MemoryReclaimer().reclaim()
+print(round(freed - before), round(resident_mb() - before))
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm") or platform.libc_ver()[0] != "glibc", reason="glibc, /proc")
+def test_the_reclaimer_gives_the_free_pages_of_a_fragmented_heap_back_to_the_system():
+    result = subprocess.run([sys.executable, "-c", _FRAGMENTED_HEAP], capture_output=True, text=True, check=True)
+    held_after_free, held_after_reclaim = map(int, result.stdout.split())
+    assert held_after_free >= 40  # freed, but below blocks still in use: glibc keeps it
+    assert held_after_reclaim <= 5  # 20 blocks of 60 KB stay, and nothing else
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc_trim is glibc's")
+async def test_an_endpoint_reclaims_once_a_second_after_connections_end_and_not_while_none_do(autojump_clock):
+    endpoint = await Endpoint.start_link(hello, port=0, telemetry_period=None)
+    reclaimer = endpoint_context(endpoint).reclaimer
+    port = Endpoint.address(endpoint)[1]
+    assert not reclaimer.pending  # nothing ended yet: nothing scheduled
+    for _ in range(3):  # three connections end within the second: one reclaim for them all
+        stream = await trio.open_tcp_stream("127.0.0.1", port)
+        await stream.send_all(b"GET / HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n")
+        while await stream.receive_some(1000):
+            pass
+        await stream.aclose()
+        await wait_all_tasks_blocked()
+        assert reclaimer.pending
+    # Virtual time (autojump clock): what is tested is the endpoint's own delay.
+    await trio.sleep(MemoryReclaimer.DELAY - 0.05)
+    await wait_all_tasks_blocked()
+    assert reclaimer.pending
+    await trio.sleep(0.1)
+    await wait_all_tasks_blocked()
+    assert not reclaimer.pending  # reclaimed, and nothing more is scheduled while no connection ends
+
+
+async def hello(request):
+    return Response(200, {}, "hello")
+
+
+def endpoint_context(endpoint):
+    return _state_of(endpoint).context
