@@ -65,11 +65,13 @@ fresh_after_ms         the first visitor after it (ms; None if not answered with
 answered_after_s       how long after the attack a visitor was answered at all
                        (None: not within :data:`ALIVE_LIMIT`, 30 s, or the
                        process exited)
+busy_after_s           how long the server kept working (using CPU) after the attack
+                       ended, through what it had been sent; its memory is read after
 existing_rounds        rounds of the existing clients (during and after), and
                        ``existing_failed``: those not completed within 1 s
 existing_failure       why the first failed round failed (None: none did)
 rss_before, rss_peak,  the server's resident set (bytes) before, at its highest,
-rss_after              and :data:`SETTLE` seconds after the attack ended
+rss_after              and :data:`SETTLE` seconds after it was done (``busy_after_s``)
 log_lines              non-blank lines the server wrote to stderr
 crash_reports          of them, crash reports (``Process <...> crashed``) and
                        tracebacks that escaped every process
@@ -126,6 +128,7 @@ from .abuse_watch import (
     Probe,
     count_log,
     demo_server,
+    until_idle,
 )
 
 __all__ = ["WORKLOAD", "run_attack", "MAX_RSS_GROWTH", "MAX_RSS_LEFT", "RSS_NOISE", "MAX_LOG_LINES"]
@@ -137,7 +140,9 @@ MAX_LOG_LINES = 10  # stderr lines one attack may cause
 EXISTING = 3  # existing clients in room:lobby
 HOLD_ROUNDS = 2  # visitors and rounds an attack waits for under its pressure
 HOLD_LIMIT = 15.0  # seconds it waits for them at most
-SETTLE = {True: 0.3, False: 2.0}  # seconds after an attack before RSS is read, --quick / full
+# Seconds after the server is done with an attack (busy_after_s) before its RSS
+# is read, --quick / full: in full, past the endpoint's MemoryReclaimer.DELAY.
+SETTLE = {True: 0.3, False: 2.0}
 ATTACK_LIMIT = 600.0  # seconds one attack may take in all before it is cut short (and counted as an error)
 ALIVE_LIMIT = 30.0  # seconds after an attack within which a visitor must be answered at all for the server to be alive
 
@@ -218,6 +223,7 @@ async def _watch_attack(server: Server, attack: Attack, sizes: dict, settle: flo
             during_probes, during_rounds = list(fresh.probes), list(existing.rounds)
             after, answered_after_s = await _first_answer(fresh, server)
             rounds = during_rounds + [await existing.round()]
+            busy_after_s = await until_idle(server.pid)
             await trio.sleep(settle)  # a benchmark's pause, not a test's wait: the server lets go in its own time
             sampler.cancel_scope.cancel()
     finally:
@@ -231,6 +237,7 @@ async def _watch_attack(server: Server, attack: Attack, sizes: dict, settle: flo
         "fresh_during_failure": unserved[0].failure if unserved else None,
         "fresh_after_ms": _ms(after.ms) if after.failure is None else None,
         "answered_after_s": None if answered_after_s is None else round(answered_after_s, 2),
+        "busy_after_s": round(busy_after_s, 2),
         "existing_rounds": len(rounds),
         "existing_failed": len(failed_rounds),
         "existing_failure": failed_rounds[0].failure if failed_rounds else None,
@@ -267,6 +274,7 @@ def _unwatched(error: str) -> dict:
         "fresh_during_failure": None,
         "fresh_after_ms": None,
         "answered_after_s": None,
+        "busy_after_s": None,
         "existing_rounds": 0,
         "existing_failed": 0,
         "existing_failure": None,

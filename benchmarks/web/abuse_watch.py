@@ -50,6 +50,8 @@ __all__ = [
     "WATCH_GAP",
     "demo_server",
     "statm_rss",
+    "cpu_seconds",
+    "until_idle",
     "MemoryWatch",
     "Probe",
     "probe",
@@ -129,6 +131,37 @@ def statm_rss(pid: int) -> int | None:
             return int(statm.read().split()[1]) * _PAGE_SIZE
     except (OSError, IndexError, ValueError):
         return None
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) process ``pid`` has used (``/proc/<pid>/stat``); None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()  # after the command name, which may hold spaces
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime, stime (fields 14 and 15 of proc(5))
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+async def until_idle(pid: int, *, quiet: float = 0.5, limit: float = 30.0) -> float:
+    """Wait until process ``pid`` has used no CPU for ``quiet`` seconds (at most ``limit``); the seconds waited.
+
+    After an attack the server may still be working through what was sent
+    (a backlog of frames in its socket buffers): its memory is read once it
+    is done, not while it is still busy.
+    """
+    started = trio.current_time()
+    used = cpu_seconds(pid)
+    while trio.current_time() - started < limit:
+        await trio.sleep(quiet)
+        now = cpu_seconds(pid)
+        if now is None or used is None or now - used < 0.02 * quiet:  # a ticker's worth, not work
+            break
+        used = now
+    return trio.current_time() - started
 
 
 class MemoryWatch:

@@ -22,6 +22,7 @@ import doctest
 import importlib.util
 import json
 import os
+import time
 
 import pytest
 from _bench_cli import FIELDS, run_cli
@@ -42,6 +43,7 @@ ATTACK_FIELDS = [
     "fresh_during_failure",
     "fresh_after_ms",
     "answered_after_s",
+    "busy_after_s",
     "existing_rounds",
     "existing_failed",
     "existing_failure",
@@ -214,3 +216,13 @@ def test_the_workload_is_named_abuse_and_runs_every_attack_at_both_sizes():
     assert len(set(NAMES)) == len(NAMES)
     for attack in ATTACKS:
         assert set(attack.quick) == set(attack.full), attack.name  # the same knobs, sized down
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="no /proc")
+def test_cpu_seconds_reads_what_a_process_has_used():
+    before = abuse_watch.cpu_seconds(os.getpid())
+    deadline = time.process_time() + 0.1
+    while time.process_time() < deadline:  # 0.1 s of work
+        pass
+    assert 0.05 <= abuse_watch.cpu_seconds(os.getpid()) - before <= 1.0
+    assert abuse_watch.cpu_seconds(2**22 + 12345) is None  # no such process
