@@ -10,7 +10,7 @@ from _live_wire import SECRET, Tracked, event_reply, join, open_client, render_h
 import otp
 import otp.testing
 from web.live import LiveComponent, compile_template
-from web.live._upload import UPLOAD_SALT
+from web.live._upload import EXTRA_ENTRIES, UPLOAD_SALT, UploadConfig
 from web.testing import ANY
 from web.token import verify
 
@@ -318,3 +318,17 @@ async def test_an_upload_in_a_component_is_found_by_its_cid():
     await client.assert_reply(client.push("lv:phx-b", "event", {"type": "form", "event": "save", "value": "", "cid": 1}), "ok")
     assert [(data, name) for _, data, name in CONSUMED] == [(b"data", "a.txt")]
     assert not CONSUMED[0][0].exists()
+
+
+def test_a_client_sending_thousands_of_entry_refs_cannot_make_the_view_hold_them():
+    upload = UploadConfig(name="avatar", ref="phx-1", max_entries=2)
+    for batch in range(3):  # event after event, thousands of new refs each time
+        upload.put_entries([{"ref": f"{batch}-{n}", "name": "a.png", "size": 1} for n in range(5000)])
+        assert len(upload.entries) == 2 + EXTRA_ENTRIES
+        assert upload.errors == ["too_many_files"]  # the page says so, and the user can remove some
+    assert [entry.ref for entry in upload.entries] == [f"0-{n}" for n in range(2 + EXTRA_ENTRIES)]
+    for entry in list(upload.entries)[2:]:
+        upload.cancel(entry.ref)
+    assert upload.errors == []
+    upload.put_entries([{"ref": "late", "name": "b.png", "size": 1}])  # room again: taken, and too many
+    assert upload.entries[-1].ref == "late" and upload.errors == ["too_many_files"]

@@ -81,6 +81,9 @@ class UploadEntry:
         return not self.errors
 
 
+EXTRA_ENTRIES = 16  # entries held past max_entries, to be shown as too many (see put_entries)
+
+
 @attrs.define(eq=False)
 class UploadConfig:
     """``@uploads.<name>``: the options of one upload and its entries."""
@@ -106,8 +109,17 @@ class UploadConfig:
     # -- what the page told us -------------------------------------------
 
     def put_entries(self, metas: list[dict]) -> None:
-        """Register the entries of a ``form`` event's ``uploads`` (new ones only) and check them."""
-        new = [meta for meta in metas if self.entry(str(meta.get("ref"))) is None]
+        """Register the entries of a ``form`` event's ``uploads`` (new ones only) and check them.
+
+        At most ``max_entries`` + :data:`EXTRA_ENTRIES` are held: enough for the
+        page to show which files are too many (``too_many_files``) and let the
+        user remove them, while a client sending thousands of refs, event after
+        event, cannot make the view hold thousands of entries.
+        """
+        known = {entry.ref for entry in self.entries}
+        new = [meta for meta in metas if str(meta.get("ref")) not in known]
+        room = self.max_entries + EXTRA_ENTRIES - len(self.entries)
+        del new[max(room, 0) :]
         if self.max_entries == 1 and len(self.entries) == 1 and len(new) == 1:
             # Choosing another file in a single-file input replaces the chosen one (the client
             # sends only the new file), as Phoenix's maybe_replace_sole_entry does.
