@@ -101,11 +101,24 @@ class PrometheusExporter:
         """The metrics in Prometheus's text format."""
         return generate_latest(self.registry)
 
-    def http(self, fallback: Callable[[Request], Awaitable[Response]] | None = None):
-        """An endpoint handler: ``GET <path>`` is the metrics, anything else goes to ``fallback`` (or 404)."""
+    def http(
+        self,
+        fallback: Callable[[Request], Awaitable[Response]] | None = None,
+        *,
+        allow: Callable[[Request], bool] | None = None,
+    ):
+        """An endpoint handler: ``GET <path>`` is the metrics, anything else goes to ``fallback`` (or 404).
+
+        ``allow(request)`` decides who may read the metrics (they tell the
+        world how busy the node is and what it runs): the demo allows only
+        clients on this machine, or a Prometheus server's address. Refused:
+        403. Without ``allow``, everyone who reaches the endpoint may.
+        """
 
         async def handler(request: Request) -> Response:
             if request.path == self.path and request.method == "GET":
+                if allow is not None and not allow(request):
+                    return Response(403, {"content-type": "text/plain"}, b"the metrics are not served to this client")
                 return Response(200, {"content-type": CONTENT_TYPE_LATEST}, self.text())
             if fallback is not None:
                 return await fallback(request)

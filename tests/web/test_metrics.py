@@ -72,3 +72,19 @@ async def test_the_demo_serves_metrics_when_the_extra_is_installed():
     head, _, body = response.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200 ")
     assert b"\notp_process_spawns_total " in body and b"\nweb_connections_active 1.0" in body
+
+
+async def test_allow_decides_who_may_read_the_metrics():
+    exporter = PrometheusExporter()
+    handler = exporter.http(allow=lambda request: request.peer[0] == "127.0.0.1")
+    refused = await handler(Request("GET", "/metrics", {}, {}, ("10.0.0.7", 1)))
+    assert (refused.status, refused.body) == (403, b"the metrics are not served to this client")
+    assert (await handler(Request("GET", "/metrics", {}, {}, ("127.0.0.1", 1)))).status == 200
+
+
+async def test_the_demo_serves_its_metrics_to_this_machine_only():
+    from web.demo.app import _on_this_machine
+
+    assert _on_this_machine(Request("GET", "/metrics", {}, {}, ("127.0.0.1", 5)))
+    assert _on_this_machine(Request("GET", "/metrics", {}, {}, ("::1", 5)))
+    assert not _on_this_machine(Request("GET", "/metrics", {}, {}, ("192.0.2.9", 5)))

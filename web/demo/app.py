@@ -81,6 +81,12 @@ class Clock(GenServer):
         return self.seconds
 
 
+def _on_this_machine(request: Request) -> bool:
+    from web.dashboard._access import is_loopback
+
+    return is_loopback(request.peer[0] if request.peer else None)
+
+
 def chat_children(host: str, port: int, *, on_listening=None, dashboard_token: str | None = None) -> list:
     """The tree's children, in start order; ``on_listening(line)`` gets the "listening on" line.
 
@@ -103,7 +109,8 @@ def chat_children(host: str, port: int, *, on_listening=None, dashboard_token: s
         pass
     else:
         exporter = PrometheusExporter()
-        handler, exporters = exporter.http(handler), [exporter.child_spec()]
+        # For this machine only, as the dashboard without a token: a scraper elsewhere gets 403.
+        handler, exporters = exporter.http(handler, allow=_on_this_machine), [exporter.child_spec()]
     return [
         PubSub.child_spec(PUBSUB),
         *exporters,
