@@ -133,6 +133,26 @@ async def _send_until_stopped(stream: trio.SocketStream, batch: bytes, batches: 
     return sent, False
 
 
+async def _send_on_every_stream(arena: Arena, streams: list, data: bytes, times: int) -> list[tuple[int, bool]]:
+    """Send ``data`` ``times`` over on every stream at once, then let the attack's window pass; reset them all.
+
+    Returns each stream's ``(times sent, closed by the server)``.
+    """
+    outcomes = []
+
+    async def send(stream):
+        outcomes.append(await _send_until_stopped(stream, data, times))
+
+    try:
+        async with trio.open_nursery() as nursery:
+            for stream in streams:
+                nursery.start_soon(send, stream)
+        await arena.under_attack()
+    finally:
+        await _reset_all(streams)
+    return outcomes
+
+
 # ---------------------------------------------------------------- 1. pings nobody reads
 
 
@@ -144,18 +164,7 @@ async def ping_flood(arena: Arena, sockets: int, pings: int) -> dict:
         sockets, lambda i: open_websocket(arena.port, chat_target(f"pinger{i}"), receive_buffer=SLOW_RECEIVE_BUFFER)
     )
     streams = [s for s in opened if isinstance(s, trio.SocketStream)]
-    outcomes = []
-
-    async def flood(stream):
-        outcomes.append(await _send_until_stopped(stream, batch, pings // per_batch))
-
-    try:
-        async with trio.open_nursery() as nursery:
-            for stream in streams:
-                nursery.start_soon(flood, stream)
-        await arena.under_attack()
-    finally:
-        await _reset_all(streams)
+    outcomes = await _send_on_every_stream(arena, streams, batch, pings // per_batch)
     return {
         "sockets": len(streams),
         "refused": _failed(opened),
@@ -234,23 +243,12 @@ async def unfinished_fragments(arena: Arena, sockets: int, fragments: int, fragm
     message = ws_frame(OP_TEXT, piece, fin=False) + ws_frame(OP_CONTINUATION, piece, fin=False) * (fragments - 1)
     opened = await _open_many(sockets, lambda i: open_websocket(arena.port, chat_target(f"fragments{i}")))
     streams = [s for s in opened if isinstance(s, trio.SocketStream)]
-    closed = []
-
-    async def send(stream):
-        closed.append((await _send_until_stopped(stream, message, 1))[1])
-
-    try:
-        async with trio.open_nursery() as nursery:
-            for stream in streams:
-                nursery.start_soon(send, stream)
-        await arena.under_attack()
-    finally:
-        await _reset_all(streams)
+    outcomes = await _send_on_every_stream(arena, streams, message, 1)
     return {
         "sockets": len(streams),
         "refused": _failed(opened),
         "bytes_per_socket": fragments * fragment_size,
-        "closed_by_server": sum(closed),
+        "closed_by_server": sum(closed for _, closed in outcomes),
         "unexpected": [],
     }
 
