@@ -40,15 +40,15 @@ $(VENV)/.installed-dev: pyproject.toml | $(PY)
 	touch $@
 
 # The official phoenix JS client, for the black-box tests (tests/js) and, as
-# a built file, for the demo page: `make vendor` copies it from the locked
-# npm package, so the vendored file is reproducible, never hand-edited.
+# built files, for every LiveView page and the demo: `make vendor` copies them from the locked
+# npm packages into web/static/ (package data), reproducible, never hand-edited.
 tests/js/node_modules/.installed: tests/js/package.json tests/js/package-lock.json
 	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 vendor: tests/js/node_modules/.installed
-	cp tests/js/node_modules/phoenix/priv/static/phoenix.min.js web/demo/static/phoenix.min.js
-	cp tests/js/node_modules/phoenix_live_view/priv/static/phoenix_live_view.min.js web/demo/static/phoenix_live_view.min.js
+	cp tests/js/node_modules/phoenix/priv/static/phoenix.min.js web/static/phoenix.min.js
+	cp tests/js/node_modules/phoenix_live_view/priv/static/phoenix_live_view.min.js web/static/phoenix_live_view.min.js
 
 clean:
 	rm -rf $(VENV) build *.egg-info

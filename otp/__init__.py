@@ -24,6 +24,8 @@ The kernel lives in ``otp._kernel``; this module only re-exports it. Use
 supervision trees, top processes) are modules, used qualified.
 """
 
+__version__ = "0.1.0"  # the package's version (pyproject.toml reads it from here); see CHANGELOG.md
+
 from . import introspection as introspection  # used qualified: otp.introspection
 from . import telemetry as telemetry  # used qualified: otp.telemetry
 from ._application import run

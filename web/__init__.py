@@ -11,6 +11,7 @@ LiveView follow. Needs the ``web`` extra (``pip install trio-otp[web]``).
     from web import Endpoint, Request, Response, SocketHandler, WebSocket
 """
 
+from otp import __version__ as __version__  # one package, one version
 from otp.lowlevel import fixup_module_metadata as _fixup_module_metadata
 
 from ._http import Request, Response

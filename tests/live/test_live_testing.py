@@ -951,3 +951,16 @@ async def test_the_page_and_the_payloads_match_the_real_client_in_chromium():
 def children_of_items(html: str) -> list[list[str]]:
     inner = re.search(r'<ul id="items" phx-update="stream">(.*?)</ul>', html).group(1)
     return [list(pair) for pair in re.findall(r'<li id="([^"]+)">([^<]*)</li>', inner)]
+
+
+async def test_the_routers_http_handler_serves_the_official_client_scripts_from_the_package():
+    from web._http import Request
+    from web.live import LiveRouter
+
+    handler = LiveRouter(secret="s" * 32, routes={}, pubsub="p").http()
+    for path, npm in SCRIPTS.items():
+        response = await handler(Request("GET", path, {}, {}, ("127.0.0.1", 1)))
+        assert response.status == 200 and response.headers["content-type"] == "text/javascript; charset=utf-8"
+        if npm.exists():  # the locked npm package's own build: what make vendor copied
+            assert response.body == npm.read_bytes()
+    assert (await handler(Request("GET", "/other.js", {}, {}, ("127.0.0.1", 1)))).status == 404

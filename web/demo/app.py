@@ -28,6 +28,7 @@ from web.presence import Presence
 from web.transports.phoenix import phoenix_socket
 
 from .._http import Request, Response
+from .._static import client_script
 from .chat import PRESENCE, PUBSUB, ChatSocket
 
 __all__ = ["chat_children", "pages", "endpoint_child"]
@@ -36,19 +37,15 @@ _STATIC = resources.files(__package__) / "static"
 CHANNELS = "chat.channels"  # the DynamicSupervisor of channel processes
 
 
-_SCRIPTS = ("/phoenix.min.js", "/phoenix_live_view.min.js")  # the official clients, vendored from npm
-
-
 async def pages(request: Request) -> Response:
     """``/``: the channels chat page; the two client scripts."""
     if request.method != "GET":
         return Response(405, {"allow": "GET"}, b"")
     if request.path == "/":
         return Response(200, {"content-type": "text/html; charset=utf-8"}, (_STATIC / "index.html").read_bytes())
-    if request.path in _SCRIPTS:
-        script = _STATIC / request.path.lstrip("/")
-        if script.is_file():
-            return Response(200, {"content-type": "text/javascript"}, script.read_bytes())
+    script = client_script(request.path)
+    if script is not None:
+        return script
     return Response(404, {"content-type": "text/plain"}, b"not found")
 
 

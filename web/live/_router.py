@@ -35,6 +35,7 @@ import attrs
 from markupsafe import escape
 
 from web._http import Request, Response
+from web._static import client_script
 from web.socket import Socket
 from web.token import InvalidToken, sign, verify
 from web.transports.phoenix import phoenix_socket
@@ -156,11 +157,12 @@ class LiveRouter:
     # -- HTTP ----------------------------------------------------------------------
 
     def http(self, fallback: Callable[[Request], Awaitable[Response]] | None = None):
-        """An endpoint handler: dead renders of the routes, else ``fallback`` (or 404)."""
+        """An endpoint handler: the two client scripts every page loads, dead renders of the routes,
+        else ``fallback`` (or 404)."""
 
         async def handler(request: Request) -> Response:
             if request.method == "GET":
-                response = await self.render(request)
+                response = client_script(request.path) or await self.render(request)
                 if response is not None:
                     return response
             if fallback is not None:
