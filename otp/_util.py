@@ -10,7 +10,26 @@ tracebacks and docs name objects where users import them from::
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
 from typing import Any
+
+
+def import_extra(module: str, *, extra: str, needed_by: str) -> ModuleType:
+    """Import ``module``, an optional dependency, or say which extra installs it.
+
+    >>> import_extra("no_such_module_here", extra="web", needed_by="the web layer (web)")
+    Traceback (most recent call last):
+      ...
+    ImportError: the web layer (web) needs the no_such_module_here package: pip install 'trio-otp[web]'
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        if error.name != module:
+            raise  # the module is there, but something it imports is broken: show that
+        message = f"{needed_by} needs the {module} package: pip install 'trio-otp[{extra}]'"
+        raise ImportError(message, name=module) from None
 
 
 def fixup_module_metadata(module_name: str, namespace: dict[str, Any], *, defined_in: tuple[str, ...] = ()) -> None:

@@ -17,7 +17,9 @@ gets one here. This module only re-exports (the code is in ``otp._kernel``,
 * :func:`set_report_details`: extra lines for the caller's crash report
   (a GenServer adds its last message and state).
 * :func:`fixup_module_metadata`: what a package facade calls last, so that
-  its exports say ``mylib.Thing``, not ``mylib._impl.Thing``.
+  its exports say ``mylib.Thing``, not ``mylib._impl.Thing``;
+  :func:`import_extra`: an optional dependency, or an ``ImportError`` that
+  names the extra installing it.
 * :func:`exiting`, :func:`registered_name`, :func:`is_linked`,
   :func:`take_queued`, :func:`take_exit_signal`: O(1) reads and clean-ups
   a behaviour needs around its protocols.
@@ -61,10 +63,11 @@ from ._kernel import (
     take_exit_signal,
     take_queued,
 )
-from ._util import fixup_module_metadata
+from ._util import fixup_module_metadata, import_extra
 
 __all__ = [
     "fixup_module_metadata",
+    "import_extra",
     "spawn_opt",
     "current_node",
     "Node",

@@ -14,6 +14,7 @@ LiveView follow. Needs the ``web`` extra (``pip install trio-otp[web]``).
 from otp import __version__ as __version__  # one package, one version
 from otp.lowlevel import fixup_module_metadata as _fixup_module_metadata
 
+from . import _dependencies as _dependencies  # first: a missing package names the extra to install
 from ._http import Request, Response
 from .endpoint import Endpoint, EndpointStatistics, Listening, serve
 from .transports.websocket import ConnectInfo, Sender, SocketHandler, WebSocket

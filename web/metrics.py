@@ -37,7 +37,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from otp.lowlevel import import_extra as _import_extra
+
+try:
+    from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+except ImportError:
+    _import_extra("prometheus_client", extra="metrics", needed_by="web.metrics")  # raises, naming the extra
+    raise  # the package is there, but something in it failed: show that
 
 import otp
 from otp import ChildSpec, GenServer, telemetry

@@ -7,8 +7,11 @@ a command is a few byte joins.
 
 from __future__ import annotations
 
-import hiredis
 import trio
+
+from .._util import import_extra
+
+hiredis = import_extra("hiredis", extra="redis", needed_by="Redis (otp.pubsub.redis, otp.dist)")
 
 __all__ = ["Connection", "pack", "RedisError"]
 

@@ -37,14 +37,22 @@ Each concept in the file named after it:
   DOM patching the LiveView helpers see the page through.
 """
 
-from ._channel import ANY, ClientSocket, TestTransport, connect
-from ._elements import Element, element, has_element, render
-from ._events import render_change, render_click, render_hook, render_patch, render_submit
-from ._live import LiveViewTest, live
-from ._navigation import assert_patch, assert_redirect, follow_redirect
-from ._pushes import assert_push_event, page_title, wait_for_html
-from ._results import Redirect, UploadError
-from ._uploads import Upload, file_input, render_upload
+from otp.lowlevel import fixup_module_metadata as _fixup_module_metadata
+from otp.lowlevel import import_extra as _import_extra
+
+try:
+    from ._channel import ANY, ClientSocket, TestTransport, connect
+    from ._elements import Element, element, has_element, render
+    from ._events import render_change, render_click, render_hook, render_patch, render_submit
+    from ._live import LiveViewTest, live
+    from ._navigation import assert_patch, assert_redirect, follow_redirect
+    from ._pushes import assert_push_event, page_title, wait_for_html
+    from ._results import Redirect, UploadError
+    from ._uploads import Upload, file_input, render_upload
+except ImportError:
+    # selectolax (the HTML queries) is in the testing extra: name it if it is what is missing.
+    _import_extra("selectolax", extra="testing", needed_by="web.testing (its HTML queries)")
+    raise
 
 __all__ = [
     # channels
@@ -58,7 +66,4 @@ __all__ = [
     "assert_push_event", "page_title", "wait_for_html",
 ]
 
-from otp.lowlevel import fixup_module_metadata  # noqa: E402
-
-fixup_module_metadata(__name__, globals())
-del fixup_module_metadata
+_fixup_module_metadata(__name__, globals())
