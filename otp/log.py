@@ -79,15 +79,18 @@ class LogThrottle:
         interval: the least time between two lines, in seconds.
         due: when the next line may be written; None when the last interval
             passed without an event (the next one is then logged at once).
+        details_shown: distinct details named in one line; the rest are
+            summed as ``"others"``.
     """
 
     interval: float
     due: float | None = None
+    details_shown: int = attrs.field(default=DETAILS_SHOWN, kw_only=True)
     _held: collections.Counter = attrs.field(factory=collections.Counter, repr=False)
 
     def note(self, now: float, count: int = 1, detail: str = "") -> Summary | None:
         """Count ``count`` events at ``now``; the :class:`Summary` to log now, or None to keep quiet."""
-        if detail in self._held or len(self._held) < DETAILS_SHOWN:
+        if detail in self._held or len(self._held) < self.details_shown:
             self._held[detail] += count
         else:
             self._held["others"] += count  # a bound on the line, whatever the variety of details

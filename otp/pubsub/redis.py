@@ -102,7 +102,6 @@ import hashlib
 import hmac
 import itertools
 import logging
-import math
 import os
 import pickle
 import socket
@@ -125,6 +124,7 @@ from .._kernel import (
     send_after,
     spawn_link,
 )
+from ..log import LogThrottle, Summary
 from ..supervisor import Strategy, Supervisor
 from ._dispatch import local_broadcast
 from ._resp import Connection, RedisError, pack
@@ -230,40 +230,35 @@ class _Announce:
 _WAKE, _BEAT, _ANNOUNCE = _Wake(), _Beat(), _Announce()
 
 
-class _LogThrottle:
-    """At most one log line per ``interval`` seconds per cause: the first at once, then the count of the rest.
+class _LogLines:
+    """At most one log line per ``interval`` seconds per cause (an :class:`otp.log.LogThrottle` each).
 
-    Causes and their lines are in ``_LINES``; each note may name a detail
-    (an origin node, an error) and the line sums the notes by detail.
+    The first at once, then the count of the rest; causes and their lines
+    are in ``_LINES``; each note may name a detail (an origin node, an error)
+    and the line sums the notes by detail.
     """
 
     def __init__(self, owner: object, interval: float) -> None:
         self.owner = owner
         self.interval = interval
-        self._logged_at: dict[str, float] = {}  # cause -> when its last line went out
-        self._held: dict[str, collections.Counter] = {}  # cause -> detail -> count, not logged yet
+        self._throttles: dict[str, LogThrottle] = {}
 
     def note(self, cause: str, count: int = 1, detail: str = "") -> None:
-        held = self._held.setdefault(cause, collections.Counter())
-        if detail in held or len(held) < _DETAILS_SHOWN:
-            held[detail] += count
-        else:
-            held["others"] += count  # a bound on the line, whatever the variety
-        if trio.current_time() - self._logged_at.get(cause, -math.inf) >= self.interval:
-            self._write(cause)
+        throttle = self._throttles.get(cause)
+        if throttle is None:
+            throttle = self._throttles[cause] = LogThrottle(self.interval, details_shown=_DETAILS_SHOWN)
+        self._write(cause, throttle.note(trio.current_time(), count, detail))
 
     def flush(self) -> None:
         """Write the held lines whose interval has passed."""
         now = trio.current_time()
-        for cause in list(self._held):
-            if now - self._logged_at.get(cause, -math.inf) >= self.interval:
-                self._write(cause)
+        for cause, throttle in self._throttles.items():
+            self._write(cause, throttle.flush(now))
 
-    def _write(self, cause: str) -> None:
-        held = self._held.pop(cause)
-        details = ", ".join(f"{detail}: {count}" for detail, count in held.most_common() if detail)
-        logger.warning("%r: %s: %d%s", self.owner, _LINES[cause], sum(held.values()), f" ({details})" if details else "")
-        self._logged_at[cause] = trio.current_time()
+    def _write(self, cause: str, summary: Summary | None) -> None:
+        if summary is not None:
+            details = summary.describe()
+            logger.warning("%r: %s: %d%s", self.owner, _LINES[cause], summary.count, f" ({details})" if details else "")
 
 
 _LINES = {
@@ -342,7 +337,7 @@ class Redis:
         self._origins: dict[str, _Origin] = {}  # the other nodes heard from, oldest heard first
         self._waiters: list[tuple[bool, trio.Event]] = []
         self._ever_connected = {"publisher": False, "subscriber": False}
-        self._log = _LogThrottle(self, log_interval)
+        self._log = _LogLines(self, log_interval)
 
     def __repr__(self) -> str:
         return f"Redis({self.host!r}, {self.port}, node_name={self.node_name!r})"
