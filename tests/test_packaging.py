@@ -2,15 +2,20 @@
 
 The wheel is built from this checkout (``pip wheel --no-deps``), installed
 with its dependencies from the package registry into a venv in a temporary
-folder, and ``python -m web.demo chat`` is run from there, where the
-checkout cannot be imported: the chat page, both official client scripts
-(package data, served by the LiveView router and the demo), a LiveView page
-and the dashboard must be served, byte for byte what the checkout ships.
+folder, and run from there, where the checkout cannot be imported:
+
+- ``python -m web.demo chat``: the chat page, both official client scripts
+  (package data, served by the LiveView router and the demo), a LiveView page
+  and the dashboard must be served, byte for byte what the checkout ships;
+- the README's LiveView example (its ``Counter`` view), served with the
+  README's own serving line, works in headless Chromium with the official
+  client: the page connects and each click updates the count.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import urllib.request
@@ -18,6 +23,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from _node_tools import run_js
 
 import otp
 
@@ -45,26 +51,33 @@ def test_the_wheel_carries_the_client_scripts_the_demo_page_and_the_license(whee
     assert "License-Expression: MIT" in metadata.splitlines()
 
 
-@pytest.mark.slow
-def test_an_installed_wheel_serves_the_demo_its_scripts_liveview_and_dashboard(wheel, tmp_path):
-    venv = tmp_path / "venv"
+@pytest.fixture(scope="module")
+def installed(wheel, tmp_path_factory) -> Path:
+    """The python of a fresh venv, outside the checkout, with the wheel and its ``[web]`` extra."""
+    place = tmp_path_factory.mktemp("installed")
+    venv = place / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", f"{wheel}[web]"], check=True, cwd=tmp_path)
-    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONHOME")}
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", f"{wheel}[web]"], check=True, cwd=place)
     version = subprocess.run(
         [str(python), "-c", "import otp, web; print(otp.__file__, otp.__version__, web.__version__)"],
-        check=True, capture_output=True, text=True, cwd=tmp_path, env=env,
+        check=True, capture_output=True, text=True, cwd=place, env=OUTSIDE_ENV,
     ).stdout.split()
     assert version[0].startswith(str(venv)) and version[1:] == [otp.__version__, otp.__version__]
+    return python
+
+
+OUTSIDE_ENV = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONHOME")}
+
+
+@pytest.mark.slow
+def test_an_installed_wheel_serves_the_demo_its_scripts_liveview_and_dashboard(installed, tmp_path):
     demo = subprocess.Popen(
-        [str(python), "-u", "-m", "web.demo", "chat", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env,
+        [str(installed), "-u", "-m", "web.demo", "chat", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=OUTSIDE_ENV,
     )
     try:
-        line = demo.stdout.readline()
-        assert line.startswith("listening on http://127.0.0.1:"), line + demo.stderr.read()
-        base = line.split()[-1]
+        base = listening_address(demo)
         assert b"<script src=\"/phoenix.min.js\"></script>" in fetch(base + "/")
         for script in ["phoenix.min.js", "phoenix_live_view.min.js"]:
             assert fetch(f"{base}/{script}") == (ROOT / "web" / "static" / script).read_bytes()
@@ -75,6 +88,65 @@ def test_an_installed_wheel_serves_the_demo_its_scripts_liveview_and_dashboard(w
         demo.wait()
         demo.stdout.close()
         demo.stderr.close()
+
+
+@pytest.mark.slow
+async def test_the_readmes_liveview_example_served_from_the_wheel_works_in_chromium(installed, tmp_path):
+    app = tmp_path / "counter_app.py"
+    app.write_text(readme_counter_app())
+    server = subprocess.Popen(
+        [str(installed), "-u", str(app)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=OUTSIDE_ENV,
+    )
+    try:
+        base = listening_address(server)
+        for script in ["phoenix.min.js", "phoenix_live_view.min.js"]:
+            assert fetch(f"{base}/{script}") == (ROOT / "web" / "static" / script).read_bytes()
+        result = await run_js("browser_counter.mjs", base, chromium=True, package="playwright-core")
+    finally:
+        server.kill()
+        server.wait()
+        server.stdout.close()
+        server.stderr.close()
+    stderr = result.pop("stderr")
+    assert result == {"ok": True, "dead": "41", "counts": ["42", "43"], "errors": [], "failedRequests": []}, stderr
+
+
+def readme_counter_app() -> str:
+    """The README's LiveView block, served by the README's serving line (on a free port) instead of its test.
+
+    Taken from README.md itself, so the example and this test cannot drift:
+    the imports and the ``Counter`` view as written (less ``web.testing``,
+    which the ``[web]`` extra alone does not bring), then the README's
+    ``main`` set-up with its serving line in place of the test client.
+    """
+    readme = (ROOT / "README.md").read_text()
+    [block] = [code for code in re.findall(r"```python\n(.*?)```", readme, re.DOTALL) if "class Counter(LiveView)" in code]
+    view, main = block.split("async def main():\n")
+    view = "\n".join(line for line in view.splitlines() if not line.startswith("from web.testing"))
+    setup = main.split("    view = await live(")[0]
+    serving = re.search(r"To serve it \(`(from web import Endpoint)`\)[^\n]*\n`(await Endpoint\.start_link\(.*?\))`", readme)
+    assert serving is not None, "the README's serving line moved: update this test"
+    importing, start = serving.groups()
+    assert "port=4000" in start
+    start = start.replace("port=4000", "port=0")
+    return f"""{view}
+import trio
+{importing}
+
+async def serve():
+{setup}    endpoint = {start}
+    print("listening on http://%s:%d" % Endpoint.address(endpoint), flush=True)
+    await trio.sleep_forever()
+
+otp.run(serve)
+"""
+
+
+def listening_address(server: subprocess.Popen) -> str:
+    line = server.stdout.readline()
+    assert line.startswith("listening on http://127.0.0.1:"), line + server.stderr.read()
+    return line.split()[-1]
 
 
 def fetch(url: str) -> bytes:

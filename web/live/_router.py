@@ -80,6 +80,9 @@ def _route(path: str, target) -> Route:
 def default_layout(title: str, container: str, csrf: str, *, head: str = "", before: str = "") -> str:
     """A minimal page: the CSRF meta tag, the container, the two client scripts, the bootstrap.
 
+    The page names an empty icon (``data:,``), so a browser does not ask
+    for ``/favicon.ico``, which the router does not serve, and log a 404.
+
     ``head`` (e.g. a ``<style>``) goes at the end of ``<head>``, ``before``
     (e.g. a ``<nav>``) just before the container: an app's layout can be
     ``functools.partial(default_layout, head=..., before=...)``.
@@ -89,6 +92,7 @@ def default_layout(title: str, container: str, csrf: str, *, head: str = "", bef
 <head>
   <meta charset="utf-8">
   <meta name="csrf-token" content="{escape(csrf)}">
+  <link rel="icon" href="data:,">
   <title>{escape(title)}</title>{head}
 </head>
 <body>{before}
