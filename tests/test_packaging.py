@@ -18,6 +18,7 @@ import os
 import re
 import subprocess
 import sys
+import tarfile
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -44,11 +45,25 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_the_wheel_carries_the_client_scripts_the_demo_page_and_the_license(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    for name in ["web/static/phoenix.min.js", "web/static/phoenix_live_view.min.js", "web/demo/static/index.html"]:
+    for name in ["web/static/phoenix.min.js", "web/static/phoenix_live_view.min.js", "web/demo/static/index.html",
+                 "otp/py.typed", "web/py.typed"]:
         assert name in names
     assert f"trio_otp-{otp.__version__}.dist-info/licenses/LICENSE" in names
     metadata = zipfile.ZipFile(wheel).read(f"trio_otp-{otp.__version__}.dist-info/METADATA").decode()
     assert "License-Expression: MIT" in metadata.splitlines()
+
+
+def test_the_sdist_carries_the_client_scripts_the_demo_page_the_license_and_the_changelog(tmp_path):
+    subprocess.run(
+        [sys.executable, "-m", "build", "--sdist", "--outdir", str(tmp_path), str(ROOT)],
+        check=True, cwd=tmp_path, capture_output=True,
+    )
+    [sdist] = tmp_path.glob("trio_otp-*.tar.gz")
+    top = f"trio_otp-{otp.__version__}"
+    names = set(tarfile.open(sdist).getnames())
+    for name in ["web/static/phoenix.min.js", "web/static/phoenix_live_view.min.js", "web/demo/static/index.html",
+                 "otp/py.typed", "web/py.typed", "LICENSE", "CHANGELOG.md"]:
+        assert f"{top}/{name}" in names, name
 
 
 @pytest.fixture(scope="module")
