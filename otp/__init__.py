@@ -88,6 +88,7 @@ from ._kernel import (
     whereis,
 )
 from ._util import fixup_module_metadata as _fixup_module_metadata
+from .agent import Agent
 from .genserver import Continue, From, GenServer, Ignore, NoReply, Stop, call, cast, reply, stop
 from .pubsub import PubSub
 from .registry import Registry
@@ -165,8 +166,9 @@ __all__ = [
     "Registry",
     "PubSub",
     "Tracker",
-    # tasks
+    # tasks and agents
     "Task",
+    "Agent",
     "TaskSupervisor",
     "TaskExited",
     # GenServer
