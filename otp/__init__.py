@@ -42,6 +42,7 @@ from ._kernel import (
     CallError,
     CallingSelf,
     CallTimeout,
+    Destination,
     Down,
     Exit,
     ExitSignal,
@@ -133,6 +134,7 @@ __all__ = [
     "unregister",
     "whereis",
     "Via",
+    "Destination",
     # links, monitors, exit signals
     "link",
     "unlink",

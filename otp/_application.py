@@ -14,16 +14,36 @@ It returns the exit reason of the tree's top process.
 
 from __future__ import annotations
 
-from ._child_spec import ChildSpec, normalise_child
+from typing import Any, Awaitable, Callable, TypeVar, TypeVarTuple, overload
+
+import trio
+
+from ._child_spec import Child, ChildSpec, normalise_child
 from ._kernel import NORMAL, ExitSignal, receive, trap_exits
 from ._kernel import run_node as _run_main
 from .supervisor import Supervisor
 
 __all__ = ["run"]
 
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
-def run(main: object, *args: object, shutdown_timeout: float = 5.0, clock=None) -> object:
-    """Run ``main(*args)`` (an async function) or a tree of children; see the module docs."""
+
+@overload
+def run(
+    main: Callable[[*Ts], Awaitable[T]], *args: *Ts, shutdown_timeout: float = 5.0, clock: trio.abc.Clock | None = None
+) -> T: ...
+@overload
+def run(
+    main: Child | list[Child], *, shutdown_timeout: float = 5.0, clock: trio.abc.Clock | None = None
+) -> object: ...
+
+
+def run(main: Any, *args: object, shutdown_timeout: float = 5.0, clock: trio.abc.Clock | None = None) -> Any:
+    """Run ``main(*args)`` (an async function) or a tree of children; see the module docs.
+
+    Returns what ``main`` returned, or the exit reason of the tree's top process.
+    """
     if _is_tree(main):
         if args:
             raise TypeError("otp.run(children) takes no extra arguments; put them in the child specs")
@@ -35,7 +55,7 @@ def _is_tree(main: object) -> bool:
     return isinstance(main, (ChildSpec, list)) or (isinstance(main, type) and hasattr(main, "child_spec"))
 
 
-async def _run_tree(tree: object) -> object:
+async def _run_tree(tree: Child | list[Child]) -> object:
     # The tree's end must reach us as a message, not end the root with it.
     trap_exits(True)
     if isinstance(tree, list):

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import enum
 import math
-from typing import Callable
+from typing import Any, Callable, Protocol, TypeAlias
 
 import attrs
 
@@ -31,6 +31,7 @@ __all__ = [
     "ChildType",
     "BRUTAL_KILL",
     "ChildSpec",
+    "Child",
     "normalise_child",
     "normalise_children",
 ]
@@ -114,6 +115,17 @@ class ChildSpec:
         return self.start[0]
 
 
+class HasChildSpec(Protocol):
+    """A class that builds its own child spec: a GenServer or Supervisor subclass."""
+
+    @classmethod
+    def child_spec(cls, arg: Any = None, /) -> ChildSpec: ...
+
+
+Child: TypeAlias = ChildSpec | type[HasChildSpec] | tuple[type[HasChildSpec], Any]
+"""What a supervisor accepts as a child: a spec, a class with ``child_spec()``, or ``(class, arg)``."""
+
+
 def normalise_child(child: object) -> ChildSpec:
     """A ``ChildSpec`` from what users write: a spec, a class, or ``(class, arg)``."""
     if isinstance(child, ChildSpec):
@@ -144,7 +156,7 @@ def normalise_children(children: object) -> list[ChildSpec]:
     return specs
 
 
-def _spec_from(cls: type, arg: object) -> ChildSpec:
+def _spec_from(cls: type[HasChildSpec], arg: object) -> ChildSpec:
     spec = cls.child_spec(arg)
     if not isinstance(spec, ChildSpec):
         raise TypeError(f"{cls.__qualname__}.child_spec({arg!r}) returned {spec!r}, not a ChildSpec")

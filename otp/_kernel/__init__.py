@@ -48,7 +48,7 @@ from ._introspection import (
     set_behaviour,
 )
 from ._mailbox import receive, receive_nowait, send
-from ._names import Via, check_destination, register, register_name, unregister, whereis
+from ._names import Destination, Via, check_destination, register, register_name, unregister, whereis
 from ._node import Node, NodeStatistics, current_node, open_node
 from ._node import run as run_node
 from ._pid import Pid, Ref, TimerRef, node_name_of
@@ -80,7 +80,7 @@ __all__ = [
     "send", "receive", "receive_nowait", "alias", "unalias",
     "request", "respond", "respond_to", "Response",
     # names
-    "register", "unregister", "whereis", "Via", "register_name", "check_destination",
+    "register", "unregister", "whereis", "Via", "Destination", "register_name", "check_destination",
     # links, monitors, exit signals
     "link", "unlink", "monitor", "demonitor", "trap_exits", "exit", "ExitSignal", "Down",
     # timers

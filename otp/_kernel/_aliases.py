@@ -56,6 +56,6 @@ def add_alias(process: Process, ref: Ref) -> None:
 def drop_aliases(process: Process) -> None:
     """Revoke every alias of an ended process."""
     aliases = process.node.aliases
-    for ref in process.aliases:
+    for ref in process.aliases or ():
         aliases.pop(ref, None)
     process.aliases = None

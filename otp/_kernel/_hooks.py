@@ -12,27 +12,31 @@ behaviour that traps exits cleans up a link's signal after an unlink::
 
 from __future__ import annotations
 
+from typing import Any, Callable, TypeVar, overload
+
 from ._exceptions import WouldBlock
-from ._mailbox import queued, receive_nowait
-from ._names import resolve
+from ._mailbox import Pattern, queued, receive_nowait
+from ._names import Destination, resolve
 from ._pid import Pid
 from ._process import current_process
 from ._signals import ExitSignal
 
+M = TypeVar("M")
 
-def resolve_pid(dest: object) -> Pid | None:
+
+def resolve_pid(dest: Destination) -> Pid | None:
     """The pid of the live process ``dest`` (pid, name or via-name) names, or None."""
     process = resolve(dest)
     return process.pid if process is not None else None
 
 
-def queued_messages(pid: Pid | None = None) -> list:
+def queued_messages(pid: Destination | None = None) -> list[Any]:
     """A copy of the messages queued for ``pid`` (default: the caller), oldest first."""
     process = current_process() if pid is None else resolve(pid)
     return queued(process) if process is not None else []
 
 
-def set_report_details(details) -> None:
+def set_report_details(details: Callable[[], dict[str, object]] | None) -> None:
     """Have the caller's crash report include ``details()``, a dict label → value.
 
     ``details`` is called only if the process crashes, so it may be costly;
@@ -51,7 +55,7 @@ def exiting() -> bool:
     return current_process().kill_reason is not None
 
 
-def registered_name(pid: Pid | None = None) -> str | None:
+def registered_name(pid: Destination | None = None) -> str | None:
     """The registered name of ``pid`` (default: the caller), or None. O(1), unlike process_info."""
     process = current_process() if pid is None else resolve(pid)
     return process.name if process is not None else None
@@ -64,7 +68,13 @@ def is_linked(pid: Pid) -> bool:
     return other is not None and me.links is not None and other in me.links
 
 
-def take_queued(*patterns: object):
+@overload
+def take_queued(pattern: type[M], /) -> M | None: ...
+@overload
+def take_queued(*patterns: Pattern) -> Any: ...
+
+
+def take_queued(*patterns: Pattern) -> Any:
     """Remove and return the oldest queued message matching ``patterns``, or None. Never waits.
 
     For cleaning up after a protocol (a late ack, a link's exit signal) without
@@ -76,6 +86,6 @@ def take_queued(*patterns: object):
         return None
 
 
-def take_exit_signal(pid: Pid):
+def take_exit_signal(pid: Pid) -> ExitSignal | None:
     """Remove and return a queued ``ExitSignal`` from ``pid`` (the caller traps exits), or None."""
     return take_queued(lambda m: m.__class__ is ExitSignal and m.pid == pid)

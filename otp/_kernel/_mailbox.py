@@ -38,6 +38,7 @@ the queueing path only.
 from __future__ import annotations
 
 from collections import deque
+from typing import Any, Callable, TypeAlias, TypeVar, overload
 
 import outcome
 from trio.lowlevel import (
@@ -51,12 +52,17 @@ from trio.lowlevel import (
 )
 
 from ._exceptions import NotAProcess, ReceiveTimeout, WouldBlock
-from ._names import is_remote_name, resolve
+from ._names import Destination, is_remote_name, resolve
 from ._pid import Pid, Ref
 from ._process import Process, _current, current_process
 from ._telemetry import HANDLERS, dispatch
 
-__all__ = ["send", "receive", "receive_nowait", "deliver"]
+__all__ = ["send", "receive", "receive_nowait", "deliver", "Pattern"]
+
+Pattern: TypeAlias = type[Any] | Callable[[Any], object]
+"""What ``receive`` accepts as a pattern: a type (``isinstance``) or a predicate."""
+
+M = TypeVar("M")
 
 _NOTHING = object()
 # Handed to a parked receiver when its predicate raised in the sender: the
@@ -70,7 +76,7 @@ MAILBOX_HIGH_WATER = ("otp", "process", "mailbox_high_water")
 FIRST_MARK = 1000
 
 
-def send(dest: object, message: object) -> None:
+def send(dest: Destination | Ref, message: object) -> None:
     """Put ``message`` in the mailbox of ``dest``. Never blocks.
 
     Args:
@@ -100,7 +106,7 @@ def send(dest: object, message: object) -> None:
         deliver(process, message)
 
 
-def _send_remote(dest: object, message: object) -> None:
+def _send_remote(dest: Destination, message: object) -> None:
     # To another node: through the node's distribution (otp.dist), if it has
     # one; a node that is not distributed has no way there, so, as for a
     # dead pid, the message is dropped.
@@ -127,10 +133,18 @@ def deliver(process: Process, message: object) -> None:
     _enqueue(process, message)
 
 
-async def receive(*patterns: object, timeout: float | None = None) -> object:
+@overload
+async def receive(pattern: type[M], /, *, timeout: float | None = None) -> M: ...
+@overload
+async def receive(*patterns: Pattern, timeout: float | None = None) -> Any: ...
+
+
+async def receive(*patterns: Pattern, timeout: float | None = None) -> Any:
     """Wait for and remove the oldest message matching one of ``patterns``.
 
-    Always a checkpoint. Messages that match no pattern stay queued.
+    Always a checkpoint. Messages that match no pattern stay queued. For
+    type checkers, ``receive(SomeType)`` returns a ``SomeType``; any other
+    receive returns ``Any`` (a message can be anything: narrow it yourself).
 
     Args:
         patterns: types and/or predicates; none means any message.
@@ -143,9 +157,10 @@ async def receive(*patterns: object, timeout: float | None = None) -> object:
     process = _receiving_process()
     if patterns:
         _check_patterns(patterns)
-    if process.mailbox:
+    mailbox = process.mailbox
+    if mailbox:
         await checkpoint_if_cancelled()
-        message = _take(process, patterns)
+        message = _take(process, mailbox, patterns)
         if message is not _NOTHING:
             await cancel_shielded_checkpoint()
             return message
@@ -162,7 +177,13 @@ async def receive(*patterns: object, timeout: float | None = None) -> object:
     raise ReceiveTimeout(timeout, patterns)
 
 
-def receive_nowait(*patterns: object) -> object:
+@overload
+def receive_nowait(pattern: type[M], /) -> M: ...
+@overload
+def receive_nowait(*patterns: Pattern) -> Any: ...
+
+
+def receive_nowait(*patterns: Pattern) -> Any:
     """Remove and return the oldest message matching ``patterns`` without waiting.
 
     Raises:
@@ -171,14 +192,15 @@ def receive_nowait(*patterns: object) -> object:
     process = _receiving_process()
     if patterns:
         _check_patterns(patterns)
-    if process.mailbox:
-        message = _take(process, patterns)
+    mailbox = process.mailbox
+    if mailbox:
+        message = _take(process, mailbox, patterns)
         if message is not _NOTHING:
             return message
     raise WouldBlock()
 
 
-def queued(process: Process) -> list:
+def queued(process: Process) -> list[Any]:
     """A copy of the messages waiting in ``process``'s mailbox, oldest first."""
     return list(process.mailbox) if process.mailbox else []
 
@@ -198,7 +220,7 @@ def _receiving_process() -> Process:
     return process
 
 
-async def _park(process: Process, patterns: tuple) -> object:
+async def _park(process: Process, patterns: tuple[Pattern, ...]) -> Any:
     process.patterns = patterns
     process.waiting = True
     while True:
@@ -208,14 +230,15 @@ async def _park(process: Process, patterns: tuple) -> object:
                 return message
             process.messages_received += 1
             return message
-        message = _take(process, patterns) if process.mailbox else _NOTHING
+        mailbox = process.mailbox
+        message = _take(process, mailbox, patterns) if mailbox else _NOTHING
         if message is not _NOTHING:
             process.messages_received += 1
             return message
         process.waiting = True
 
 
-async def _park_until(process: Process, patterns: tuple, timeout: float) -> object:
+async def _park_until(process: Process, patterns: tuple[Pattern, ...], timeout: float) -> Any:
     # The node's timer service wakes us with _TIMED_OUT; cheaper than a trio
     # cancel scope with a deadline (see TimerService.call_later).
     timers = process.node.timers
@@ -231,12 +254,12 @@ async def _park_until(process: Process, patterns: tuple, timeout: float) -> obje
         timers.cancel_later(entry)
 
 
-def _abort_for(process: Process):
+def _abort_for(process: Process) -> Callable[[Any], Abort]:
     # Made once per process and kept: a park is the hottest path there is.
     abort = process.abort
     if abort is None:
 
-        def abort(raise_cancel):
+        def abort(raise_cancel: object) -> Abort:
             process.waiting = False
             return Abort.SUCCEEDED
 
@@ -246,7 +269,9 @@ def _abort_for(process: Process):
 
 def _wake(process: Process, message: object) -> None:
     process.waiting = False
-    reschedule(process.task, outcome.Value(message))
+    # Only a parked process is woken, and a parked process has its task: no
+    # None check on the hottest path for the type checker's sake.
+    reschedule(process.task, outcome.Value(message))  # type: ignore[arg-type]
 
 
 def _enqueue(process: Process, message: object) -> None:
@@ -276,9 +301,8 @@ def _high_water(process: Process, length: int) -> None:
     dispatch(handlers, MAILBOX_HIGH_WATER, {"length": length, "threshold": mark}, {"pid": process.pid, "name": process.name})
 
 
-def _take(process: Process, patterns: tuple) -> object:
-    """Remove and return the oldest queued match, or ``_NOTHING``."""
-    mailbox = process.mailbox
+def _take(process: Process, mailbox: deque[Any], patterns: tuple[Pattern, ...]) -> Any:
+    """Remove and return the oldest match queued in ``mailbox`` (``process``'s), or ``_NOTHING``."""
     if not patterns:
         process.messages_received += 1
         return mailbox.popleft()
@@ -290,7 +314,7 @@ def _take(process: Process, patterns: tuple) -> object:
     return _NOTHING
 
 
-def _matches(patterns: tuple, message: object) -> bool:
+def _matches(patterns: tuple[Pattern, ...], message: object) -> bool:
     for pattern in patterns:
         if isinstance(pattern, type):
             if isinstance(message, pattern):
@@ -300,7 +324,7 @@ def _matches(patterns: tuple, message: object) -> bool:
     return False
 
 
-def _matches_in_sender(patterns: tuple, message: object) -> bool | None:
+def _matches_in_sender(patterns: tuple[Pattern, ...], message: object) -> bool | None:
     # The receiver's predicates run here, in the sender's task. A predicate
     # that raises must not crash the sender: report "unknown" and let the
     # receiver evaluate it again in its own process.
@@ -310,7 +334,7 @@ def _matches_in_sender(patterns: tuple, message: object) -> bool | None:
         return None
 
 
-def _check_patterns(patterns: tuple) -> None:
+def _check_patterns(patterns: tuple[object, ...]) -> None:
     for pattern in patterns:
         if not callable(pattern):
             raise TypeError(

@@ -14,7 +14,7 @@ here, ``call``/``cast`` in the behaviours) accepts a pid, a name, or a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeAlias, TypeGuard, runtime_checkable
 
 from ._exceptions import AlreadyRegistered, NotRegistered
 from ._pid import Pid
@@ -23,7 +23,7 @@ from ._process import Process, current_process
 if TYPE_CHECKING:
     from ._node import Node
 
-__all__ = ["Via", "register", "unregister", "whereis", "resolve", "register_name", "remote_destination", "is_remote_name"]
+__all__ = ["Via", "Destination", "register", "unregister", "whereis", "resolve", "register_name", "remote_destination", "is_remote_name"]
 
 
 @runtime_checkable
@@ -41,6 +41,17 @@ class Via(Protocol):
 
     def unregister(self) -> None:
         """Free this name."""
+
+
+Destination: TypeAlias = Pid | str | Via | tuple[str, str]
+"""Where a message can go: a pid, a registered name, a via-name, or ``(name, node_name)``.
+
+What ``send``, ``monitor``, ``GenServer.call`` and the other functions taking
+a process accept; annotate your own client functions with it::
+
+    async def count(server: otp.Destination) -> int:
+        return await Counter.call(server, "count")
+"""
 
 
 def register(name: str, pid: Pid) -> None:
@@ -78,13 +89,13 @@ def unregister(name: str) -> None:
     process.name = None
 
 
-def whereis(name: object) -> Pid | None:
+def whereis(name: Destination) -> Pid | None:
     """The pid registered as ``name`` (a str or a via-name), or None."""
     process = resolve(name)
     return process.pid if process is not None else None
 
 
-def register_name(name: object, pid: Pid) -> None:
+def register_name(name: str | Via, pid: Pid) -> None:
     """Register ``pid`` under a plain name or a via-name (for behaviours' ``name=``)."""
     if isinstance(name, str):
         register(name, pid)
@@ -133,7 +144,7 @@ def check_destination(dest: object) -> None:
         )
 
 
-def is_remote_name(dest: object) -> bool:
+def is_remote_name(dest: object) -> TypeGuard[tuple[str, str]]:
     return dest.__class__ is tuple and len(dest) == 2 and isinstance(dest[0], str) and isinstance(dest[1], str)
 
 

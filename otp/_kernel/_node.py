@@ -35,7 +35,7 @@ from __future__ import annotations
 import signal
 import threading
 from contextlib import asynccontextmanager
-from typing import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, AsyncIterator, Awaitable, Callable, TypeVar, TypeVarTuple
 
 import attrs
 import outcome
@@ -49,7 +49,14 @@ from ._signals import kill
 from ._spawn import finish
 from ._timers import TimerService
 
+if TYPE_CHECKING:
+    from ._names import Destination
+    from ._remote import RemoteHandler
+
 __all__ = ["Node", "NodeStatistics", "open_node", "run", "current_node"]
+
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 
 @attrs.frozen
@@ -65,18 +72,19 @@ class NodeStatistics:
 class Node:
     """A running node: its process table, names and timers. Made by :func:`open_node`."""
 
+    nursery: trio.Nursery  # set by open_node, before any process runs
+    root: Process  # the process running open_node's body; set by open_node
+
     def __init__(self, shutdown_timeout: float) -> None:
         self.processes: dict[int, Process] = {}
         self.names: dict[str, Process] = {}
         self.aliases: dict[Ref, Process] = {}
-        self.monitored_names: dict[Ref, object] = {}  # monitors taken by name -> that name
+        self.monitored_names: dict[Ref, Destination] = {}  # monitors taken by name -> that name
         self.mailbox_marks: dict[Process, int] = {}  # next mailbox high-water mark, once past the first
         self.name: str | None = None  # set when the node joins others (otp.dist)
-        self.remote = None  # otp.dist's handler for pids of other nodes, or None
+        self.remote: RemoteHandler | None = None  # otp.dist's handler for pids of other nodes
         self.timers = TimerService(self)
         self.shutdown_timeout = shutdown_timeout
-        self.nursery: trio.Nursery = None  # set by open_node
-        self.root: Process = None  # set by open_node
         self.closing = False
         self.started_at = trio.current_time()
         self._timer_scope = trio.CancelScope()
@@ -159,7 +167,12 @@ async def open_node(*, shutdown_timeout: float = 5.0) -> AsyncIterator[Node]:
         raise Exit(root.kill_reason)
 
 
-def run(main: Callable[..., Awaitable[object]], *args: object, shutdown_timeout: float = 5.0, clock=None) -> object:
+def run(
+    main: Callable[[*Ts], Awaitable[T]],
+    *args: *Ts,
+    shutdown_timeout: float = 5.0,
+    clock: trio.abc.Clock | None = None,
+) -> T:
     """Run ``main(*args)`` as the first process of a fresh node; return its result.
 
     The node closes when ``main`` returns (see the module docs). An exception
@@ -168,12 +181,12 @@ def run(main: Callable[..., Awaitable[object]], *args: object, shutdown_timeout:
     then raises ``KeyboardInterrupt``; a second Ctrl-C stops it at once.
     """
 
-    async def run_main(interrupt: _Interrupt) -> object:
+    async def run_main(interrupt: _Interrupt) -> T:
         async with open_node(shutdown_timeout=shutdown_timeout) as node:
             await interrupt.watch(node)
             return await main(*args)
 
-    async def root() -> object:
+    async def root() -> T:
         async with trio.open_nursery() as watchers:
             interrupt = _Interrupt(watchers)
             # Captured, so that main's own exception does not come out wrapped
@@ -204,7 +217,7 @@ class _Interrupt:
         if threading.current_thread() is threading.main_thread():
             await self.nursery.start(self._receive, node, name="otp.sigint")
 
-    async def _receive(self, node: Node, task_status=trio.TASK_STATUS_IGNORED) -> None:
+    async def _receive(self, node: Node, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         with trio.open_signal_receiver(signal.SIGINT) as signals:
             task_status.started()
             async for _ in signals:

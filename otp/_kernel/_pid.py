@@ -18,6 +18,10 @@ from __future__ import annotations
 
 import functools
 import itertools
+from typing import TYPE_CHECKING, Self
+
+if TYPE_CHECKING:
+    from ._process import Process
 
 __all__ = ["Pid", "Ref", "TimerRef"]
 
@@ -60,10 +64,10 @@ class Pid:
     def __init__(self, number: int, node: int = LOCAL_NODE) -> None:
         self.node = node
         self.number = number
-        self._process = None
+        self._process: Process | None = None
 
     @classmethod
-    def _new(cls, process) -> Pid:
+    def _new(cls, process: Process) -> Pid:
         pid = cls(next(_pid_numbers))
         pid._process = process
         return pid
@@ -73,7 +77,7 @@ class Pid:
             return NotImplemented
         return self.number == other.number and self.node == other.node
 
-    def __lt__(self, other: Pid) -> bool:
+    def __lt__(self, other: object) -> bool:
         if other.__class__ is not Pid:
             return NotImplemented
         return (self.node, self.number) < (other.node, other.number)
@@ -84,7 +88,7 @@ class Pid:
     def __repr__(self) -> str:
         return f"<{self.node}.{self.number}.0>"
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[object, tuple[int, str | None]]:
         # The process pointer stays behind, and the node travels by name:
         # the receiving node decides whether the pid is its own or remote.
         return (_travelled_pid, (self.number, node_name_of(self)))
@@ -113,7 +117,7 @@ class Ref(int):
     __slots__ = ()
 
     @classmethod
-    def make(cls) -> Ref:
+    def make(cls) -> Self:
         return cls(next(_ref_numbers))
 
     def __repr__(self) -> str:

@@ -20,8 +20,12 @@ from ._pid import Pid
 
 if TYPE_CHECKING:
     from collections import deque
+    from typing import Any, Callable
+
+    from trio.lowlevel import Task
 
     from ._node import Node
+    from ._pid import Ref, TimerRef
 
 __all__ = ["Process", "current_process", "current_pid", "current_process_or_none", "function_name"]
 
@@ -57,6 +61,8 @@ class Process:
         "timers",  # refs of live timers addressed to this pid, or None
         "aliases",  # refs that deliver to this process (see _aliases.py), or None
         "report_details",  # callable adding lines to its crash report, or None
+        "report_logger",  # the logger its crash report goes to (None: otp.process)
+        "report_fields",  # extra attributes of its crash report's record, or None
         "behaviour",  # (kind, state) for introspection, or None (see otp.lowlevel.set_behaviour)
     )
 
@@ -64,17 +70,17 @@ class Process:
         self.pid = Pid._new(self)
         self.node = node
         self.function = function
-        self.task = None
+        self.task: Task | None = None
         self.scope = trio.CancelScope()
-        self.mailbox: deque | None = None
+        self.mailbox: deque[Any] | None = None
         self.waiting = False
-        self.patterns: tuple = ()
-        self.awaiting = None
-        self.abort = None
+        self.patterns: tuple[Any, ...] = ()
+        self.awaiting: Ref | None = None
+        self.abort: Callable[[Any], trio.lowlevel.Abort] | None = None
         self.links: set[Process] | None = None
-        self.remote_links: set | None = None
-        self.monitors: dict | None = None
-        self.monitored_by: dict | None = None
+        self.remote_links: set[Pid] | None = None
+        self.monitors: dict[Ref, Process] | None = None
+        self.monitored_by: dict[Ref, Process] | None = None
         self.trap_exit = False
         self.kill_reason: object = None
         self.killed_by: Pid | None = None
@@ -82,9 +88,11 @@ class Process:
         self.alive = True
         self.reason: object = None
         self.messages_received = 0
-        self.timers: set | None = None
-        self.aliases: set | None = None
-        self.report_details = None
+        self.timers: set[TimerRef] | None = None
+        self.aliases: set[Ref] | None = None
+        self.report_details: Callable[[], dict[str, object]] | None = None
+        self.report_logger: logging.Logger | None = None
+        self.report_fields: dict[str, object] | None = None
         self.behaviour: tuple[str, object] | None = None
 
     def __repr__(self) -> str:

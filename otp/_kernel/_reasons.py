@@ -26,6 +26,7 @@ class Reason:
     """A named exit reason, Erlang's atom. Compare with ``is``: each is a singleton."""
 
     __slots__ = ("name",)
+    name: str
     _registry: dict[str, Reason] = {}
 
     def __new__(cls, name: str) -> Reason:
@@ -42,7 +43,7 @@ class Reason:
     def __repr__(self) -> str:
         return self.name
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[Reason], tuple[str]]:
         return (Reason, (self.name,))
 
 

@@ -11,21 +11,40 @@ signal, or keep the set of remote pids a process is linked to
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from ._mailbox import deliver
-from ._names import resolve
-from ._pid import Pid
-from ._process import current_process
+from ._names import Destination, resolve
+from ._pid import Pid, Ref
+from ._process import Process, current_process
 from ._signals import Down, exit_signal, link_signal
 
 
-def set_distribution(name: str, handler: object) -> None:
+class RemoteHandler(Protocol):
+    """What the kernel asks of a node's distribution (``otp.dist.Distribution`` is one).
+
+    Each method carries one operation on a remote destination to its node;
+    none may block (they are called from sync kernel functions).
+    """
+
+    def send(self, dest: Destination, message: object) -> None: ...
+    def monitor(self, watcher: Process, dest: Destination, ref: Ref) -> None: ...
+    def demonitor(self, watcher: Process, ref: Ref) -> bool: ...
+    def link(self, process: Process, pid: Pid) -> None: ...
+    def unlink(self, process: Process, pid: Pid) -> None: ...
+    def exit(self, sender: Pid, dest: Destination, reason: object) -> None: ...
+    def respond(self, pid: Pid, ref: Ref, value: object) -> None: ...
+    def process_ended(self, process: Process, reason: object) -> None: ...
+
+
+def set_distribution(name: str, handler: RemoteHandler) -> None:
     """Make the caller's node the node ``name``, with ``handler`` for remote pids."""
     node = current_process().node
     node.name = name
     node.remote = handler
 
 
-def local_process(target: object):
+def local_process(target: object) -> Process | None:
     """The live local process ``target`` names: a pid number, a Pid or a registered name."""
     node = current_process().node
     if isinstance(target, int) and not isinstance(target, Pid):
@@ -44,7 +63,7 @@ def deliver_local(target: object, message: object) -> None:
         deliver(process, message)
 
 
-def deliver_down(watcher: Pid, ref, pid: object, reason: object) -> None:
+def deliver_down(watcher: Pid, ref: Ref, pid: Destination, reason: object) -> None:
     """Deliver ``Down(ref, pid, reason)`` to a local watcher."""
     deliver_local(watcher, Down(ref, pid, reason))
 

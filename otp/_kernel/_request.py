@@ -23,18 +23,22 @@ The semantics are the same as that composition:
 from __future__ import annotations
 
 import math
+from typing import Any, Callable
 
 from trio.lowlevel import current_task, wait_task_rescheduled
 
 from ._aliases import add_alias
 from ._exceptions import NotAProcess, ReceiveTimeout
-from ._mailbox import _NOTHING, _RESCAN, _TIMED_OUT, _abort_for, _take, _wake, deliver
-from ._names import remote_destination, resolve
+from ._mailbox import _NOTHING, _RESCAN, _TIMED_OUT, Pattern, _abort_for, _take, _wake, deliver
+from ._names import Destination, remote_destination, resolve
 from ._pid import Pid, Ref
 from ._process import Process, _current, current_process
 from ._signals import Down, _add_monitor
 
 __all__ = ["Response", "request", "respond", "respond_to"]
+
+RequestBuilder = Callable[[Pid, Ref], object]
+"""``build(caller_pid, ref)``: makes the message a request sends."""
 
 
 class Response:
@@ -50,7 +54,7 @@ class Response:
         return f"Response({self.ref!r}, {self.value!r})"
 
 
-async def request(dest: object, build, timeout: float) -> Response | Down | None:
+async def request(dest: Destination, build: RequestBuilder, timeout: float) -> Response | Down | None:
     """Send ``build(my_pid, ref)`` to ``dest`` and wait for the response or its end.
 
     Returns None if ``dest`` is not running. Raises ``ValueError`` if the
@@ -82,7 +86,7 @@ async def request(dest: object, build, timeout: float) -> Response | Down | None
     return answer
 
 
-async def _remote_request(me: Process, dest: object, build, timeout: float) -> Response | Down | None:
+async def _remote_request(me: Process, dest: Destination, build: RequestBuilder, timeout: float) -> Response | Down | None:
     # The same protocol across nodes: the distribution monitors the remote
     # target for us (a Down comes back, NODEDOWN if its node vanishes), and
     # the response comes back addressed to our alias.
@@ -128,18 +132,18 @@ def respond(ref: Ref, value: object) -> None:
     deliver(process, Response(ref, value))
 
 
-def _answer_pattern(ref: Ref) -> tuple:
+def _answer_pattern(ref: Ref) -> tuple[Pattern]:
     def is_answer(m: object) -> bool:
         return (m.__class__ is Response or m.__class__ is Down) and m.ref == ref
 
     return (is_answer,)
 
 
-async def _wait_answer(me: Process, ref: Ref, timeout: float) -> object:
+async def _wait_answer(me: Process, ref: Ref, timeout: float) -> Response | Down:
     patterns = _answer_pattern(ref)
     if me.mailbox:
         # Only a Down can be here already (the target ended while we sent).
-        found = _take(me, patterns)
+        found = _take(me, me.mailbox, patterns)
         if found is not _NOTHING:
             return found
     me.patterns = patterns
@@ -163,14 +167,14 @@ async def _wait_answer(me: Process, ref: Ref, timeout: float) -> object:
     return answer
 
 
-async def _park_for_answer(me: Process, patterns: tuple) -> object:
+async def _park_for_answer(me: Process, patterns: tuple[Pattern]) -> Any:
     while True:
         message = await wait_task_rescheduled(_abort_for(me))
         if message is not _RESCAN:
             if message is not _TIMED_OUT:
                 me.messages_received += 1
             return message
-        message = _take(me, patterns) if me.mailbox else _NOTHING
+        message = _take(me, me.mailbox, patterns) if me.mailbox else _NOTHING
         if message is not _NOTHING:
             return message
         me.waiting = True
@@ -178,12 +182,13 @@ async def _park_for_answer(me: Process, patterns: tuple) -> object:
 
 def _forget(me: Process, ref: Ref) -> None:
     me.awaiting = None
-    me.aliases.discard(ref)
+    if me.aliases is not None:  # always: the request made ref an alias
+        me.aliases.discard(ref)
     me.node.aliases.pop(ref, None)
     target = me.monitors.pop(ref, None) if me.monitors else None
     if target is not None and target.monitored_by:
         target.monitored_by.pop(ref, None)
     if me.mailbox:
         # A response or Down that arrived after we stopped waiting.
-        _take(me, _answer_pattern(ref))
+        _take(me, me.mailbox, _answer_pattern(ref))
 

@@ -51,12 +51,15 @@ Notes, each as in Erlang:
 
 from __future__ import annotations
 
+from collections import deque
+from typing import Any
+
 import attrs
 
 from ._aliases import add_alias
 from ._exceptions import Exit
 from ._mailbox import deliver
-from ._names import remote_destination, resolve
+from ._names import Destination, remote_destination, resolve
 from ._pid import Pid, Ref
 from ._process import Process, current_process
 from ._reasons import KILL, KILLED, NODEDOWN, NOPROC, NORMAL
@@ -81,16 +84,20 @@ __all__ = [
 class ExitSignal:
     """Erlang's ``{'EXIT', Pid, Reason}``: an exit signal received while trapping exits."""
 
-    pid: Pid | None
+    pid: Pid
     reason: object
 
 
 @attrs.frozen
 class Down:
-    """Erlang's ``{'DOWN', Ref, process, Pid, Reason}``: a monitored process ended."""
+    """Erlang's ``{'DOWN', Ref, process, Pid, Reason}``: a monitored process ended.
+
+    ``pid`` is what was monitored: the pid, or the name a monitor taken by
+    name was taken with.
+    """
 
     ref: Ref
-    pid: Pid
+    pid: Destination
     reason: object
 
 
@@ -126,12 +133,15 @@ def unlink(pid: Pid) -> None:
     """Remove the link between the caller and ``pid``, if any. Idempotent."""
     me = current_process()
     if remote_destination(pid, me.node):
+        remote = me.node.remote
         if me.remote_links and pid in me.remote_links:
             me.remote_links.discard(pid)
-            me.node.remote.unlink(me, pid)
+            if remote is not None:  # it is, or there would be no remote link
+                remote.unlink(me, pid)
         return
     other = resolve(pid, node=me.node)
-    if other is not None and me.links and other in me.links:
+    if other is not None and me.links and other in me.links and other.links is not None:
+        # (A link is recorded on both sides: other.links is a set here.)
         me.links.discard(other)
         other.links.discard(me)
 
@@ -171,7 +181,7 @@ def _add_link(a: Process, b: Process) -> None:
 # ---------------------------------------------------------------- monitors
 
 
-def monitor(pid: object, *, alias: bool = False) -> Ref:
+def monitor(pid: Destination, *, alias: bool = False) -> Ref:
     """Monitor ``pid`` (or a name); return the ref its ``Down`` message will carry.
 
     With ``alias=True`` the ref is also an alias of the caller (see
@@ -215,7 +225,7 @@ def demonitor(ref: Ref, *, flush: bool = False) -> bool:
     if not active and me.node.remote is not None:
         active = me.node.remote.demonitor(me, ref)
     if flush and me.mailbox:
-        _drop_down(me, ref)
+        _drop_down(me.mailbox, ref)
     return active
 
 
@@ -228,8 +238,7 @@ def _add_monitor(watcher: Process, target: Process, ref: Ref) -> None:
     target.monitored_by[ref] = watcher
 
 
-def _drop_down(process: Process, ref: Ref) -> None:
-    mailbox = process.mailbox
+def _drop_down(mailbox: deque[Any], ref: Ref) -> None:
     for index, message in enumerate(mailbox):
         if message.__class__ is Down and message.ref == ref:
             del mailbox[index]
@@ -239,7 +248,7 @@ def _drop_down(process: Process, ref: Ref) -> None:
 # ---------------------------------------------------------------- exit signals
 
 
-def exit(pid: object, reason: object) -> None:
+def exit(pid: Destination, reason: object) -> None:
     """Send an exit signal with ``reason`` to ``pid`` (Erlang's ``exit/2``).
 
     See the table in this module's docstring for what the receiver does.
@@ -299,7 +308,8 @@ def propagate_exit(process: Process, reason: object) -> None:
     if links:
         process.links = None
         for other in links:
-            other.links.discard(process)
+            if other.links is not None:  # always: a link is recorded on both sides
+                other.links.discard(process)
             if other.alive:
                 link_signal(other, pid, reason)
     watchers = process.monitored_by
@@ -307,7 +317,8 @@ def propagate_exit(process: Process, reason: object) -> None:
         process.monitored_by = None
         names = process.node.monitored_names
         for ref, watcher in watchers.items():
-            del watcher.monitors[ref]
+            if watcher.monitors is not None:  # always: a monitor is recorded on both sides
+                del watcher.monitors[ref]
             label = names.pop(ref, pid) if names else pid
             if watcher.alive:
                 deliver(watcher, Down(ref, label, reason))

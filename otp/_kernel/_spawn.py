@@ -27,7 +27,7 @@ and ``("otp", "process", "exit")`` (see ``otp.telemetry``).
 from __future__ import annotations
 
 import inspect
-from typing import Callable
+from typing import Any, Callable, TypeVarTuple
 
 import trio
 
@@ -44,17 +44,19 @@ __all__ = ["spawn", "spawn_link", "spawn_monitor", "spawn_opt"]
 
 _TASK_NAME = "otp.process"
 
+Ts = TypeVarTuple("Ts")
+
 # Telemetry events (documented in otp.telemetry).
 SPAWN = ("otp", "process", "spawn")
 EXIT = ("otp", "process", "exit")
 
 
-def spawn(fn: Callable, *args: object) -> Pid:
+def spawn(fn: Callable[[*Ts], object], *args: *Ts) -> Pid:
     """Start ``fn(*args)`` as a new process; return its pid."""
     return _spawn(current_process(), fn, args).pid
 
 
-def spawn_link(fn: Callable, *args: object) -> Pid:
+def spawn_link(fn: Callable[[*Ts], object], *args: *Ts) -> Pid:
     """Start ``fn(*args)`` as a new process linked to the caller, atomically."""
     parent = current_process()
     child = _spawn(parent, fn, args)
@@ -62,7 +64,7 @@ def spawn_link(fn: Callable, *args: object) -> Pid:
     return child.pid
 
 
-def spawn_monitor(fn: Callable, *args: object) -> tuple[Pid, Ref]:
+def spawn_monitor(fn: Callable[[*Ts], object], *args: *Ts) -> tuple[Pid, Ref]:
     """Start ``fn(*args)`` as a new process monitored by the caller; return ``(pid, ref)``."""
     parent = current_process()
     child = _spawn(parent, fn, args)
@@ -72,8 +74,8 @@ def spawn_monitor(fn: Callable, *args: object) -> tuple[Pid, Ref]:
 
 
 def spawn_opt(
-    fn: Callable,
-    *args: object,
+    fn: Callable[[*Ts], object],
+    *args: *Ts,
     link: bool = False,
     monitor: bool = False,
     trap_exits: bool = False,
@@ -95,7 +97,7 @@ def spawn_opt(
     return child.pid, ref
 
 
-def _spawn(parent: Process, fn: Callable, args: tuple) -> Process:
+def _spawn(parent: Process, fn: Callable[..., object], args: tuple[Any, ...]) -> Process:
     if not callable(fn):
         raise TypeError(f"spawn() needs a function to run; got {fn!r}")
     node = parent.node
@@ -110,7 +112,7 @@ def _spawn(parent: Process, fn: Callable, args: tuple) -> Process:
     return child
 
 
-async def _run_process(process: Process, fn: Callable, args: tuple) -> None:
+async def _run_process(process: Process, fn: Callable[..., object], args: tuple[Any, ...]) -> None:
     _current.set(process)
     process.task = trio.lowlevel.current_task()
     reason: object = NORMAL
@@ -168,7 +170,7 @@ def finish(process: Process, reason: object, *, report: bool = True) -> None:
     process.abort = None  # it closes over the record: break the cycle
 
 
-def _emit_spawn(parent: Process, child: Process, fn: Callable) -> None:
+def _emit_spawn(parent: Process, child: Process, fn: Callable[..., object]) -> None:
     handlers = HANDLERS.get(SPAWN)
     if handlers:
         measurements = {"processes": len(child.node.processes)}

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Callable
+from types import TracebackType
+from typing import Callable, Literal
 
 import attrs
 import trio
@@ -177,10 +178,12 @@ class span:
         execute(self.events[0], {"monotonic_time": self.started, "system_time": time.time()}, self.metadata)
         return self.metadata
 
-    def __exit__(self, kind, error, traceback) -> bool:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> Literal[False]:
         now = time.perf_counter()
         measurements = {"duration": now - self.started, "monotonic_time": now}
-        if kind is None:
+        if error is None:
             execute(self.events[1], measurements, self.metadata)
         else:
             failure = {"kind": _kind_of(error), "reason": _reason_of(error), "stacktrace": traceback}

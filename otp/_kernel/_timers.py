@@ -29,7 +29,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 import trio
-from sortedcontainers import SortedList
+from sortedcontainers import SortedList  # type: ignore[import-untyped]  # it ships no type information
 
 from ._mailbox import deliver
 from ._names import check_destination, resolve
