@@ -90,6 +90,7 @@ from ._kernel import (
 )
 from ._util import fixup_module_metadata as _fixup_module_metadata
 from .agent import Agent
+from .port import Port, PortData, PortExit, PortLine, PortPassive, ProgramExited
 from .genserver import Continue, From, GenServer, Ignore, NoReply, Stop, call, cast, reply, stop
 from .pubsub import PubSub
 from .registry import Registry
@@ -171,6 +172,13 @@ __all__ = [
     # tasks and agents
     "Task",
     "Agent",
+    # external programs
+    "Port",
+    "PortData",
+    "PortLine",
+    "PortPassive",
+    "PortExit",
+    "ProgramExited",
     "TaskSupervisor",
     "TaskExited",
     # GenServer
