@@ -41,7 +41,7 @@ class Joined:
 
     __slots__ = ("topic", "join_ref", "pid")
 
-    def __init__(self, topic: str, join_ref: str, pid) -> None:
+    def __init__(self, topic: str, join_ref: str | None, pid) -> None:
         self.topic, self.join_ref, self.pid = topic, join_ref, pid
 
 
@@ -142,7 +142,7 @@ def _emit_join(channel_cls, socket: ChannelSocket, result: object, duration: flo
 
 
 async def _serve(channel, socket: ChannelSocket, socket_pid) -> None:
-    reason = NORMAL
+    reason: object = NORMAL
     try:
         while True:
             message = await receive()
@@ -162,20 +162,19 @@ async def _serve(channel, socket: ChannelSocket, socket_pid) -> None:
 
 async def _handle(channel, socket: ChannelSocket, socket_pid, message: object) -> object:
     """Handle one message; return an exit reason to stop, else None."""
-    kind = message.__class__
-    if kind is Message:
+    if message.__class__ is Message:
         socket.ref = message.ref
         result = await channel.handle_in(message.event, message.payload, socket)
         return _after_in(channel, socket, message, result)
-    if kind is Broadcast and message.topic == socket.topic:
+    if message.__class__ is Broadcast and message.topic == socket.topic:
         return _after(channel, "handle_out", await channel.handle_out(message.event, message.payload, socket))
     # A broadcast on another topic the channel subscribed to is an ordinary message (as in Phoenix).
-    if kind is Leave:
+    if message.__class__ is Leave:
         _reply(socket._transport, Message(socket.join_ref, message.ref, socket.topic, "phx_leave", {}), Ok({}))
         return LEFT
-    if kind is Down and message.pid == socket_pid:
+    if message.__class__ is Down and message.pid == socket_pid:
         return CLOSED  # the socket is gone: so are we
-    if kind is ExitSignal:
+    if message.__class__ is ExitSignal:
         return message.reason  # our supervisor or the socket ending us (duplicate join, shutdown)
     return _after(channel, "handle_info", await channel.handle_info(message, socket))
 

@@ -87,7 +87,7 @@ from __future__ import annotations
 import logging
 import time
 from http import HTTPStatus
-from typing import Awaitable, Callable, Iterator
+from typing import Awaitable, Callable, Iterable, Iterator, Mapping
 from urllib.parse import parse_qsl
 
 import attrs
@@ -110,8 +110,8 @@ def _as_bytes(body: bytes | str) -> bytes:
     return body.encode("utf-8") if isinstance(body, str) else bytes(body)
 
 
-def _as_header_dict(headers: object) -> dict[str, str]:
-    items = headers.items() if isinstance(headers, dict) else headers
+def _as_header_dict(headers: Mapping[str, object] | Iterable[tuple[str, object]]) -> dict[str, str]:
+    items = headers.items() if isinstance(headers, Mapping) else headers
     return {str(name).lower(): str(value) for name, value in items}
 
 
@@ -275,7 +275,9 @@ async def _respond(conn: h11.Connection, stream, request: Request, context: Conn
     return await _write(stream, pieces, context.limits.idle_timeout)
 
 
-async def _refuse(conn: h11.Connection, stream, refusal: Exception, counters: ConnectionCounters) -> None:
+async def _refuse(
+    conn: h11.Connection, stream, refusal: _Refusal | h11.RemoteProtocolError, counters: ConnectionCounters
+) -> None:
     """Count a refused request, answer it (unless there is no answer to give), and linger before the close."""
     if isinstance(refusal, _TooSlow):
         counters.request_timeouts += 1
@@ -358,6 +360,7 @@ async def _read_first_head(conn: h11.Connection, stream, context: ConnectionCont
     try:
         with seat:
             return await _head_by_deadline(conn, stream, context.limits)
+        return None  # evicted: the acceptor cancelled the seat
     finally:
         context.waiting_heads.pop(seat, None)
         if seat.cancelled_caught:
@@ -504,7 +507,7 @@ def _response_bytes(conn: h11.Connection, response: Response, *, with_body: bool
     headers.append(("content-length", str(len(response.body))))
     pieces = [conn.send(h11.Response(status_code=response.status, headers=headers, reason=_reason(response.status)))]
     if response.body and with_body:
-        pieces += conn.send_with_data_passthrough(h11.Data(data=response.body))
+        pieces += conn.send_with_data_passthrough(h11.Data(data=response.body)) or []  # None: only for ConnectionClosed
     pieces.append(conn.send(h11.EndOfMessage()))
     return pieces
 

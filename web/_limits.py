@@ -193,6 +193,25 @@ class ConnectionCounters:
 
     __slots__ = COUNTERS
 
+    # Declared for type checkers (the slots come from COUNTERS; a test checks they agree).
+    accepted: int
+    rejected: int
+    evicted: int
+    active: int
+    requests: int
+    bad_requests: int
+    request_timeouts: int
+    handler_errors: int
+    upgrades: int
+    refused: int
+    messages_too_big: int
+    message_timeouts: int
+    idle_timeouts: int
+    outbound_overflows: int
+    outbound_queued: int
+    bytes_in: int
+    bytes_out: int
+
     def __init__(self) -> None:
         for name in COUNTERS:
             setattr(self, name, 0)

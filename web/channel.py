@@ -72,6 +72,7 @@ Broadcasts are encoded once and written straight to every subscribed socket
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 from otp import Stop
 
@@ -87,16 +88,15 @@ class Ok:
     __slots__ = ("response",)
     status = "ok"
 
-    def __init__(self, response: dict | bytes | None = None) -> None:
-        self.response = {} if response is None else response
+    def __init__(self, response: dict[str, Any] | bytes | None = None) -> None:
+        self.response: dict[str, Any] | bytes = {} if response is None else response
 
     def __repr__(self) -> str:
         return f"Ok({self.response!r})"
 
+    # Defining __eq__ leaves __hash__ None: unhashable, like the dict it holds.
     def __eq__(self, other: object) -> bool:
         return other.__class__ is Ok and other.response == self.response
-
-    __hash__ = None
 
 
 class Error:
@@ -105,22 +105,23 @@ class Error:
     __slots__ = ("response",)
     status = "error"
 
-    def __init__(self, response: dict | bytes | None = None) -> None:
-        self.response = {} if response is None else response
+    def __init__(self, response: dict[str, Any] | bytes | None = None) -> None:
+        self.response: dict[str, Any] | bytes = {} if response is None else response
 
     def __repr__(self) -> str:
         return f"Error({self.response!r})"
 
+    # Defining __eq__ leaves __hash__ None: unhashable, like the dict it holds.
     def __eq__(self, other: object) -> bool:
         return other.__class__ is Error and other.response == self.response
-
-    __hash__ = None
 
 
 class ChannelSocket:
     """What a channel's callbacks see of its socket, and how they talk to the client."""
 
-    def __init__(self, *, topic: str, join_ref: str, assigns: dict, socket_id: str | None, transport, pubsub: str, fastlane) -> None:
+    def __init__(
+        self, *, topic: str, join_ref: str | None, assigns: dict[str, Any], socket_id: str | None, transport, pubsub: str, fastlane
+    ) -> None:
         self.topic = topic
         self.join_ref = join_ref
         self.assigns = assigns
@@ -133,7 +134,7 @@ class ChannelSocket:
     def __repr__(self) -> str:
         return f"<ChannelSocket {self.topic!r} join_ref={self.join_ref!r}>"
 
-    def push(self, event: str, payload: dict | bytes) -> None:
+    def push(self, event: str, payload: dict[str, Any] | bytes) -> None:
         """Send ``event`` to this channel's client only."""
         self._transport.send(serializer.encode(Message(self.join_ref, None, self.topic, event, payload)))
 
@@ -142,13 +143,13 @@ class ChannelSocket:
         _check_reply("reply", reply)
         self._transport.send(serializer.encode(Reply(self.join_ref, ref, self.topic, reply.status, reply.response)))
 
-    def broadcast(self, event: str, payload: dict | bytes) -> None:
+    def broadcast(self, event: str, payload: dict[str, Any] | bytes) -> None:
         """Send ``event`` to every member of the topic, on every node, this client included."""
         from otp import pubsub
 
         pubsub.broadcast(self._pubsub, self.topic, Broadcast(self.topic, event, payload), dispatcher=self._fastlane)
 
-    def broadcast_from(self, event: str, payload: dict | bytes) -> None:
+    def broadcast_from(self, event: str, payload: dict[str, Any] | bytes) -> None:
         """Like :meth:`broadcast`, except to this channel's own client."""
         from otp import current_pid, pubsub
 
@@ -169,20 +170,24 @@ class Channel:
                 raise TypeError(f"{cls.__qualname__}.{name} must be an async function (async def {name}(...))")
         cls.intercept = tuple(cls.intercept)
 
-    async def join(self, topic: str, payload: dict, socket: ChannelSocket) -> Ok | Error | None:
+    # The data parameters are typed Any, not what the server passes (a dict, or
+    # bytes for a binary push), so that a subclass may annotate them as narrowly
+    # as it likes (dict[str, str], a TypedDict) without an override error.
+
+    async def join(self, topic: str, payload: Any, socket: ChannelSocket) -> Ok | Error | None:
         return None
 
-    async def handle_in(self, event: str, payload: dict | bytes, socket: ChannelSocket) -> object:
+    async def handle_in(self, event: str, payload: Any, socket: ChannelSocket) -> Ok | Error | Stop | None:
         return Error({"reason": "unknown event"})
 
-    async def handle_out(self, event: str, payload: dict | bytes, socket: ChannelSocket) -> object:
+    async def handle_out(self, event: str, payload: Any, socket: ChannelSocket) -> Stop | None:
         socket.push(event, payload)
         return None
 
-    async def handle_info(self, message: object, socket: ChannelSocket) -> object:
+    async def handle_info(self, message: Any, socket: ChannelSocket) -> Stop | None:
         return None
 
-    async def terminate(self, reason: object, socket: ChannelSocket) -> None:
+    async def terminate(self, reason: Any, socket: ChannelSocket) -> None:
         return None
 
 

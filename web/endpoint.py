@@ -130,7 +130,7 @@ import errno
 import functools
 import logging
 import weakref
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import attrs
 import trio
@@ -252,7 +252,7 @@ class Endpoint:
         return await _EndpointServer.start_link((state, host, port), name=name)
 
     @staticmethod
-    def child_spec(handler: Handler, **options: object) -> ChildSpec:
+    def child_spec(handler: Handler, **options: Any) -> ChildSpec:
         """A child spec for a supervisor; ``options`` are those of :meth:`start_link` (and ``id``)."""
         child_id = options.pop("id", Endpoint)
         return ChildSpec(id=child_id, start=(functools.partial(Endpoint.start_link, handler, **options),))
@@ -270,7 +270,9 @@ class Endpoint:
     @staticmethod
     def connection_supervisor(endpoint: object) -> Pid:
         """The DynamicSupervisor whose children are the endpoint's connections."""
-        return _state_of(endpoint).connections
+        connections = _state_of(endpoint).connections
+        assert connections is not None  # (started in init, before the endpoint is listed)
+        return connections
 
     stop = staticmethod(GenServer.stop)
 
@@ -280,8 +282,8 @@ async def serve(
     host: str = "127.0.0.1",
     port: int = 0,
     *,
-    task_status: trio.TaskStatus = trio.TASK_STATUS_IGNORED,
-    **options: object,
+    task_status: trio.TaskStatus[Listening] = trio.TASK_STATUS_IGNORED,
+    **options: Any,
 ) -> None:
     """Run an endpoint for as long as this task runs: ``await nursery.start(serve, handler, host, port)``.
 
@@ -304,6 +306,7 @@ async def serve(
         await runner.started.wait()
         if runner.error is not None:
             raise runner.error
+        assert runner.endpoint is not None  # (started, without an error)
         task_status.started(Listening(runner.endpoint, *Endpoint.address(runner.endpoint)))
         await runner.ended.wait()
         raise otp.Exit(runner.reason)
@@ -320,7 +323,7 @@ class _Runner:
         self.error: BaseException | None = None
         self.reason: object = None
 
-    async def run(self, handler: Handler, host: str, port: int, options: dict) -> None:
+    async def run(self, handler: Handler, host: str, port: int, options: dict[str, Any]) -> None:
         otp.trap_exits(True)
         try:
             self.endpoint = await Endpoint.start_link(handler, host=host, port=port, **options)
@@ -387,6 +390,7 @@ class _EndpointServer(GenServer):
                 telemetry.execute(ENDPOINT_STATISTICS, attrs.asdict(self.state.counters.snapshot()), metadata)
             return None
         if message is RECLAIM:
+            assert self.state.context is not None  # (made in init)
             self.state.context.reclaimer.reclaim()
             return None
         if isinstance(message, otp.ExitSignal) and message.pid in (self.acceptor, self.state.connections):
@@ -451,7 +455,11 @@ class _Acceptor:
     """The acceptor's tasks' shared part: turning connections away, and saying so without flooding the log."""
 
     def __init__(self, state: _EndpointState, nursery: trio.Nursery) -> None:
+        # The endpoint's init derives the limit and makes the context before it spawns the acceptor.
+        assert state.max_connections is not None and state.context is not None
         self.state = state
+        self.max_connections = state.max_connections
+        self.waiting_heads = state.context.waiting_heads
         self.last_accept_error: OSError | None = None
         self.refusals = _ThrottledLog(nursery, self._log_refusals)
         self.accept_failures = _ThrottledLog(nursery, self._log_accept_failures)
@@ -469,7 +477,7 @@ class _Acceptor:
                     await trio.sleep(ACCEPT_RETRY)
                     continue
                 self.state.counters.accepted += 1
-                if self.state.counters.active < self.state.max_connections or self.evict_oldest_waiting():
+                if self.state.counters.active < self.max_connections or self.evict_oldest_waiting():
                     await streams.send(stream)
                 else:
                     # The fast refusal: no process, no supervisor call, one close.
@@ -484,7 +492,7 @@ class _Acceptor:
         trickling connections hold the rest. Connections that completed a
         request are never evicted.
         """
-        waiting = self.state.context.waiting_heads
+        waiting = self.waiting_heads
         if not waiting:
             return False
         seat = next(iter(waiting))

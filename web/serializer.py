@@ -63,6 +63,7 @@ from __future__ import annotations
 
 import json
 import threading
+from typing import AnyStr
 
 import orjson
 
@@ -168,7 +169,12 @@ def _may_nest_too_deep(data: str | bytes) -> bool:
     """
     if len(data) <= 2 * (MAX_DEPTH + 1):
         return False
-    brackets = ("[", "{") if data.__class__ is str else (b"[", b"{")
+    if isinstance(data, str):
+        return _has_many_brackets(data, ("[", "{"))
+    return _has_many_brackets(data, (b"[", b"{"))
+
+
+def _has_many_brackets(data: AnyStr, brackets: tuple[AnyStr, AnyStr]) -> bool:
     if len(data) < _FIND_FROM:
         return data.count(brackets[0]) + data.count(brackets[1]) > MAX_DEPTH + 1
     found = 0
@@ -206,7 +212,7 @@ class _DepthProbe(threading.local):
 _probe = _DepthProbe()
 
 
-def _nests_too_deep(payload: dict) -> bool:
+def _nests_too_deep(payload: object) -> bool:
     """True if ``payload`` (itself one level; decoded by orjson, so encodable) nests deeper than MAX_DEPTH."""
     probe = _probe
     probe.inner[0] = payload
@@ -303,17 +309,16 @@ def _check_string(name: str, value: object) -> None:
 
 def encode(item: Message | Reply | Broadcast) -> str | bytes:
     """The frame for a server push, reply or broadcast: ``str`` (text) or ``bytes`` (binary)."""
-    cls = item.__class__
-    if cls is Reply:
+    if item.__class__ is Reply:
         if isinstance(item.response, bytes):
             return _binary(REPLY, (item.join_ref, item.ref, item.topic, item.status), item.response)
         body = {"status": item.status, "response": item.response}
         return _text([item.join_ref, item.ref, item.topic, "phx_reply", body])
-    if cls is Broadcast:
+    if item.__class__ is Broadcast:
         if isinstance(item.payload, bytes):
             return _binary(BROADCAST, (item.topic, item.event), item.payload)
         return _text([None, None, item.topic, item.event, item.payload])
-    if cls is Message:
+    if item.__class__ is Message:
         if isinstance(item.payload, bytes):
             # Server push: no ref field (CHANNELS.md §2.4's asymmetry).
             return _binary(PUSH, (item.join_ref, item.topic, item.event), item.payload)

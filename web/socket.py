@@ -373,7 +373,7 @@ class FailedJoins:
 class _Membership:
     __slots__ = ("topic", "join_ref", "ref", "pid", "monitor", "joined", "leaving", "replaces")
 
-    def __init__(self, topic: str, join_ref: str, ref: str, pid, monitor_ref) -> None:
+    def __init__(self, topic: str, join_ref: str | None, ref: str | None, pid, monitor_ref) -> None:
         self.topic, self.join_ref, self.ref = topic, join_ref, ref
         self.pid, self.monitor = pid, monitor_ref
         self.joined = False  # True once the channel said Joined
@@ -449,7 +449,7 @@ class SocketState:
             return
         except FrameError as error:
             self.log.warning(
-                "malformed_frame", "socket %s: closing after a malformed frame: %s", self.id, error.reason, detail=self.peer
+                "malformed_frame", "socket %s: closing after a malformed frame: %s", self.id, error.reason, detail=self.peer or ""
             )
             self.transport.close(PROTOCOL_ERROR)
             return
@@ -596,7 +596,7 @@ class SocketState:
             return True
         now = trio.current_time()
         wait = self.join_failures.wait(now) if self.join_failures is not None else 0.0
-        if self.failed_joins is not None:
+        if self.failed_joins is not None and self.peer is not None:
             wait = max(wait, self.failed_joins.wait(self.peer, now))
         if wait == 0.0:
             return True
@@ -615,7 +615,7 @@ class SocketState:
         if self.join_failures is None:
             self.join_failures = TokenBucket(*limit, now=now)
         self.join_failures.take(now)
-        if self.failed_joins is not None:
+        if self.failed_joins is not None and self.peer is not None:
             self.failed_joins.charge(self.peer, now)
 
     def _log_joins_slowed(self, limit: tuple[float, float]) -> None:
@@ -624,7 +624,7 @@ class SocketState:
             self.log.warning(
                 "joins_slowed",
                 "socket %s (peer %s): slowing its joins: too many failed joins (failed_join_limit %s/s, burst %s)",
-                self.id, self.peer, *limit, detail=self.peer,
+                self.id, self.peer, *limit, detail=self.peer or "",
             )
 
     # ------------------------------------------------------------ helpers

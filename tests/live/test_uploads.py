@@ -5,11 +5,12 @@ binary ``chunk`` pushes; ``progress`` updates the entry; consuming hands over th
 import re
 from pathlib import Path
 
+import pytest
 from _live_wire import SECRET, Tracked, event_reply, join, open_client, render_html
 
 import otp
 import otp.testing
-from web.live import LiveComponent, compile_template
+from web.live import LiveComponent, LiveSocket, compile_template
 from web.live._upload import EXTRA_ENTRIES, UPLOAD_SALT, UploadConfig
 from web.testing import ANY
 from web.token import verify
@@ -227,6 +228,17 @@ async def test_two_entries_are_uploaded_and_consumed_together():
     assert not any(path.exists() for path, _, _ in CONSUMED)
 
 
+async def test_progress_for_an_entry_never_preflighted_is_ignored():
+    # The entry has no file (only the preflight makes one): a client calling it done
+    # must not have the view's consume function handed None for its path.
+    client, upload_ref = await avatar_client()
+    await client.assert_reply(choose(client, upload_ref, meta("0")), "ok")
+    assert await progress(client, upload_ref, "0", 100) == {}
+    assert PROGRESS == []
+    assert await event_reply(client, "phx-u", "save", "", type="form") == {}
+    assert CONSUMED == []
+
+
 class Crashing(Avatar):
     async def handle_event(self, event, value, socket):
         if event == "crash":
@@ -332,3 +344,11 @@ def test_a_client_sending_thousands_of_entry_refs_cannot_make_the_view_hold_them
     assert upload.errors == []
     upload.put_entries([{"ref": "late", "name": "b.png", "size": 1}])  # room again: taken, and too many
     assert upload.entries[-1].ref == "late" and upload.errors == ["too_many_files"]
+
+
+def test_accept_given_one_string_is_refused_rather_than_read_letter_by_letter():
+    with pytest.raises(ValueError) as raised:
+        LiveSocket(connected=False, view_id="v").allow_upload("avatar", accept=".png")  # type: ignore[arg-type]
+    assert str(raised.value) == 'accept must be "any" or a list of extensions and MIME types, such as [\'.png\']; got \'.png\''
+    assert UploadConfig(name="avatar", ref="phx-1", accept=[".png"]).accept_attribute() == ".png"
+    assert UploadConfig(name="avatar", ref="phx-1").accept_attribute() is None  # "any"

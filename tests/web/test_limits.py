@@ -64,6 +64,7 @@ def test_counters_start_at_zero_and_snapshot_every_one():
     snapshot = counters.snapshot()
     assert snapshot == EndpointStatistics(**{name: 0 for name in COUNTERS} | {"accepted": 3, "bytes_out": 10})
     assert [field.name for field in attrs.fields(EndpointStatistics)] == list(COUNTERS)
+    assert list(ConnectionCounters.__annotations__) == list(COUNTERS)  # what type checkers are told
 
 
 def test_a_snapshot_does_not_move_with_the_counters():

@@ -54,14 +54,14 @@ class AsyncResult:
 
 @attrs.frozen
 class AsyncDone:
-    """What an async worker sends its view: the name it was started under and the outcome."""
+    """What an async worker sends its view: the key it was started under and the outcome."""
 
-    name: object
+    name: tuple  # (cid or None for the view, the name of the work)
     token: int
     outcome: tuple  # ("ok", value) | ("exit", reason)
 
 
-async def run_async(owner, name: object, token: int, function: Callable) -> None:
+async def run_async(owner, name: tuple, token: int, function: Callable) -> None:
     """The body of an async worker process: run ``function`` and report to ``owner``."""
     # The view kills its workers in terminate, but a view killed outright runs no
     # terminate; a watcher ends the work with its owner then. (Phoenix links the task;

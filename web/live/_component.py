@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextvars
 import inspect
+from typing import Any
 
 import attrs
 
@@ -43,6 +44,7 @@ import otp
 
 from ._diff import DiffState
 from ._rendered import Rendered
+from ._view import LiveSocket
 from ._wire import ROOT, STATIC
 
 __all__ = ["LiveComponent", "Components", "SendUpdate", "live_component", "send_update"]
@@ -60,21 +62,25 @@ class LiveComponent:
             if not inspect.iscoroutinefunction(getattr(cls, name)):
                 raise TypeError(f"{cls.__qualname__}.{name} must be an async function (async def {name}(...))")
 
-    async def mount(self, socket) -> None:
+    # The data parameters are typed Any, as LiveView's are, so that a subclass
+    # may annotate them as narrowly as it likes without an override error.
+
+    async def mount(self, socket: LiveSocket) -> None:
         return None
 
-    async def update(self, assigns: dict, socket) -> None:
+    async def update(self, assigns: Any, socket: LiveSocket) -> None:
         socket.assign(**assigns)
 
-    async def handle_event(self, event: str, value: object, socket) -> object:
+    async def handle_event(self, event: str, value: Any, socket: LiveSocket) -> dict[str, Any] | None:
+        """Handle an event targeted at this component; a dict returned is the reply to the hook that pushed it."""
         raise NotImplementedError(f"{type(self).__qualname__} got the event {event!r} but defines no handle_event")
 
-    async def handle_async(self, name: object, outcome: tuple, socket) -> None:
+    async def handle_async(self, name: Any, outcome: tuple[str, Any], socket: LiveSocket) -> None:
         raise NotImplementedError(
             f"{type(self).__qualname__} started async work {name!r} but defines no handle_async to take its result"
         )
 
-    def render(self, assigns: dict, changed: set | None) -> Rendered:
+    def render(self, assigns: dict[str, Any], changed: set[str] | None) -> Rendered:
         raise NotImplementedError(f"{type(self).__qualname__} must define render(assigns, changed)")
 
 
@@ -108,9 +114,6 @@ def live_component(assigns: dict) -> int:
     if "id" not in assigns:
         raise TypeError(f"<.live_component module={{{module.__qualname__}}}> needs an id")
     return table.register(module, assigns)
-
-
-live_component.returns_cid = True  # the template puts the int in the slot (a cid), not text
 
 
 class _Component:

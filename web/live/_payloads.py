@@ -58,6 +58,8 @@ reason names the field, what it must be and what came, in JSON's words::
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 import attrs
 import orjson
 
@@ -250,7 +252,7 @@ def _string_or_none(payload: dict, field: str) -> str | None:
     return value
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return value.__class__ is int or value.__class__ is float  # not bool: true is no number
 
 

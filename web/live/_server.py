@@ -39,7 +39,10 @@ the event it was handling.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -84,6 +87,9 @@ from ._wire import (
     ROOT,
     TITLE,
 )
+
+if TYPE_CHECKING:
+    from ._router import LiveRouter  # (which imports this module)
 
 __all__ = ["LiveViewChannel", "LIVEVIEW_VERSION", "SESSION_SALT", "mount_view"]
 
@@ -141,7 +147,7 @@ async def mount_view(view, socket: LiveSocket, params: dict, session: dict, url:
 class LiveViewChannel(Channel):
     """Serves ``lv:*`` for a :class:`~web.live.LiveRouter` (which sets ``router`` and ``secret``)."""
 
-    router = None
+    router: LiveRouter  # set with the secret by the LiveRouter, on the subclass it makes
     secret: str = ""
 
     # -- join --------------------------------------------------------------------------
@@ -199,9 +205,9 @@ class LiveViewChannel(Channel):
         self.view = route.view()
         self.route = route
         self.url = url
-        self.event = None
-        self.component = None  # the component handling the current event, for crash reports
-        self.message = None  # the message handle_info is handling, for crash reports
+        self.event: str | None = None
+        self.component: str | None = None  # the component handling the current event, for crash reports
+        self.message: object = None  # the message handle_info is handling, for crash reports
         self.live = LiveSocket(connected=True, view_id=view_id)
         self.components = Components(lambda cid: LiveSocket(connected=True, view_id=view_id, myself=cid))
         self.tracker = DiffState()
@@ -238,18 +244,18 @@ class LiveViewChannel(Channel):
         else:
             raise RuntimeError(f"{type(self.view).__qualname__}: more than {MAX_PATCHES} consecutive push_patch (a loop?)")
         if navigation is not None and navigation[0] != "patch":
-            error = self._navigation_reply(navigation)
+            refusal = self._navigation_reply(navigation)
             if self.live.events:  # the client dispatches them before it navigates
-                error["events"], self.live.events = self.live.events, []
-            return Error(error)
+                refusal["events"], self.live.events = self.live.events, []
+            return Error(refusal)
         if halted is HALT:
             return Error({"reason": "stale"})  # a hook halted without saying where to go
         reply[RENDERED] = await self._diff(full=True)
         reply["liveview_version"] = LIVEVIEW_VERSION
         return Ok(reply)
 
-    def _report_details(self) -> dict:
-        details = {"view": type(self.view).__qualname__, "url": self.url}
+    def _report_details(self) -> dict[str, object]:
+        details: dict[str, object] = {"view": type(self.view).__qualname__, "url": self.url}
         if self.event is not None:
             details["event"] = self.event
         if self.message is not None:
@@ -337,7 +343,7 @@ class LiveViewChannel(Channel):
             if entry is not None:
                 if config.progress is not None:
                     outcome = config.progress(config.name, entry, live)
-                    if hasattr(outcome, "__await__"):
+                    if inspect.isawaitable(outcome):
                         await outcome
                 self._uploads_changed(live, push.cid)
         return await self._reply(socket)
@@ -357,7 +363,7 @@ class LiveViewChannel(Channel):
         return Ok({"cids": deleted})
 
     # Each push: the function that reads (and checks) its payload, then the handler of what it read.
-    _PUSHES = {
+    _PUSHES: dict[str, tuple[Callable[[Any], object], Callable[..., Awaitable[Ok | Error | Stop]]]] = {
         EVENT: (event_push, _on_event),
         LIVE_PATCH: (live_patch_url, _on_live_patch),
         ALLOW_UPLOAD: (allow_upload_push, _on_allow_upload),
@@ -368,13 +374,13 @@ class LiveViewChannel(Channel):
 
     # -- messages ----------------------------------------------------------------------
 
-    async def handle_info(self, message: object, socket) -> object:
+    async def handle_info(self, message: object, socket) -> Stop | None:
         self.message = message  # named in a crash report
         result = await self._handle_info(message, socket)
         self.message = None
         return result
 
-    async def _handle_info(self, message: object, socket) -> object:
+    async def _handle_info(self, message: object, socket) -> Stop | None:
         if message.__class__ is AsyncDone:
             task = self.tasks.get(message.name)
             if task is None or task.token != message.token:
@@ -393,7 +399,7 @@ class LiveViewChannel(Channel):
             await self.view.handle_info(message, self.live)
         return await self._push_changes(socket)
 
-    async def _push_changes(self, socket) -> object:
+    async def _push_changes(self, socket) -> Stop | None:
         self._start_async_work()
         navigation = await self._navigate(socket)
         diff = await self._diff()
@@ -451,7 +457,7 @@ class LiveViewChannel(Channel):
                 return name, task
         return None
 
-    async def _apply_async(self, task_key: tuple, keys: list | None, outcome: tuple) -> None:
+    async def _apply_async(self, task_key: tuple, keys: list[str] | None, outcome: tuple) -> None:
         cid, name = task_key
         component = None if cid is None else self.components.get(cid)
         if cid is not None and component is None:
@@ -474,9 +480,9 @@ class LiveViewChannel(Channel):
         uploads = live.assigns.get("uploads")
         return (uploads.by_ref(ref) if uploads is not None else None), live
 
-    def _uploads_changed(self, live: LiveSocket, cid: object) -> None:
+    def _uploads_changed(self, live: LiveSocket, cid: int | None) -> None:
         live.changed.add("uploads")
-        if live is not self.live:
+        if live is not self.live and cid is not None:
             self.components.mark_dirty(cid)
 
     def _put_upload_entries(self, uploads: dict[str, list[dict]], cid: int | None) -> None:
@@ -616,11 +622,11 @@ class _AsyncTask:
 
     __slots__ = ("pid", "ref", "token", "keys")
 
-    def __init__(self, pid: otp.Pid, ref: otp.Ref, token: int, keys: tuple | list | None) -> None:
+    def __init__(self, pid: otp.Pid, ref: otp.Ref, token: int, keys: list[str] | None) -> None:
         self.pid, self.ref, self.token, self.keys = pid, ref, token, keys
 
 
-def _assign_async_result(live: LiveSocket, keys: list, outcome: tuple) -> None:
+def _assign_async_result(live: LiveSocket, keys: list[str], outcome: tuple) -> None:
     kind, value = outcome
     if kind == "exit":
         live.assign(**{key: AsyncResult.failure(value) for key in keys})

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Mapping
 import attrs
 from markupsafe import escape
 
+from ._component import live_component
 from ._rendered import Comprehension, Rendered
 from ._template_parse import (
     Element,
@@ -521,8 +522,8 @@ def _call(function: Callable, assigns: dict, tag: str) -> object:
     result = function(assigns)
     if isinstance(result, (Rendered, str)):
         return _dyn(result)
-    if getattr(function, "returns_cid", False):
-        return result  # <.live_component>: a LiveComponent's cid
+    if function is live_component:
+        return result  # <.live_component>: a LiveComponent's cid, which the template puts in the slot
     raise TypeError(
         f"component <{tag}> returned {result!r}; a component returns a Rendered, "
         "e.g. compile_template(...).render(assigns)"

@@ -37,6 +37,7 @@ import os
 import secrets
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Literal, TypedDict, Unpack
 
 import attrs
 
@@ -45,7 +46,10 @@ from web.token import InvalidToken, sign, verify
 
 from ._wire import CHUNK
 
-__all__ = ["UploadConfig", "UploadEntry", "Uploads", "UploadChannel", "UPLOAD_SALT"]
+if TYPE_CHECKING:
+    from ._view import LiveSocket  # (which imports this module)
+
+__all__ = ["UploadConfig", "UploadEntry", "UploadOptions", "Uploads", "UploadChannel", "UPLOAD_SALT"]
 
 UPLOAD_SALT = "liveview upload"
 _upload_refs = itertools.count(1)
@@ -83,6 +87,27 @@ class UploadEntry:
 
 EXTRA_ENTRIES = 16  # entries held past max_entries, to be shown as too many (see put_entries)
 
+#: ``progress(name, entry, socket)``, called as an entry's progress comes in; it may be async.
+ProgressCallback = Callable[[str, UploadEntry, "LiveSocket"], object]
+
+
+class UploadOptions(TypedDict, total=False):
+    """What ``LiveSocket.allow_upload(name, **options)`` takes: the options of :class:`UploadConfig`."""
+
+    accept: Literal["any"] | list[str]  # "any", or the extensions and MIME types taken: [".png", "image/*"]
+    max_entries: int
+    max_file_size: int
+    chunk_size: int
+    chunk_timeout: int
+    auto_upload: bool
+    progress: ProgressCallback | None
+
+
+def _accept_rule(instance: object, attribute: attrs.Attribute, value: object) -> None:
+    # A lone string would be read letter by letter as a list of rules.
+    if isinstance(value, str) and value != "any":
+        raise ValueError(f'accept must be "any" or a list of extensions and MIME types, such as [{value!r}]; got {value!r}')
+
 
 @attrs.define(eq=False)
 class UploadConfig:
@@ -90,13 +115,13 @@ class UploadConfig:
 
     name: str
     ref: str
-    accept: object = "any"  # "any" or a list of extensions / MIME types
+    accept: Literal["any"] | list[str] = attrs.field(default="any", validator=_accept_rule)
     max_entries: int = 1
     max_file_size: int = 8_000_000
     chunk_size: int = 64_000
     chunk_timeout: int = 10_000
     auto_upload: bool = False
-    progress: object = None  # optional callback(name, entry, socket), sync or async
+    progress: ProgressCallback | None = None  # optional callback(name, entry, socket), sync or async
     entries: list[UploadEntry] = attrs.field(factory=list)
     errors: list[str] = attrs.field(factory=list)  # errors of the whole upload (too_many_files)
 
@@ -188,9 +213,14 @@ class UploadConfig:
         }
         return {"ref": self.ref, "config": config, "entries": tokens, "errors": {}}
 
-    def put_progress(self, entry_ref: str, progress: object) -> UploadEntry | None:
+    def put_progress(self, entry_ref: str, progress: int | float | dict) -> UploadEntry | None:
+        """Record the progress the page reports; None (ignored) for an entry without a file.
+
+        Only the preflight gives an entry its file: progress for one that was
+        never preflighted would make it done with no path to consume.
+        """
         entry = self.entry(entry_ref)
-        if entry is None:
+        if entry is None or entry.path is None:
             return None
         if isinstance(progress, dict):  # {"error": reason} from the uploader
             entry.errors.append(str(progress.get("error") or "failed"))
@@ -223,7 +253,7 @@ class Uploads:
     def __init__(self) -> None:
         self._configs: dict[str, UploadConfig] = {}
 
-    def add(self, name: str, **options: object) -> UploadConfig:
+    def add(self, name: str, **options: Unpack[UploadOptions]) -> UploadConfig:
         config = UploadConfig(name=name, ref=f"phx-upload-{next(_upload_refs)}-{secrets.token_hex(4)}", **options)
         self._configs[name] = config
         return config

@@ -25,12 +25,14 @@ changes, pushed events (``"e"``), a new title (``"t"``), or a navigation.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar, Unpack
 
 from ._async import AsyncResult
 from ._rendered import Rendered
-from ._stream import Streams
-from ._upload import Uploads
+from ._stream import LiveStream, Streams
+from ._upload import UploadConfig, UploadEntry, UploadOptions, Uploads
 
 __all__ = ["LiveView", "LiveSocket", "Halt", "HALT"]
 
@@ -44,21 +46,27 @@ class Halt:
 
 HALT = Halt()
 
+#: An ``on_mount`` hook: ``async hook(params, session, socket)``; returning :data:`HALT` stops the mount.
+OnMountHook = Callable[[Any, Any, "LiveSocket"], Awaitable[object]]
+
+_Consumed = TypeVar("_Consumed")
+
 
 class LiveSocket:
     """A view's (or a component's) state: ``assigns``, what changed since the last render, and requests."""
 
     def __init__(self, *, connected: bool, view_id: str, myself: int | None = None) -> None:
-        self.assigns: dict = {"flash": {}}
+        self.assigns: dict[str, Any] = {"flash": {}}
         self.changed: set[str] = set(self.assigns)
         self.connected = connected
         self.id = view_id
-        self.connect_params: dict | None = None  # the client's join params once connected (get_connect_params)
-        self.events: list = []  # push_event()s waiting for the next diff
+        self.connect_params: dict[str, Any] | None = None  # the client's join params once connected
+        self.events: list[list[Any]] = []  # push_event()s waiting for the next diff
         self.title: str | None = None
-        self.navigation: tuple | None = None  # ("patch" | "navigate" | "redirect", to, kind)
-        self.temporary: dict = {}  # assign -> the value it returns to after each render
-        self.async_requests: list[tuple] = []  # (name, function, keys | None) to start
+        self.navigation: tuple[str, str, str | None] | None = None  # ("patch" | "navigate" | "redirect", to, kind)
+        self.temporary: dict[str, Any] = {}  # assign -> the value it returns to after each render
+        # (name, function, keys | None) to start
+        self.async_requests: list[tuple[object, Callable[[], Any], list[str] | None]] = []
         self.async_cancels: list[object] = []
         if myself is not None:
             self.assigns["myself"] = myself
@@ -73,11 +81,11 @@ class LiveSocket:
                 self.changed.add(key)
         return self
 
-    def update(self, key: str, function: Callable) -> LiveSocket:
+    def update(self, key: str, function: Callable[[Any], Any]) -> LiveSocket:
         """``assigns[key] = function(assigns[key])``."""
         return self.assign(**{key: function(self.assigns[key])})
 
-    def assign_new(self, key: str, default: Callable) -> LiveSocket:
+    def assign_new(self, key: str, default: Callable[[], Any]) -> LiveSocket:
         """Assign ``default()`` to ``key`` unless it is already assigned."""
         if key not in self.assigns:
             self.assign(**{key: default()})
@@ -100,7 +108,7 @@ class LiveSocket:
 
     # -- page effects ------------------------------------------------------------
 
-    def push_event(self, name: str, payload: dict, *, dispatch_before: bool = False) -> LiveSocket:
+    def push_event(self, name: str, payload: dict[str, Any], *, dispatch_before: bool = False) -> LiveSocket:
         """Send a ``phx:<name>`` event to the page (and its hooks) with the next diff."""
         self.events.append([name, payload, True] if dispatch_before else [name, payload])
         return self
@@ -135,7 +143,14 @@ class LiveSocket:
     # -- streams -----------------------------------------------------------------
 
     def stream(
-        self, name: str, items, *, at: int = -1, reset: bool = False, limit: int | None = None, dom_id: Callable | None = None
+        self,
+        name: str,
+        items: Iterable[Any],
+        *,
+        at: int = -1,
+        reset: bool = False,
+        limit: int | None = None,
+        dom_id: Callable[[Any], str] | None = None,
     ) -> LiveSocket:
         """Create the stream ``name`` (first call) and insert ``items``; ``reset`` empties it first."""
         streams = self.assigns.get("streams")
@@ -150,13 +165,15 @@ class LiveSocket:
         self.changed.add("streams")
         return self
 
-    def stream_insert(self, name: str, item, *, at: int = -1, limit: int | None = None, update_only: bool = False) -> LiveSocket:
+    def stream_insert(
+        self, name: str, item: Any, *, at: int = -1, limit: int | None = None, update_only: bool = False
+    ) -> LiveSocket:
         """Insert (or update, by dom id) one item: ``at`` -1 appends, 0 prepends; ``limit`` prunes."""
         self._stream(name).insert(item, at=at, limit=limit, update_only=update_only)
         self.changed.add("streams")
         return self
 
-    def stream_delete(self, name: str, item) -> LiveSocket:
+    def stream_delete(self, name: str, item: Any) -> LiveSocket:
         self._stream(name).delete(item)
         self.changed.add("streams")
         return self
@@ -166,7 +183,7 @@ class LiveSocket:
         self.changed.add("streams")
         return self
 
-    def _stream(self, name: str):
+    def _stream(self, name: str) -> LiveStream:
         streams = self.assigns.get("streams")
         stream = streams.get(name) if streams is not None else None
         if stream is None:
@@ -175,7 +192,7 @@ class LiveSocket:
 
     # -- async work --------------------------------------------------------------
 
-    def assign_async(self, keys: str | list[str], function: Callable) -> LiveSocket:
+    def assign_async(self, keys: str | list[str], function: Callable[[], Any]) -> LiveSocket:
         """Run ``function`` beside the view; assign its result (a dict for several keys).
 
         Until it finishes, each key holds ``AsyncResult(loading=True)``; then
@@ -188,7 +205,7 @@ class LiveSocket:
             self.async_requests.append((tuple(names), function, names))
         return self
 
-    def start_async(self, name: object, function: Callable) -> LiveSocket:
+    def start_async(self, name: object, function: Callable[[], Any]) -> LiveSocket:
         """Run ``function`` beside the view; ``handle_async(name, ("ok", value) | ("exit", reason), socket)``."""
         if self.connected:
             self.async_requests.append((name, function, None))
@@ -205,7 +222,7 @@ class LiveSocket:
 
     # -- uploads ---------------------------------------------------------------
 
-    def allow_upload(self, name: str, **options: object) -> LiveSocket:
+    def allow_upload(self, name: str, **options: Unpack[UploadOptions]) -> LiveSocket:
         """Allow the upload ``name`` (``@uploads.<name>``): accept, max_entries, max_file_size, ..."""
         uploads = self.assigns.get("uploads")
         if uploads is None:
@@ -214,22 +231,24 @@ class LiveSocket:
         self.changed.add("uploads")
         return self
 
-    def uploaded_entries(self, name: str) -> tuple[list, list]:
+    def uploaded_entries(self, name: str) -> tuple[list[UploadEntry], list[UploadEntry]]:
         """``(done, in_progress)`` entries of the upload ``name``."""
         config = self._upload(name)
         done = [entry for entry in config.entries if entry.done]
         return done, [entry for entry in config.entries if not entry.done]
 
-    def consume_uploaded_entries(self, name: str, function: Callable) -> list:
+    def consume_uploaded_entries(
+        self, name: str, function: Callable[[Path, UploadEntry], _Consumed]
+    ) -> list[_Consumed]:
         """Call ``function(path, entry)`` for every finished entry, then delete its file; return the results."""
         config = self._upload(name)
         results = []
         for entry in config.take_done():
+            assert entry.path is not None  # (only an entry with a file is ever done: see put_progress)
             try:
                 results.append(function(entry.path, entry))
             finally:
-                if entry.path is not None:
-                    entry.path.unlink(missing_ok=True)
+                entry.path.unlink(missing_ok=True)
         self.changed.add("uploads")
         return results
 
@@ -238,7 +257,7 @@ class LiveSocket:
         self.changed.add("uploads")
         return self
 
-    def _upload(self, name: str):
+    def _upload(self, name: str) -> UploadConfig:
         uploads = self.assigns.get("uploads")
         config = uploads.get(name) if uploads is not None else None
         if config is None:
@@ -264,7 +283,7 @@ class LiveView:
     returns :data:`HALT` stops the mount, having redirected.
     """
 
-    on_mount: list = []
+    on_mount: ClassVar[list[OnMountHook]] = []
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -272,25 +291,30 @@ class LiveView:
             if not inspect.iscoroutinefunction(getattr(cls, name)):
                 raise TypeError(f"{cls.__qualname__}.{name} must be an async function (async def {name}(...))")
 
-    async def mount(self, params: dict, session: dict, socket: LiveSocket) -> None:
+    # The data parameters are typed Any (params and session are dicts, an event's
+    # value a dict or a string) so that a subclass may annotate them as narrowly
+    # as it likes (dict[str, str], a TypedDict) without an override error.
+
+    async def mount(self, params: Any, session: Any, socket: LiveSocket) -> None:
         return None
 
-    async def handle_params(self, params: dict, uri: str, socket: LiveSocket) -> None:
+    async def handle_params(self, params: Any, uri: str, socket: LiveSocket) -> None:
         return None
 
-    async def handle_event(self, event: str, value: object, socket: LiveSocket) -> object:
+    async def handle_event(self, event: str, value: Any, socket: LiveSocket) -> dict[str, Any] | None:
+        """Handle a page event; a dict returned is the reply to the hook that pushed it (``pushEvent``)."""
         raise NotImplementedError(f"{type(self).__qualname__} got the event {event!r} but defines no handle_event")
 
-    async def handle_info(self, message: object, socket: LiveSocket) -> None:
+    async def handle_info(self, message: Any, socket: LiveSocket) -> None:
         return None
 
-    async def handle_async(self, name: object, outcome: tuple, socket: LiveSocket) -> None:
+    async def handle_async(self, name: Any, outcome: tuple[str, Any], socket: LiveSocket) -> None:
         raise NotImplementedError(
             f"{type(self).__qualname__} started async work {name!r} but defines no handle_async to take its result"
         )
 
-    async def terminate(self, reason: object, socket: LiveSocket) -> None:
+    async def terminate(self, reason: Any, socket: LiveSocket) -> None:
         return None
 
-    def render(self, assigns: dict, changed: set | None) -> Rendered:
+    def render(self, assigns: dict[str, Any], changed: set[str] | None) -> Rendered:
         raise NotImplementedError(f"{type(self).__qualname__} must define render(assigns, changed)")

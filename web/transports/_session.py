@@ -328,11 +328,14 @@ class Session:
             raise
         finally:
             await self._close_socket()
-        if self.crash is not None:
-            raise self._take_crash()
+        crash = self._take_crash()
+        if crash is not None:
+            raise crash
+        # The read loop ends only after a close frame, close() or abort(), and each of them sets the code.
+        assert self.code is not None
         await handler.on_close(self.code)
 
-    def _take_crash(self) -> Exception:
+    def _take_crash(self) -> Exception | None:
         # Not kept once raised: its traceback holds this session's frames.
         crash, self.crash = self.crash, None
         return crash
@@ -437,6 +440,7 @@ class Session:
 
     def _take_message(self) -> str | bytes:
         gathered, self._partial = self._partial, None
+        assert gathered is not None, "a message is taken only after _add_fragment began it"
         self._message_deadline = math.inf
         # wsproto checked the UTF-8 as it came: decoding cannot fail.
         return gathered.decode("utf-8") if self._partial_is_text else bytes(gathered)

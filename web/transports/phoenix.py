@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 import time
 
-from otp import send, spawn_link, telemetry
+from otp import Pid, send, spawn_link, telemetry
 from otp.log import ThrottledLogger
 
 from .._telemetry import SOCKET_CONNECT
@@ -112,8 +112,9 @@ class PhoenixSocketHandler(SocketHandler):
         self.peer, self.failed_joins = peer, failed_joins
         self.log = _EVERY_LINE if log is None else log
         self.limiter = None if socket.rate_limit is None else RateLimiter(socket.rate_limit, socket.rate_limit_grace)
+        # Both set by on_open, which the session calls before any other callback.
         self.transport: _SenderTransport | None = None
-        self.process = None
+        self.process: Pid | None = None
 
     async def on_open(self, sender) -> None:
         self.transport = _SenderTransport(sender)
@@ -130,6 +131,7 @@ class PhoenixSocketHandler(SocketHandler):
         # client, so a flood is held back by TCP instead of piling up here.
         if self.limiter is not None and not await self.limiter.admit():
             return self._close_rate_limited()
+        assert self.process is not None and self.transport is not None  # (on_open came first)
         send(self.process, ClientFrame(data))
         if self.transport.added(len(data)):
             await self.transport.wait_room()
@@ -137,6 +139,7 @@ class PhoenixSocketHandler(SocketHandler):
     def _close_rate_limited(self) -> None:
         # Called once: after the close, the session hands over no more frames.
         STATISTICS["rate_limited"] += 1
+        assert self.socket.rate_limit is not None  # (only a socket with a rate limit has a limiter)
         rate, burst = self.socket.rate_limit
         self.log.warning(
             "rate_limited",
@@ -144,6 +147,7 @@ class PhoenixSocketHandler(SocketHandler):
             "(rate_limit, rate_limit_grace)",
             self.socket.id(self.assigns), self.peer, rate, burst, self.socket.rate_limit_grace, detail=self.peer,
         )
+        assert self.transport is not None  # (on_open came first)
         self.transport.close(POLICY_VIOLATION)
 
     async def on_close(self, code: int) -> None:
