@@ -96,9 +96,11 @@ class ChildSpec:
     """
 
     id: object
-    start: tuple = attrs.field(converter=_as_start, validator=_check_start)
+    start: tuple[Any, ...] = attrs.field(converter=_as_start, validator=_check_start)
     restart: Restart = attrs.field(default=Restart.PERMANENT, validator=attrs.validators.instance_of(Restart))
-    shutdown: object = attrs.field(default=None, validator=_check_shutdown)
+    # None until __attrs_post_init__ puts the default of the child's type
+    # there (it depends on `type`, a later field): never None once made.
+    shutdown: float | _BrutalKill = attrs.field(default=None, validator=_check_shutdown)
     type: ChildType = attrs.field(default=ChildType.WORKER, validator=attrs.validators.instance_of(ChildType))
 
     def __attrs_post_init__(self) -> None:
@@ -111,7 +113,7 @@ class ChildSpec:
             raise TypeError(f"ChildSpec id must be hashable; got {self.id!r}") from None
 
     @property
-    def function(self) -> Callable:
+    def function(self) -> Callable[..., Any]:
         return self.start[0]
 
 

@@ -23,7 +23,7 @@ The semantics are the same as that composition:
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Any, Callable, final
 
 from trio.lowlevel import current_task, wait_task_rescheduled
 
@@ -41,6 +41,7 @@ RequestBuilder = Callable[[Pid, Ref], object]
 """``build(caller_pid, ref)``: makes the message a request sends."""
 
 
+@final
 class Response:
     """What ``respond(ref, value)`` delivers to the caller waiting on ``ref``."""
 

@@ -27,7 +27,7 @@ and ``("otp", "process", "exit")`` (see ``otp.telemetry``).
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, TypeVarTuple
+from typing import Any, Callable, Literal, TypeVarTuple, overload
 
 import trio
 
@@ -73,9 +73,19 @@ def spawn_monitor(fn: Callable[[*Ts], object], *args: *Ts) -> tuple[Pid, Ref]:
     return child.pid, ref
 
 
+@overload
 def spawn_opt(
-    fn: Callable[[*Ts], object],
-    *args: *Ts,
+    fn: Callable[[*Ts], object], *args: *Ts, link: bool = False, monitor: Literal[True], trap_exits: bool = False
+) -> tuple[Pid, Ref]: ...
+@overload
+def spawn_opt(
+    fn: Callable[[*Ts], object], *args: *Ts, link: bool = False, monitor: bool = False, trap_exits: bool = False
+) -> tuple[Pid, Ref | None]: ...
+
+
+def spawn_opt(
+    fn: Callable[..., object],
+    *args: object,
     link: bool = False,
     monitor: bool = False,
     trap_exits: bool = False,

@@ -85,6 +85,36 @@ Supervision
 ``Cls.child_spec(arg, **overrides)`` gives the ``ChildSpec`` a supervisor
 needs; class keyword arguments set defaults
 (``class Cache(GenServer, restart=Restart.TRANSIENT)``).
+
+Types
+-----
+``GenServer`` is generic in the requests ``handle_call`` takes and the
+replies it gives: subclass ``GenServer[Request, Reply]`` and call through
+your class, and a type checker (mypy, pyright) checks both ends::
+
+    class Counter(GenServer[str, int]):
+        async def init(self, start: int) -> None:
+            self.count = start
+
+        async def handle_call(self, request: str, caller: From) -> int:
+            return self.count
+
+    pid = await Counter.start_link(10)           # a Pid
+    count = await Counter.call(pid, "get")       # an int
+    await Counter.call(pid, 42)                  # error: 42 is not a str
+
+A bare ``GenServer`` is ``GenServer[Any, Any]``, so ``GenServer.call``
+returns ``Any`` and untyped code keeps working. The callbacks' parameters
+are typed loosely in the base class (``Any``, or ``Request``), so a subclass
+annotates them as it likes: ``handle_cast(self, request: int)``,
+``handle_info(self, message: Tick)``. ``handle_call`` returns the reply or
+``NoReply``/``Continue``/``Stop``; the others return None or those three.
+
+``start_link`` and ``start`` return a ``Pid``, not ``Pid | None``, unless
+``init`` is annotated as possibly returning ``Ignore``
+(``async def init(self, arg) -> Ignore | None``): only then can they
+return None. Call and cast take a ``otp.Destination``: a pid, a registered
+name, a via-name or ``(name, node)``.
 """
 
 from .._util import fixup_module_metadata as _fixup_module_metadata

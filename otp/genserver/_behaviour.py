@@ -6,26 +6,50 @@ import functools
 import inspect
 import logging
 import math
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Generic, Protocol, overload
 
 from .._child_spec import ChildSpec
-from .._kernel import Pid, check_destination, current_pid
+from .._kernel import Destination, Pid, Via, check_destination, current_pid
 from . import _gen
 from ._loop import serve
+from ._messages import From
+from ._results import Continue, NoReply, Stop
+
+if TYPE_CHECKING:
+    # PEP 696 defaults, so that a bare ``GenServer`` means ``GenServer[Any, Any]``
+    # (and ``GenServer.call`` returns Any) for type checkers. Python 3.11's
+    # TypeVar has no ``default=``; type checkers bring their own typing_extensions.
+    from typing_extensions import TypeVar
+
+    Request = TypeVar("Request", default=Any)
+    Reply = TypeVar("Reply", default=Any)
+else:
+    from typing import TypeVar
+
+    Request = TypeVar("Request")
+    Reply = TypeVar("Reply")
 
 __all__ = ["GenServer"]
+
+
+class _CannotIgnore(Protocol):
+    """A server whose ``init`` is not annotated to return ``Ignore``: its start gives a Pid."""
+
+    async def init(self, arg: Any, /) -> None | Continue | Stop: ...
 
 logger = logging.getLogger("otp")
 
 _CALLBACKS = ("init", "handle_call", "handle_cast", "handle_info", "handle_continue", "terminate")
 
 
-class GenServer:
+class GenServer(Generic[Request, Reply]):
     """A server process: state on ``self``, one message handled at a time.
 
     Subclass it, override the callbacks you need, start it with
     ``await MyServer.start_link(arg)`` (usually from a supervisor) and talk to
     it with ``GenServer.call`` and ``GenServer.cast``. See the package
-    docstring (``otp.genserver``) for the full manual.
+    docstring (``otp.genserver``) for the full manual, and its "Types"
+    section for ``GenServer[Request, Reply]``.
 
     Class keyword arguments set the defaults of :meth:`child_spec`, as
     Elixir's ``use GenServer, restart: :transient`` does::
@@ -33,7 +57,7 @@ class GenServer:
         class Cache(GenServer, restart=Restart.TRANSIENT, shutdown=10.0): ...
     """
 
-    _child_spec_defaults: dict = {}
+    _child_spec_defaults: dict[str, object] = {}
 
     def __init_subclass__(cls, **child_spec_defaults: object) -> None:
         super().__init_subclass__()
@@ -51,23 +75,28 @@ class GenServer:
 
     # ------------------------------------------------------------ callbacks
 
-    async def init(self, arg: object) -> object:
+    # The callbacks' parameters are Any (or the class's Request), so that a
+    # subclass may annotate them as narrowly as it likes without an override
+    # error. init returns Any so that its annotation in a subclass decides
+    # what start_link returns (see _CannotIgnore).
+
+    async def init(self, arg: Any) -> Any:
         """Set up state on ``self``. Return None, ``Continue``, ``Stop`` or ``Ignore``."""
         return None
 
-    async def handle_call(self, request: object, caller: object) -> object:
+    async def handle_call(self, request: Request, caller: From) -> Reply | NoReply | Continue | Stop:
         """Answer a ``call``: return the reply (or ``NoReply``, ``Continue``, ``Stop``)."""
         raise NotImplementedError(
             f"{type(self).__qualname__} received the call {request!r} but does not define handle_call"
         )
 
-    async def handle_cast(self, request: object) -> object:
+    async def handle_cast(self, request: Any) -> None | NoReply | Continue | Stop:
         """Handle a ``cast``: return None (or ``Continue``, ``Stop``)."""
         raise NotImplementedError(
             f"{type(self).__qualname__} received the cast {request!r} but does not define handle_cast"
         )
 
-    async def handle_info(self, message: object) -> object:
+    async def handle_info(self, message: Any) -> None | NoReply | Continue | Stop:
         """Handle any other message. The default logs it and carries on."""
         logger.warning(
             "GenServer %r (%s) received an unexpected message in handle_info: %r",
@@ -77,13 +106,13 @@ class GenServer:
         )
         return None
 
-    async def handle_continue(self, arg: object) -> object:
+    async def handle_continue(self, arg: Any) -> None | NoReply | Continue | Stop:
         """Carry on after a callback returned ``Continue(arg)``."""
         raise NotImplementedError(
             f"{type(self).__qualname__} returned Continue({arg!r}) but does not define handle_continue"
         )
 
-    async def terminate(self, reason: object) -> None:
+    async def terminate(self, reason: Any) -> None:
         """Clean up before exiting with ``reason`` (see the package docstring for when it runs)."""
 
     def format_status(self) -> object:
@@ -92,11 +121,26 @@ class GenServer:
 
     # ------------------------------------------------------------ starting
 
+    @overload
     @classmethod
-    async def start_link(cls, arg: object = None, *, name: object = None, timeout: float = math.inf) -> Pid | None:
+    async def start_link(
+        cls: type[_CannotIgnore], arg: Any = None, *, name: str | Via | None = None, timeout: float = math.inf
+    ) -> Pid: ...
+    @overload
+    @classmethod
+    async def start_link(
+        cls, arg: Any = None, *, name: str | Via | None = None, timeout: float = math.inf
+    ) -> Pid | None: ...
+
+    @classmethod
+    async def start_link(
+        cls, arg: Any = None, *, name: str | Via | None = None, timeout: float = math.inf
+    ) -> Pid | None:
         """Start a server linked to the caller; return its pid once ``init`` has finished.
 
-        Returns None if ``init`` returned ``Ignore()``.
+        Returns None if ``init`` returned ``Ignore()``. For type checkers it
+        returns a ``Pid``, unless ``init`` is annotated as possibly returning
+        ``Ignore`` (``-> Ignore | None``): then ``Pid | None``.
 
         Args:
             arg: passed to ``init``.
@@ -110,19 +154,32 @@ class GenServer:
         """
         return await cls._start(arg, name, timeout, link=True)
 
+    @overload
     @classmethod
-    async def start(cls, arg: object = None, *, name: object = None, timeout: float = math.inf) -> Pid | None:
+    async def start(
+        cls: type[_CannotIgnore], arg: Any = None, *, name: str | Via | None = None, timeout: float = math.inf
+    ) -> Pid: ...
+    @overload
+    @classmethod
+    async def start(
+        cls, arg: Any = None, *, name: str | Via | None = None, timeout: float = math.inf
+    ) -> Pid | None: ...
+
+    @classmethod
+    async def start(
+        cls, arg: Any = None, *, name: str | Via | None = None, timeout: float = math.inf
+    ) -> Pid | None:
         """Like :meth:`start_link`, without the link."""
         return await cls._start(arg, name, timeout, link=False)
 
     @classmethod
-    async def _start(cls, arg, name, timeout, *, link: bool) -> Pid | None:
+    async def _start(cls, arg: object, name: str | Via | None, timeout: float, *, link: bool) -> Pid | None:
         if name is not None:
             check_destination(name)
         return await _gen.start(serve, cls, arg, name, link, link=link, timeout=timeout, what=cls.__qualname__)
 
     @classmethod
-    def child_spec(cls, arg: object = None, **overrides: object):
+    def child_spec(cls, arg: Any = None, **overrides: Any) -> ChildSpec:
         """A supervisor child spec that starts ``cls.start_link(arg)``.
 
         Defaults: id is the class, restart permanent, shutdown 5 s, type worker;
@@ -130,7 +187,7 @@ class GenServer:
         ``name=`` is passed on to ``start_link``.
         """
         fields = {**cls._child_spec_defaults, **overrides}
-        start = cls.start_link
+        start: Callable[..., Awaitable[Pid | None]] = cls.start_link
         if "name" in fields:
             start = functools.partial(cls.start_link, name=fields.pop("name"))
         fields.setdefault("id", cls)
@@ -138,7 +195,23 @@ class GenServer:
 
     # ------------------------------------------------------------ client API
 
-    call = staticmethod(_gen.call)
-    cast = staticmethod(_gen.cast)
+    if TYPE_CHECKING:
+        # For type checkers, call and cast are classmethods, so that calling
+        # them through a subclass of GenServer[Request, Reply] checks the
+        # request and gives the reply's type. At run time they are the plain
+        # functions (no bound method on the hottest path).
+
+        @classmethod
+        async def call(
+            cls: type[GenServer[Request, Reply]], server: Destination, request: Request, timeout: float = 5.0
+        ) -> Reply: ...
+
+        @classmethod
+        def cast(cls, server: Destination, request: object) -> None: ...
+
+    else:
+        call = staticmethod(_gen.call)
+        cast = staticmethod(_gen.cast)
+
     reply = staticmethod(_gen.reply)
     stop = staticmethod(_gen.stop)

@@ -7,7 +7,7 @@ kernel functions. The races they must survive are named beside each fence.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Any, Awaitable, Callable
 
 from .._kernel import (
     KILL,
@@ -16,9 +16,11 @@ from .._kernel import (
     AlreadyStarted,
     CallingSelf,
     CallTimeout,
+    Destination,
     Down,
     NoProc,
     NotRegistered,
+    Pid,
     ReceiveTimeout,
     Ref,
     Response,
@@ -50,12 +52,12 @@ _CALL_EVENTS = (CALL + ("start",), CALL + ("stop",), CALL + ("exception",))
 
 
 async def start(
-    entry: Callable,
+    entry: Callable[..., Awaitable[None]],
     *args: object,
     link: bool,
     timeout: float = math.inf,
     what: object = None,
-) -> object:
+) -> Pid | None:
     """Spawn ``entry(starter, ack_ref, *args)`` and wait for its :func:`ack`.
 
     Returns the new pid, or None if the process answered ``"ignored"``.
@@ -96,12 +98,12 @@ async def start(
     raise StartError(answer.reason, what)
 
 
-def ack(starter: object, ack_ref: Ref, outcome: str, reason: object = None) -> None:
+def ack(starter: Pid, ack_ref: Ref, outcome: str, reason: object = None) -> None:
     """Called by the starting process: tell ``starter`` how start-up went."""
     send(starter, Ack(ack_ref, outcome, reason))
 
 
-async def _kill_and_reap(pid: object, down_ref: Ref) -> None:
+async def _kill_and_reap(pid: Pid, down_ref: Ref) -> None:
     exit(pid, KILL)
     await receive(lambda m: m.__class__ is Down and m.ref is down_ref)
     take_exit_signal(pid)
@@ -110,7 +112,7 @@ async def _kill_and_reap(pid: object, down_ref: Ref) -> None:
 # ---------------------------------------------------------------- calls
 
 
-async def call(server: object, request: object, timeout: float = 5.0) -> object:
+async def call(server: Destination, request: Any, timeout: float = 5.0) -> Any:
     """Send ``request`` to ``server`` and wait for its reply (OTP's ``gen:call``).
 
     The round trip is the kernel's ``request`` (``otp.lowlevel``): it monitors
@@ -126,6 +128,7 @@ async def call(server: object, request: object, timeout: float = 5.0) -> object:
     if attached(*_CALL_EVENTS):
         return await _timed_call(server, request, timeout)
     # The untimed path awaits the kernel directly: no extra coroutine on W3's path.
+    answer: _Answer
     try:
         answer = await _request(server, lambda pid, ref: Call(request, From(pid, ref)), timeout)
     except (ReceiveTimeout, ValueError, NotRegistered) as error:
@@ -133,8 +136,9 @@ async def call(server: object, request: object, timeout: float = 5.0) -> object:
     return _answer(server, request, timeout, answer)
 
 
-async def _timed_call(server: object, request: object, timeout: float) -> object:
+async def _timed_call(server: Destination, request: object, timeout: float) -> Any:
     with span(CALL, {"server": server, "request_kind": request_kind(request)}):
+        answer: _Answer
         try:
             answer = await _request(server, lambda pid, ref: Call(request, From(pid, ref)), timeout)
         except (ReceiveTimeout, ValueError, NotRegistered) as error:
@@ -142,7 +146,12 @@ async def _timed_call(server: object, request: object, timeout: float) -> object
         return _answer(server, request, timeout, answer)
 
 
-def _answer(server: object, request: object, timeout: float, answer: object) -> object:
+# What the kernel's request gave: the response, the server's Down, None (not
+# running), or the error it raised.
+_Answer = Response | Down | None | ReceiveTimeout | ValueError | NotRegistered
+
+
+def _answer(server: Destination, request: object, timeout: float, answer: _Answer) -> Any:
     """The reply in ``answer`` (a Response), or the CallError its other shapes mean."""
     if answer.__class__ is Response:
         return answer.value
@@ -150,9 +159,9 @@ def _answer(server: object, request: object, timeout: float, answer: object) -> 
         raise CallTimeout(server, request, timeout, "timeout")
     if isinstance(answer, ValueError):  # the kernel's "calling self"
         raise CallingSelf(server, request, timeout, "calling_self")
-    if answer is None or isinstance(answer, NotRegistered) or answer.reason is NOPROC:
-        raise NoProc(server, request, timeout, NOPROC)
-    raise ServerExited(server, request, timeout, answer.reason)
+    if isinstance(answer, Down) and answer.reason is not NOPROC:
+        raise ServerExited(server, request, timeout, answer.reason)
+    raise NoProc(server, request, timeout, NOPROC)  # not running: None, NotRegistered or Down(NOPROC)
 
 
 def request_kind(request: object) -> str:
@@ -164,7 +173,7 @@ def request_kind(request: object) -> str:
     return type(request).__qualname__
 
 
-def cast(server: object, request: object) -> None:
+def cast(server: Destination, request: object) -> None:
     """Send ``request`` to ``server`` without waiting. Never blocks, never fails.
 
     A dead server or a name nobody holds drops the request, as OTP does.
@@ -185,7 +194,7 @@ def reply(caller: From, value: object) -> None:
     respond_to(caller.pid, caller.ref, value)
 
 
-async def stop(server: object, reason: object = NORMAL, timeout: float = math.inf) -> None:
+async def stop(server: Destination, reason: object = NORMAL, timeout: float = math.inf) -> None:
     """Stop ``server``: it runs ``terminate(reason)`` and exits with ``reason``.
 
     Returns once it has exited.

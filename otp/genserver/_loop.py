@@ -16,6 +16,7 @@ One process runs one GenServer instance. Its life:
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any
 
 from trio import Cancelled
 
@@ -24,6 +25,9 @@ from .._kernel import (
     AlreadyStarted,
     Exit,
     ExitSignal,
+    Pid,
+    Ref,
+    Via,
     current_pid,
     exiting,
     receive,
@@ -38,6 +42,9 @@ from ._gen import ack, reply
 from ._messages import Call, Cast, StopRequest
 from ._results import NO_REPLY, Continue, Ignore, NoReply, Stop, check_call_result, check_init, check_noreply
 
+if TYPE_CHECKING:
+    from ._behaviour import GenServer
+
 __all__ = ["serve"]
 
 logger = logging.getLogger("otp")
@@ -48,13 +55,13 @@ class _Loop:
 
     __slots__ = ("server", "parent", "last_message", "terminated")
 
-    def __init__(self, server: object, parent: object) -> None:
+    def __init__(self, server: GenServer[Any, Any], parent: Pid | None) -> None:
         self.server = server
         self.parent = parent
-        self.last_message = None
+        self.last_message: object = None
         self.terminated = False
 
-    def report_details(self) -> dict:
+    def report_details(self) -> dict[str, object]:
         return {
             "behaviour": f"GenServer {type(self.server).__module__}.{type(self.server).__qualname__}",
             "last message": self.last_message,
@@ -62,7 +69,9 @@ class _Loop:
         }
 
 
-async def serve(starter, ack_ref, cls, arg, name, linked) -> None:
+async def serve(
+    starter: Pid, ack_ref: Ref, cls: type[GenServer[Any, Any]], arg: object, name: str | Via | None, linked: bool
+) -> None:
     """The whole life of a GenServer process (spawned by ``GenServer.start``)."""
     started = await _start_up(starter, ack_ref, cls, arg, name, linked)
     if started is None:
@@ -90,7 +99,9 @@ async def serve(starter, ack_ref, cls, arg, name, linked) -> None:
 # ---------------------------------------------------------------- start-up
 
 
-async def _start_up(starter, ack_ref, cls, arg, name, linked) -> tuple[_Loop, Continue | None] | None:
+async def _start_up(
+    starter: Pid, ack_ref: Ref, cls: type[GenServer[Any, Any]], arg: object, name: str | Via | None, linked: bool
+) -> tuple[_Loop, Continue | None] | None:
     if name is not None and not _claim_name(starter, ack_ref, name, linked):
         return None
     try:
@@ -98,7 +109,7 @@ async def _start_up(starter, ack_ref, cls, arg, name, linked) -> tuple[_Loop, Co
         loop = _Loop(server, starter if linked else None)
         set_report_details(loop.report_details)
         set_behaviour("genserver", server)
-        result = await server.init(arg)
+        result: Any = await server.init(arg)  # anything: check_init says what is wrong with it
         check_init(server, result)
     except Cancelled:
         raise
@@ -116,7 +127,8 @@ async def _start_up(starter, ack_ref, cls, arg, name, linked) -> tuple[_Loop, Co
     raise Exit(result.reason)
 
 
-def _claim_name(starter, ack_ref, name, linked) -> bool:
+def _claim_name(starter: Pid, ack_ref: Ref, name: str | Via, linked: bool) -> bool:
+    failure: Exception
     try:
         register_name(name, current_pid())
     except AlreadyRegistered as taken:
@@ -133,7 +145,9 @@ def _claim_name(starter, ack_ref, name, linked) -> bool:
     return False
 
 
-def _fail(starter, ack_ref, name, linked, reason, outcome="failed") -> None:
+def _fail(
+    starter: Pid, ack_ref: Ref, name: str | Via | None, linked: bool, reason: object, outcome: str = "failed"
+) -> None:
     # Race: the starter may retry at once (a supervisor restarting us), so the
     # name must be free before it hears from us, not when we have exited.
     if name is not None:
@@ -145,7 +159,7 @@ def _fail(starter, ack_ref, name, linked, reason, outcome="failed") -> None:
     ack(starter, ack_ref, outcome, reason)
 
 
-def _free_name(name) -> None:
+def _free_name(name: str | Via) -> None:
     if isinstance(name, str):
         if whereis(name) == current_pid():
             unregister(name)
@@ -176,8 +190,9 @@ async def _run(loop: _Loop) -> None:
             await _after(loop, "handle_info", await server.handle_info(message))
 
 
-async def _handle_call(loop: _Loop, server, message: Call) -> None:
-    result = await server.handle_call(message.request, message.caller)
+async def _handle_call(loop: _Loop, server: GenServer[Any, Any], message: Call) -> None:
+    # Any: what the callback really returned, whatever its annotation says.
+    result: Any = await server.handle_call(message.request, message.caller)
     kind = result.__class__
     if kind is NoReply:
         return
@@ -200,23 +215,24 @@ async def _after(loop: _Loop, callback: str, result: object) -> None:
     """Act on what handle_cast / handle_info / handle_continue returned."""
     if result is None or result.__class__ is NoReply:
         return
-    check_noreply(loop.server, callback, result)
-    if result.__class__ is Continue:
-        await _continue(loop, result)
+    step = check_noreply(loop.server, callback, result)
+    if isinstance(step, Continue):
+        await _continue(loop, step)
     else:
-        raise Exit(result.reason)
+        raise Exit(step.reason)
 
 
-async def _continue(loop: _Loop, result: Continue) -> None:
+async def _continue(loop: _Loop, step: Continue) -> None:
     # Iterative, so a chain of Continues cannot grow the stack.
-    while result is not None and result.__class__ is Continue:
-        loop.last_message = result
-        result = await loop.server.handle_continue(result.arg)
+    while True:
+        loop.last_message = step
+        result = await loop.server.handle_continue(step.arg)
         if result is None or result.__class__ is NoReply:
             return
-        check_noreply(loop.server, "handle_continue", result)
-    if result.__class__ is Stop:
-        raise Exit(result.reason)
+        next_step = check_noreply(loop.server, "handle_continue", result)
+        if isinstance(next_step, Stop):
+            raise Exit(next_step.reason)
+        step = next_step
 
 
 async def _terminate_once(loop: _Loop, reason: object) -> None:

@@ -129,13 +129,16 @@ def check_init(server: object, result: object) -> None:
     raise _wrong(server, "init", result, _INIT_SHAPES, "keep state on self and return None")
 
 
-def check_noreply(server: object, callback: str, result: object) -> None:
-    """Raise TypeError unless ``result`` is a valid return of a non-call callback."""
-    cls = result.__class__
-    if cls is Continue or cls is Stop:
+def check_noreply(server: object, callback: str, result: object) -> Continue | Stop:
+    """``result`` of a non-call callback that is neither None nor NoReply: a Continue or a Stop.
+
+    Raises:
+        TypeError: it is anything else (or has a ``reply=``).
+    """
+    if result.__class__ is Continue or result.__class__ is Stop:
         if result.reply is not NO_REPLY:
             raise _wrong(server, callback, result, _NOREPLY_SHAPES, "there is no caller to reply to")
-        return
+        return result
     raise _wrong(
         server, callback, result, _NOREPLY_SHAPES, "keep state on self; only handle_call returns a reply"
     )

@@ -9,11 +9,12 @@ child is signalled at once, then waited for (see ``shutdown_all``).
 from __future__ import annotations
 
 import collections
+from typing import Any
 
 import trio
 
 from .._kernel import Exit, ExitSignal, Pid, StartError, current_pid, is_normal, send, set_behaviour, trap_exits
-from ..genserver import GenServer
+from ..genserver import Continue, From, GenServer, NoReply, Stop
 from ._intensity import RestartIntensity
 from ._records import GAVE_UP, ChildCounts, ChildInfo, SupervisorError
 from ._reports import RECENT_RESTARTS, gave_up, report, restarted
@@ -38,7 +39,7 @@ class DynamicServer(GenServer):
 
     strategy = Strategy.ONE_FOR_ONE
 
-    async def init(self, options: dict) -> None:
+    async def init(self, options: dict[str, Any]) -> None:
         trap_exits(True)
         self.intensity = RestartIntensity(options["max_restarts"], options["max_seconds"])
         self.restarts = 0  # restarts made, for otp.introspection and telemetry
@@ -67,7 +68,7 @@ class DynamicServer(GenServer):
 
     # ------------------------------------------------------------ calls
 
-    async def handle_call(self, request: object, caller) -> object:
+    async def handle_call(self, request: object, caller: From) -> object:
         return await answer(self, request)  # a bad request fails the caller, not the supervisor
 
     async def start_child(self, child: object) -> Pid | None | Failed:
@@ -103,7 +104,7 @@ class DynamicServer(GenServer):
 
     # ------------------------------------------------------------ children ending
 
-    async def handle_info(self, message: object) -> object:
+    async def handle_info(self, message: object) -> NoReply | Continue | Stop | None:
         if message.__class__ is ExitSignal:
             spec = self.children.pop(message.pid, None)
             if spec is not None:
@@ -113,6 +114,7 @@ class DynamicServer(GenServer):
             await self._restart(message.spec, None, message.reason)
         else:
             return await super().handle_info(message)
+        return None
 
     async def _child_exited(self, spec: ChildSpec, pid: Pid, reason: object) -> None:
         restart = spec.restart is Restart.PERMANENT or (spec.restart is Restart.TRANSIENT and not is_normal(reason))
@@ -142,7 +144,7 @@ class DynamicServer(GenServer):
         await shutdown_all(children)
 
 
-def _with_start(spec: ChildSpec, start: tuple) -> ChildSpec:
+def _with_start(spec: ChildSpec, start: tuple[Any, ...]) -> ChildSpec:
     import attrs
 
     return attrs.evolve(spec, start=start)

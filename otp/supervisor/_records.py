@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import attrs
 
-from .._kernel import OTPError, Shutdown
+from .._kernel import OTPError, Pid, Shutdown
 from ._spec import ChildType
+
+if TYPE_CHECKING:
+    from ._static import _Restarting
 
 __all__ = ["ChildInfo", "ChildCounts", "SupervisorError", "GAVE_UP", "RestartRecord"]
 
@@ -22,7 +27,7 @@ class ChildInfo:
     """
 
     id: object
-    pid: object
+    pid: Pid | _Restarting | None
     type: ChildType
 
 
@@ -71,7 +76,7 @@ class SupervisorError(OTPError, LookupError):
         self.reason = reason
         self.child = child
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[SupervisorError], tuple[str, object]]:
         return (type(self), (self.reason, self.child))
 
 

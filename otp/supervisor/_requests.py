@@ -17,7 +17,7 @@ caller and leaves the supervisor running, as in OTP.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 
@@ -74,12 +74,16 @@ class Failed:
 
 
 class SupervisorServer(Protocol):
-    """What :func:`answer` calls; a dynamic supervisor has no restart_child/delete_child."""
+    """What :func:`answer` calls; a dynamic supervisor has no restart_child/delete_child.
 
-    async def which_children(self) -> list: ...
+    The arguments are what the client function sent, unchecked (Any): each
+    server says what it makes of them.
+    """
+
+    async def which_children(self) -> list[Any]: ...
     async def count_children(self) -> object: ...
-    async def start_child(self, child: object) -> object: ...
-    async def terminate_child(self, child: object) -> Failed | None: ...
+    async def start_child(self, child: Any) -> object: ...
+    async def terminate_child(self, child: Any) -> Failed | None: ...
 
 
 async def answer(server: SupervisorServer, request: object) -> object:

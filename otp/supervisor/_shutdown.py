@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 
+from .._child_spec import _BrutalKill
 from .._kernel import (
     KILL,
     KILLED,
@@ -21,6 +22,7 @@ from .._kernel import (
     Down,
     Pid,
     ReceiveTimeout,
+    Ref,
     exit,
     is_normal,
     monitor,
@@ -29,12 +31,11 @@ from .._kernel import (
     unlink,
 )
 from ._reports import report
-from ._spec import BRUTAL_KILL
 
 __all__ = ["shutdown_child", "shutdown_all"]
 
 
-async def shutdown_child(pid: Pid, shutdown: object, child_id: object) -> object:
+async def shutdown_child(pid: Pid, shutdown: float | _BrutalKill, child_id: object) -> object:
     """End the linked child ``pid``; return the reason it ended with."""
     ref = monitor(pid)
     unlink(pid)
@@ -46,7 +47,7 @@ async def shutdown_child(pid: Pid, shutdown: object, child_id: object) -> object
         await _wait_down(ref)
         _check(child_id, pid, early.reason, expected=SHUTDOWN)
         return early.reason
-    if shutdown is BRUTAL_KILL:
+    if isinstance(shutdown, _BrutalKill):  # BRUTAL_KILL, its only instance
         exit(pid, KILL)
         reason = await _wait_down(ref)
         _check(child_id, pid, reason, expected=KILLED)
@@ -64,7 +65,7 @@ async def shutdown_child(pid: Pid, shutdown: object, child_id: object) -> object
     return reason
 
 
-async def _wait_down(ref, timeout: float | None = None) -> object:
+async def _wait_down(ref: Ref, timeout: float | None = None) -> object:
     down = await receive(lambda m: m.__class__ is Down and m.ref is ref, timeout=timeout)
     return down.reason
 
@@ -74,7 +75,7 @@ def _check(child_id: object, pid: Pid, reason: object, *, expected: object) -> N
         report("shutdown_error", child_id, pid, reason)
 
 
-async def shutdown_all(children: list[tuple[Pid, object, object]]) -> None:
+async def shutdown_all(children: list[tuple[Pid, float | _BrutalKill, object]]) -> None:
     """Shut many children down at once (DynamicSupervisor): ``(pid, shutdown, id)`` each.
 
     Every child gets its signal first, then we wait for each ``Down`` until
@@ -84,14 +85,14 @@ async def shutdown_all(children: list[tuple[Pid, object, object]]) -> None:
     import trio
 
     now = trio.current_time()
-    waiting = []
+    waiting: list[tuple[Ref, Pid, object, str, object, float | None]] = []
     for pid, shutdown, child_id in children:
         ref = monitor(pid)
         unlink(pid)
         early = take_exit_signal(pid)  # same race as in shutdown_child
         if early is not None:
             waiting.append((ref, pid, child_id, "ended", early.reason, None))
-        elif shutdown is BRUTAL_KILL:
+        elif isinstance(shutdown, _BrutalKill):  # BRUTAL_KILL
             exit(pid, KILL)
             waiting.append((ref, pid, child_id, "killed", KILLED, None))
         else:
@@ -111,7 +112,7 @@ async def shutdown_all(children: list[tuple[Pid, object, object]]) -> None:
 _KILLED_LATE = object()
 
 
-async def _wait_until(ref, pid: Pid, deadline: float) -> object:
+async def _wait_until(ref: Ref, pid: Pid, deadline: float) -> object:
     import trio
 
     try:

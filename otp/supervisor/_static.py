@@ -11,6 +11,7 @@ and the supervisor shuts all children down and exits with
 from __future__ import annotations
 
 import collections
+from typing import Any, Iterable
 
 import trio
 
@@ -29,7 +30,7 @@ from .._kernel import (
     set_behaviour,
     trap_exits,
 )
-from ..genserver import GenServer, Ignore, Stop
+from ..genserver import Continue, From, GenServer, Ignore, NoReply, Stop
 from ._intensity import RestartIntensity
 from ._records import GAVE_UP, ChildCounts, ChildInfo, SupervisorError
 from ._reports import RECENT_RESTARTS, gave_up, report, restarted
@@ -116,7 +117,7 @@ async def start_child_process(spec: ChildSpec) -> Pid | None:
 class StaticSupervisor(GenServer):
     """Internal: one supervisor process. Use the ``Supervisor`` API to talk to it."""
 
-    async def init(self, arg: tuple) -> object:
+    async def init(self, arg: tuple[Any, object]) -> Ignore | Stop | None:
         trap_exits(True)
         module, module_arg = arg
         spec = module_arg if module is None else await module.init(module_arg)
@@ -158,7 +159,7 @@ class StaticSupervisor(GenServer):
 
     # ------------------------------------------------------------ children ending
 
-    async def handle_info(self, message: object) -> object:
+    async def handle_info(self, message: object) -> NoReply | Continue | Stop | None:
         if message.__class__ is ExitSignal:
             child = self.by_pid.pop(message.pid, None)
             if child is not None:  # else: not a child of ours (any more); ignore, as OTP does
@@ -169,6 +170,7 @@ class StaticSupervisor(GenServer):
                 await self._restart(child, None, message.reason)
         else:
             return await super().handle_info(message)
+        return None
 
     async def _child_exited(self, child: _Child, pid: Pid, reason: object) -> None:
         spec = child.spec
@@ -222,13 +224,13 @@ class StaticSupervisor(GenServer):
                 self.children.remove(child)  # an ignored temporary child is not kept (OTP)
         return None
 
-    async def _stop_all(self, children) -> None:
+    async def _stop_all(self, children: Iterable[_Child]) -> None:
         for child in list(children):
             await self._stop(child)
 
     async def _stop(self, child: _Child) -> None:
-        if child.running:
-            pid = child.pid
+        pid = child.pid
+        if pid.__class__ is Pid:  # child.running, spelled so that the type checker sees a Pid
             del self.by_pid[pid]
             child.pid = None
             await shutdown_child(pid, child.spec.shutdown, child.spec.id)
@@ -242,7 +244,7 @@ class StaticSupervisor(GenServer):
 
     # ------------------------------------------------------------ the Supervisor API
 
-    async def handle_call(self, request: object, caller) -> object:
+    async def handle_call(self, request: object, caller: From) -> object:
         return await answer(self, request)  # a bad request fails the caller, not the supervisor
 
     async def which_children(self) -> list[ChildInfo]:
@@ -281,7 +283,7 @@ class StaticSupervisor(GenServer):
 
     async def restart_child(self, child_id: object) -> Pid | None | Failed:
         child = self._stopped_child(child_id)
-        if child.__class__ is Failed:
+        if isinstance(child, Failed):
             return child
         try:
             pid = await start_child_process(child.spec)
@@ -294,7 +296,7 @@ class StaticSupervisor(GenServer):
 
     async def delete_child(self, child_id: object) -> Failed | None:
         child = self._stopped_child(child_id)
-        if child.__class__ is Failed:
+        if isinstance(child, Failed):
             return child
         self.children.remove(child)
         return None

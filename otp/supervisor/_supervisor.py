@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import Any, Protocol, overload
 
-from .._kernel import Pid
-from ..genserver import GenServer, Ignore
+from .._child_spec import Child
+from .._kernel import Destination, Pid, Via
+from ..genserver import GenServer
 from ._dynamic import DynamicServer
 from ._records import ChildCounts, ChildInfo
 from ._requests import (
@@ -23,13 +25,19 @@ from ._requests import (
     TerminateChild,
     WhichChildren,
 )
-from ._spec import ChildSpec, ChildType, SupervisorSpec
+from ._spec import ChildSpec, ChildType, Strategy, SupervisorSpec
 from ._static import StaticSupervisor
 
 _FLAGS = ("strategy", "max_restarts", "max_seconds")
 
 
-async def _request(supervisor: object, request: object) -> object:
+class _CannotIgnore(Protocol):
+    """A supervisor whose ``init`` is not annotated to return ``Ignore``: its start gives a Pid."""
+
+    async def init(self, arg: Any, /) -> SupervisorSpec: ...
+
+
+async def _request(supervisor: Destination, request: object) -> Any:
     answer = await GenServer.call(supervisor, request, timeout=math.inf)
     if answer.__class__ is Failed:
         raise answer.error
@@ -43,29 +51,62 @@ class Supervisor:
     a via-name, and are async (each is a call to the supervisor process).
     """
 
-    async def init(self, arg: object) -> SupervisorSpec | Ignore:
-        """Module-based supervisors: return ``SupervisorSpec(children, ...)`` or ``Ignore()``."""
+    async def init(self, arg: Any) -> Any:
+        """Module-based supervisors: return ``SupervisorSpec(children, ...)`` or ``Ignore()``.
+
+        (Any in this base class: annotate yours, ``-> SupervisorSpec`` or
+        ``-> SupervisorSpec | Ignore``, and that decides whether
+        ``start_link`` may return None for type checkers.)
+        """
         raise NotImplementedError(f"{type(self).__qualname__} must define async def init(self, arg)")
+
+    @overload
+    @classmethod
+    async def start_link(
+        cls: type[_CannotIgnore],
+        children_or_arg: Any = None,
+        *,
+        name: str | Via | None = None,
+        timeout: float = math.inf,
+        strategy: Strategy = ...,
+        max_restarts: int = ...,
+        max_seconds: float = ...,
+    ) -> Pid: ...
+    @overload
+    @classmethod
+    async def start_link(
+        cls,
+        children_or_arg: Any = None,
+        *,
+        name: str | Via | None = None,
+        timeout: float = math.inf,
+        strategy: Strategy = ...,
+        max_restarts: int = ...,
+        max_seconds: float = ...,
+    ) -> Pid | None: ...
 
     @classmethod
     async def start_link(
         cls,
-        children_or_arg: object = None,
+        children_or_arg: Any = None,
         *,
-        name: object = None,
+        name: str | Via | None = None,
         timeout: float = math.inf,
-        **flags: object,
+        **flags: Any,
     ) -> Pid | None:
         """Start a supervisor linked to the caller; return its pid once all children run.
 
         ``Supervisor.start_link(children, strategy=..., max_restarts=3,
         max_seconds=5.0, name=None)``, or ``MySupervisor.start_link(arg,
         name=None)`` for a subclass (its ``init(arg)`` gives the spec).
+        Returns None if a subclass's ``init`` returned ``Ignore()`` (for
+        type checkers, only if it is annotated so).
 
         Raises:
             StartError: a child failed to start (see the module docstring).
             AlreadyStarted: ``name`` is taken.
         """
+        arg: tuple[Supervisor | None, object]
         if cls is Supervisor:
             arg = (None, SupervisorSpec(children_or_arg, **flags))
         else:
@@ -75,7 +116,7 @@ class Supervisor:
         return await StaticSupervisor.start_link(arg, name=name, timeout=timeout)
 
     @classmethod
-    def child_spec(cls, arg: object = None, **overrides: object) -> ChildSpec:
+    def child_spec(cls, arg: Any = None, **overrides: Any) -> ChildSpec:
         """A child spec starting this supervisor under another (type SUPERVISOR, shutdown inf).
 
         For ``Supervisor`` itself, ``arg`` is the children and ``strategy``,
@@ -90,16 +131,16 @@ class Supervisor:
     # ------------------------------------------------------------ client API
 
     @staticmethod
-    async def which_children(supervisor: object) -> list[ChildInfo]:
+    async def which_children(supervisor: Destination) -> list[ChildInfo]:
         """Every child, in start order: id, pid (None if not running, or RESTARTING), type."""
         return await _request(supervisor, WhichChildren())
 
     @staticmethod
-    async def count_children(supervisor: object) -> ChildCounts:
+    async def count_children(supervisor: Destination) -> ChildCounts:
         return await _request(supervisor, CountChildren())
 
     @staticmethod
-    async def start_child(supervisor: object, child: object) -> Pid | None:
+    async def start_child(supervisor: Destination, child: Child) -> Pid | None:
         """Add a child and start it; return its pid (None if it ignored the start).
 
         Raises:
@@ -110,7 +151,7 @@ class Supervisor:
         return await _request(supervisor, StartChild(child))
 
     @staticmethod
-    async def terminate_child(supervisor: object, child_id: object) -> None:
+    async def terminate_child(supervisor: Destination, child_id: object) -> None:
         """Shut a child down; its spec stays (unless it is temporary).
 
         Raises:
@@ -119,7 +160,7 @@ class Supervisor:
         await _request(supervisor, TerminateChild(child_id))
 
     @staticmethod
-    async def restart_child(supervisor: object, child_id: object) -> Pid | None:
+    async def restart_child(supervisor: Destination, child_id: object) -> Pid | None:
         """Start again a child that was terminated.
 
         Raises:
@@ -129,7 +170,7 @@ class Supervisor:
         return await _request(supervisor, RestartChild(child_id))
 
     @staticmethod
-    async def delete_child(supervisor: object, child_id: object) -> None:
+    async def delete_child(supervisor: Destination, child_id: object) -> None:
         """Forget a child that is not running.
 
         Raises:
@@ -161,7 +202,7 @@ class DynamicSupervisor:
     extra_arguments: tuple = ()
 
     @classmethod
-    async def start_link(cls, *, name: object = None, timeout: float = math.inf, **options: object) -> Pid:
+    async def start_link(cls, *, name: str | Via | None = None, timeout: float = math.inf, **options: Any) -> Pid:
         """Start a dynamic supervisor linked to the caller."""
         settings = {key: getattr(cls, key) for key in ("max_restarts", "max_seconds", "max_children", "extra_arguments")}
         unknown = set(options) - set(settings)
@@ -172,7 +213,7 @@ class DynamicSupervisor:
         return await DynamicServer.start_link(settings, name=name, timeout=timeout)
 
     @classmethod
-    def child_spec(cls, arg: object = None, **overrides: object) -> ChildSpec:
+    def child_spec(cls, arg: dict[str, Any] | None = None, **overrides: Any) -> ChildSpec:
         """A child spec for this dynamic supervisor (``arg``: a dict of options, or None)."""
         start_options = dict(arg or {})
         for key in ("name", "max_restarts", "max_seconds", "max_children", "extra_arguments"):
@@ -183,7 +224,7 @@ class DynamicSupervisor:
         return ChildSpec(start=(start,), **fields)
 
     @staticmethod
-    async def start_child(supervisor: object, child: object) -> Pid | None:
+    async def start_child(supervisor: Destination, child: Child) -> Pid | None:
         """Start a child; return its pid (None if it ignored the start).
 
         Raises:
@@ -193,7 +234,7 @@ class DynamicSupervisor:
         return await _request(supervisor, StartChild(child))
 
     @staticmethod
-    async def terminate_child(supervisor: object, pid: Pid) -> None:
+    async def terminate_child(supervisor: Destination, pid: Pid) -> None:
         """Shut the child ``pid`` down and forget it.
 
         Raises:
@@ -202,11 +243,11 @@ class DynamicSupervisor:
         await _request(supervisor, TerminateChild(pid))
 
     @staticmethod
-    async def which_children(supervisor: object) -> list[ChildInfo]:
+    async def which_children(supervisor: Destination) -> list[ChildInfo]:
         return await _request(supervisor, WhichChildren())
 
     @staticmethod
-    async def count_children(supervisor: object) -> ChildCounts:
+    async def count_children(supervisor: Destination) -> ChildCounts:
         return await _request(supervisor, CountChildren())
 
     stop = staticmethod(GenServer.stop)
