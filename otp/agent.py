@@ -59,7 +59,7 @@ from typing import Any, Awaitable, Callable, TypeVar, cast
 import attrs
 
 from ._child_spec import ChildSpec
-from ._kernel import NORMAL, Pid
+from ._kernel import NORMAL, Destination, Pid, Via
 from .genserver import GenServer
 
 __all__ = ["Agent"]
@@ -134,7 +134,7 @@ class Agent:
         raise TypeError("Agent is used through its static methods: Agent.start_link(init), Agent.get(agent, fun)...")
 
     @staticmethod
-    async def start_link(init: Init, *, name: object = None, timeout: float = math.inf) -> Pid:
+    async def start_link(init: Init, *, name: str | Via | None = None, timeout: float = math.inf) -> Pid:
         """Start an agent linked to the caller, holding ``init()``; return its pid.
 
         Raises:
@@ -144,39 +144,39 @@ class Agent:
         return _started(await _AgentServer.start_link(init, name=name, timeout=timeout))
 
     @staticmethod
-    async def start(init: Init, *, name: object = None, timeout: float = math.inf) -> Pid:
+    async def start(init: Init, *, name: str | Via | None = None, timeout: float = math.inf) -> Pid:
         """Like :meth:`start_link`, without the link."""
         return _started(await _AgentServer.start(init, name=name, timeout=timeout))
 
     @staticmethod
-    async def get(agent: object, fun: Callable[[Any], R | Awaitable[R]], timeout: float = 5.0) -> R:
+    async def get(agent: Destination, fun: Callable[[Any], R | Awaitable[R]], timeout: float = 5.0) -> R:
         """Return ``fun(value)``, computed in the agent; the value is unchanged."""
         return cast(R, await GenServer.call(agent, _Get(fun), timeout))
 
     @staticmethod
-    async def update(agent: object, fun: Callable[[Any], Any], timeout: float = 5.0) -> None:
+    async def update(agent: Destination, fun: Callable[[Any], Any], timeout: float = 5.0) -> None:
         """Replace the value by ``fun(value)``; return once it is done."""
         await GenServer.call(agent, _Update(fun), timeout)
 
     @staticmethod
     async def get_and_update(
-        agent: object, fun: Callable[[Any], tuple[R, Any] | Awaitable[tuple[R, Any]]], timeout: float = 5.0
+        agent: Destination, fun: Callable[[Any], tuple[R, Any] | Awaitable[tuple[R, Any]]], timeout: float = 5.0
     ) -> R:
         """``fun(value)`` returns ``(reply, new_value)``: keep the new value, return the reply."""
         return cast(R, await GenServer.call(agent, _GetAndUpdate(fun), timeout))
 
     @staticmethod
-    def cast(agent: object, fun: Callable[[Any], Any]) -> None:
+    def cast(agent: Destination, fun: Callable[[Any], Any]) -> None:
         """Replace the value by ``fun(value)`` without waiting (a dead agent drops it)."""
         GenServer.cast(agent, _Update(fun))
 
     @staticmethod
-    async def stop(agent: object, reason: object = NORMAL, timeout: float = math.inf) -> None:
+    async def stop(agent: Destination, reason: object = NORMAL, timeout: float = math.inf) -> None:
         """End the agent with ``reason`` and wait until it has exited."""
         await GenServer.stop(agent, reason, timeout)
 
     @staticmethod
-    def child_spec(init: Init, *, name: object = None, **overrides: Any) -> ChildSpec:
+    def child_spec(init: Init, *, name: str | Via | None = None, **overrides: Any) -> ChildSpec:
         """A supervisor child spec that starts ``Agent.start_link(init, name=name)``.
 
         Defaults as for a GenServer (permanent, 5 s shutdown, worker); the id

@@ -20,6 +20,7 @@ CASES = [
     ("hiredis", "import otp.pubsub.redis", "Redis (otp.pubsub.redis, otp.dist) needs the hiredis package: pip install 'trio-otp[redis]'"),
     ("hiredis", "import otp.dist", "Redis (otp.pubsub.redis, otp.dist) needs the hiredis package: pip install 'trio-otp[redis]'"),
     ("prometheus_client", "import web.metrics", "web.metrics needs the prometheus_client package: pip install 'trio-otp[metrics]'"),
+    ("watchfiles", "import otp.watcher", "otp.watcher needs the watchfiles package: pip install 'trio-otp[watch]'"),
     ("selectolax", "import web.testing", "web.testing (its HTML queries) needs the selectolax package: pip install 'trio-otp[testing]'"),
 ]
 
@@ -32,7 +33,7 @@ def test_a_missing_optional_dependency_names_its_extra(missing, statement, messa
 
 
 def test_import_otp_needs_none_of_them():
-    blocked = "; ".join(f"sys.modules[{name!r}] = None" for name in ("h11", "wsproto", "orjson", "hiredis", "selectolax"))
+    blocked = "; ".join(f"sys.modules[{name!r}] = None" for name in ("h11", "wsproto", "orjson", "hiredis", "selectolax", "watchfiles"))
     out = subprocess.run(
         [sys.executable, "-c", f"import sys; {blocked}; import otp, otp.pubsub, otp.tracker; print('ok')"],
         capture_output=True, text=True, check=True,
