@@ -43,7 +43,8 @@ from . import lowlevel, pubsub
 from ._child_spec import ChildSpec
 from ._kernel import NODEDOWN, NOPROC, Down, Pid, current_pid, demonitor, monitor, send, send_after
 from .genserver import GenServer
-from .pubsub.redis import Redis
+from .pubsub._resp import redis_settings
+from .pubsub.redis import Redis, RedisSettings
 from .supervisor import Strategy, Supervisor
 
 __all__ = ["start", "monitor_nodes", "nodes", "node_name", "NodeUp", "NodeDown", "Distribution"]
@@ -431,8 +432,9 @@ _APPLY = {
 async def start(
     name: str,
     *,
-    host: str = "127.0.0.1",
-    port: int = 6379,
+    host: str | None = None,
+    port: int | None = None,
+    redis: RedisSettings | str | None = None,
     secret: bytes,
     heartbeat: float = 0.5,
     down_after: float = 3.0,
@@ -441,8 +443,15 @@ async def start(
 
     The transport (a PubSub on Redis) and the distribution server run under
     a supervisor linked to the caller.
+
+    The Redis server is ``host`` and ``port`` (127.0.0.1 and 6379 by
+    default), or ``redis``: a ``redis://``/``rediss://`` URL or
+    :class:`otp.pubsub.redis.RedisSettings`, for a password, an ACL user,
+    a database or TLS (see "Connecting" in ``otp.pubsub.redis``)::
+
+        await dist.start("node1", redis=os.environ["REDIS_URL"], secret=os.environb[b"CLUSTER_SECRET"])
     """
-    adapter = Redis(host, port, secret=secret, node_name=name)
+    adapter = Redis(_redis_server(host, port, redis), secret=secret, node_name=name)
     handler = Distribution(name, adapter)
     lowlevel.set_distribution(name, handler)
 
@@ -457,6 +466,14 @@ async def start(
     sup = await Supervisor.start_link(children, strategy=Strategy.REST_FOR_ONE, name="otp.dist.tree")
     await adapter.wait_connected()
     return sup
+
+
+def _redis_server(host: str | None, port: int | None, redis: RedisSettings | str | None) -> RedisSettings:
+    if redis is None:
+        return redis_settings(host or "127.0.0.1", port)
+    if host is not None or port is not None:
+        raise ValueError("dist.start: give the Redis server as redis= or as host and port, not both")
+    return redis_settings(redis)
 
 
 async def monitor_nodes() -> list[str]:

@@ -10,6 +10,48 @@ subscribed. Run a node with it::
 
     await pubsub.start_link("chat", adapter=Redis(port=6379, secret=b"shared secret", node_name="web-1"))
 
+Connecting
+----------
+Where Redis is, and how to get in, is a host and a port, or a URL, or
+:class:`RedisSettings` (what the URL is parsed into)::
+
+    redis://host:6379                  no password (a Redis on a private network)
+    redis://:password@host             AUTH password (Redis's requirepass)
+    redis://user:password@host/2       AUTH user password (an ACL user), then SELECT 2
+    rediss://user:password@host:6380   the same over TLS, the server's certificate
+                                       verified against the system's CAs, and its host name
+    rediss://host?ca_file=/etc/redis/ca.pem&cert_file=/etc/redis/client.pem&key_file=/etc/redis/client.key
+                                       a private CA, and a client certificate for a server
+                                       that requires one (tls-auth-clients yes)
+
+The query options are ``ca_file``, ``cert_file``, ``key_file``,
+``check_hostname``, ``verify`` (``true``/``false``; ``verify=false``
+accepts any certificate, for providers that give none to check) and
+``connect_timeout`` (seconds, default 10). A hosted Redis hands out a URL;
+keep it out of the code::
+
+    import os
+    from otp.pubsub.redis import Redis, RedisSettings
+
+    settings = RedisSettings.from_url(os.environ["REDIS_URL"])  # "rediss://default:...@eu1-redis.example.net:6380"
+    await pubsub.start_link("chat", adapter=Redis(settings, secret=os.environb[b"CLUSTER_SECRET"]))
+
+``RedisSettings(...)`` takes the same as keywords, and ``ssl_context=`` for
+a ready :class:`ssl.SSLContext`. ``otp.dist.start(name, redis=...)`` takes
+either as well. The password never appears in a repr, a log line or an
+error. A refused password raises (and logs) :class:`RedisAuthError` naming
+the user and the server; a certificate that does not verify,
+:class:`RedisTLSError`. The adapter keeps retrying either, with its
+backoff, not in a loop, so a password fixed in Redis (``ACL SETUSER``) is
+picked up at the next attempt.
+
+What an ACL user needs: the pub/sub commands and the channels under the
+adapter's ``prefix`` (``ACL SETUSER app on >password resetchannels
+&otp:* +@pubsub``, and ``+select`` for a database other than 0; the tests
+run the adapter and ``otp.dist`` as exactly that user). Redis's pub/sub
+channels are shared by all databases of a server: two clusters on one
+Redis are kept apart by ``prefix``, not by the database.
+
 Trust boundary
 --------------
 Messages cross Redis pickled (``pickle``, or ``cloudpickle`` for what plain
@@ -92,7 +134,11 @@ Every change of these counters is also an event (see ``otp.telemetry``):
 (``missed``: the gap, ``total``: all missed from that origin; metadata
 ``pubsub``, ``node_name``, ``origin``) and ``("otp", "pubsub", "redis",
 "node_gone")`` when a node stops being expected (metadata ``pubsub``,
-``node_name``, ``node``, ``reason``: ``"goodbye"`` or ``"silent"``).
+``node_name``, ``node``, ``reason``: ``"goodbye"`` or ``"silent"``), and
+``("otp", "pubsub", "redis", "connect_failed")`` for each attempt to
+connect that failed (``failures``: in a row for that connection,
+``retry_in``: seconds until the next; metadata ``pubsub``, ``node_name``,
+``role``, ``error``: the exception, such as :class:`RedisAuthError`).
 """
 
 from __future__ import annotations
@@ -106,6 +152,7 @@ import os
 import pickle
 import socket
 import struct
+from collections.abc import Awaitable, Callable
 
 import attrs
 import cloudpickle
@@ -124,12 +171,31 @@ from .._kernel import (
     send_after,
     spawn_link,
 )
+from .._util import fixup_module_metadata as _fixup_module_metadata
 from ..log import LogThrottle, Summary
 from ..supervisor import Strategy, Supervisor
 from ._dispatch import local_broadcast
-from ._resp import Connection, RedisError, pack
+from ._resp import (
+    Connection,
+    RedisAuthError,
+    RedisError,
+    RedisReplyError,
+    RedisSettings,
+    RedisTLSError,
+    pack,
+    redis_settings,
+)
 
-__all__ = ["Redis", "RedisUnavailable", "RedisStatistics"]
+__all__ = [
+    "Redis",
+    "RedisSettings",
+    "RedisUnavailable",
+    "RedisStatistics",
+    "RedisError",
+    "RedisReplyError",
+    "RedisAuthError",
+    "RedisTLSError",
+]
 
 logger = logging.getLogger("otp.pubsub.redis")
 
@@ -148,6 +214,7 @@ RECONNECT = ("otp", "pubsub", "redis", "reconnect")  # telemetry events
 DROP = ("otp", "pubsub", "redis", "drop")
 MISSED = ("otp", "pubsub", "redis", "missed")
 NODE_GONE = ("otp", "pubsub", "redis", "node_gone")
+CONNECT_FAILED = ("otp", "pubsub", "redis", "connect_failed")
 
 MAX_ORIGINS = 10_000  # nodes whose numbering a receiver remembers (a sanity bound: only signed frames add one)
 _DETAILS_SHOWN = 10  # distinct details (origins, errors) in one log line; the rest are summed as "others"
@@ -268,19 +335,49 @@ _LINES = {
     "publisher_lost": "publisher connection lost",
     "subscriber_lost": "subscriber connection lost",
     "silent_nodes": "nodes silent for node_timeout, no longer expected",
+    "connect_failed": "cannot connect to Redis, retrying with backoff (attempts failed, by error)",
+    "reconnected": "connected to Redis after failed attempts (by role)",
 }
+
+
+@attrs.define
+class _Backoff:
+    """How long one connection (publisher or subscriber) waits before its next attempt to connect.
+
+    Nothing at first and after a connection that worked was lost (Redis
+    restarted: come back at once); ``first`` after a failure, doubling with
+    each failure that follows, up to ``limit``. A connection that opens
+    does not reset it: one that Redis then refuses to serve (a channel an
+    ACL user may not use) fails again, and waits longer.
+    """
+
+    first: float
+    limit: float
+    delay: float = 0.0
+
+    def failed(self) -> None:
+        self.delay = min(self.delay * 2, self.limit) if self.delay else self.first
+
+    def reset(self) -> None:
+        self.delay = 0.0
 
 
 class Redis:
     """A PubSub adapter carrying broadcasts between nodes through Redis.
 
     Args:
-        host, port: the Redis server.
+        host, port: the Redis server: a host name and a port (6379 if not
+            given), or alone a ``redis://``/``rediss://`` URL or
+            :class:`RedisSettings` (password, ACL user, database, TLS: see
+            "Connecting" in the module docstring).
         secret: shared by all nodes; frames are HMAC-signed with it (required).
         node_name: this node's name (default: hostname-pid-random).
         prefix: prefix of the Redis channel names.
         max_pending: broadcasts queued while Redis is unreachable.
-        backoff: (first, max) seconds between reconnection attempts.
+        backoff: (first, max) seconds between reconnection attempts: the
+            wait doubles with each failed attempt (or refusal, such as a
+            wrong password), and a connection lost after it worked is
+            retried at once.
         resubscribe_wait: after Redis comes back, how long queued broadcasts
             wait for the other nodes to resubscribe before they are sent.
         heartbeat: seconds between this node's heartbeats (its liveness, and
@@ -292,8 +389,8 @@ class Redis:
 
     def __init__(
         self,
-        host: str = "127.0.0.1",
-        port: int = 6379,
+        host: str | RedisSettings = "127.0.0.1",
+        port: int | None = None,
         *,
         secret: bytes,
         node_name: str | None = None,
@@ -309,7 +406,11 @@ class Redis:
             raise ValueError("Redis adapter: secret must be bytes, at least 8 long, shared by every node")
         if not 0 < heartbeat < node_timeout:
             raise ValueError(f"Redis adapter: need 0 < heartbeat < node_timeout; got {heartbeat} and {node_timeout}")
-        self.host, self.port = host, port
+        if not 0 < backoff[0] <= backoff[1]:
+            raise ValueError(f"Redis adapter: backoff is (first, max) seconds with 0 < first <= max; got {backoff}")
+        self.settings = redis_settings(host, port)
+        self.settings.tls_context()  # a missing or malformed certificate file fails here, not at every retry
+        self.host, self.port = self.settings.host, self.settings.port
         self.secret = secret
         self.node_name = node_name or f"{socket.gethostname()}-{os.getpid()}-{os.urandom(3).hex()}"
         self._origin = self.node_name.encode()
@@ -337,6 +438,7 @@ class Redis:
         self._origins: dict[str, _Origin] = {}  # the other nodes heard from, oldest heard first
         self._waiters: list[tuple[bool, trio.Event]] = []
         self._ever_connected = {"publisher": False, "subscriber": False}
+        self._retry = {"publisher": _Backoff(*backoff), "subscriber": _Backoff(*backoff)}
         self._log = _LogLines(self, log_interval)
 
     def __repr__(self) -> str:
@@ -597,23 +699,61 @@ class Redis:
 
     # ------------------------------------------------------------ connections
 
-    async def _connect(self, role: str) -> Connection:
-        """Connect, retrying with exponential backoff until Redis answers."""
-        delay, limit = self.backoff
-        attempt = 0
+    async def _connect(self, role: str, setup: Callable[[Connection], Awaitable[None]] | None = None) -> Connection:
+        """Connect (TLS, AUTH and SELECT included), after the wait the role's backoff asks, until Redis lets us in.
+
+        Every failed attempt, whether Redis is unreachable or refuses us (a
+        wrong password, an untrusted certificate), doubles the wait before
+        the next: a node with the wrong password knocks a few times a
+        second at first, then every ``backoff[1]`` seconds, and its log
+        says so once per ``log_interval``. ``setup`` is the rest of
+        connecting for this role (the subscriber's SUBSCRIBE): its failure
+        is a failed attempt too.
+        """
+        retry = self._retry[role]
+        failures = 0
         while True:
+            if retry.delay:
+                await trio.sleep(retry.delay)
             try:
-                connection = await Connection.open(self.host, self.port)
-            except OSError as error:
-                if attempt == 0:
-                    logger.warning("%r %s: cannot reach Redis (%s); retrying", self, role, error)
-                attempt += 1
-                await trio.sleep(delay)
-                delay = min(delay * 2, limit)
+                connection = await self._open(setup)
+            except _CONNECTION_ERRORS as error:
+                failures += 1
+                retry.failed()
+                self._connect_failed(role, error, failures)
                 continue
-            if attempt:
-                logger.warning("%r %s: connected to Redis after %d failed attempts", self, role, attempt)
+            if failures:
+                self._log.note("reconnected", 1, role)
             return connection
+
+    async def _open(self, setup: Callable[[Connection], Awaitable[None]] | None) -> Connection:
+        connection = await Connection.open(self.settings)
+        try:
+            if setup is not None:
+                await setup(connection)
+        except BaseException:
+            await connection.aclose()
+            raise
+        return connection
+
+    def _connect_failed(self, role: str, error: BaseException, failures: int) -> None:
+        self._log.note("connect_failed", 1, str(error))
+        if telemetry.attached(CONNECT_FAILED):
+            metadata = {"pubsub": self._pubsub, "node_name": self.node_name, "role": role, "error": error}
+            telemetry.execute(CONNECT_FAILED, {"failures": failures, "retry_in": self._retry[role].delay}, metadata)
+
+    def _connection_lost(self, role: str, error: BaseException) -> None:
+        """A connection that was up ended: retry at once if it was lost, after the backoff if Redis refused a command.
+
+        A refusal (``NOPERM`` for an ACL user without the rights to a channel,
+        say) would come back at once on a new connection: retrying it
+        without a wait would be a busy loop against Redis.
+        """
+        self._log.note(f"{role}_lost", 1, str(error))
+        if isinstance(error, RedisReplyError):
+            self._retry[role].failed()
+        else:
+            self._retry[role].reset()
 
 
 async def _start_worker(worker, adapter: Redis, pubsub: str) -> object:
@@ -636,7 +776,7 @@ async def _publisher(adapter: Redis, pubsub: str) -> None:
                 await _wait_for_subscribers(adapter, connection, pubsub)
             await _publish_until_broken(adapter, connection, queue)
         except _CONNECTION_ERRORS as error:
-            adapter._log.note("publisher_lost", 1, str(error))
+            adapter._connection_lost("publisher", error)
         except BaseException:
             # Stopped (a shutdown or a kill reaches a process as a cancellation):
             # the others should stop expecting this node now, not after node_timeout.
@@ -715,16 +855,26 @@ def _take_timer(adapter: Redis, message: object) -> None:
 
 async def _subscriber(adapter: Redis, pubsub: str) -> None:
     channels = [adapter._channel(pubsub), adapter._channel(pubsub, adapter.node_name)]
-    while True:
-        connection = await adapter._connect("subscriber")
-        try:
-            await connection.send(pack(b"SUBSCRIBE", *channels))
-            for _ in channels:
+
+    async def subscribe(connection: Connection) -> None:
+        # Part of connecting: a SUBSCRIBE that Redis refuses (an ACL user
+        # without these channels) is a failed attempt, retried with backoff.
+        await connection.send(pack(b"SUBSCRIBE", *channels))
+        for _ in channels:
+            try:
                 await connection.read()  # the subscribe confirmations
+            except RedisReplyError as error:
+                names = ", ".join(channel.decode() for channel in channels)
+                address = adapter.settings.address
+                raise RedisReplyError(f"Redis at {address} refused SUBSCRIBE {names}: {error}") from None
+
+    while True:
+        connection = await adapter._connect("subscriber", subscribe)
+        try:
             adapter._set_connected("subscriber", True)
             await _deliver_until_broken(adapter, connection, pubsub)
         except _CONNECTION_ERRORS as error:
-            adapter._log.note("subscriber_lost", 1, str(error))
+            adapter._connection_lost("subscriber", error)
         finally:
             adapter._set_connected("subscriber", False)
             await connection.aclose()
@@ -744,3 +894,7 @@ async def _deliver_until_broken(adapter: Redis, connection: Connection, pubsub: 
         topic, message, dispatcher = pickle.loads(decoded.payload)
         adapter._received += 1
         local_broadcast(pubsub, topic, message, dispatcher=dispatcher)
+
+
+# RedisSettings and the errors live in the client module (_resp.py): name them here, where users import them.
+_fixup_module_metadata(__name__, globals(), defined_in=("otp.pubsub._resp",))
