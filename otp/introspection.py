@@ -61,12 +61,13 @@ snapshots ``interval`` seconds apart for you.
 from __future__ import annotations
 
 import heapq
-from typing import Mapping
+from typing import Any, Iterator, Mapping, Protocol
 
 import attrs
 import trio
 
 from ._kernel import (
+    Destination,
     Pid,
     ProcessInfo,
     behaviour_of,
@@ -155,14 +156,22 @@ def supervision_tree() -> list[SupervisorNode]:
     return [_node(pid, state, set()) for pid, state in supervisors.items() if pid not in supervised]
 
 
-def supervisor_tree(supervisor: object) -> SupervisorNode | None:
+def supervisor_tree(supervisor: Destination) -> SupervisorNode | None:
     """The tree under ``supervisor`` (a pid or a name); None if it is not a running supervisor."""
     pid = resolve_pid(supervisor)
-    state = _supervisor_state(pid) if pid is not None else None
+    if pid is None:
+        return None
+    state = _supervisor_state(pid)
     return _node(pid, state, set()) if state is not None else None
 
 
-def _supervisors():
+class _Describes(Protocol):
+    """A supervisor's state (its server): says what it supervises, read from outside."""
+
+    def describe(self) -> dict[str, Any]: ...
+
+
+def _supervisors() -> Iterator[tuple[Pid, _Describes]]:
     for pid, _, kind, _, _ in process_counters():
         if kind == "supervisor":
             state = _supervisor_state(pid)
@@ -170,24 +179,29 @@ def _supervisors():
                 yield pid, state
 
 
-def _supervisor_state(pid: Pid) -> object | None:
+def _supervisor_state(pid: Pid) -> _Describes | None:
     behaviour = behaviour_of(pid)
-    if behaviour is None or behaviour[0] != "supervisor" or not hasattr(behaviour[1], "describe"):
+    if behaviour is None:
         return None
-    return behaviour[1]
+    kind, state = behaviour
+    if kind != "supervisor" or not hasattr(state, "describe"):
+        return None
+    return state
 
 
-def _node(pid: Pid, state: object, seen: set) -> SupervisorNode:
+def _node(pid: Pid, state: _Describes, seen: set[Pid]) -> SupervisorNode:
     seen.add(pid)
     info = state.describe()
     children = tuple(_child(child, seen) for child in info.pop("children"))
     return SupervisorNode(pid=pid, name=registered_name(pid), children=children, **info)
 
 
-def _child(child: tuple, seen: set) -> ChildNode:
+def _child(child: tuple[Any, Pid | None, ChildType, Restart], seen: set[Pid]) -> ChildNode:
     child_id, pid, child_type, restart = child
-    state = _supervisor_state(pid) if pid is not None and pid not in seen else None
-    nested = _node(pid, state, seen) if state is not None else None
+    nested = None
+    if pid is not None and pid not in seen:
+        state = _supervisor_state(pid)
+        nested = _node(pid, state, seen) if state is not None else None
     return ChildNode(child_id, pid, child_type, restart, nested)
 
 

@@ -12,22 +12,25 @@ It sits below the PubSub functions and the adapters (``_local.py``,
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable, TypeAlias
 
 from .._kernel import Pid, send
 from ..registry import Registry
 
-__all__ = ["dispatch", "local_broadcast", "local_broadcast_from", "BroadcastFrom"]
+__all__ = ["dispatch", "local_broadcast", "local_broadcast_from", "BroadcastFrom", "Dispatcher"]
+
+Dispatcher: TypeAlias = Callable[[list[tuple[Pid, Any]], Pid | None, Any], object]
+"""``dispatcher(entries, from_pid, message)``: delivers a broadcast to a topic's ``(pid, metadata)`` entries."""
 
 
-def dispatch(entries: list, from_pid: Pid | None, message: object) -> None:
+def dispatch(entries: list[tuple[Pid, Any]], from_pid: Pid | None, message: object) -> None:
     """The default dispatcher: send ``message`` to every subscriber but ``from_pid``."""
     for pid, _ in entries:
         if pid != from_pid:
             send(pid, message)
 
 
-def local_broadcast(pubsub: str, topic: str, message: object, *, dispatcher: Callable = dispatch) -> None:
+def local_broadcast(pubsub: str, topic: str, message: object, *, dispatcher: Dispatcher = dispatch) -> None:
     """Deliver ``message`` to the subscribers of ``topic`` on this node only."""
     if message.__class__ is BroadcastFrom:
         local_broadcast_from(pubsub, message.pid, topic, message.message, dispatcher=dispatcher)
@@ -35,7 +38,9 @@ def local_broadcast(pubsub: str, topic: str, message: object, *, dispatcher: Cal
     Registry.dispatch(pubsub, topic, lambda entries: dispatcher(entries, None, message))
 
 
-def local_broadcast_from(pubsub: str, from_pid: Pid, topic: str, message: object, *, dispatcher: Callable = dispatch) -> None:
+def local_broadcast_from(
+    pubsub: str, from_pid: Pid, topic: str, message: object, *, dispatcher: Dispatcher = dispatch
+) -> None:
     Registry.dispatch(pubsub, topic, lambda entries: dispatcher(entries, from_pid, message))
 
 
@@ -48,5 +53,5 @@ class BroadcastFrom:
         self.pid = pid
         self.message = message
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[BroadcastFrom], tuple[Pid, object]]:
         return (BroadcastFrom, (self.pid, self.message))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._dispatch import local_broadcast
+from ._dispatch import Dispatcher, local_broadcast
 
 __all__ = ["Local"]
 
@@ -19,9 +19,9 @@ class Local:
     def child_spec(self, pubsub: str) -> None:
         return None
 
-    def broadcast(self, pubsub: str, topic: str, message: object, dispatcher: object) -> None:
+    def broadcast(self, pubsub: str, topic: str, message: object, dispatcher: Dispatcher) -> None:
         return None  # there are no other nodes
 
-    def direct_broadcast(self, pubsub: str, node_name: str, topic: str, message: object, dispatcher: object) -> None:
+    def direct_broadcast(self, pubsub: str, node_name: str, topic: str, message: object, dispatcher: Dispatcher) -> None:
         if node_name == self.node_name:
             local_broadcast(pubsub, topic, message, dispatcher=dispatcher)

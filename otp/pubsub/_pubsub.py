@@ -8,14 +8,12 @@ this node's subscribers is ``_dispatch.py``'s.
 
 from __future__ import annotations
 
-from typing import Callable
-
 from .. import telemetry
 from .._child_spec import ChildSpec, ChildType
 from .._kernel import Pid
 from ..registry import Registry
 from ..supervisor import Strategy, Supervisor
-from ._dispatch import BroadcastFrom, dispatch, local_broadcast, local_broadcast_from
+from ._dispatch import BroadcastFrom, Dispatcher, dispatch, local_broadcast, local_broadcast_from
 from ._local import Local
 from .adapter import Adapter
 
@@ -79,7 +77,7 @@ def topics(pubsub: str) -> dict[str, int]:
 # ---------------------------------------------------------------- broadcasting
 
 
-def broadcast(pubsub: str, topic: str, message: object, *, dispatcher: Callable = dispatch) -> None:
+def broadcast(pubsub: str, topic: str, message: object, *, dispatcher: Dispatcher = dispatch) -> None:
     """Deliver ``message`` to every subscriber of ``topic`` on every node.
 
     Raises:
@@ -93,7 +91,9 @@ def broadcast(pubsub: str, topic: str, message: object, *, dispatcher: Callable 
     _adapter(pubsub).broadcast(pubsub, topic, message, dispatcher)
 
 
-def broadcast_from(pubsub: str, from_pid: Pid, topic: str, message: object, *, dispatcher: Callable = dispatch) -> None:
+def broadcast_from(
+    pubsub: str, from_pid: Pid, topic: str, message: object, *, dispatcher: Dispatcher = dispatch
+) -> None:
     """Like :func:`broadcast`, skipping ``from_pid`` (usually the caller)."""
     _check_topic(topic)
     local_broadcast_from(pubsub, from_pid, topic, message, dispatcher=dispatcher)
@@ -102,7 +102,7 @@ def broadcast_from(pubsub: str, from_pid: Pid, topic: str, message: object, *, d
     _adapter(pubsub).broadcast(pubsub, topic, BroadcastFrom(from_pid, message), dispatcher)
 
 
-def direct_broadcast(node: str, pubsub: str, topic: str, message: object, *, dispatcher: Callable = dispatch) -> None:
+def direct_broadcast(node: str, pubsub: str, topic: str, message: object, *, dispatcher: Dispatcher = dispatch) -> None:
     """Deliver ``message`` to the subscribers of ``topic`` on the node named ``node``."""
     _check_topic(topic)
     _adapter(pubsub).direct_broadcast(pubsub, node, topic, message, dispatcher)

@@ -20,7 +20,11 @@ are tested by one shared suite (``tests/pubsub/adapter_suite.py``).
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from .._child_spec import ChildSpec
+    from ._dispatch import Dispatcher
 
 __all__ = ["Adapter"]
 
@@ -29,8 +33,10 @@ __all__ = ["Adapter"]
 class Adapter(Protocol):
     node_name: str
 
-    def child_spec(self, pubsub: str) -> object | None: ...
+    def child_spec(self, pubsub: str) -> ChildSpec | None: ...
 
-    def broadcast(self, pubsub: str, topic: str, message: object, dispatcher: object) -> None: ...
+    def broadcast(self, pubsub: str, topic: str, message: object, dispatcher: Dispatcher) -> None: ...
 
-    def direct_broadcast(self, pubsub: str, node_name: str, topic: str, message: object, dispatcher: object) -> None: ...
+    def direct_broadcast(
+        self, pubsub: str, node_name: str, topic: str, message: object, dispatcher: Dispatcher
+    ) -> None: ...

@@ -8,13 +8,25 @@ the cleanup when an owner exits goes through the registry's process.
 from __future__ import annotations
 
 import weakref
-from typing import Callable
+from typing import Any, Callable
 
 import attrs
 
 from .._child_spec import ChildSpec
-from .._kernel import ExitSignal, NotRegistered, Pid, current_pid, is_linked, link, resolve_pid, trap_exits, unlink
-from ..genserver import GenServer
+from .._kernel import (
+    Destination,
+    ExitSignal,
+    NotRegistered,
+    Pid,
+    Via,
+    current_pid,
+    is_linked,
+    link,
+    resolve_pid,
+    trap_exits,
+    unlink,
+)
+from ..genserver import Continue, GenServer, NoReply, Stop
 from ._table import Keys, Table, alive
 
 # Registry pid -> its table. Weak: a registry's table lives as long as its
@@ -30,11 +42,11 @@ class _RegistryServer(GenServer):
         self.table = Table(keys, current_pid())
         _TABLES[current_pid()] = self.table
 
-    async def handle_info(self, message: object) -> object:
+    async def handle_info(self, message: object) -> NoReply | Continue | Stop | None:
         if message.__class__ is ExitSignal:
             self.table.delete_pid(message.pid)
-        else:
-            return await super().handle_info(message)
+            return None
+        return await super().handle_info(message)
 
     def format_status(self) -> object:
         return {"keys": self.table.keys, "entries": self.table.count()}
@@ -44,7 +56,7 @@ class _RegistryServer(GenServer):
 class RegistryVia:
     """``Registry.via(registry, key, value)``: a name registered in a unique registry."""
 
-    registry: object
+    registry: Destination
     key: object
     value: object = None
 
@@ -74,7 +86,7 @@ class Registry:
     DUPLICATE = Keys.DUPLICATE
 
     @staticmethod
-    async def start_link(*, keys: Keys, name: object = None) -> Pid:
+    async def start_link(*, keys: Keys, name: str | Via | None = None) -> Pid:
         """Start a registry process linked to the caller.
 
         Args:
@@ -86,7 +98,7 @@ class Registry:
         return await _RegistryServer.start_link(keys, name=name)
 
     @staticmethod
-    def child_spec(*, keys: Keys, name: object = None, id: object = None):
+    def child_spec(*, keys: Keys, name: str | Via | None = None, id: object = None) -> ChildSpec:
         """A supervisor child spec for a registry (id defaults to its name)."""
         async def start() -> Pid:
             return await Registry.start_link(keys=keys, name=name)
@@ -96,7 +108,7 @@ class Registry:
     # ------------------------------------------------------------ writes (the caller's own entries)
 
     @staticmethod
-    def register(registry: object, key: object, value: object = None) -> None:
+    def register(registry: Destination, key: object, value: object = None) -> None:
         """Register the calling process under ``key`` with ``value``.
 
         Raises:
@@ -112,7 +124,7 @@ class Registry:
             table.linked.add(me)
 
     @staticmethod
-    def unregister(registry: object, key: object) -> None:
+    def unregister(registry: Destination, key: object) -> None:
         """Remove the caller's entries under ``key`` (no error if there are none)."""
         table = _table(registry)
         me = current_pid()
@@ -122,7 +134,7 @@ class Registry:
             unlink(table.owner)
 
     @staticmethod
-    def update_value(registry: object, key: object, update: Callable[[object], object]) -> tuple[object, object]:
+    def update_value(registry: Destination, key: object, update: Callable[[Any], object]) -> tuple[object, object]:
         """Replace the caller's value under a unique ``key`` with ``update(old)``; return ``(new, old)``.
 
         Raises:
@@ -143,17 +155,17 @@ class Registry:
     # ------------------------------------------------------------ reads
 
     @staticmethod
-    def lookup(registry: object, key: object) -> list[tuple[Pid, object]]:
+    def lookup(registry: Destination, key: object) -> list[tuple[Pid, Any]]:
         """``[(pid, value), ...]`` of the live processes registered under ``key``."""
         return _table(registry).lookup(key)
 
     @staticmethod
-    def match(registry: object, key: object, predicate: Callable[[object], bool]) -> list[tuple[Pid, object]]:
+    def match(registry: Destination, key: object, predicate: Callable[[Any], object]) -> list[tuple[Pid, Any]]:
         """The entries under ``key`` whose value satisfies ``predicate`` (Elixir's match spec)."""
         return [(pid, value) for pid, value in _table(registry).lookup(key) if predicate(value)]
 
     @staticmethod
-    def dispatch(registry: object, key: object, function: Callable[[list], object]) -> None:
+    def dispatch(registry: Destination, key: object, function: Callable[[list[tuple[Pid, Any]]], object]) -> None:
         """Call ``function(entries)`` with the entries under ``key``, if there are any.
 
         Runs in the caller, with no copy of the table kept: this is how PubSub
@@ -164,31 +176,31 @@ class Registry:
             function(entries)
 
     @staticmethod
-    def keys(registry: object, pid: Pid) -> list:
+    def keys(registry: Destination, pid: Pid) -> list[Any]:
         """The keys ``pid`` is registered under (a key twice if registered twice)."""
         return _table(registry).keys_of(pid)
 
     @staticmethod
-    def count(registry: object) -> int:
+    def count(registry: Destination) -> int:
         """How many entries the registry holds (live processes only)."""
         return _table(registry).count()
 
     @staticmethod
-    def count_by_key(registry: object) -> dict:
+    def count_by_key(registry: Destination) -> dict[Any, int]:
         """``{key: entries}`` for every key with a live entry (what a dashboard lists)."""
         return _table(registry).count_by_key()
 
     @staticmethod
-    def meta(registry: object, key: object, default: object = None) -> object:
+    def meta(registry: Destination, key: object, default: object = None) -> Any:
         """The registry's metadata under ``key`` (set with ``put_meta``)."""
         return _table(registry).meta.get(key, default)
 
     @staticmethod
-    def put_meta(registry: object, key: object, value: object) -> None:
+    def put_meta(registry: Destination, key: object, value: object) -> None:
         _table(registry).meta[key] = value
 
     @staticmethod
-    def via(registry: object, key: object, value: object = None) -> RegistryVia:
+    def via(registry: Destination, key: object, value: object = None) -> RegistryVia:
         """A name in ``registry`` under ``key``, for ``name=`` and every function taking a server."""
         return RegistryVia(registry, key, value)
 
@@ -205,15 +217,16 @@ class UnknownRegistry(NotRegistered):
         return self.args[0]
 
 
-def _table(registry: object) -> Table:
+def _table(registry: Destination) -> Table:
     pid = registry if registry.__class__ is Pid else resolve_pid(registry)
-    # WeakValueDictionary.get costs a Python-level call; its .data holds the
-    # weak references directly.
-    ref = _TABLES.data.get(pid) if pid is not None else None
-    table = ref() if ref is not None else None
-    if table is None or not alive(pid):
-        raise UnknownRegistry(registry)
-    return table
+    if pid is not None:
+        # WeakValueDictionary.get costs a Python-level call; its .data holds the
+        # weak references directly (CPython's; the type stubs do not show it).
+        ref = _TABLES.data.get(pid)  # type: ignore[attr-defined]
+        table = ref() if ref is not None else None
+        if table is not None and alive(pid):
+            return table
+    raise UnknownRegistry(registry)
 
 
 def _check_unique(table: Table, via: RegistryVia) -> None:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import itertools
 import logging
 from contextlib import contextmanager
-from typing import Iterator
+from typing import TYPE_CHECKING, Any, Iterator, TypeVar, overload
 
 import attrs
 import trio
@@ -69,7 +69,19 @@ __all__ = [
 ]
 
 
-async def assert_receive(*patterns: object, timeout: float = 0.1) -> object:
+if TYPE_CHECKING:
+    from .._kernel._mailbox import Pattern
+
+M = TypeVar("M")
+
+
+@overload
+async def assert_receive(pattern: type[M], /, *, timeout: float = 0.1) -> M: ...
+@overload
+async def assert_receive(*patterns: Pattern, timeout: float = 0.1) -> Any: ...
+
+
+async def assert_receive(*patterns: Pattern, timeout: float = 0.1) -> Any:
     """Wait up to ``timeout`` for a message matching ``patterns``; return it.
 
     Raises:
@@ -83,7 +95,7 @@ async def assert_receive(*patterns: object, timeout: float = 0.1) -> object:
         raise AssertionError(f"{e}; the mailbox holds {queued_messages()!r}") from None
 
 
-async def refute_receive(*patterns: object, timeout: float = 0.1) -> None:
+async def refute_receive(*patterns: Pattern, timeout: float = 0.1) -> None:
     """Assert that no message matching ``patterns`` arrives within ``timeout``.
 
     Raises:
@@ -130,7 +142,7 @@ async def kill_and_wait(pid: Pid, reason: object = KILL, *, timeout: float = 1.0
     return down.reason
 
 
-def flush_mailbox() -> list:
+def flush_mailbox() -> list[Any]:
     """Remove and return every message queued for the caller (Erlang's ``flush()``)."""
     messages = []
     while True:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+from typing import Any, Awaitable, Callable, Generator
 
 import pytest
 
@@ -32,8 +33,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
-def pytest_runtest_call(item: pytest.Item):
-    if _wants_node(item):
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    # (Only a pytest.Function is a test function, with .obj, that can be async.)
+    if isinstance(item, pytest.Function) and _wants_node(item):
         timeout = float(item.config.getini("otp_shutdown_timeout"))
         item.obj = _in_fresh_node(item.obj, timeout)
     yield
@@ -52,12 +54,12 @@ def _is_trio_test(item: pytest.Item) -> bool:
     return item.get_closest_marker("trio") is not None or bool(item.config.getini("trio_mode"))
 
 
-def _in_fresh_node(test, shutdown_timeout: float):
-    @functools.wraps(test)
-    async def run_in_node(**kwargs):
+def _in_fresh_node(test: Callable[..., Awaitable[object]], shutdown_timeout: float) -> Callable[..., Awaitable[object]]:
+    async def run_in_node(**kwargs: Any) -> object:
         __tracebackhide__ = True
         async with open_node(shutdown_timeout=shutdown_timeout):
             return await test(**kwargs)
 
-    run_in_node._otp_wrapped = True
-    return run_in_node
+    wrapped: Any = functools.wraps(test)(run_in_node)  # Any: a function, which takes any attribute
+    wrapped._otp_wrapped = True
+    return wrapped

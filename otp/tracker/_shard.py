@@ -20,13 +20,14 @@ import logging
 import random
 import secrets
 import weakref
+from typing import Any, Callable
 
 import attrs
 import trio
 
 from .. import pubsub as _pubsub
-from .._kernel import Down, OTPError, Pid, current_pid, demonitor, monitor, send, send_after
-from ..genserver import GenServer
+from .._kernel import Down, OTPError, Pid, Ref, current_pid, demonitor, monitor, send, send_after
+from ..genserver import From, GenServer
 from ._replicas import Replicas, ReplicaStatus
 from ._state import AlreadyTracked, Delta, Diff, NotTracked, Presence, State
 
@@ -93,7 +94,7 @@ class Update:
     pid: Pid
     topic: str
     key: object
-    meta: object  # a dict, or a function of the old meta
+    meta: dict[str, Any] | Callable[[dict[str, Any]], object]  # a dict, or a function of the old meta
 
 
 class _Tick:
@@ -145,7 +146,7 @@ class _TransferAck:
 class Shard(GenServer):
     """One tracker's process. ``init`` gets ``(tracker class, arg, Options)``."""
 
-    async def init(self, args: tuple) -> object:
+    async def init(self, args: tuple[type[Any], object, Options]) -> Any:
         behaviour, arg, options = args
         self.options: Options = options
         self.tracker = behaviour()
@@ -156,7 +157,7 @@ class Shard(GenServer):
         self.ref = (_pubsub.node_name(options.pubsub), secrets.randbits(62))
         self.state = State(self.ref)
         self.replicas = Replicas()
-        self.monitors: dict[Pid, object] = {}
+        self.monitors: dict[Pid, Ref] = {}
         self.transfers: dict[tuple, float] = {}  # replica -> when it was last asked for its state
         self.since_heartbeat = options.max_silent_periods  # so the first tick announces us
         SHARDS[self.me] = self
@@ -176,7 +177,7 @@ class Shard(GenServer):
 
     # ------------------------------------------------------------ calls from the client API
 
-    async def handle_call(self, request: object, caller: object) -> object:
+    async def handle_call(self, request: object, caller: From) -> object:
         match request:
             case Track(pid, topic, key, meta):
                 return await self._track(pid, topic, key, meta)
@@ -208,7 +209,9 @@ class Shard(GenServer):
                 demonitor(ref, flush=True)
         await self._report(Diff(leaves=gone))
 
-    async def _update(self, pid: Pid, topic: str, key: object, meta: object) -> str | Failed:
+    async def _update(
+        self, pid: Pid, topic: str, key: object, meta: dict[str, Any] | Callable[[dict[str, Any]], object]
+    ) -> str | Failed:
         current = self.state.get_by_pid(pid, topic, key)
         if not current:
             return Failed(NotTracked(pid, topic, key))
@@ -226,7 +229,7 @@ class Shard(GenServer):
 
     # ------------------------------------------------------------ messages
 
-    async def handle_info(self, message: object) -> object:
+    async def handle_info(self, message: Any) -> None:
         kind = message.__class__
         if kind is _Tick:
             await self._tick()

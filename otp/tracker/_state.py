@@ -83,7 +83,8 @@ True
 
 from __future__ import annotations
 
-from typing import Iterator, NamedTuple
+import builtins
+from typing import Any, Iterator, NamedTuple
 
 import attrs
 
@@ -184,7 +185,7 @@ class Context:
             return NotImplemented
         return self._normal() == other._normal()
 
-    __hash__ = None  # mutable
+    __hash__ = None  # type: ignore[assignment]  # mutable: unhashable, as a dict is
 
     def _normal(self) -> tuple:
         return ({r: n for r, n in self.vv.items() if n}, {r: c for r, c in self.cloud.items() if c})
@@ -294,12 +295,12 @@ class State:
         self.replica = replica
         self._context = Context()
         self._entries: dict[tuple, Presence] = {}  # dot -> presence, every known replica's, hidden or not
-        self._by_topic: dict[object, dict] = {}  # topic -> {dot: None}, in the order they joined
-        self._by_pid: dict[object, dict] = {}
-        self._by_replica: dict[object, dict] = {}
+        self._by_topic: dict[Any, dict[tuple, None]] = {}  # topic -> {dot: None}, in the order they joined
+        self._by_pid: dict[Any, dict[tuple, None]] = {}
+        self._by_replica: dict[Any, dict[tuple, None]] = {}
         # (pid, topic, key) -> {dot: None}: finds one presence without scanning
         # all of a process's (a process tracked under 10,000 keys, say).
-        self._by_identity: dict[tuple, dict] = {}
+        self._by_identity: dict[Any, dict[tuple, None]] = {}
         self._known = {replica}  # replicas whose entries and dots merge brings in
         self._down: set = set()  # known replicas whose entries are hidden
         self._delta = Delta(replica, 0, 0, {}, Context())  # local operations not yet handed out
@@ -309,7 +310,7 @@ class State:
 
     # ------------------------------------------------------------ local operations
 
-    def join(self, pid: object, topic: object, key: object, meta: object) -> Delta:
+    def join(self, pid: object, topic: str, key: object, meta: object) -> Delta:
         """Track ``pid`` in ``topic`` as ``key`` with ``meta``; return the delta.
 
         Raises:
@@ -341,7 +342,7 @@ class State:
             self._remove(dot)
         return self._record(start, {}, [*dots, self._next_dot()])
 
-    def update(self, pid: object, topic: object, key: object, meta: object) -> Delta:
+    def update(self, pid: object, topic: str, key: object, meta: object) -> Delta:
         """Replace the meta of ``pid``'s entry under ``(topic, key)``: a leave and a join in one delta.
 
         Raises:
@@ -487,7 +488,9 @@ class State:
 
     # ------------------------------------------------------------ reads (visible entries only)
 
-    def list(self, topic: object) -> list[tuple[object, object]]:
+    # Keys, pids and metas come back as they were stored: Any.
+
+    def list(self, topic: object) -> list[tuple[Any, Any]]:
         """``[(key, meta), ...]`` present in ``topic``, in the order they joined."""
         dots = self._by_topic.get(topic)
         if not dots:
@@ -505,7 +508,9 @@ class State:
                 counts[topic] = count
         return counts
 
-    def get_by_key(self, topic: object, key: object) -> list[tuple[object, object]]:
+    # (builtins.list below: in this class, a bare `list` is the method above.)
+
+    def get_by_key(self, topic: object, key: object) -> builtins.list[tuple[Any, Any]]:
         """``[(pid, meta), ...]`` present in ``topic`` as ``key``."""
         dots = self._by_topic.get(topic, ())
         entries, down = self._entries, self._down
@@ -515,7 +520,9 @@ class State:
             if entries[dot].key == key and (not down or dot[0] not in down)
         ]
 
-    def get_by_pid(self, pid: object, topic: object = None, key: object = None) -> list[tuple[object, object, object]]:
+    def get_by_pid(
+        self, pid: object, topic: object = None, key: object = None
+    ) -> builtins.list[tuple[Any, Any, Any]]:
         """``[(topic, key, meta), ...]`` of ``pid`` (under ``(topic, key)`` only, if given)."""
         entries, down = self._entries, self._down
         return [
@@ -524,7 +531,7 @@ class State:
             if dot[0] not in down
         ]
 
-    def presences(self) -> list[Presence]:
+    def presences(self) -> builtins.list[Presence]:
         """Every visible entry, in the order of their dots' insertion."""
         down = self._down
         return [presence for dot, presence in self._entries.items() if dot[0] not in down]
@@ -540,7 +547,7 @@ class State:
         self._context.vv[self.replica] = n
         return (self.replica, n)
 
-    def _record(self, start: int, entries: dict, dots: list) -> Delta:
+    def _record(self, start: int, entries: dict[tuple, Presence], dots: builtins.list[tuple]) -> Delta:
         """Fold an operation into the pending delta; return it as a delta of its own."""
         pending = self._delta
         own = Context()
@@ -552,7 +559,7 @@ class State:
         pending.end = self.counter
         return Delta(self.replica, start, self.counter, entries, own)
 
-    def _find(self, pid: object, topic: object, key: object) -> list:
+    def _find(self, pid: object, topic: object, key: object) -> builtins.list[tuple]:
         dots = self._by_pid.get(pid)
         if not dots:
             return []
@@ -560,7 +567,7 @@ class State:
             return list(dots)
         return list(self._by_identity.get((pid, topic, key), ()))
 
-    def _entries_of(self, replica: object) -> list:
+    def _entries_of(self, replica: object) -> builtins.list[tuple[tuple, Presence]]:
         entries = self._entries
         return [(dot, entries[dot]) for dot in self._by_replica.get(replica, ())]
 

@@ -6,14 +6,17 @@ Presences live in the shards (``_shard.py``, processes) as pure state
 
 from __future__ import annotations
 
+import builtins
 import functools
 import inspect
 import logging
 import math
+from typing import Any, Callable
 
 from .._child_spec import ChildSpec
-from .._kernel import NotRegistered, Pid, is_alive, resolve_pid
+from .._kernel import Destination, NotRegistered, Pid, is_alive, resolve_pid
 from ..genserver import GenServer
+from ._replicas import ReplicaStatus
 from ._shard import SHARDS, Failed, Options, Shard, Track, Untrack, Update
 
 logger = logging.getLogger("otp.tracker")
@@ -39,13 +42,15 @@ class Tracker:
 
     # ------------------------------------------------------------ callbacks
 
-    async def init(self, arg: object) -> None:
+    # Parameters typed Any, so that a subclass annotates them as it likes.
+
+    async def init(self, arg: Any) -> None:
         """Set up state on ``self``; ``arg`` is the one given to ``start_link``."""
 
-    async def handle_diff(self, diff: dict) -> None:
+    async def handle_diff(self, diff: dict[str, Any]) -> None:
         """Presences joined and left: ``{topic: (joins, leaves)}``, lists of ``(key, meta)``."""
 
-    async def handle_info(self, message: object) -> object:
+    async def handle_info(self, message: Any) -> None:
         """Any other message sent to the tracker process. The default logs it."""
         logger.warning("%r received an unexpected message: %r", self, message)
 
@@ -64,7 +69,7 @@ class Tracker:
         permdown_period: float = 1200.0,
         report_events_to: Pid | None = None,
         timeout: float = math.inf,
-    ) -> Pid | None:
+    ) -> Pid:
         """Start this tracker on this node, linked to the caller; return its pid once ``init`` has run.
 
         Raises:
@@ -78,7 +83,7 @@ class Tracker:
         return await Shard.start_link((cls, arg, options), name=name, timeout=timeout)
 
     @classmethod
-    def child_spec(cls, arg: object = None, *, id: object = None, **options: object) -> ChildSpec:
+    def child_spec(cls, arg: Any = None, *, id: object = None, **options: Any) -> ChildSpec:
         """A supervisor child spec for ``cls.start_link(arg, **options)`` (id: ``(cls, name)``)."""
         start = functools.partial(cls.start_link, **options)
         return ChildSpec(id=id if id is not None else (cls, options.get("name")), start=(start, arg))
@@ -86,7 +91,7 @@ class Tracker:
     # ------------------------------------------------------------ client API (calls)
 
     @staticmethod
-    async def track(tracker: object, pid: Pid, topic: str, key: object, meta: dict) -> str:
+    async def track(tracker: Destination, pid: Pid, topic: str, key: object, meta: dict[str, Any]) -> str:
         """Track ``pid`` in ``topic`` as ``key``; return the presence's ``phx_ref``.
 
         Raises:
@@ -99,7 +104,7 @@ class Tracker:
         return await _request(tracker, Track(pid, topic, key, meta))
 
     @staticmethod
-    async def untrack(tracker: object, pid: Pid, topic: str | None = None, key: object = None) -> None:
+    async def untrack(tracker: Destination, pid: Pid, topic: str | None = None, key: object = None) -> None:
         """Untrack ``pid`` from ``(topic, key)``, or from everything when both are omitted."""
         _check_pid(pid)
         if (topic is None) != (key is None):
@@ -109,7 +114,13 @@ class Tracker:
         await _request(tracker, Untrack(pid, topic, key))
 
     @staticmethod
-    async def update(tracker: object, pid: Pid, topic: str, key: object, meta: object) -> str:
+    async def update(
+        tracker: Destination,
+        pid: Pid,
+        topic: str,
+        key: object,
+        meta: dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]],
+    ) -> str:
         """Replace the meta of ``pid``'s presence; return the new ``phx_ref``.
 
         ``meta`` is the new meta (a dict), or a function of the old meta
@@ -127,22 +138,24 @@ class Tracker:
     # ------------------------------------------------------------ client API (reads, in the caller)
 
     @staticmethod
-    def list(tracker: object, topic: str) -> list:
+    def list(tracker: Destination, topic: str) -> list[tuple[Any, dict[str, Any]]]:
         """``[(key, meta), ...]`` present in ``topic``, on every node as this node knows it."""
         return _shard(tracker).state.list(topic)
 
+    # (builtins.list below: in this class, a bare `list` is the method above.)
+
     @staticmethod
-    def topics(tracker: object) -> dict:
+    def topics(tracker: Destination) -> dict[str, int]:
         """``{topic: presences}`` of every topic with someone present (a read, no call)."""
         return _shard(tracker).state.topics()
 
     @staticmethod
-    def get_by_key(tracker: object, topic: str, key: object) -> list:
+    def get_by_key(tracker: Destination, topic: str, key: object) -> builtins.list[tuple[Pid, dict[str, Any]]]:
         """``[(pid, meta), ...]`` present in ``topic`` as ``key`` (one per tracked process, on any node)."""
         return _shard(tracker).state.get_by_key(topic, key)
 
     @staticmethod
-    def replicas(tracker: object) -> dict:
+    def replicas(tracker: Destination) -> dict[object, ReplicaStatus]:
         """``{node_name: ReplicaStatus}`` of the other nodes' trackers this one has heard from."""
         return _shard(tracker).replicas.statuses()
 
@@ -151,7 +164,13 @@ class Tracker:
 
 
 def _options(
-    pubsub, name, broadcast_period, max_silent_periods, down_period, permdown_period, report_events_to
+    pubsub: str,
+    name: str,
+    broadcast_period: float,
+    max_silent_periods: int,
+    down_period: float | None,
+    permdown_period: float,
+    report_events_to: Pid | None,
 ) -> Options:
     if not isinstance(name, str) or not isinstance(pubsub, str):
         raise TypeError(f"a tracker needs name= and pubsub= as str; got name={name!r}, pubsub={pubsub!r}")
@@ -176,21 +195,22 @@ def _options(
     return Options(pubsub, name, broadcast_period, max_silent_periods, down_period, permdown_period, report_events_to)
 
 
-async def _request(tracker: object, request: Track | Untrack | Update) -> object:
+async def _request(tracker: Destination, request: Track | Untrack | Update) -> Any:
     answer = await GenServer.call(tracker, request)
     if answer.__class__ is Failed:
         raise answer.error
     return answer
 
 
-def _shard(tracker: object) -> Shard:
+def _shard(tracker: Destination) -> Shard:
     pid = tracker if tracker.__class__ is Pid else resolve_pid(tracker)
-    shard = SHARDS.get(pid) if pid is not None else None
-    if shard is None or not is_alive(pid):
-        if tracker.__class__ is Pid:
-            raise LookupError(f"{tracker!r} is not a running tracker")
-        raise NotRegistered(tracker)
-    return shard
+    if pid is not None:
+        shard = SHARDS.get(pid)
+        if shard is not None and is_alive(pid):
+            return shard
+    if tracker.__class__ is Pid:
+        raise LookupError(f"{tracker!r} is not a running tracker")
+    raise NotRegistered(tracker)
 
 
 def _check_pid(pid: object) -> None:
