@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 
-from otp import NORMAL, Down, Exit, ExitSignal, Shutdown, Stop, current_pid, monitor, pubsub, telemetry
+from otp import NORMAL, Down, Exit, ExitSignal, Pid, Shutdown, Stop, current_pid, monitor, pubsub, telemetry
 from otp import receive, send, spawn_link, trap_exits
 from otp.lowlevel import set_behaviour, set_report_details
 
@@ -87,9 +87,11 @@ def fastlane(entries: list, from_pid, message: object) -> None:
         lane.transport.send(encoded)
 
 
-async def start_supervised_channel(*args) -> object:
-    """The start function of a channel under the endpoint's channel supervisor."""
-    return spawn_link(run_channel, *args, True)
+async def start_supervised_channel(
+    channel_cls, join: Message, socket_pid, transport, assigns: dict, socket_id, pubsub_name: str
+) -> Pid:
+    """The start function of a channel under the endpoint's channel supervisor (``run_channel``'s arguments)."""
+    return spawn_link(run_channel, channel_cls, join, socket_pid, transport, assigns, socket_id, pubsub_name, True)
 
 
 async def run_channel(

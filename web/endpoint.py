@@ -136,7 +136,18 @@ import attrs
 import trio
 
 import otp
-from otp import ChildSpec, DynamicSupervisor, GenServer, Pid, Restart, SupervisorError, current_pid, telemetry
+from otp import (
+    ChildSpec,
+    Destination,
+    DynamicSupervisor,
+    GenServer,
+    Pid,
+    Restart,
+    SupervisorError,
+    Via,
+    current_pid,
+    telemetry,
+)
 from otp.log import LogThrottle
 from otp.lowlevel import resolve_pid
 
@@ -219,7 +230,7 @@ class Endpoint:
         host: str = "127.0.0.1",
         port: int = 0,
         websocket: WebSocket | Sequence[WebSocket] | None = None,
-        name: object = None,
+        name: str | Via | None = None,
         idle_timeout: float = 60.0,
         max_body_size: int = 1 << 20,
         max_header_size: int = 16 * 1024,
@@ -258,17 +269,17 @@ class Endpoint:
         return ChildSpec(id=child_id, start=(functools.partial(Endpoint.start_link, handler, **options),))
 
     @staticmethod
-    def address(endpoint: object) -> tuple[str, int]:
+    def address(endpoint: Destination) -> tuple[str, int]:
         """The ``(host, port)`` the endpoint listens on (the real port when started with 0)."""
         return _state_of(endpoint).address
 
     @staticmethod
-    def statistics(endpoint: object) -> EndpointStatistics:
+    def statistics(endpoint: Destination) -> EndpointStatistics:
         """A snapshot of the endpoint's counters (see ``COUNTERS`` in :mod:`web._limits`)."""
         return _state_of(endpoint).counters.snapshot()
 
     @staticmethod
-    def connection_supervisor(endpoint: object) -> Pid:
+    def connection_supervisor(endpoint: Destination) -> Pid:
         """The DynamicSupervisor whose children are the endpoint's connections."""
         connections = _state_of(endpoint).connections
         assert connections is not None  # (started in init, before the endpoint is listed)
@@ -339,7 +350,7 @@ class _Runner:
         raise otp.Exit(otp.SHUTDOWN)
 
 
-def _state_of(endpoint: object) -> _EndpointState:
+def _state_of(endpoint: Destination) -> _EndpointState:
     pid = resolve_pid(endpoint)
     state = _ENDPOINTS.get(pid) if pid is not None else None
     if state is None:
@@ -382,7 +393,7 @@ class _EndpointServer(GenServer):
         if self.state.telemetry_period is not None:
             otp.send_after(current_pid(), _TICK, self.state.telemetry_period)
 
-    async def handle_info(self, message: object) -> object:
+    async def handle_info(self, message: object) -> None | otp.NoReply | otp.Continue | otp.Stop:
         if message is _TICK:
             otp.send_after(current_pid(), _TICK, self.state.telemetry_period)
             if telemetry.attached(ENDPOINT_STATISTICS):
@@ -455,10 +466,13 @@ class _Acceptor:
     """The acceptor's tasks' shared part: turning connections away, and saying so without flooding the log."""
 
     def __init__(self, state: _EndpointState, nursery: trio.Nursery) -> None:
-        # The endpoint's init derives the limit and makes the context before it spawns the acceptor.
-        assert state.max_connections is not None and state.context is not None
+        # The endpoint's init derives the limit, starts the connection supervisor
+        # and makes the context before it spawns the acceptor.
+        assert state.max_connections is not None and state.connections is not None and state.context is not None
         self.state = state
         self.max_connections = state.max_connections
+        self.connections = state.connections
+        self.context = state.context
         self.waiting_heads = state.context.waiting_heads
         self.last_accept_error: OSError | None = None
         self.refusals = _ThrottledLog(nursery, self._log_refusals)
@@ -501,9 +515,9 @@ class _Acceptor:
         return True
 
     async def start_connection(self, stream: trio.SocketStream) -> None:
-        spec = ChildSpec(id="connection", start=(_spawn_connection, stream, self.state), restart=Restart.TEMPORARY)
+        spec = ChildSpec(id="connection", start=(_spawn_connection, stream, self.context), restart=Restart.TEMPORARY)
         try:
-            await DynamicSupervisor.start_child(self.state.connections, spec)
+            await DynamicSupervisor.start_child(self.connections, spec)
         except SupervisorError:
             # max_children: a burst got past the acceptor's count (``active``
             # grows only once each process runs); the supervisor's is exact.
@@ -554,9 +568,9 @@ class _ThrottledLog:
         self.summarizing = False
 
 
-async def _spawn_connection(stream: trio.SocketStream, state: _EndpointState) -> Pid:
+async def _spawn_connection(stream: trio.SocketStream, context: ConnectionContext) -> Pid:
     # Run by the connection supervisor: the new process is linked to it.
-    return otp.spawn_link(serve_connection, stream, state.context)
+    return otp.spawn_link(serve_connection, stream, context)
 
 
 async def _close_all(listeners: list[trio.SocketListener]) -> None:

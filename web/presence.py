@@ -28,8 +28,9 @@ its socket closing) leaves at once.
 
 from __future__ import annotations
 
+from typing import Any
 
-from otp import current_pid, pubsub
+from otp import Pid, current_pid, pubsub
 from otp.tracker import Tracker
 
 from ._channel_server import fastlane
@@ -53,7 +54,7 @@ class Presence(Tracker):
             pubsub.local_broadcast(self.pubsub, topic, Broadcast(topic, "presence_diff", payload), dispatcher=fastlane)
 
     @classmethod
-    async def start_link(cls, arg: object = None, *, pubsub: str, name: str, **options: object):
+    async def start_link(cls, arg: object = None, *, pubsub: str, name: str, **options: Any) -> Pid:
         """Start the presence tracker ``name`` on this node, diffs broadcast on ``pubsub``."""
         return await super().start_link(pubsub, pubsub=pubsub, name=name, **options)
 

@@ -52,10 +52,10 @@ handed over, unhandled     is refused, nothing logged
 (off by default)           (:class:`RateLimiter`); a client throttled without a
                            break for ``rate_limit_grace`` s is closed with 1008,
                            one warning, ``STATISTICS["rate_limited"]``
-``Socket.failed_join_      joins of that socket or address wait for the bucket
-limit`` per socket and     to refill, or are refused at once with ``{"reason":
-per peer address           "too many failed joins"}`` (:class:`FailedJoins`);
-                           one warning per socket
+``failed_join_limit`` of   joins of that socket or address wait for the bucket
+``Socket``, per socket     to refill, or are refused at once with
+and per peer address       ``{"reason": "too many failed joins"}``
+                           (:class:`FailedJoins`); one warning per socket
 =========================  =====================================================
 """
 
@@ -70,6 +70,7 @@ import trio
 from otp import (
     KILL,
     ChildSpec,
+    Destination,
     Down,
     DynamicSupervisor,
     ReceiveTimeout,
@@ -406,7 +407,7 @@ class SocketState:
         transport,
         *,
         pubsub: str,
-        channel_supervisor: object = None,
+        channel_supervisor: Destination | None = None,
         window: InboundWindow | None = None,
         peer: str | None = None,
         failed_joins: FailedJoins | None = None,
@@ -489,6 +490,7 @@ class SocketState:
             return spawn_monitor(run_channel, *args)
         spec = ChildSpec(id=message.topic, start=(start_supervised_channel, *args), restart=Restart.TEMPORARY)
         pid = await DynamicSupervisor.start_child(self.channel_supervisor, spec)
+        assert pid is not None  # (start_supervised_channel starts a process: it never ignores)
         ref = monitor(pid)
         send(pid, Go())
         return pid, ref

@@ -6,8 +6,8 @@
     verify(SECRET, "user socket", token, max_age=86400)   # -> {"user_id": 42}
 
 ``salt`` namespaces tokens (a token signed for "user socket" does not
-verify for anything else); ``max_age`` is in seconds (default one day, as
-Phoenix). The data is JSON. Verification fails with :class:`InvalidToken`
+verify for anything else); ``max_age`` is in whole seconds, as tokens are
+timestamped to the second (default one day, as Phoenix). The data is JSON. Verification fails with :class:`InvalidToken`
 (``.reason`` is ``"invalid"``, ``"expired"`` or ``"missing"``), never
 silently, and never otherwise, whatever a client sent in place of a token
 (a number, a list, a string that is not one). The typical use is in
@@ -43,7 +43,7 @@ def sign(secret: str | bytes, salt: str, data: object) -> str:
     return _serializer(secret, salt).dumps(data)
 
 
-def verify(secret: str | bytes, salt: str, token: object, *, max_age: float = DEFAULT_MAX_AGE) -> object:
+def verify(secret: str | bytes, salt: str, token: object, *, max_age: int = DEFAULT_MAX_AGE) -> object:
     """The data in ``token``, if it was signed with ``secret`` for ``salt`` less than ``max_age`` s ago.
 
     ``token`` is whatever the client sent: anything but a ``str`` (or

@@ -1,6 +1,7 @@
 """The template compiler (web/live/_template.py): statics, dynamics, fingerprints, tracking, errors."""
 
 import time
+import types
 
 import pytest
 from markupsafe import Markup
@@ -310,6 +311,15 @@ def test_template_from_file_and_next_to(tmp_path):
     assert template_next_to(anchor, "other").render({"x": 2}).to_html() == "<b>2</b>"
     with pytest.raises(FileNotFoundError, match="tried missing.html.heex, missing.heex, missing.html"):
         template_next_to(anchor, "missing")
+
+
+def test_template_next_to_a_module_without_a_file_says_so():
+    module = types.ModuleType("made_in_memory")  # no __file__: nothing to be next to
+    with pytest.raises(ValueError) as raised:
+        template_next_to(module, "page")
+    assert str(raised.value) == (
+        "template_next_to: the module 'made_in_memory' has no file to find templates next to; pass a file path (__file__)"
+    )
 
 
 # ---------------------------------------------------------------------------

@@ -69,7 +69,7 @@ while no page is open.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from otp import ChildSpec
 from web._http import Request, Response
@@ -103,7 +103,7 @@ class Dashboard:
         *,
         path: str = "/dashboard",
         pubsub: str,
-        presence: list[str] = (),
+        presence: Sequence[str] = (),
         auth: Callable[[dict, dict], bool] | None = None,
         auth_redirect: str = "/",
         token: str | None = None,

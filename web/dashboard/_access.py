@@ -112,7 +112,7 @@ class Access:
         return guarded
 
     def _matches(self, offered: str | None) -> bool:
-        return offered is not None and hmac.compare_digest(offered.encode(), self.token.encode())
+        return offered is not None and self.token is not None and hmac.compare_digest(offered.encode(), self.token.encode())
 
     def _forbidden_remote(self, request: Request) -> Response:
         host = request.peer[0] if request.peer else "an unknown address"

@@ -23,7 +23,7 @@ import time
 import attrs
 
 import otp
-from otp import GenServer, introspection, pubsub, telemetry
+from otp import Destination, GenServer, introspection, pubsub, telemetry
 
 __all__ = ["Metrics", "Sample", "TOPIC", "HISTORY", "resident_memory"]
 
@@ -106,7 +106,7 @@ class Metrics(GenServer):
         telemetry.detach(self.handler_id)
 
     @staticmethod
-    async def history(server: object) -> list[Sample]:
+    async def history(server: Destination) -> list[Sample]:
         return await GenServer.call(server, "history")
 
 

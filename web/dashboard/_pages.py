@@ -9,6 +9,8 @@ answers to forged ones, are in ``_protected.py``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import otp
 from otp import introspection, pubsub
 from otp.lowlevel import current_node
@@ -19,6 +21,9 @@ from web.socket import STATISTICS
 from ._charts import chart
 from ._metrics import TOPIC, Metrics, Sample
 from ._protected import SHOWN, SOCKET_PROCESS, kill_refusal, parse_pid
+
+if TYPE_CHECKING:
+    from . import Dashboard  # (which imports this module)
 
 __all__ = ["HomePage", "ProcessesPage", "PubSubPage", "DashboardPage"]
 
@@ -53,7 +58,7 @@ def page_template(body: str, name: str, **options):
 class DashboardPage(LiveView):
     """What every page shares: the config (set by :class:`~web.dashboard.Dashboard`), the sample feed."""
 
-    config = None  # the Dashboard, set on the subclasses it builds
+    config: Dashboard  # set on the subclasses the Dashboard builds
     title = "Dashboard"
 
     async def mount(self, params, session, socket):

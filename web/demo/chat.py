@@ -48,7 +48,9 @@ _AFTER_JOIN = "after_join"
 
 class RoomChannel(Channel):
     async def join(self, topic, payload, socket):
-        room = _ROOM.fullmatch(topic).group(1)
+        matched = _ROOM.fullmatch(topic)
+        assert matched is not None  # (ChatSocket.route sends only these topics here)
+        room = matched.group(1)
         if room == "secret" and payload.get("password") != "letmein":
             return Error({"reason": "unauthorized"})
         otp.send(otp.current_pid(), _AFTER_JOIN)  # track once the join reply is out

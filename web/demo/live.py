@@ -286,7 +286,7 @@ class AsyncLive(LiveView):
         return ASYNC.render(assigns, changed)
 
 
-def live_router(*, pubsub: str, channel_supervisor: object, dashboard=None) -> LiveRouter:
+def live_router(*, pubsub: str, channel_supervisor: otp.Destination | None, dashboard=None) -> LiveRouter:
     """The four pages (and the dashboard's) on one router: navigation between them stays live."""
     pages = {"/live/counter": CounterLive, "/live/chat": ChatLive, "/live/upload": UploadLive, "/live/async": AsyncLive}
     return LiveRouter(

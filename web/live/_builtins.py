@@ -52,7 +52,8 @@ _LINK = compile_source(
 def link(assigns: dict):
     """``<.link navigate=... | patch=... | href=...>``: a live or ordinary link."""
     rest = {k: v for k, v in assigns.items() if k not in ("navigate", "patch", "href", "replace", "inner_block")}
-    state = "replace" if assigns.get("replace") else "push"
+    state: str | None = "replace" if assigns.get("replace") else "push"
+    kind: str | None
     if assigns.get("navigate") is not None:
         href, kind = assigns["navigate"], "redirect"
     elif assigns.get("patch") is not None:

@@ -65,7 +65,7 @@ class DiffState:
     def diff(self, rendered: Rendered) -> dict:
         """The diff taking the client from the previous render to ``rendered``."""
         result, self.root = diff_rendered(rendered, self.root)
-        return {} if result is _SAME else result
+        return result if isinstance(result, dict) else {}  # (else _SAME: the client has it all)
 
     def reset(self) -> None:
         """Forget what the client has (a rejoin starts from an empty tree)."""
@@ -203,9 +203,10 @@ def _diff_stream(comp: Comprehension, previous: _Comp | None) -> tuple[object, _
     The client drops a stream's entries once patched into the DOM, and so
     do we: nothing per entry is remembered, only the template.
     """
+    assert comp.stream is not None  # (only a stream's comprehension is diffed here)
     ref, inserts, deletes, reset = comp.stream
     new_template = previous is None or previous.fingerprint != comp.fingerprint
-    state = _Comp(comp.fingerprint) if new_template else previous
+    state = _Comp(comp.fingerprint) if previous is None or new_template else previous
     if not new_template and not comp.entries and not deletes and not reset:
         return _SAME, state
     entries: dict = {str(position): _full_entry(entry, {}) for position, entry in enumerate(comp.entries)}

@@ -27,18 +27,21 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from http.cookies import CookieError, SimpleCookie
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import attrs
 from markupsafe import escape
 
-from web._http import Request, Response
+from otp import Destination
+from web._http import Handler, Request, Response
 from web._static import client_script
 from web.socket import Socket
 from web.token import InvalidToken, sign, verify
 from web.transports.phoenix import phoenix_socket
+from web.transports.websocket import WebSocket
 
 from ._component import Components, current_components
 from ._server import FLASH_SALT, SESSION_SALT, STATIC_SALT, LiveViewChannel, http_status, mount_view
@@ -50,6 +53,9 @@ __all__ = ["LiveRouter", "Route", "CSRF_SALT"]
 CSRF_SALT = "csrf"
 FLASH_COOKIE = "__phoenix_flash__"  # set by the client on a full redirect that carries a flash
 DEFAULT_SESSION = "default"
+
+#: What ``LiveRouter(routes=...)`` maps a path to: a view, or ``(view, live_session)``.
+RouteTarget = type[LiveView] | tuple[type[LiveView], str]
 
 
 @attrs.frozen
@@ -64,12 +70,12 @@ class Route:
     live_session: str
     pattern: re.Pattern
 
-    def match(self, path: str) -> dict | None:
+    def match(self, path: str) -> dict[str, str] | None:
         found = self.pattern.fullmatch(path)
         return None if found is None else found.groupdict()
 
 
-def _route(path: str, target) -> Route:
+def _route(path: str, target: RouteTarget) -> Route:
     view, live_session = target if isinstance(target, tuple) else (target, DEFAULT_SESSION)
     if not (isinstance(view, type) and issubclass(view, LiveView)):
         raise TypeError(f"route {path!r} needs a LiveView subclass; got {view!r}")
@@ -117,11 +123,11 @@ class LiveRouter:
         self,
         *,
         secret: str,
-        routes: dict,
+        routes: Mapping[str, RouteTarget],
         pubsub: str,
-        channel_supervisor: object = None,
+        channel_supervisor: Destination | None = None,
         layout: Callable[[str, str, str], str] = default_layout,
-        session: Callable[[Request], dict] | None = None,
+        session: Callable[[Request], dict[str, Any]] | None = None,
         socket_path: str = "/live",
         rate_limit: tuple[float, float] | None = None,
     ) -> None:
@@ -132,7 +138,7 @@ class LiveRouter:
         self.pubsub = pubsub
         self.channel_supervisor = channel_supervisor
         self.layout = layout
-        self.session = session or (lambda request: {})
+        self.session: Callable[[Request], dict[str, Any]] = session or (lambda request: {})
         self.socket_path = socket_path
         self.channel_cls = type("LiveChannel", (LiveViewChannel,), {"router": self, "secret": secret})
         upload_cls = type("LiveUploadChannel", (UploadChannel,), {"secret": secret})
@@ -142,7 +148,7 @@ class LiveRouter:
 
     # -- routes ----------------------------------------------------------------
 
-    def match(self, url: str) -> tuple[Route, dict] | None:
+    def match(self, url: str) -> tuple[Route, dict[str, str]] | None:
         """The route of a URL (or path) and its params: path segments, then the query.
 
         None when no route matches, or when ``url`` (from the client) cannot
@@ -160,7 +166,7 @@ class LiveRouter:
 
     # -- HTTP ----------------------------------------------------------------------
 
-    def http(self, fallback: Callable[[Request], Awaitable[Response]] | None = None):
+    def http(self, fallback: Callable[[Request], Awaitable[Response]] | None = None) -> Handler:
         """An endpoint handler: the two client scripts every page loads, dead renders of the routes,
         else ``fallback`` (or 404)."""
 
@@ -175,7 +181,7 @@ class LiveRouter:
 
         return handler
 
-    async def render(self, request: Request, *, session: dict | None = None) -> Response | None:
+    async def render(self, request: Request, *, session: Mapping[str, Any] | None = None) -> Response | None:
         """The dead render of the route at ``request``'s URL, or None if none matches.
 
         ``session``: the user session to render with, instead of asking the
@@ -187,10 +193,10 @@ class LiveRouter:
         if found is None:
             return None
         route, params = found
-        session = self.session(request) if session is None else dict(session)
+        user_session = self.session(request) if session is None else dict(session)
         flash = self._flash_cookie(request)
         try:
-            page = await self.render_container(route, params, session, url, flash=flash)
+            page = await self.render_container(route, params, user_session, url, flash=flash)
         except Exception as error:
             status = http_status(error)
             if status is None:
@@ -205,7 +211,7 @@ class LiveRouter:
         body = self.layout(title, container, csrf)
         return Response(200, {"content-type": "text/html; charset=utf-8", **clear}, body)
 
-    def _flash_cookie(self, request: Request) -> dict | None:
+    def _flash_cookie(self, request: Request) -> dict[str, str] | None:
         cookies = SimpleCookie()
         try:
             cookies.load(request.headers.get("cookie", ""))
@@ -215,7 +221,7 @@ class LiveRouter:
         flash = self.read_flash(morsel.value if morsel is not None else None)
         return None if flash is None else {str(k): str(v) for k, v in flash.items()}
 
-    def read_flash(self, token: str | None) -> dict | None:
+    def read_flash(self, token: str | None) -> dict[str, Any] | None:
         """The flash a redirect's signed flash token carries (LIVEVIEW.md §6.3).
 
         None when there is no token, or it is forged, expired (older than
@@ -231,7 +237,9 @@ class LiveRouter:
             return None
         return flash if isinstance(flash, dict) else None
 
-    async def render_container(self, route: Route, params: dict, session: dict, url: str, *, flash: dict | None = None):
+    async def render_container(
+        self, route: Route, params: dict[str, str], session: dict[str, Any], url: str, *, flash: dict[str, str] | None = None
+    ) -> tuple[str, str] | Redirect:
         """``(title, container html)``; or a :class:`Redirect` if the mount navigated away."""
         view_id = "phx-" + secrets.token_urlsafe(12)
         view = route.view()
@@ -258,12 +266,12 @@ class LiveRouter:
         )
         return socket.title or route.view.__name__, container
 
-    def session_payload(self, view_id: str, route: Route, session: dict) -> dict:
+    def session_payload(self, view_id: str, route: Route, session: dict[str, Any]) -> dict[str, Any]:
         return {"id": view_id, "route": route.path, "live_session": route.live_session, "session": dict(session)}
 
     # -- the socket ------------------------------------------------------------------
 
-    def websocket(self, **options):
+    def websocket(self, **options: Any) -> WebSocket:
         """The WebSocket mount for ``<socket_path>/websocket``: ``lv:*`` views, ``lvu:*`` uploads."""
         return phoenix_socket(
             self.socket_cls, pubsub=self.pubsub, channel_supervisor=self.channel_supervisor,

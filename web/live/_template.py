@@ -159,8 +159,13 @@ def _identity(mapping: Mapping | None) -> tuple:
 
 
 def _directory_of(anchor: str | types.ModuleType) -> Path:
+    module = anchor if isinstance(anchor, types.ModuleType) else sys.modules.get(anchor)
+    file = getattr(module, "__file__", None)
+    if file:
+        return Path(file).parent
     if isinstance(anchor, types.ModuleType):
-        return Path(anchor.__file__).parent
-    if anchor in sys.modules and getattr(sys.modules[anchor], "__file__", None):
-        return Path(sys.modules[anchor].__file__).parent
+        raise ValueError(
+            f"template_next_to: the module {anchor.__name__!r} has no file to find templates next to; "
+            "pass a file path (__file__)"
+        )
     return Path(anchor).parent

@@ -29,6 +29,7 @@ import hashlib
 import itertools
 import linecache
 from collections.abc import Callable, Iterable, Mapping
+from typing import TypeGuard
 
 import attrs
 from markupsafe import escape
@@ -36,6 +37,7 @@ from markupsafe import escape
 from ._component import live_component
 from ._rendered import Comprehension, Rendered
 from ._template_parse import (
+    Attr,
     Element,
     Expr,
     Python,
@@ -259,10 +261,10 @@ class _Compiler:
             builder.text(node.text)
         elif isinstance(node, Expr):
             builder.slot(self.expr_slot(node))
-        elif node.special(":for") is not None:
-            builder.slot(self.for_slot(node))
-        elif node.special(":if") is not None:
-            builder.slot(self.if_slot(node))
+        elif (for_attr := node.special(":for")) is not None:
+            builder.slot(self.for_slot(node, for_attr))
+        elif (if_attr := node.special(":if")) is not None:
+            builder.slot(self.if_slot(node, if_attr))
         elif node.kind == "component":
             builder.slot(self.component_slot(node))
         elif node.kind == "slot":
@@ -299,8 +301,7 @@ class _Compiler:
         python = self.python(node.code, node.line, node.column)
         return _Slot("expr", f"_tpl_dyn({python.code})", python.deps)
 
-    def if_slot(self, node: Element) -> _Slot:
-        attr = node.special(":if")
+    def if_slot(self, node: Element, attr: Attr) -> _Slot:
         cond = self.python(attr.value, attr.code_line, attr.code_column)
         body = self.unit([node.without_specials()])
         deps = _union([cond.deps, body.deps])
@@ -310,8 +311,7 @@ class _Compiler:
         tracked = f"(None if {self.unchanged(deps)} else ({same_branch} if {self.unchanged(cond.deps)} else {full}))"
         return _Slot("if", full, deps, tracked)
 
-    def for_slot(self, node: Element) -> _Slot:
-        attr = node.special(":for")
+    def for_slot(self, node: Element, attr: Attr) -> _Slot:
         clause_code = for_clause(attr.value)
         if clause_code is None:
             message = ":for expects {item <- @items} or {item in @items}"
@@ -320,7 +320,7 @@ class _Compiler:
         head, iterable_code, rest = split_for_clause(clause_code)
         iterable = self.python(iterable_code, attr.code_line, attr.code_column)
         loop = self.python(head + "_tpl_it" + rest, attr.code_line, attr.code_column, prefix="[0 for ", suffix="\n]").code
-        parts = [clause]
+        parts: list[Python | _Unit] = [clause]
         if (cond_attr := node.special(":if")) is not None:
             cond = self.python(cond_attr.value, cond_attr.code_line, cond_attr.code_column)
             parts.append(cond)
@@ -483,9 +483,13 @@ def _dyn(value: object) -> object:
 
 def _dyn_list(items: list | tuple) -> object:
     values = tuple(_dyn(item) for item in items)
-    if all(isinstance(value, str) for value in values):
+    if _all_text(values):
         return "".join(values)
     return Rendered(("",) * (len(values) + 1), values, _list_fingerprint(len(values)))
+
+
+def _all_text(values: tuple[object, ...]) -> TypeGuard[tuple[str, ...]]:
+    return all(isinstance(value, str) for value in values)
 
 
 @functools.lru_cache(maxsize=64)

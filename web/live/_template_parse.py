@@ -211,6 +211,7 @@ class _Parser:
     def element(self) -> Element:
         open_pos = self.pos
         match = _TAG_NAME.match(self.src, open_pos + 1)
+        assert match is not None  # (node() calls this only when a tag name follows the "<")
         tag, self.pos = match.group(), match.end()
         attributes, self_closing = self.attributes(tag, open_pos)
         element = Element(tag, tuple(attributes), (), self_closing, *self.source.where(open_pos))
@@ -376,7 +377,7 @@ def _operand_position(before: str, previous: str) -> bool:
     if not (previous.isalnum() or previous == "_"):
         return True
     word = _LAST_WORD.search(before.rstrip())
-    return bool(word) and keyword.iskeyword(word.group())
+    return word is not None and keyword.iskeyword(word.group())
 
 
 def _string_end(text: str, start: int) -> int:
@@ -419,9 +420,12 @@ def split_for_clause(code: str) -> tuple[str, str, str]:
     _, checkable, _ = _rewrite(code)  # same length as code, valid Python
     prefix = "[0 for "
     text = prefix + checkable + "\n]"
-    generator = ast.parse(text, mode="eval").body.generators[0]
-    start = _char_offset(text, generator.iter.lineno, generator.iter.col_offset) - len(prefix)
-    end = _char_offset(text, generator.iter.end_lineno, generator.iter.end_col_offset) - len(prefix)
+    comprehension = ast.parse(text, mode="eval").body
+    assert isinstance(comprehension, ast.ListComp)  # (the text is one, by construction)
+    iterable = comprehension.generators[0].iter
+    assert iterable.end_lineno is not None and iterable.end_col_offset is not None  # (ast.parse sets them)
+    start = _char_offset(text, iterable.lineno, iterable.col_offset) - len(prefix)
+    end = _char_offset(text, iterable.end_lineno, iterable.end_col_offset) - len(prefix)
     return code[:start], code[start:end], code[end:]
 
 

@@ -138,7 +138,7 @@ class JS:
                 (``phx-click-loading``…) until the server replies.
             page_loading: also fire ``phx:page-loading-start``/``-stop``.
         """
-        args = {"event": _name("push", "event", event)}
+        args: dict[str, object] = {"event": _name("push", "event", event)}
         if value is not None:
             args["value"] = _mapping("push", "value", value)
         if target is not None:
@@ -239,7 +239,7 @@ class JS:
         on a file input. With ``blocking=True`` the UI waits until a listener
         calls ``event.detail.done()``.
         """
-        args = {"event": _name("dispatch", "event", event)}
+        args: dict[str, object] = {"event": _name("dispatch", "event", event)}
         if detail is not None:
             args["detail"] = _dispatch_detail(event, detail, blocking)
         if bubbles is not None:

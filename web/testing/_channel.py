@@ -23,12 +23,15 @@ Phoenix.ChannelTest's patterns do) and leave the others for later asserts.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Mapping
+from types import EllipsisType
+from typing import Any
 
 import orjson
 
 import otp
 import otp.lowlevel
-from otp import ReceiveTimeout, receive, send, spawn_link
+from otp import Destination, Pid, ReceiveTimeout, receive, send, spawn_link
 
 from web.socket import ClientFrame, Socket, SocketState, TransportClosed
 
@@ -71,7 +74,7 @@ class TestTransport:
 
     def __init__(self, owner, client: int) -> None:
         self.owner, self.client = owner, client
-        self.connection = None  # the connection process, once started
+        self.connection: Pid | None = None  # the connection process, once started
         self.closed: int | None = None
 
     def send(self, frame) -> None:
@@ -86,18 +89,20 @@ class TestTransport:
                 send(self.connection, TransportClosed())
 
 
-async def _connection(socket: Socket, assigns: dict, transport: TestTransport, pubsub: str, channel_supervisor) -> None:
+async def _connection(
+    socket: Socket, assigns: dict, transport: TestTransport, pubsub: str, channel_supervisor: Destination | None
+) -> None:
     await SocketState(socket, assigns, transport, pubsub=pubsub, channel_supervisor=channel_supervisor).serve()
 
 
 async def connect(
     socket_cls: type[Socket],
-    params: dict | None = None,
-    connect_info: dict | None = None,
+    params: Mapping[str, Any] | None = None,
+    connect_info: Mapping[str, Any] | None = None,
     *,
     pubsub: str,
-    channel_supervisor: object = None,
-):
+    channel_supervisor: Destination | None = None,
+) -> ClientSocket | None:
     """Connect like a client would; return a :class:`ClientSocket`, or None if ``connect`` refused.
 
     ``channel_supervisor``: start channels under this DynamicSupervisor, as an endpoint would.
@@ -114,7 +119,7 @@ async def connect(
 class ClientSocket:
     """The client side of one test connection."""
 
-    def __init__(self, transport: TestTransport, socket_id) -> None:
+    def __init__(self, transport: TestTransport, socket_id: str | None) -> None:
         self.transport = transport
         self.id = socket_id
         self._refs = itertools.count(1)
@@ -124,9 +129,11 @@ class ClientSocket:
 
     def send_raw(self, frame: str | bytes) -> None:
         """Send a frame as is (to test malformed input)."""
-        send(self.transport.connection, ClientFrame(frame))
+        send(self._connection(), ClientFrame(frame))
 
-    def push(self, topic: str, event: str, payload: dict | None = None, *, join_ref: object = ...) -> str:
+    def push(
+        self, topic: str, event: str, payload: dict[str, Any] | None = None, *, join_ref: str | None | EllipsisType = ...
+    ) -> str:
         """Push ``event`` on ``topic``; return its ref. ``join_ref`` defaults to the current membership's."""
         ref = str(next(self._refs))
         if join_ref is ...:
@@ -134,7 +141,9 @@ class ClientSocket:
         self.send_raw(orjson.dumps([join_ref, ref, topic, event, {} if payload is None else payload]).decode())
         return ref
 
-    async def join(self, topic: str, payload: dict | None = None, *, timeout: float = 1.0) -> tuple[str, dict]:
+    async def join(
+        self, topic: str, payload: dict[str, Any] | None = None, *, timeout: float = 1.0
+    ) -> tuple[str, dict[str, Any]]:
         """Join ``topic``; return the reply's ``(status, response)``."""
         ref = str(next(self._refs))
         self.join_refs[topic] = ref
@@ -142,12 +151,12 @@ class ClientSocket:
         reply = await self.assert_reply(ref, timeout=timeout)
         return reply["status"], reply["response"]
 
-    async def leave(self, topic: str, *, timeout: float = 1.0) -> dict:
+    async def leave(self, topic: str, *, timeout: float = 1.0) -> dict[str, Any]:
         """Leave ``topic``; return the reply (``phx_close`` follows it)."""
         ref = self.push(topic, "phx_leave", {})
         return await self.assert_reply(ref, timeout=timeout)
 
-    def push_binary(self, topic: str, event: str, payload: bytes, *, join_ref: object = ...) -> str:
+    def push_binary(self, topic: str, event: str, payload: bytes, *, join_ref: str | None | EllipsisType = ...) -> str:
         """Push ``event`` with a binary payload (CHANNELS.md §2.4, e.g. an upload ``chunk``); return its ref."""
         ref = str(next(self._refs))
         if join_ref is ...:
@@ -163,15 +172,21 @@ class ClientSocket:
 
     async def close(self) -> None:
         """Close the connection, as a client going away would."""
-        send(self.transport.connection, TransportClosed())
+        send(self._connection(), TransportClosed())
+
+    def _connection(self) -> Pid:
+        assert self.transport.connection is not None  # (connect() starts it before it returns this client)
+        return self.transport.connection
 
     # ------------------------------------------------------------ asserting
 
-    async def next_frame(self, *, timeout: float = 1.0) -> list | bytes:
+    async def next_frame(self, *, timeout: float = 1.0) -> list[Any] | bytes:
         """The next frame the server wrote to this client, decoded."""
         return await self._take(lambda frame: True, "any frame", timeout)
 
-    async def assert_reply(self, ref: str, status: object = ANY, response: object = ANY, *, timeout: float = 1.0) -> dict:
+    async def assert_reply(
+        self, ref: str, status: object = ANY, response: object = ANY, *, timeout: float = 1.0
+    ) -> dict[str, Any]:
         """Wait for the reply to ``ref``; check its status and response; return ``{status, response}``."""
 
         def match(frame) -> bool:
@@ -182,14 +197,16 @@ class ClientSocket:
         assert (body["status"], body["response"]) == (status, response), f"reply to {ref!r} was {frame!r}"
         return body
 
-    async def assert_push(self, topic: str, event: str, payload: object = ANY, *, timeout: float = 1.0) -> list:
+    async def assert_push(self, topic: str, event: str, payload: object = ANY, *, timeout: float = 1.0) -> list[Any]:
         """Wait for a push (join_ref set) of ``event`` on ``topic``; return the frame."""
         return await self._take(
             lambda f: isinstance(f, list) and f[0] is not None and f[2] == topic and f[3] == event and f[4] == payload,
             f"a push of {event!r} on {topic!r} with {payload!r}", timeout,
         )
 
-    async def assert_broadcast(self, topic: str, event: str, payload: object = ANY, *, timeout: float = 1.0) -> list:
+    async def assert_broadcast(
+        self, topic: str, event: str, payload: object = ANY, *, timeout: float = 1.0
+    ) -> list[Any]:
         """Wait for a broadcast (join_ref and ref null) of ``event`` on ``topic``; return the frame."""
         return await self._take(
             lambda f: isinstance(f, list) and f[0] is None and f[1] is None and f[2] == topic and f[3] == event
@@ -215,7 +232,9 @@ class ClientSocket:
             return
         raise AssertionError(f"expected no frame, got {_decode(frame.data)!r}")
 
-    async def receive_frame(self, match, *, timeout: float) -> list | bytes | None:
+    async def receive_frame(
+        self, match: Callable[[Any], bool], *, timeout: float
+    ) -> list[Any] | bytes | None:
         """The oldest frame (decoded) for which ``match(frame)`` holds, or None after ``timeout``.
 
         A selective receive: frames that do not match stay queued, in order,
@@ -234,7 +253,7 @@ class ClientSocket:
             return None
         return _decode(frame.data)
 
-    async def _take(self, match, wanted: str, timeout: float):
+    async def _take(self, match: Callable[[Any], bool], wanted: str, timeout: float) -> Any:
         frame = await self.receive_frame(match, timeout=timeout)
         if frame is None:
             client = self.transport.client
@@ -243,5 +262,5 @@ class ClientSocket:
         return frame
 
 
-def _decode(data) -> list | bytes:
+def _decode(data: str | bytes) -> list[Any] | bytes:
     return orjson.loads(data) if isinstance(data, str) else data

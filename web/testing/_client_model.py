@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Sequence
+from typing import TypeGuard
 from urllib.parse import quote_plus
 
 import attrs
@@ -90,14 +92,14 @@ def extract(diff: dict) -> Extracted:
     return Extracted(diff, title, reply, events or [])
 
 
-def is_cid(value: object) -> bool:
+def is_cid(value: object) -> TypeGuard[int | str]:
     """``isCid``: an integer, or a string of digits (a ``phx-target="3"``)."""
     if isinstance(value, bool):
         return False
     return isinstance(value, int) or (isinstance(value, str) and re.fullmatch(r"0|[1-9]\d*", value) is not None)
 
 
-def _is_object(value: object) -> bool:
+def _is_object(value: object) -> TypeGuard[dict]:
     return isinstance(value, dict)
 
 
@@ -412,8 +414,8 @@ class PageDom:
         self._remove_before_morph(streams, inserts, restore)
         containers: dict[str, list[_Child]] = {}
         # Re-query after each container: replacing children invalidates the nodes found before.
-        while (container := _next_unseen(document, '[phx-update="stream"]', containers)) is not None:
-            dom_id = container.attributes["id"]
+        while (found := _next_unseen(document, '[phx-update="stream"]', containers)) is not None:
+            container, dom_id = found
             new = [(child.attributes.get("id"), child.html) for child in _element_children(container)]
             children = _morph_children(self._containers.get(dom_id, []), new, inserts, restore)
             container.inner_html = "".join(child.html for child in children)
@@ -439,8 +441,8 @@ class PageDom:
     def _keep_ignored(self, document: LexborHTMLParser) -> None:
         # The client matches them by id: one without an id cannot be told apart, so it is not kept.
         ignored: dict[str, str] = {}
-        while (node := _next_unseen(document, '[phx-update="ignore"][id]', ignored)) is not None:
-            dom_id = node.attributes["id"]
+        while (found := _next_unseen(document, '[phx-update="ignore"][id]', ignored)) is not None:
+            node, dom_id = found
             if dom_id in self._ignored:
                 node.inner_html = self._ignored[dom_id]
             ignored[dom_id] = node.inner_html or ""
@@ -448,7 +450,7 @@ class PageDom:
 
     def component_ids(self) -> set[int]:
         """The cids of the components on the page now."""
-        return {int(node.attributes[PHX_COMPONENT]) for node in self.document.css(f"[{PHX_COMPONENT}]")}
+        return {int(cid) for node in self.document.css(f"[{PHX_COMPONENT}]") if (cid := node.attributes.get(PHX_COMPONENT))}
 
     def find_component(self, cid: int) -> LexborNode | None:
         return self.document.css_first(f'[{PHX_COMPONENT}="{cid}"]')
@@ -457,14 +459,15 @@ class PageDom:
         return self.document.css(selector)
 
 
-def _next_unseen(document: LexborHTMLParser, selector: str, seen: dict) -> LexborNode | None:
+def _next_unseen(document: LexborHTMLParser, selector: str, seen: dict) -> tuple[LexborNode, str] | None:
+    """The first element matching ``selector`` whose id is not in ``seen``, and that id."""
     for node in document.css(selector):
         dom_id = node.attributes.get("id")
         if not dom_id:
             what = selector[1:selector.index("]")]
             raise DiffError(f"an element with {what} needs an id (the client finds it again by id): {_short(node.html)}")
         if dom_id not in seen:
-            return node
+            return node, dom_id
     return None
 
 
@@ -596,7 +599,9 @@ def element_value(node: LexborNode, value: dict | None = None) -> dict:
     >>> element_value(button, {"extra": 1})
     {'id': '7', 'kind': 'x', 'value': '', 'extra': 1}
     """
-    meta = {name[len("phx-value-"):]: text or "" for name, text in node.attributes.items() if name.startswith("phx-value-")}
+    meta: dict[str, object] = {
+        name[len("phx-value-"):]: text or "" for name, text in node.attributes.items() if name.startswith("phx-value-")
+    }
     element = _value_property(node)
     if element is not None:
         meta["value"] = element
@@ -634,7 +639,9 @@ def _number(text: str | None) -> int | float:
     return int(number) if number.is_integer() else number
 
 
-def form_body(form: LexborNode, used: set[str], *, only: list[str] | None = None, overrides: list[tuple] | None = None) -> str:
+def form_body(
+    form: LexborNode, used: set[str], *, only: Sequence[str | None] | None = None, overrides: list[tuple] | None = None
+) -> str:
     """``serializeForm``: the form's URL-encoded body as the client sends it.
 
     The controls' current values (as the DOM has them) in document order,

@@ -50,7 +50,7 @@ async def render(target: LiveViewTest | Element) -> str:
     view = view_of(target)
     await view.sync()
     if isinstance(target, Element):
-        return find_one(target).html
+        return outer_html(find_one(target))
     return view.html
 
 
@@ -98,11 +98,16 @@ def find_one(target: Element) -> LexborNode:
         if candidates:
             raise AssertionError(
                 f"selector {target.selector!r} did not match text filter {target.text_filter!r}, got:\n\n"
-                + "\n".join(node.html for node in candidates)
+                + "\n".join(outer_html(node) for node in candidates)
             )
         raise AssertionError(f"selector {target.selector!r} did not return any element within:\n\n{view.html}")
     raise AssertionError(
         f"selector {target.selector!r} returned {len(nodes)} elements and therefore cannot be the target "
         f"of an event or rendered (use a more precise selector, or a text filter):\n\n"
-        + "\n".join(node.html for node in nodes)
+        + "\n".join(outer_html(node) for node in nodes)
     )
+
+
+def outer_html(node: LexborNode) -> str:
+    """The node's HTML (selectolax says None when lexbor fails to serialize it: then "")."""
+    return node.html or ""

@@ -19,6 +19,8 @@ matches).
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 from selectolax.lexbor import LexborNode
 
@@ -90,7 +92,7 @@ async def render_hook(target: LiveViewTest | Element, event: str, value: dict | 
         raise TypeError(f"render_hook(view_or_element, event, value=None) needs the event name; got {event!r}")
     view = view_of(target)
     await view.drain()
-    cids = targets(view, find_one(target)) if isinstance(target, Element) else [None]
+    cids: list[int | None] = targets(view, find_one(target)) if isinstance(target, Element) else [None]
     return await push_events(view, {"type": "hook", "event": event, "value": dict(value or {})}, cids)
 
 
@@ -180,7 +182,7 @@ async def _follow_link(view: LiveViewTest, target: Element, node: LexborNode):
 
 
 def _form_of(node: LexborNode, target: Element) -> LexborNode:
-    form = node
+    form: LexborNode | None = node
     while form is not None and form.tag != "form":
         form = form.parent
     if form is None:
@@ -219,7 +221,7 @@ async def _render_form(target, event, value, kind: str):
     for name, js_value, js_target in pushes:
         body = form_body(form, view.touched, only=[node.attributes.get("name")] if own else None, overrides=overrides)
         meta = element_value(form, js_value)
-        payload = {"type": "form", "event": name, "value": body}
+        payload: dict[str, Any] = {"type": "form", "event": name, "value": body}
         if kind == "change":
             payload.update(meta={"_target": target_name or "undefined", **meta}, uploads={})
         else:
@@ -233,7 +235,7 @@ async def _render_form(target, event, value, kind: str):
 async def _push_form_to_view(view: LiveViewTest, event: str, target_name: str | None, overrides: list, kind: str):
     # No element: the value is the whole body, the first field given is the one that changed.
     target_name = target_name or (overrides[0][0] if overrides else None)
-    payload = {"type": "form", "event": event, "value": encode_form(overrides)}
+    payload: dict[str, Any] = {"type": "form", "event": event, "value": encode_form(overrides)}
     if kind == "change":
         payload.update(meta={"_target": target_name or "undefined"}, uploads={})
     else:
@@ -247,5 +249,5 @@ def _touch(view: LiveViewTest, form: LexborNode, target_name: str | None, overri
     if target_name is not None and kind == "change":
         view.touched.add(target_name)
     if kind == "submit":  # the client marks every field as submitted
-        view.touched.update(field.attributes.get("name") for field in form.css("[name]"))
+        view.touched.update(name for field in form.css("[name]") if (name := field.attributes.get("name")) is not None)
 

@@ -40,6 +40,8 @@ Everything waits for the frame it expects, never for a fixed time;
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 import attrs
@@ -47,6 +49,7 @@ import trio
 from selectolax.lexbor import LexborHTMLParser
 
 from web import Request
+from web.live import LiveRouter
 from web.live._wire import CIDS_DESTROYED, CIDS_WILL_DESTROY, DIFF, LIVE_PATCH, LIVE_REDIRECT, REDIRECT, RENDERED
 
 from ._channel import ClientSocket, connect
@@ -58,6 +61,8 @@ __all__ = ["live", "LiveViewTest", "JoinRefused", "join_redirect", "absolute_url
 DEFAULT_TIMEOUT = 5.0  # seconds to wait for any one frame (Phoenix waits 5000 ms)
 ORIGIN = "http://localhost"  # the page's scheme and host, as the client puts them in URLs
 
+_Found = TypeVar("_Found")
+
 
 # ---------------------------------------------------------------- live()
 
@@ -66,8 +71,8 @@ ORIGIN = "http://localhost"  # the page's scheme and host, as the client puts th
 class Page:
     """One page load: its router, user session, socket and what the client counts per page."""
 
-    router: object
-    session: dict | None
+    router: LiveRouter
+    session: Mapping[str, Any] | None
     timeout: float
     client: ClientSocket | None = None
     csrf: str = ""
@@ -82,7 +87,9 @@ class JoinRefused(Exception):
         self.response = response
 
 
-async def live(router, path: str = "/", *, session: dict | None = None, timeout: float = DEFAULT_TIMEOUT):
+async def live(
+    router: LiveRouter, path: str = "/", *, session: Mapping[str, Any] | None = None, timeout: float = DEFAULT_TIMEOUT
+) -> LiveViewTest | Redirect:
     """Load ``path`` of ``router`` like a browser; return the connected :class:`LiveViewTest`.
 
     ``session``: the user session the router's ``session`` function would
@@ -106,7 +113,7 @@ async def live(router, path: str = "/", *, session: dict | None = None, timeout:
         raise AssertionError(f"joining {view.topic} failed: {refused.response!r}") from None
 
 
-async def _dead_render(page: Page, path: str):
+async def _dead_render(page: Page, path: str) -> tuple[str, str, str | None, str | None] | Redirect:
     """GET ``path``: ``(view id, session token, static token, title)``, or a :class:`Redirect`."""
     parts = urlsplit(path)
     request = Request("GET", parts.path or "/", dict(parse_qsl(parts.query, keep_blank_values=True)),
@@ -127,14 +134,18 @@ async def _dead_render(page: Page, path: str):
     attributes = container.attributes
     title = document.css_first("title")
     static = attributes.get("data-phx-static") or None  # the client sends "" as null
-    return attributes["id"], attributes["data-phx-session"], static, title.text() if title else None
+    view_id, session = attributes.get("id"), attributes.get("data-phx-session")
+    if not view_id or not session:
+        raise AssertionError(f"the LiveView container of {path!r} has no id or data-phx-session: {container.html}")
+    return view_id, session, static, title.text() if title else None
 
 
-async def join_redirect(origin: LiveViewTest, redirect: Redirect) -> LiveViewTest:
+async def join_redirect(origin: LiveViewTest, redirect: Redirect) -> LiveViewTest | Redirect:
     """A ``live_redirect`` on the same socket: leave ``origin``, join its container with ``redirect``.
 
     LIVEVIEW.md §6.2. Raises :class:`JoinRefused` if the server refuses the
-    join (the client then loads the page afresh).
+    join (the client then loads the page afresh); returns a :class:`Redirect`
+    if the new view's mount navigated away in turn.
     """
     await origin._leave()
     view = LiveViewTest(
@@ -179,8 +190,9 @@ class LiveViewTest:
     def __init__(
         self, page: Page, view_id: str, session_token: str, static_token: str | None, url: str, title: str | None
     ) -> None:
+        assert page.client is not None  # (live() connects before it makes a view)
         self.page = page
-        self.client = page.client
+        self.client: ClientSocket = page.client
         self.id = view_id
         self.topic = f"lv:{view_id}"
         self.url = url
@@ -254,7 +266,7 @@ class LiveViewTest:
         # its reply is here, so is every diff the view sent before it.
         await self.call(CIDS_WILL_DESTROY, {"cids": []})
 
-    async def wait_for(self, found, *, timeout: float, failure: str):
+    async def wait_for(self, found: Callable[[], _Found | None], *, timeout: float, failure: str) -> _Found:
         """Apply the view's frames until ``found()`` returns something (not None); return it.
 
         Fails with ``failure`` after ``timeout`` seconds.
@@ -278,7 +290,7 @@ class LiveViewTest:
     def _join_params(self, mounts: int, **extra) -> dict:
         return {"_csrf_token": self.page.csrf, "_mounts": mounts, "_mount_attempts": 0, **extra}
 
-    async def _join(self, payload: dict):
+    async def _join(self, payload: dict) -> LiveViewTest | Redirect:
         status, response = await self.client.join(self.topic, payload, timeout=self.timeout)
         self.join_ref = self.client.join_refs[self.topic]
         if status != "ok":
@@ -316,7 +328,8 @@ class LiveViewTest:
 
     async def _next(self, timeout: float) -> list | None:
         """This view's next frame (selective receive: others stay queued), or None after ``timeout``."""
-        return await self.client.receive_frame(self._owns, timeout=timeout)
+        frame = await self.client.receive_frame(self._owns, timeout=timeout)
+        return frame if isinstance(frame, list) else None  # (_owns takes lists only)
 
     def _owns(self, frame: object) -> bool:
         return isinstance(frame, list) and frame[2] == self.topic and frame[0] == self.join_ref
@@ -359,10 +372,12 @@ class LiveViewTest:
         if extracted.title is not None:
             self.title = extracted.title
         if extracted.diff:
+            assert self.tree is not None  # (diffs come after the join, which made the tree)
             self.tree.merge(extracted.diff)
             self._render()
 
     def _render(self) -> None:
+        assert self.tree is not None  # (made by the join)
         html, streams = self.tree.to_html()
         before = self.dom.component_ids()
         self.dom.patch(html, streams)
@@ -378,4 +393,5 @@ class LiveViewTest:
             if absent:
                 self._pending[self._push(CIDS_DESTROYED, {"cids": absent})] = (CIDS_DESTROYED, absent)
         else:
+            assert self.tree is not None  # (made by the join)
             self.tree.prune(response.get("cids") or [])

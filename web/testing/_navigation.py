@@ -19,8 +19,11 @@ Each patch and redirect is recorded once (``view.patches``,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
+from web.live import LiveRouter
 from web.live._wire import LIVE_REDIRECT
 
 from ._live import DEFAULT_TIMEOUT, JoinRefused, LiveViewTest, join_redirect, live
@@ -51,7 +54,9 @@ async def assert_redirect(view: LiveViewTest, to: str | None = None, *, timeout:
     return redirect
 
 
-async def follow_redirect(redirect: Redirect, router=None, *, session: dict | None = None):
+async def follow_redirect(
+    redirect: Redirect, router: LiveRouter | None = None, *, session: Mapping[str, Any] | None = None
+) -> LiveViewTest | Redirect:
     """Go where ``redirect`` says, as the client would; return the new :class:`LiveViewTest`.
 
     A ``live_redirect`` from a view navigates on the same socket (the join

@@ -13,7 +13,12 @@ returns ``{:error, {:live_redirect, %{to: ...}}}``) or refuses an upload
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import attrs
+
+if TYPE_CHECKING:
+    from ._live import LiveViewTest, Page  # (which import this module)
 
 __all__ = ["Redirect", "UploadError"]
 
@@ -33,7 +38,7 @@ class Redirect:
     replace: bool = False
     # Where it came from, for follow_redirect (not part of the value): a
     # LiveViewTest, or the page whose dead render redirected.
-    source: object = attrs.field(default=None, eq=False, repr=False)
+    source: LiveViewTest | Page | None = attrs.field(default=None, eq=False, repr=False)
     flash_token: str | None = attrs.field(default=None, eq=False, repr=False)
 
 

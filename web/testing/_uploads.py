@@ -73,18 +73,19 @@ class Upload:
                 return file
         raise KeyError(f"no file {name!r} in this file_input; files: {[file.name for file in self.files]}")
 
-    def locate(self) -> tuple[LexborNode, LexborNode]:
-        """The form and its file input, in the page as it is now."""
+    def locate(self) -> tuple[LexborNode, LexborNode, str]:
+        """The form, its file input and the input's upload ref, in the page as it is now."""
         form = find_one(Element(self.view, self.form_selector))
         inputs = [
             node for node in form.css('input[type="file"]') if node.attributes.get("name") == self.name
         ]
-        if len(inputs) != 1 or "data-phx-upload-ref" not in inputs[0].attributes:
+        upload_ref = inputs[0].attributes.get("data-phx-upload-ref") if len(inputs) == 1 else None
+        if not upload_ref:
             raise AssertionError(
                 f"expected one <.live_file_input> named {self.name!r} in the form {self.form_selector!r}; "
                 f"found {len(inputs)}:\n\n{form.html}"
             )
-        return form, inputs[0]
+        return form, inputs[0], upload_ref
 
 
 def file_input(view: LiveViewTest, form_selector: str, name: str, entries: list[dict]) -> Upload:
@@ -123,13 +124,15 @@ async def render_upload(upload: Upload, entry_name: str, percent: int = 100):
         result = await _choose(upload)
         if isinstance(result, Redirect):
             return result
-    if upload.preflight is None:
+    preflight = upload.preflight
+    if preflight is None:
         result = await _preflight(upload)
         if not isinstance(result, dict):
             return result
-    if file.ref not in upload.preflight["entries"]:
+        preflight = result
+    if file.ref not in preflight["entries"]:
         return UploadError([(file.name, "failed preflight")])
-    return await _send(upload, file, percent)
+    return await _send(upload, preflight, file, percent)
 
 
 # ---------------------------------------------------------------- the uploader's steps
@@ -142,11 +145,11 @@ def _active(upload: Upload) -> list[_File]:
 async def _choose(upload: Upload):
     """Choosing the files: the input's (or form's) ``phx-change`` with the entries in ``uploads``."""
     view = upload.view
-    form, file_input_node = upload.locate()
+    form, file_input_node, upload_ref = upload.locate()
     own = "phx-change" in file_input_node.attributes
     source = file_input_node if own else form
     pushes = bindings(source, "phx-change")
-    name = file_input_node.attributes["name"]
+    name = upload.name  # (the input's: locate found it by name)
     view.touched.add(name)
     result = view.html
     for event, js_value, js_target in pushes:
@@ -154,9 +157,7 @@ async def _choose(upload: Upload):
             "type": "form", "event": event,
             "value": form_body(form, view.touched, only=[name] if own else None),
             "meta": {"_target": name, **element_value(form, js_value)},
-            "uploads": {
-                file_input_node.attributes["data-phx-upload-ref"]: [{"path": name, **file.meta()} for file in _active(upload)]
-            },
+            "uploads": {upload_ref: [{"path": name, **file.meta()} for file in _active(upload)]},
         }
         result = await push_events(view, payload, targets(view, source, js_target))
         if isinstance(result, Redirect):
@@ -167,8 +168,7 @@ async def _choose(upload: Upload):
 async def _preflight(upload: Upload):
     """``allow_upload``: the preflight response, or the :class:`UploadError` / :class:`Redirect` instead."""
     view = upload.view
-    form, file_input_node = upload.locate()
-    upload_ref = file_input_node.attributes["data-phx-upload-ref"]
+    form, _, upload_ref = upload.locate()
     payload = {"ref": upload_ref, "entries": [file.meta() for file in _active(upload)]}
     cid = targets(view, form)[0]
     response = await view.call(ALLOW_UPLOAD, with_cid(payload, cid))
@@ -184,16 +184,16 @@ async def _preflight(upload: Upload):
     return response
 
 
-async def _send(upload: Upload, file: _File, percent: int):
+async def _send(upload: Upload, preflight: dict, file: _File, percent: int):
     """The chunks of one entry up to ``percent``, each acknowledged, each followed by its progress."""
     view, client = upload.view, upload.view.client
     topic = f"lvu:{file.ref}"
     if not file.joined:
-        status, response = await client.join(topic, {"token": upload.preflight["entries"][file.ref]}, timeout=view.timeout)
+        status, response = await client.join(topic, {"token": preflight["entries"][file.ref]}, timeout=view.timeout)
         if status != "ok":
             return await _failed(upload, file, response.get("reason", "failed"))
         file.joined = True
-    chunk_size = upload.preflight["config"]["chunk_size"]
+    chunk_size = preflight["config"]["chunk_size"]
     goal = len(file.content) * percent // 100
     while file.offset < goal:
         chunk = file.content[file.offset:min(file.offset + chunk_size, goal)]
@@ -212,10 +212,10 @@ async def _send(upload: Upload, file: _File, percent: int):
 
 async def _progress(upload: Upload, file: _File, progress: object):
     view = upload.view
-    form, file_input_node = upload.locate()
+    form, file_input_node, upload_ref = upload.locate()
     payload = {
         "event": file_input_node.attributes.get("phx-progress"),
-        "ref": file_input_node.attributes["data-phx-upload-ref"],
+        "ref": upload_ref,
         "entry_ref": file.ref,
         "progress": progress,
     }

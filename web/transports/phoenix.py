@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
-from otp import Pid, send, spawn_link, telemetry
+from otp import Destination, Pid, send, spawn_link, telemetry
 from otp.log import ThrottledLogger
 
 from .._telemetry import SOCKET_CONNECT
@@ -105,7 +106,15 @@ class PhoenixSocketHandler(SocketHandler):
     """
 
     def __init__(
-        self, socket: Socket, assigns: dict, pubsub: str, channel_supervisor=None, *, peer=None, failed_joins=None, log=None
+        self,
+        socket: Socket,
+        assigns: dict,
+        pubsub: str,
+        channel_supervisor: Destination | None = None,
+        *,
+        peer=None,
+        failed_joins=None,
+        log=None,
     ) -> None:
         self.socket, self.assigns, self.pubsub = socket, assigns, pubsub
         self.channel_supervisor = channel_supervisor
@@ -156,7 +165,12 @@ class PhoenixSocketHandler(SocketHandler):
 
 
 def phoenix_socket(
-    socket_cls: type[Socket], *, pubsub: str, channel_supervisor: object = None, path: str = "/socket/websocket", **options
+    socket_cls: type[Socket],
+    *,
+    pubsub: str,
+    channel_supervisor: Destination | None = None,
+    path: str = "/socket/websocket",
+    **options: Any,
 ) -> WebSocket:
     """The WebSocket mount serving ``socket_cls`` at ``path`` (see the module docstring).
 
