@@ -57,10 +57,18 @@ from ._pid import Pid, Ref
 from ._process import Process, _current, current_process
 from ._telemetry import HANDLERS, dispatch
 
-__all__ = ["send", "receive", "receive_nowait", "deliver", "Pattern"]
+__all__ = ["send", "receive", "receive_nowait", "deliver", "Pattern", "Predicate"]
 
 Pattern: TypeAlias = type[Any] | Callable[[Any], object]
 """What ``receive`` accepts as a pattern: a type (``isinstance``) or a predicate."""
+
+Predicate: TypeAlias = Callable[[Any], bool]
+"""A pattern that is a function: ``lambda m: isinstance(m, int) and m > 3``."""
+
+# For type checkers, receive has three shapes: one type gives that type;
+# predicates only, or several patterns, give Any. (Were one overload to take
+# any pattern, a lone type would also match it, and a wrong annotation of
+# what it gives, `x: A = await receive(B)`, would go unnoticed.)
 
 M = TypeVar("M")
 
@@ -136,7 +144,9 @@ def deliver(process: Process, message: object) -> None:
 @overload
 async def receive(pattern: type[M], /, *, timeout: float | None = None) -> M: ...
 @overload
-async def receive(*patterns: Pattern, timeout: float | None = None) -> Any: ...
+async def receive(*predicates: Predicate, timeout: float | None = None) -> Any: ...
+@overload
+async def receive(first: Pattern, second: Pattern, /, *patterns: Pattern, timeout: float | None = None) -> Any: ...
 
 
 async def receive(*patterns: Pattern, timeout: float | None = None) -> Any:
@@ -180,7 +190,9 @@ async def receive(*patterns: Pattern, timeout: float | None = None) -> Any:
 @overload
 def receive_nowait(pattern: type[M], /) -> M: ...
 @overload
-def receive_nowait(*patterns: Pattern) -> Any: ...
+def receive_nowait(*predicates: Predicate) -> Any: ...
+@overload
+def receive_nowait(first: Pattern, second: Pattern, /, *patterns: Pattern) -> Any: ...
 
 
 def receive_nowait(*patterns: Pattern) -> Any:

@@ -162,6 +162,7 @@ from .. import telemetry
 from .._child_spec import ChildSpec, ChildType, Restart
 from .._kernel import (
     OTPError,
+    Pid,
     WouldBlock,
     current_pid,
     receive,
@@ -174,7 +175,7 @@ from .._kernel import (
 from .._util import fixup_module_metadata as _fixup_module_metadata
 from ..log import LogThrottle, Summary
 from ..supervisor import Strategy, Supervisor
-from ._dispatch import local_broadcast
+from ._dispatch import Dispatcher, local_broadcast
 from ._resp import (
     Connection,
     RedisAuthError,
@@ -428,7 +429,7 @@ class Redis:
         self._heartbeats_queued = 0  # of the queue: not the app's, so neither pending nor in max_pending
         self._publisher_name: str | None = None
         self._pubsub: str | None = None  # the PubSub's name, once child_spec is asked for
-        self._publisher_pid = None
+        self._publisher_pid: Pid | None = None
         self._published = 0
         self._received = 0
         self._reconnects = 0
@@ -459,13 +460,13 @@ class Redis:
 
         return ChildSpec(id="redis", start=(start,), type=ChildType.SUPERVISOR, restart=Restart.PERMANENT)
 
-    def broadcast(self, pubsub: str, topic: str, message: object, dispatcher: object) -> None:
+    def broadcast(self, pubsub: str, topic: str, message: object, dispatcher: Dispatcher) -> None:
         payload = _pickle((topic, message, dispatcher))  # may raise: then nothing was numbered
         self._make_room()
         self._sequence += 1
         self._enqueue(self._channel(pubsub), self._frame(BROADCAST, self._sequence, payload), BROADCAST)
 
-    def direct_broadcast(self, pubsub: str, node_name: str, topic: str, message: object, dispatcher: object) -> None:
+    def direct_broadcast(self, pubsub: str, node_name: str, topic: str, message: object, dispatcher: Dispatcher) -> None:
         if node_name == self.node_name:
             local_broadcast(pubsub, topic, message, dispatcher=dispatcher)
         else:
@@ -764,7 +765,9 @@ _CONNECTION_ERRORS = (OSError, RedisError, trio.BrokenResourceError, trio.Closed
 
 
 async def _publisher(adapter: Redis, pubsub: str) -> None:
-    register(adapter._publisher_name, current_pid())
+    name = adapter._publisher_name
+    assert name is not None  # child_spec names the publisher before it starts it
+    register(name, current_pid())
     adapter._publisher_pid = current_pid()
     send_after(current_pid(), _BEAT, adapter.heartbeat)
     queue = adapter._queue
