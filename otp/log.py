@@ -1,4 +1,103 @@
-"""Log lines that a flood cannot multiply: one line per interval per cause, with the count of the rest.
+"""The library's logging: its loggers, the fields of its reports, and lines a flood cannot multiply.
+
+Everything is logged through the standard :mod:`logging` module, to a
+logger named after the part that logs. All are children of ``otp`` or
+``web``: configuring those two covers everything, and each part can be
+configured apart::
+
+    logging.getLogger("web.socket").setLevel(logging.ERROR)  # no warnings about misbehaving clients
+    logging.getLogger("otp.supervisor").addHandler(pager)     # a restart pages someone
+
+Loggers
+-------
+
+======================  ===========================================================
+logger                  what it logs
+======================  ===========================================================
+``otp.process``         crash reports of plain processes (ERROR); a timer whose
+                        via-name could not be resolved (ERROR)
+``otp.genserver``       crash reports of GenServers, and of what is built on them
+                        (supervisors, registries, tracker shards...) (ERROR); a
+                        message the default ``handle_info`` did not expect (WARNING)
+``otp.supervisor``      what a supervisor did about a child: ``child_terminated``,
+                        ``start_error``, ``shutdown_error``,
+                        ``reached_max_restart_intensity`` (ERROR)
+``otp.telemetry``       a handler that raised and was detached (ERROR)
+``otp.tracker``         an unexpected message, a heartbeat or message it could not
+                        send (WARNING); replicas going up and down (DEBUG)
+``otp.pubsub.redis``    lost connections, broadcasts missed or dropped, reconnects
+                        (WARNING, throttled)
+``web.endpoint``        connections refused at ``max_connections`` (WARNING),
+                        failing ``accept()`` (ERROR), both throttled
+``web.http``            crash reports of connections whose HTTP handler raised (ERROR)
+``web.transports``      WebSocket peers shed because they do not read (WARNING,
+                        throttled)
+``web.socket``          sockets closed for malformed frames or over their rate
+                        limit, joins slowed after failures (WARNING, throttled)
+``web.channel``         crash reports of channels (ERROR)
+``web.live``            crash reports of LiveViews (ERROR)
+======================  ===========================================================
+
+A client's misbehaviour is a WARNING of one line, never a traceback: it is
+the client's fault, and the server goes on.
+
+Crash reports
+-------------
+
+A process whose own code failed (it raised, or exited with a reason other
+than ``NORMAL``, ``SHUTDOWN`` and ``Shutdown(...)``) gets one ERROR record.
+Its message says who crashed with what, plus what its behaviour knows (a
+GenServer's last message and state, a channel's topic and assigns, a
+LiveView's URL and event); its traceback is the record's ``exc_info``, so a
+plain formatter prints it after the message and a JSON formatter or an error
+tracker gets it as a traceback. (Once every handler has seen the record, its
+``exc_info`` keeps the exception without its frames and the traceback stays
+as text in ``exc_text``, which formatters print as it is: a handler that
+keeps records would otherwise keep the dead process's frames alive.) A
+process stopped by an exit signal (killed, or linked to one that crashed,
+without trapping exits) gets none, as in OTP: it did not fail, and the one
+that did has the report. Its supervisor still reports what became of it
+(``otp.supervisor``).
+
+Record fields
+-------------
+
+The reports carry their data as attributes of the record (``extra``), for
+handlers and formatters that want data rather than text:
+
+===================  ================================================================
+field                value
+===================  ================================================================
+``otp_pid``          the pid as text (``"<0.42.0>"``): the process that crashed, the
+                     supervisor that reports; None outside a process
+``otp_name``         that process's registered name, or None
+``otp_reason``       the exit reason itself (an exception, ``KILLED``, a value)
+``otp_topic``        the channel's topic (``web.channel``, ``web.live``)
+``otp_view``         the LiveView's class, as ``module.QualName`` (``web.live``)
+``otp_url``          the LiveView's page URL (``web.live``); the request's path,
+                     without its query string (``web.http``)
+``otp_event``        a supervisor report's kind (``child_terminated``, ...); the
+                     event of a detached telemetry handler
+``otp_child_id``     the child's id (supervisor reports)
+``otp_child_pid``    the child's pid as text, or None (supervisor reports)
+``otp_handler_id``   the id of the telemetry handler detached (``otp.telemetry``)
+===================  ================================================================
+
+A supervisor report's ``exc_info`` is the child's exception when it crashed
+with one, without its frames: the traceback is in the child's own crash
+report, logged just before (the kernel frees a dead process's frames once
+that report is written). A JSON formatter, for one::
+
+    class JsonFormatter(logging.Formatter):
+        def format(self, record):
+            document = {"logger": record.name, "level": record.levelname, "message": record.getMessage()}
+            document.update((key, value) for key, value in vars(record).items() if key.startswith("otp_"))
+            if record.exc_info:
+                document["traceback"] = self.formatException(record.exc_info)
+            return json.dumps(document, default=repr)
+
+Lines a flood cannot multiply
+-----------------------------
 
 A server that logs one line per bad frame, refused connection or lost
 Redis connection hands every attacker (and every outage) a way to fill its
@@ -32,7 +131,7 @@ one throttle per cause, on trio's clock when called in a trio run: a lone
 event's line is the message as given; a line written after others were
 held says how many, and of which kind::
 
-    log = ThrottledLogger(logging.getLogger("web"), interval=10.0)
+    log = ThrottledLogger(logging.getLogger("web.socket"), interval=10.0)
     log.warning("malformed", "socket %s: closing after a malformed frame: %s", socket_id, reason, detail=peer)
     # -> "socket s1: closing after a malformed frame: not valid JSON"
     #    ... then, at most once per 10 s:

@@ -77,7 +77,9 @@ async def test_a_function_that_raises_crashes_the_agent_and_the_caller_gets_the_
         await assert_down(ref, Boom)
     assert info.value.reason is boom
     assert len(reports) == 1
-    assert "Boom: while reading" in reports[0].getMessage()
+    assert "crashed: Boom('while reading')\n" in reports[0].getMessage()
+    assert reports[0].exc_info[1] is boom
+    assert reports[0].exc_text.endswith("Boom: while reading")  # the traceback
     assert "{'value': {'secret': 1}}" in reports[0].getMessage()  # the report shows the agent's value
 
 

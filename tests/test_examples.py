@@ -37,7 +37,7 @@ def test_kernel_demo_runs_as_a_script_and_logs_the_crash_report():
         capture_output=True, text=True, timeout=60, check=True,
     )
     out = done.stdout
-    assert "ERROR otp: Process <0.2.0> crashed: RuntimeError('worker-1 was told to crash')" in out
+    assert "ERROR otp.process: Process <0.2.0> crashed: RuntimeError('worker-1 was told to crash')" in out
     assert "timer fired: 'tick'" in out
 
 

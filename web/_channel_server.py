@@ -14,11 +14,13 @@ frame of its membership.
 
 Each ``join`` is timed and emitted as the telemetry event ``("web",
 "channel", "join")``; a crash is emitted by the socket, which sees every
-abnormal end (see ``otp.telemetry``).
+abnormal end (see ``otp.telemetry``). A crash's report goes to the logger
+``web.channel`` with the topic as ``otp_topic`` (see ``otp.log``).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 
 from otp import NORMAL, Down, Exit, ExitSignal, Pid, Shutdown, Stop, current_pid, monitor, pubsub, telemetry
@@ -34,6 +36,8 @@ __all__ = ["run_channel", "start_supervised_channel", "Go", "Joined", "Leave", "
 
 LEFT = Shutdown("left")
 CLOSED = Shutdown("closed")
+
+logger = logging.getLogger("web.channel")  # crash reports of channel processes
 
 
 class Joined:
@@ -116,7 +120,11 @@ async def run_channel(
         transport=transport, pubsub=pubsub_name, fastlane=fastlane,
     )
     channel = channel_cls()
-    set_report_details(lambda: {"channel": channel_cls.__qualname__, "topic": join.topic, "assigns": socket.assigns})
+    set_report_details(
+        lambda: {"channel": channel_cls.__qualname__, "topic": join.topic, "assigns": socket.assigns},
+        logger=logger,
+        fields={"otp_topic": join.topic},
+    )
     set_behaviour("channel", channel)
     started = time.perf_counter()
     result = await channel.join(join.topic, join.payload, socket)

@@ -41,7 +41,8 @@ its head
 ``Expect: 100-continue``                      ``100 Continue``, then the body is read
 ``HEAD``                                      the handler's status and headers, no body
 handler raises                                500, then the process crashes with
-                                              the exception (crash report;
+                                              the exception (crash report on
+                                              ``web.http``, with ``otp_url``;
                                               siblings unaffected)
 the peer takes nothing of a response for      connection closed
 ``idle_timeout`` (per 64 KiB written)
@@ -95,13 +96,14 @@ import h11
 import trio
 
 from otp import telemetry
+from otp.lowlevel import set_report_details
 
 from ._limits import ConnectionContext, ConnectionCounters, ConnectionLimits
 from ._telemetry import CONNECTION_CLOSE, CONNECTION_OPEN
 
 __all__ = ["Request", "Response", "Handler", "Upgrade", "serve_connection", "send_response", "next_event"]
 
-logger = logging.getLogger("web")
+logger = logging.getLogger("web.http")  # crash reports of a connection whose handler raised
 
 RECEIVE_SIZE = 65536
 
@@ -269,10 +271,18 @@ async def _respond(conn: h11.Connection, stream, request: Request, context: Conn
         # Answer 500, close, then crash this process with the exception: the
         # crash report names it, and only this connection is affected.
         context.counters.handler_errors += 1
+        _describe_crash(request)
         await _send_error(conn, stream, 500)
         raise
     pieces = _response_bytes(conn, response, with_body=request.method != "HEAD")
     return await _write(stream, pieces, context.limits.idle_timeout)
+
+
+def _describe_crash(request: Request) -> None:
+    # Set only once the handler has failed: nothing is paid per request. The
+    # path, not the query string, which may carry tokens.
+    details: dict[str, object] = {"request": f"{request.method} {request.path}"}
+    set_report_details(lambda: details, logger=logger, fields={"otp_url": request.path})
 
 
 async def _refuse(

@@ -260,7 +260,7 @@ class ConnectionContext:
     counters: ConnectionCounters
     upgrades: Mapping[str, Callable] = attrs.field(factory=dict)
     endpoint: object = None
-    log: ThrottledLogger = attrs.field(factory=lambda: ThrottledLogger(logging.getLogger("web")))
+    log: ThrottledLogger = attrs.field(factory=lambda: ThrottledLogger(logging.getLogger("web.transports")))
     reclaimer: MemoryReclaimer = attrs.field(factory=lambda: MemoryReclaimer())
     waiting_heads: dict = attrs.field(factory=dict, repr=False)
 

@@ -167,7 +167,7 @@ from .transports.websocket import WebSocket, upgrader
 
 __all__ = ["Endpoint", "EndpointStatistics", "Listening", "serve"]
 
-logger = logging.getLogger("web")
+logger = logging.getLogger("web.endpoint")
 
 
 @attrs.define(eq=False)

@@ -111,7 +111,7 @@ __all__ = [
     "disconnect",
 ]
 
-logger = logging.getLogger("web")
+logger = logging.getLogger("web.socket")
 _EVERY_LINE = ThrottledLogger(logger, interval=0)  # for a SocketState given no mount's logger
 
 MAX_CHANNELS = 100  # per socket, as Phoenix

@@ -276,10 +276,10 @@ class ReportLog(logging.Handler):
 def capture_reports() -> Iterator[ReportLog]:
     """While inside, the ``"otp"`` logger's records are counted, not printed.
 
-    W6 and W7 kill thousands of processes, and each kill logs a crash report
-    and a supervisor report. The records are still made (that cost is part
-    of a restart, as it is in OTP); only writing them out is left out, which
-    would time the terminal instead.
+    W6 and W7 kill thousands of processes, and each kill logs a supervisor
+    report. The records are still made (that cost is part of a restart, as
+    it is in OTP); only writing them out is left out, which would time the
+    terminal instead.
     """
     logger = logging.getLogger("otp")
     saved = logger.handlers[:], logger.propagate, logger.level

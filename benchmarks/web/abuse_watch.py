@@ -18,9 +18,9 @@ run) and, beside the attack, three watchers in the load generator:
 been served (or failed) a few times under it, rather than for a guessed
 number of seconds. :func:`count_log` reads the server's stderr afterwards.
 
->>> count_log("WARNING web: closing a slow peer\\n\\nERROR otp: Process <0.7.0> crashed: ValueError('x')\\n"
-...           "  function: web._http.serve_connection\\n  Traceback (most recent call last):\\n")
-(4, 1)
+>>> count_log("WARNING web.socket: closing a slow peer\\n\\nERROR web.http: Process <0.7.0> crashed: ValueError('x')\\n"
+...           "  function: web._http.serve_connection\\nTraceback (most recent call last):\\n  File ...\\nValueError: x\\n")
+(6, 1)
 >>> count_log("Traceback (most recent call last):\\n  File ...\\nKeyError: 1\\n")
 (3, 1)
 """
@@ -28,6 +28,7 @@ number of seconds. :func:`count_log` reads the server's stderr afterwards.
 from __future__ import annotations
 
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -374,20 +375,28 @@ def count_log(text: str) -> tuple[int, int]:
     """``(lines, crash reports)`` of a server's stderr.
 
     Lines are the non-blank ones. A crash report is a process crash logged
-    by otp (``Process <...> crashed: ...`` or ``... exited with ...``), or
-    a traceback at the start of a line: one that escaped every process and
-    reached the top (otp indents the tracebacks inside its own reports).
+    by otp or web (a record ``Process <...> crashed: ...``, on whichever of
+    their loggers: see ``otp.log``), or a traceback that is not part of
+    such a record: one that escaped every process and reached the top.
     """
     lines = crashes = 0
+    in_report = False  # since the last record began: its detail lines and traceback are a crash report's
     for line in text.splitlines():
         if not line.strip():
             continue
         lines += 1
-        if line.startswith("Traceback (most recent call last)") or _is_crash_report(line):
+        if _RECORD.match(line):
+            in_report = _is_crash_report(line)
+            crashes += in_report
+        elif line.startswith("Traceback (most recent call last)") and not in_report:
             crashes += 1
     return lines, crashes
 
 
+# A record's first line in the demo's format, "%(levelname)s %(name)s: %(message)s".
+_RECORD = re.compile(r"(DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.]+: ")
+
+
 def _is_crash_report(line: str) -> bool:
-    _, _, message = line.partition(" otp: ")
-    return message.startswith("Process <") and (" crashed: " in message or " exited with " in message)
+    name, _, message = line.partition(" ")[2].partition(": ")
+    return name.split(".")[0] in ("otp", "web") and message.startswith("Process <") and " crashed: " in message

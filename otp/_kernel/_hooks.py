@@ -12,8 +12,10 @@ behaviour that traps exits cleans up a link's signal after an unlink::
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Callable, TypeVar, overload
 
+from ._crash import logger as crash_logger
 from ._exceptions import WouldBlock
 from ._mailbox import Pattern, queued, receive_nowait
 from ._names import Destination, resolve
@@ -36,14 +38,31 @@ def queued_messages(pid: Destination | None = None) -> list[Any]:
     return queued(process) if process is not None else []
 
 
-def set_report_details(details: Callable[[], dict[str, object]] | None) -> None:
+def set_report_details(
+    details: Callable[[], dict[str, object]] | None,
+    *,
+    logger: logging.Logger | None = None,
+    fields: dict[str, object] | None = None,
+) -> None:
     """Have the caller's crash report include ``details()``, a dict label → value.
 
     ``details`` is called only if the process crashes, so it may be costly;
     pass None to remove it. Values are shown with ``repr`` (strings as is),
     cut to 2,000 characters.
+
+    ``logger`` is where the report goes instead of ``otp.process``: a
+    behaviour names its own (``otp.genserver``, ``web.channel``) so that its
+    users can configure its reports apart. ``fields`` become attributes of the
+    report's record next to ``otp_pid``, ``otp_name`` and ``otp_reason``
+    (``{"otp_topic": topic}``), for handlers that want data, not text; the
+    names in use are listed in :mod:`otp.log`. Each call replaces all three.
     """
-    current_process().report_details = details
+    process = current_process()
+    process.report_details = details
+    if logger is None and not fields:
+        process.report_logging = None
+    else:
+        process.report_logging = (logger if logger is not None else crash_logger, dict(fields or {}))
 
 
 def exiting() -> bool:

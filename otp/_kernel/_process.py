@@ -19,6 +19,7 @@ from ._exceptions import NotAProcess
 from ._pid import Pid
 
 if TYPE_CHECKING:
+    import logging
     from collections import deque
     from typing import Any, Callable
 
@@ -61,8 +62,7 @@ class Process:
         "timers",  # refs of live timers addressed to this pid, or None
         "aliases",  # refs that deliver to this process (see _aliases.py), or None
         "report_details",  # callable adding lines to its crash report, or None
-        "report_logger",  # the logger its crash report goes to (None: otp.process)
-        "report_fields",  # extra attributes of its crash report's record, or None
+        "report_logging",  # (logger, record fields) for its crash report, or None: otp.process, no fields
         "behaviour",  # (kind, state) for introspection, or None (see otp.lowlevel.set_behaviour)
     )
 
@@ -91,8 +91,7 @@ class Process:
         self.timers: set[TimerRef] | None = None
         self.aliases: set[Ref] | None = None
         self.report_details: Callable[[], dict[str, object]] | None = None
-        self.report_logger: logging.Logger | None = None
-        self.report_fields: dict[str, object] | None = None
+        self.report_logging: tuple[logging.Logger, dict[str, object]] | None = None
         self.behaviour: tuple[str, object] | None = None
 
     def __repr__(self) -> str:

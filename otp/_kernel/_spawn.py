@@ -14,7 +14,8 @@ the function...                     reason
 returns (any value)                 ``NORMAL``
 raises ``Exit(reason)``             ``reason``
 raises any other exception ``e``    ``e`` itself (crash report logged)
-is ended by an exit signal          the signal's reason (see _signals.py)
+is ended by an exit signal          the signal's reason (see _signals.py);
+                                    no crash report (see _crash.py)
 is running when the node closes     ``SHUTDOWN``
 ==================================  =====================================
 
@@ -152,8 +153,10 @@ def finish(process: Process, reason: object, *, report: bool = True) -> None:
     process.reason = reason
     node = process.node
     node.processes.pop(process.pid.number, None)
-    if report and not is_normal(reason):
-        report_crash(process, reason, signalled=signalled)
+    if report and not signalled and not is_normal(reason):
+        # OTP's rule: only a process that failed by itself has a crash
+        # report, not one an exit signal stopped (see _crash.py).
+        report_crash(process, reason)
     if process.name is not None:
         if node.names.get(process.name) is process:
             del node.names[process.name]
@@ -176,6 +179,7 @@ def finish(process: Process, reason: object, *, report: bool = True) -> None:
     process.mailbox = None
     process.task = None
     process.report_details = None
+    process.report_logging = None
     process.behaviour = None  # a GenServer's state: pids outlive their process
     process.abort = None  # it closes over the record: break the cycle
 

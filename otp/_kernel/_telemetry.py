@@ -27,6 +27,7 @@ from typing import Callable, Literal
 import attrs
 import trio
 
+from ._crash import process_fields
 from ._exceptions import AlreadyAttached, Exit
 
 __all__ = [
@@ -151,7 +152,8 @@ def _detach_failed(handler: Handler, event_name: tuple, error: BaseException) ->
             handler.id,
             error,
             event_name,
-            extra={"otp_event": event_name, "otp_handler_id": handler.id, "otp_reason": error},
+            exc_info=error,
+            extra={**process_fields(), "otp_event": event_name, "otp_handler_id": handler.id, "otp_reason": error},
         )
 
 

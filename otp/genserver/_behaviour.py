@@ -37,7 +37,7 @@ class _CannotIgnore(Protocol):
 
     async def init(self, arg: Any, /) -> None | Continue | Stop: ...
 
-logger = logging.getLogger("otp")
+logger = logging.getLogger("otp.genserver")
 
 _CALLBACKS = ("init", "handle_call", "handle_cast", "handle_info", "handle_continue", "terminate")
 

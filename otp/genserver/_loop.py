@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
 __all__ = ["serve"]
 
-logger = logging.getLogger("otp")
+logger = logging.getLogger("otp.genserver")  # crash reports of GenServers (see otp.log)
 
 
 class _Loop:
@@ -107,7 +107,7 @@ async def _start_up(
     try:
         server = cls()
         loop = _Loop(server, starter if linked else None)
-        set_report_details(loop.report_details)
+        set_report_details(loop.report_details, logger=logger)
         set_behaviour("genserver", server)
         result: Any = await server.init(arg)  # anything: check_init says what is wrong with it
         check_init(server, result)

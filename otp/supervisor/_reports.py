@@ -1,14 +1,21 @@
 """Supervisor reports: one log line per event a person watching a tree needs, and telemetry.
 
-Logged at ERROR through logger ``"otp"`` (the crash report of the child
-itself is logged by the kernel; these say what the supervisor did about it)::
+Logged at ERROR through the logger ``otp.supervisor`` (the child's own
+crash report, if it crashed rather than being stopped by an exit signal,
+is logged just before by the kernel; these say what the supervisor did
+about it)::
 
     Supervisor <0.5.0> (registered as 'app'): child Worker <0.9.0> exited with ValueError('boom'); restarting
     Supervisor <0.5.0>: child Worker failed to start: StartError(...)
     Supervisor <0.5.0>: child Worker <0.9.0> did not shut down cleanly: ValueError('x')
     Supervisor <0.5.0>: reached max restart intensity (3 restarts in 5.0 s); shutting down
 
-Records carry ``otp_event``, ``otp_child_id``, ``otp_reason`` for handlers.
+Records carry ``otp_pid`` and ``otp_name`` (the supervisor's pid as text and
+registered name), ``otp_event``, ``otp_child_id``, ``otp_child_pid`` (text,
+or None) and ``otp_reason`` for handlers. When the reason is an exception it
+is also the record's ``exc_info``, so error trackers group the report by
+it; its traceback is in the child's crash report (the kernel drops a dead
+process's frames once that report is written).
 
 Restarts are also counted on the supervisor (its total and last few, read by
 ``otp.introspection``) and emitted as the telemetry events
@@ -32,7 +39,7 @@ RESTART = ("otp", "supervisor", "restart")
 GIVE_UP = ("otp", "supervisor", "give_up")
 RECENT_RESTARTS = 10  # restarts a supervisor keeps for introspection
 
-logger = logging.getLogger("otp")
+logger = logging.getLogger("otp.supervisor")
 
 _TEXT = {
     "child_terminated": "child {id} {pid} exited with {reason}; {action}",
@@ -45,8 +52,15 @@ _TEXT = {
 def report(event: str, child_id: object, pid: object, reason: object, action: str = "") -> None:
     shown = reason if event == "reached_max_restart_intensity" else repr(reason)
     text = _TEXT[event].format(id=_show_id(child_id), pid=pid, reason=shown, action=action)
-    extra = {"otp_event": event, "otp_child_id": child_id, "otp_reason": reason}
-    logger.error("%s: %s", _who(), text, extra=extra)
+    extra = {
+        "otp_pid": str(current_pid()),
+        "otp_name": registered_name(),
+        "otp_event": event,
+        "otp_child_id": child_id,
+        "otp_child_pid": None if pid is None else str(pid),
+        "otp_reason": reason,
+    }
+    logger.error("%s: %s", _who(), text, exc_info=_exc_info(reason), extra=extra)
 
 
 def restarted(server, child_id: object, pid: object, reason: object) -> None:
@@ -86,6 +100,14 @@ def _who() -> str:
     if name is not None:
         return f"Supervisor {me!r} (registered as {name!r})"
     return f"Supervisor {me!r}"
+
+
+def _exc_info(reason: object) -> tuple[type[BaseException], BaseException, None] | None:
+    # The child's exception without its frames: its own crash report has the
+    # traceback, and a supervisor's records must not keep a dead child's frames.
+    if not isinstance(reason, BaseException):
+        return None
+    return (type(reason), reason, None)
 
 
 def _show_id(child_id: object) -> str:

@@ -154,10 +154,28 @@ def flush_mailbox() -> list[Any]:
 
 @contextmanager
 def capture_crash_reports() -> Iterator[list[logging.LogRecord]]:
-    """Collect the crash reports logged inside the block (logger ``otp``).
+    """Collect the reports logged inside the block: the ERROR records of the loggers ``otp`` and ``web``.
 
-    Each record has ``otp_pid``, ``otp_name`` and ``otp_reason`` attributes, and
-    ``record.getMessage()`` is the report's text.
+    Those are the crash reports of processes that failed (``otp.process``,
+    ``otp.genserver``, ``web.channel``, ``web.live``, ``web.http``), the
+    supervisors' reports (``otp.supervisor``) and the rest of the
+    library's errors; a process stopped by an exit signal has none. Each
+    record has ``otp_pid`` (the pid as text: ``str(pid)``), ``otp_name``
+    (its registered name, or None) and ``otp_reason`` (the exit reason
+    itself), plus ``otp_topic``, ``otp_view`` or ``otp_url`` where one
+    applies; supervisor reports add ``otp_event``, ``otp_child_id`` and
+    ``otp_child_pid``. ``record.getMessage()`` is the report's text and
+    ``record.exc_text`` its traceback; ``record.exc_info`` keeps the
+    exception's type and value, not its frames, once the record is handled
+    (see :mod:`otp.log`)::
+
+        with capture_crash_reports() as reports:
+            GenServer.cast(pid, "crash")  # its handle_cast raises ValueError("boom")
+            await assert_down(ref, ValueError)
+        [report] = reports
+        assert report.otp_pid == str(pid)
+        assert report.exc_info[0] is ValueError
+        assert report.exc_text.endswith("ValueError: boom")
     """
     records: list[logging.LogRecord] = []
 
@@ -165,13 +183,16 @@ def capture_crash_reports() -> Iterator[list[logging.LogRecord]]:
         def emit(self, record: logging.LogRecord) -> None:
             records.append(record)
 
-    logger = logging.getLogger("otp")
+    # By name only: otp never imports web, but its processes log there too.
+    loggers = [logging.getLogger("otp"), logging.getLogger("web")]
     handler = _Collector(level=logging.ERROR)
-    logger.addHandler(handler)
+    for logger in loggers:
+        logger.addHandler(handler)
     try:
         yield records
     finally:
-        logger.removeHandler(handler)
+        for logger in loggers:
+            logger.removeHandler(handler)
 
 
 @attrs.frozen

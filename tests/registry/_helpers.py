@@ -105,8 +105,8 @@ KILLED = "killed"
 async def end(agent: Agent, how: str) -> object:
     """End ``agent`` normally, by a crash or by a kill; wait for its end; return its reason.
 
-    Crash reports are captured and checked: none for a normal end, one for
-    the others.
+    Crash reports are captured and checked: one for a crash, none for a
+    normal end nor a kill (an exit signal is not a crash).
     """
     ref = otp.monitor(agent.pid)
     with capture_crash_reports() as reports:
@@ -122,7 +122,7 @@ async def end(agent: Agent, how: str) -> object:
         else:
             raise ValueError(how)
         down = await assert_down(ref, expected)
-    assert [r.otp_reason for r in reports] == ([] if how == ENDED_NORMALLY else [expected])
+    assert [r.otp_reason for r in reports] == ([expected] if how == CRASHED else [])
     return down.reason
 
 

@@ -280,7 +280,7 @@ async def test_a_channel_that_sends_what_cannot_be_encoded_crashes_alone_with_a_
         client.push("push:a", event, {})
         await client.assert_push("push:a", "phx_error", {"reason": "channel_crash"})
     assert len(reports) == 1
-    assert reports[0].getMessage().splitlines()[-1] == "  " + error  # the report's last line, indented
+    assert reports[0].exc_text.splitlines()[-1] == error  # the traceback's last line
     assert "channel: PushingChannel" in reports[0].getMessage()
     await client.assert_reply(client.push("push:b", "other", {}), "ok", {"pong": True})
 

@@ -324,7 +324,7 @@ async def test_past_max_connections_new_connections_are_closed_at_once_counted_a
         for _ in range(50):
             assert await raw_exchange(port, b"GET / HTTP/1.1\r\nhost: a\r\n\r\n") == b""
     assert stats(endpoint, "accepted", "rejected", "active") == (52, 50, 2)
-    warnings = [r for r in caplog.records if r.name == "web" and r.levelno == logging.WARNING]
+    warnings = [r for r in caplog.records if r.name == "web.endpoint" and r.levelno == logging.WARNING]
     assert [r.getMessage() for r in warnings] == [
         f"endpoint {endpoint!r} on 127.0.0.1:{port} refused 1 connection(s): max_connections (2) reached"
         " (logged at most every 10 s)"
@@ -350,7 +350,7 @@ async def test_at_max_connections_the_oldest_connection_still_sending_its_first_
         await trickling[2].send_all(b"st: a\r\n\r\n")  # the youngest trickler finishes its head
     assert await read_until_eof(trickling[0]) == b""  # evicted: closed without an answer
     assert stats(endpoint, "accepted", "evicted", "rejected") == (6, 1, 0)
-    assert [r for r in caplog.records if r.name == "web"] == []  # evictions are counted, not logged
+    assert [r for r in caplog.records if r.name.startswith("web")] == []  # evictions are counted, not logged
     assert await trickling[2].receive_some(1000) == ok(b"GET /")  # and is served: only the oldest was evicted
     assert app.paths == ["/fresh"] * 3 + ["/"]
 
@@ -463,7 +463,7 @@ async def test_accept_failing_for_want_of_descriptors_is_logged_once_and_accepti
         port = server.started["port"]
         clients = [await HTTPClient.open(port) for _ in range(60)]  # the kernel queues what is not accepted
         line = await trio.to_thread.run_sync(server.wait_for_log, "accept()")
-        assert line.startswith("ERROR web endpoint ")
+        assert line.startswith("ERROR web.endpoint endpoint ")
         assert "accept() failed 1 time(s) ([Errno 24] Too many open files); retrying every 100 ms" in line
         accepted = (await trio.to_thread.run_sync(server.statistics))["accepted"]
         assert 20 < accepted < 40  # the queue is first in, first out: these are the first ones

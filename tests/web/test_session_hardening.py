@@ -277,7 +277,7 @@ async def test_slow_readers_together_cannot_queue_more_than_the_endpoints_total_
     assert statistics.outbound_queued == 0  # the shed peers' bytes left the total with them
     await reader.send_text("still here")  # the peer that reads was never in danger
     assert await reader.receive() == "still here"
-    lines = [r.getMessage() for r in caplog.records if r.name == "web"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "web.transports"]
     assert len(lines) == 1  # three peers shed, one line (the next one, after 10 s, would count the other two)
     assert lines[0].endswith(
         f"the peer does not read and it held the most when all peers' outbound buffers together passed {total} bytes "
@@ -310,7 +310,7 @@ async def test_a_peer_that_pings_without_reading_is_shed_when_its_pongs_pass_max
     assert shed
     assert await receive(lambda m: isinstance(m, tuple) and m[0] == "closed", timeout=2.0) == ("closed", 1006)
     assert Endpoint.statistics(endpoint).outbound_overflows == 1
-    assert [r.getMessage() for r in caplog.records if r.name == "web"] == [
+    assert [r.getMessage() for r in caplog.records if r.name == "web.transports"] == [
         f"closing the WebSocket of {client.stream.socket.getsockname()}: the peer does not read and its outbound "
         "buffer passed 65536 bytes (max_outbound_bytes)"
     ]

@@ -96,7 +96,7 @@ async def next_frame(client):
 
 
 def warnings(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "web" and r.levelno == logging.WARNING]
+    return [r.getMessage() for r in caplog.records if r.name == "web.socket" and r.levelno == logging.WARNING]
 
 
 # ---------------------------------------------------------------- item 7c: no rate limit by default
@@ -306,6 +306,6 @@ async def test_a_crowd_of_sockets_sending_malformed_frames_gives_one_log_line_no
         await client.send_text("not json")
         closed = await client.receive()
         assert isinstance(closed, Closed) and closed.code == 1011  # each one is closed, as before
-    lines = [record.getMessage() for record in caplog.records if record.name == "web"]
+    lines = [record.getMessage() for record in caplog.records if record.name == "web.socket"]
     # The first at once; the other nineteen are counted for the next line, at most 10 s later.
     assert lines == ["socket user:u0: closing after a malformed frame: not valid JSON (at character 0)"]

@@ -145,7 +145,8 @@ async def test_handler_that_raises_gets_500_and_only_its_connection_ends():
         assert (response.status, response.headers["connection"], response.body) == (500, "close", b"")
         assert await failing.at_eof()
         await assert_down(ref, RuntimeError, timeout=1)
-    assert "RuntimeError: boom" in reports[0].getMessage()
+    assert reports[0].getMessage().startswith(f"Process {children[1].pid!r} crashed: RuntimeError('boom')\n")
+    assert reports[0].name == "web.http"
     assert (await other.request("GET", "/after")).body == b"GET /after [] None"
     assert otp.is_alive(endpoint)
     assert Endpoint.statistics(endpoint).handler_errors == 1

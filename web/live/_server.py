@@ -33,13 +33,15 @@ a push the view does not know is answered ``ok {}``.
 
 A crash is a crash of this process: the socket sends ``phx_error``, the
 client rejoins with a fresh mount, and the crash report names the view and
-the event it was handling.
+the event it was handling. It goes to the logger ``web.live``, with the
+fields ``otp_view``, ``otp_topic`` and ``otp_url`` (see ``otp.log``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import inspect
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -104,6 +106,8 @@ CANCELLED = Shutdown("cancel")  # what a cancelled assign_async fails with
 
 
 RELOAD_SALT = "liveview reload"
+
+logger = logging.getLogger("web.live")  # crash reports of LiveView processes
 
 
 class HTTPError(Exception):
@@ -215,7 +219,7 @@ class LiveViewChannel(Channel):
         self.tasks: dict[tuple, _AsyncTask] = {}  # (cid or None for the view, async name) -> its work
         self.task_tokens = iter(range(1, 1 << 62))
         self.socket = socket
-        set_report_details(self._report_details)
+        self._describe_crashes()
         self._take_flash(payload.get("flash"))
         self.live.assign(flash={**self.live.assigns["flash"], **static.get("flash", {})})
         user_session = session.get("session", {})
@@ -253,6 +257,12 @@ class LiveViewChannel(Channel):
         reply[RENDERED] = await self._diff(full=True)
         reply["liveview_version"] = LIVEVIEW_VERSION
         return Ok(reply)
+
+    def _describe_crashes(self) -> None:
+        """Have this process's crash report name the view, its topic and URL (as text and as record fields)."""
+        view = type(self.view)
+        fields = {"otp_view": f"{view.__module__}.{view.__qualname__}", "otp_topic": self.socket.topic, "otp_url": self.url}
+        set_report_details(self._report_details, logger=logger, fields=fields)
 
     def _report_details(self) -> dict[str, object]:
         details: dict[str, object] = {"view": type(self.view).__qualname__, "url": self.url}
@@ -533,6 +543,7 @@ class LiveViewChannel(Channel):
             )
         params = found[1]
         self.url = to
+        self._describe_crashes()  # its report names the URL the view is at
         await self.view.handle_params(params, to, self.live)
 
     def _navigation_reply(self, navigation: tuple) -> dict:

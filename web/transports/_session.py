@@ -69,7 +69,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Sender", "Session"]
 
-logger = logging.getLogger("web")
+logger = logging.getLogger("web.transports")
 
 NORMAL_CLOSURE = 1000
 GOING_AWAY = 1001

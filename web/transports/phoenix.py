@@ -50,7 +50,7 @@ from .websocket import ConnectInfo, SocketHandler, WebSocket
 
 __all__ = ["phoenix_socket", "PhoenixSocketHandler"]
 
-logger = logging.getLogger("web")
+logger = logging.getLogger("web.socket")  # what it logs is about the sockets it serves
 _EVERY_LINE = ThrottledLogger(logger, interval=0)  # for a handler given no mount's logger
 
 
