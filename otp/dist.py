@@ -36,16 +36,33 @@ presences of a node that vanished.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Callable
+
 import attrs
 import trio
 
 from . import lowlevel, pubsub
 from ._child_spec import ChildSpec
-from ._kernel import NODEDOWN, NOPROC, Down, Pid, current_pid, demonitor, monitor, send, send_after
-from .genserver import GenServer
+from ._kernel import (
+    NODEDOWN,
+    NOPROC,
+    Destination,
+    Down,
+    Pid,
+    Ref,
+    current_pid,
+    demonitor,
+    monitor,
+    send,
+    send_after,
+)
+from .genserver import Continue, From, GenServer, NoReply, Stop
 from .pubsub._resp import redis_settings
 from .pubsub.redis import Redis, RedisSettings
 from .supervisor import Strategy, Supervisor
+
+if TYPE_CHECKING:
+    from ._kernel._process import Process
 
 __all__ = ["start", "monitor_nodes", "nodes", "node_name", "NodeUp", "NodeDown", "Distribution"]
 
@@ -78,64 +95,64 @@ class NodeDown:
 
 @attrs.frozen(slots=True)
 class SendFrame:
-    target: object
+    target: int | str
     message: object
 
 
 @attrs.frozen(slots=True)
 class MonitorFrame:
     watcher: Pid
-    target: object
-    ref: object
+    target: int | str
+    ref: Ref
 
 
 @attrs.frozen(slots=True)
 class DemonitorFrame:
     origin: str  # the watcher's node: refs are unique per OS process only
-    ref: object
+    ref: Ref
 
 
 @attrs.frozen(slots=True)
 class DownFrame:
-    ref: object
+    ref: Ref
     reason: object
 
 
 @attrs.frozen(slots=True)
 class LinkFrame:
     remote: Pid
-    target: object
+    target: int | str
 
 
 @attrs.frozen(slots=True)
 class UnlinkFrame:
     remote: Pid
-    target: object
+    target: int | str
 
 
 @attrs.frozen(slots=True)
 class LinkExitFrame:
     sender: Pid
-    target: object
+    target: int | str
     reason: object
 
 
 @attrs.frozen(slots=True)
 class LinkNoprocFrame:
     local: Pid  # the linker, on the receiving node
-    target: object
+    target: int | str
 
 
 @attrs.frozen(slots=True)
 class ExitFrame:
     sender: Pid
-    target: object
+    target: int | str
     reason: object
 
 
 @attrs.frozen(slots=True)
 class ResponseFrame:
-    ref: object
+    ref: Ref
     value: object
 
 
@@ -188,18 +205,18 @@ class Distribution:
 
     # ------------------------------------------------------------ called by the kernel
 
-    def send(self, dest: object, message: object) -> None:
+    def send(self, dest: Destination, message: object) -> None:
         node, target = _address(dest)
         self._frame(node, SendFrame(target, message))
 
-    def monitor(self, watcher, dest: object, ref) -> None:
+    def monitor(self, watcher: Process, dest: Destination, ref: Ref) -> None:
         node, target = _address(dest)
         self.seen.setdefault(node, trio.current_time())
         self.monitors[ref] = (watcher.pid, dest, node, ref)
         self.by_watcher.setdefault(watcher.pid, set()).add(ref)
         self._frame(node, MonitorFrame(watcher.pid, target, ref))
 
-    def demonitor(self, watcher, ref) -> bool:
+    def demonitor(self, watcher: Process, ref: Ref) -> bool:
         record = self.monitors.pop(ref, None)
         if record is None:
             return False
@@ -207,25 +224,25 @@ class Distribution:
         self._frame(record[2], DemonitorFrame(self.name, ref))
         return True
 
-    def link(self, process, pid: Pid) -> None:
+    def link(self, process: Process, pid: Pid) -> None:
         node, target = _address(pid)
         self.seen.setdefault(node, trio.current_time())
         self.links.setdefault(node, set()).add((process.pid, pid))
         self._frame(node, LinkFrame(process.pid, target))
 
-    def unlink(self, process, pid: Pid) -> None:
+    def unlink(self, process: Process, pid: Pid) -> None:
         node, target = _address(pid)
         self.links.get(node, set()).discard((process.pid, pid))
         self._frame(node, UnlinkFrame(process.pid, target))
 
-    def exit(self, sender: Pid, dest: object, reason: object) -> None:
+    def exit(self, sender: Pid, dest: Destination, reason: object) -> None:
         node, target = _address(dest)
         self._frame(node, ExitFrame(sender, target, reason))
 
-    def respond(self, pid: Pid, ref, value: object) -> None:
-        self._frame(lowlevel.node_name_of(pid), ResponseFrame(ref, value))
+    def respond(self, pid: Pid, ref: Ref, value: object) -> None:
+        self._frame(_node_of(pid), ResponseFrame(ref, value))
 
-    def process_ended(self, process, reason: object) -> None:
+    def process_ended(self, process: Process, reason: object) -> None:
         pid = process.pid
         for remote in process.remote_links or ():
             node, target = _address(remote)
@@ -243,7 +260,7 @@ class Distribution:
         # (the node's root process ending, outside any process).
         self.adapter.direct_broadcast(PUBSUB, node, _FRAMES, frame, _to_server)
 
-    def _forget_watch(self, watcher: Pid, ref) -> None:
+    def _forget_watch(self, watcher: Pid, ref: Ref) -> None:
         refs = self.by_watcher.get(watcher)
         if refs is not None:
             refs.discard(ref)
@@ -251,12 +268,21 @@ class Distribution:
                 del self.by_watcher[watcher]
 
 
-def _address(dest: object) -> tuple[str, object]:
+def _address(dest: Destination) -> tuple[str, int | str]:
     """(node name, what that node calls the process: a pid number or a registered name)."""
-    if dest.__class__ is Pid:
-        return lowlevel.node_name_of(dest), dest.number
-    name, node = dest
-    return node, name
+    if isinstance(dest, Pid):
+        return _node_of(dest), dest.number
+    if isinstance(dest, tuple):
+        name, node = dest
+        return node, name
+    raise TypeError(f"{dest!r} is no process of another node: give a pid or (name, node_name)")
+
+
+def _node_of(pid: Pid) -> str:
+    """The node of a pid that travelled between nodes: it always has one."""
+    node = lowlevel.node_name_of(pid)
+    assert node is not None, f"{pid!r} came from no distributed node"
+    return node
 
 
 class _Server(GenServer):
@@ -275,7 +301,7 @@ class _Server(GenServer):
         pubsub.subscribe(PUBSUB, _HEARTBEATS)
         self._beat()
 
-    async def handle_call(self, request: object, caller) -> object:
+    async def handle_call(self, request: object, caller: From) -> list[str]:
         match request:
             case _MonitorNodes(pid):
                 self.watchers.add(pid)
@@ -284,7 +310,7 @@ class _Server(GenServer):
                 return sorted(self.announced)
         raise TypeError(f"the distribution server answers monitor_nodes() and nodes(); got {request!r}")
 
-    async def handle_info(self, message: object) -> object:
+    async def handle_info(self, message: object) -> NoReply | Continue | Stop | None:
         if message.__class__ is Down:
             self._proxy_down(message)
         elif message is _BEAT:
@@ -295,6 +321,7 @@ class _Server(GenServer):
             _APPLY[message.__class__](self, message)
         else:
             return await super().handle_info(message)
+        return None
 
     # ------------------------------------------------------------ frames from other nodes
 
@@ -304,7 +331,7 @@ class _Server(GenServer):
 
     def _on_monitor(self, frame: MonitorFrame) -> None:
         watcher, target, ref = frame.watcher, frame.target, frame.ref
-        origin = lowlevel.node_name_of(watcher)
+        origin = _node_of(watcher)
         self._heard_from(origin)
         local = lowlevel.local_process(target)
         if local is None:
@@ -338,7 +365,7 @@ class _Server(GenServer):
 
     def _on_link(self, frame: LinkFrame) -> None:
         remote, target = frame.remote, frame.target
-        origin = lowlevel.node_name_of(remote)
+        origin = _node_of(remote)
         local = lowlevel.local_process(target)
         if local is None or not lowlevel.add_remote_link(target, remote):
             # Linking to a process that is not there: the linker gets NOPROC.
@@ -351,13 +378,13 @@ class _Server(GenServer):
         local = lowlevel.local_process(target)
         if local is not None:
             lowlevel.remove_remote_link(target, remote)
-            self.handler.links.get(lowlevel.node_name_of(remote), set()).discard((local.pid, remote))
+            self.handler.links.get(_node_of(remote), set()).discard((local.pid, remote))
 
     def _on_link_exit(self, frame: LinkExitFrame) -> None:
         sender, target, reason = frame.sender, frame.target, frame.reason
         local = lowlevel.local_process(target)
         if local is not None:
-            self.handler.links.get(lowlevel.node_name_of(sender), set()).discard((local.pid, sender))
+            self.handler.links.get(_node_of(sender), set()).discard((local.pid, sender))
         lowlevel.signal_link_exit(target, sender, reason)
 
     def _on_link_noproc(self, frame: LinkNoprocFrame) -> None:
@@ -415,7 +442,7 @@ class _Server(GenServer):
 
 
 # Which server method applies each frame from another node.
-_APPLY = {
+_APPLY: dict[type, Callable[[_Server, Any], None]] = {
     SendFrame: _Server._on_send,
     MonitorFrame: _Server._on_monitor,
     DemonitorFrame: _Server._on_demonitor,
