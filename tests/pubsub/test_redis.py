@@ -54,6 +54,29 @@ async def forward_topic(topic, to):
         otp.send(to, ("node_b got", message))
 
 
+GREET = "greet"
+
+
+async def forward_topic_and_greet(topic, to):
+    """Like :func:`forward_topic`, but answers a ``GREET`` by broadcasting ("hello from", node) on "greetings"."""
+    pubsub.subscribe(PUBSUB, topic)
+    otp.send(to, ("subscribed", pubsub.node_name(PUBSUB)))
+    while True:
+        message = await otp.receive()
+        if message == GREET:
+            pubsub.broadcast(PUBSUB, "greetings", ("hello from", pubsub.node_name(PUBSUB)))
+        else:
+            otp.send(to, ("node_b got", message))
+
+
+async def hear_from_node_b() -> None:
+    """Return once this node has had a frame of node B through Redis: it then counts B as a node to wait for."""
+    pubsub.subscribe(PUBSUB, "greetings")
+    pubsub.broadcast(PUBSUB, "room", GREET)
+    assert await assert_receive(tuple, timeout=5.0) == ("hello from", "node_b")
+    pubsub.unsubscribe(PUBSUB, "greetings")
+
+
 async def start_here(make_adapter, name="node_a", **options):
     adapter = make_adapter(name, **options) if options else make_adapter(name)
     await pubsub.start_link(PUBSUB, adapter=adapter)
@@ -134,11 +157,14 @@ async def test_while_redis_is_down_broadcasts_queue_then_refuse_and_nothing_is_l
     me = otp.current_pid()
     async with trio.open_nursery() as nursery:
         node_b = make_adapter("node_b")
-        await other_node(nursery, node_b, forward_topic, "room", me)
+        await other_node(nursery, node_b, forward_topic_and_greet, "room", me)
         adapter = Redis(redis_server.host, redis_server.port, secret=SECRET, node_name="node_a", max_pending=3)
         await pubsub.start_link(PUBSUB, adapter=adapter)
         await adapter.wait_connected()
         await assert_receive(tuple)
+        # Queued broadcasts wait for the nodes this one knows of to resubscribe:
+        # Redis must not go before node A has heard of node B (or they are lost, counted).
+        await hear_from_node_b()
 
         redis_server.kill()
         await adapter.wait_connected(False)
