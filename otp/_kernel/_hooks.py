@@ -17,7 +17,7 @@ from typing import Any, Callable, TypeVar, overload
 
 from ._crash import logger as crash_logger
 from ._exceptions import WouldBlock
-from ._mailbox import Pattern, queued, receive_nowait
+from ._mailbox import Pattern, Predicate, queued, receive_nowait
 from ._names import Destination, resolve
 from ._pid import Pid
 from ._process import current_process
@@ -90,7 +90,9 @@ def is_linked(pid: Pid) -> bool:
 @overload
 def take_queued(pattern: type[M], /) -> M | None: ...
 @overload
-def take_queued(*patterns: Pattern) -> Any: ...
+def take_queued(*predicates: Predicate) -> Any: ...
+@overload
+def take_queued(first: Pattern, second: Pattern, /, *patterns: Pattern) -> Any: ...
 
 
 def take_queued(*patterns: Pattern) -> Any:

@@ -70,7 +70,7 @@ __all__ = [
 
 
 if TYPE_CHECKING:
-    from .._kernel._mailbox import Pattern
+    from .._kernel._mailbox import Pattern, Predicate
 
 M = TypeVar("M")
 
@@ -78,7 +78,9 @@ M = TypeVar("M")
 @overload
 async def assert_receive(pattern: type[M], /, *, timeout: float = 0.1) -> M: ...
 @overload
-async def assert_receive(*patterns: Pattern, timeout: float = 0.1) -> Any: ...
+async def assert_receive(*predicates: Predicate, timeout: float = 0.1) -> Any: ...
+@overload
+async def assert_receive(first: Pattern, second: Pattern, /, *patterns: Pattern, timeout: float = 0.1) -> Any: ...
 
 
 async def assert_receive(*patterns: Pattern, timeout: float = 0.1) -> Any:
