@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test bench clean vendor
+.PHONY: demo test bench docs clean vendor
 
 demo: $(VENV)/.installed-web
 	$(PY) examples/kernel_demo.py
@@ -23,6 +23,13 @@ test: $(VENV)/.installed-dev tests/js/node_modules/.installed
 bench: $(VENV)/.installed-bench
 	$(PY) -m benchmarks $(BENCH_ARGS)
 
+# The documentation site, strict: any warning (a broken reference included)
+# fails the build, and -E reads every page again, so a warning cannot hide in
+# a page an earlier build cached. tests/test_docs.py runs the same build in `make test`.
+docs: $(VENV)/.installed-docs
+	$(VENV)/bin/sphinx-build -E -W --keep-going -n -q -b html docs docs/_build/html
+	@echo "make docs: open docs/_build/html/index.html"
+
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
@@ -33,6 +40,10 @@ $(VENV)/.installed-web: pyproject.toml | $(PY)
 
 $(VENV)/.installed-bench: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[bench]'
+	touch $@
+
+$(VENV)/.installed-docs: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[docs]'
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(PY)
@@ -51,4 +62,4 @@ vendor: tests/js/node_modules/.installed
 	cp tests/js/node_modules/phoenix_live_view/priv/static/phoenix_live_view.min.js web/static/phoenix_live_view.min.js
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info docs/_build
