@@ -64,6 +64,7 @@ from __future__ import annotations
 import collections
 import itertools
 import logging
+from typing import Any, ClassVar
 
 import trio
 
@@ -93,6 +94,7 @@ from . import serializer
 from ._channel_server import CLOSED, Go, Joined, Leave, run_channel, start_supervised_channel
 from ._message import Broadcast, Message, Reply
 from ._telemetry import CHANNEL_CRASH
+from .channel import Channel
 from .serializer import FrameError
 
 __all__ = [
@@ -172,20 +174,23 @@ class Socket:
       share its address.
     """
 
-    channels: dict = {}
+    channels: ClassVar[dict[str, type[Channel]]] = {}
     rate_limit: tuple[float, float] | None = None
     rate_limit_grace: float = 10.0
     failed_join_limit: tuple[float, float] | None = (5.0, 20.0)
 
-    async def connect(self, params: dict, connect_info: dict) -> dict | None:
+    # params, connect_info and assigns are dicts, typed Any so that a subclass may
+    # annotate them as narrowly as it likes without an override error.
+
+    async def connect(self, params: Any, connect_info: Any) -> dict[str, Any] | None:
         """Accept (return the assigns, a dict) or refuse (return None) a connection."""
         return {}
 
-    def id(self, assigns: dict) -> str | None:
+    def id(self, assigns: Any) -> str | None:
         """The socket's id, for "disconnect" broadcasts; None: anonymous."""
         return None
 
-    def route(self, topic: str):
+    def route(self, topic: str) -> type[Channel] | None:
         """The channel class for ``topic``, or None (exact keys first, then ``prefix*``)."""
         exact = self.channels.get(topic)
         if exact is not None:

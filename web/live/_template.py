@@ -83,6 +83,7 @@ import sys
 import types
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from ._builtins import BUILTINS
 from ._template_compile import Template, TemplateRenderError, compile_source, fingerprint
@@ -132,12 +133,12 @@ def compile_template(
     return template
 
 
-def template_from_file(path: str | Path, **options) -> Template:
+def template_from_file(path: str | Path, **options: Any) -> Template:
     """Compile the template in a file (UTF-8); options as for :func:`compile_template`."""
     return compile_template(Path(path).read_text(encoding="utf-8"), filename=str(path), **options)
 
 
-def template_next_to(anchor: str | types.ModuleType, name: str, **options) -> Template:
+def template_next_to(anchor: str | types.ModuleType, name: str, **options: Any) -> Template:
     """The template ``name.html.heex`` (or ``name.heex``, ``name.html``) in the directory of a module.
 
     Args:

@@ -37,7 +37,9 @@ __all__ = [
 ]
 
 
-async def render_click(target: LiveViewTest | Element, event: str | None = None, value: dict | None = None):
+async def render_click(
+    target: LiveViewTest | Element, event: str | None = None, value: dict[str, Any] | None = None
+) -> str | Redirect:
     """Click: send ``event`` to the view, or click the element (its ``phx-click``, or follow its link).
 
     The payload is the client's: ``{"type": "click", "event", "value"}`` where
@@ -56,7 +58,7 @@ async def render_click(target: LiveViewTest | Element, event: str | None = None,
     pushes = bindings(node, "phx-click")
     if not pushes:
         return await _follow_link(view, target, node)
-    result = view.html
+    result: str | Redirect = view.html
     for name, js_value, js_target in pushes:
         payload = {"type": "click", "event": name, "value": element_value(node, {**(js_value or {}), **(value or {})})}
         result = await push_events(view, payload, targets(view, node, js_target))
@@ -65,7 +67,9 @@ async def render_click(target: LiveViewTest | Element, event: str | None = None,
     return result
 
 
-async def render_change(target: LiveViewTest | Element, event: str | None = None, value: dict | None = None):
+async def render_change(
+    target: LiveViewTest | Element, event: str | None = None, value: dict[str, Any] | None = None
+) -> str | Redirect:
     """A form change (``phx-change``) of the element's form, or ``event`` with ``value`` to the view.
 
     For an element (a form, or an input with its own ``phx-change``) the body
@@ -78,12 +82,14 @@ async def render_change(target: LiveViewTest | Element, event: str | None = None
     return await _render_form(target, event, value, "change")
 
 
-async def render_submit(target: LiveViewTest | Element, event: str | None = None, value: dict | None = None):
+async def render_submit(
+    target: LiveViewTest | Element, event: str | None = None, value: dict[str, Any] | None = None
+) -> str | Redirect:
     """A form submit (``phx-submit``) of the element's form with ``value`` typed in, or ``event`` to the view."""
     return await _render_form(target, event, value, "submit")
 
 
-async def render_hook(target: LiveViewTest | Element, event: str, value: dict | None = None):
+async def render_hook(target: LiveViewTest | Element, event: str, value: dict[str, Any] | None = None) -> str | Redirect:
     """An event pushed by a JS hook (``type: "hook"``); an element's ``phx-target`` picks the component.
 
     The hook's reply (what ``handle_event`` returned) is ``view.reply`` afterwards.
@@ -96,7 +102,7 @@ async def render_hook(target: LiveViewTest | Element, event: str, value: dict | 
     return await push_events(view, {"type": "hook", "event": event, "value": dict(value or {})}, cids)
 
 
-async def render_patch(view: LiveViewTest, path: str):
+async def render_patch(view: LiveViewTest, path: str) -> str | Redirect:
     """Follow a patch link to ``path`` (``live_patch``): ``handle_params`` runs; the HTML after it.
 
     A path that belongs to another view is a live navigation: returns ``Redirect("live_redirect", path)``.
@@ -114,9 +120,9 @@ async def render_patch(view: LiveViewTest, path: str):
 # ---------------------------------------------------------------- from the DOM to pushes, for the helpers
 
 
-async def push_events(view: LiveViewTest, payload: dict, cids: list[int | None]):
+async def push_events(view: LiveViewTest, payload: dict, cids: list[int | None]) -> str | Redirect:
     """Push one ``event`` per target cid (None: the view); the HTML (or the redirect) after the last reply."""
-    result = view.html
+    result: str | Redirect = view.html
     for cid in cids:
         result = await view.apply_reply(await view.call(EVENT, with_cid(payload, cid)))
         if isinstance(result, Redirect):
@@ -166,7 +172,7 @@ def _check_event(target: object, event: object, helper: str) -> None:
         raise TypeError(f"{helper}(view, event, value=None) needs the event name; got {event!r}")
 
 
-async def _follow_link(view: LiveViewTest, target: Element, node: LexborNode):
+async def _follow_link(view: LiveViewTest, target: Element, node: LexborNode) -> str | Redirect:
     href = node.attributes.get("href")
     if node.tag != "a" or href is None:
         raise AssertionError(
@@ -199,12 +205,15 @@ def _typed(value: dict | None) -> tuple[str | None, list[tuple[str, str]]]:
     return (str(target) if target is not None else None), (flatten_params(value) if value else [])
 
 
-async def _render_form(target, event, value, kind: str):
+async def _render_form(
+    target: LiveViewTest | Element, event: str | None, value: dict[str, Any] | None, kind: str
+) -> str | Redirect:
     _check_event(target, event, f"render_{kind}")
     view = view_of(target)
     await view.drain()
     target_name, overrides = _typed(value)
     if isinstance(target, LiveViewTest):
+        assert event is not None  # (_check_event: a view is sent the event it is named)
         return await _push_form_to_view(view, event, target_name, overrides, kind)
     node = find_one(target)
     form = _form_of(node, target)
@@ -217,7 +226,7 @@ async def _render_form(target, event, value, kind: str):
         # The field that changed: the input itself, else the first one typed in.
         target_name = node.attributes.get("name") if node.tag != "form" else (overrides[0][0] if overrides else None)
     _touch(view, form, target_name, overrides, kind)
-    result = view.html
+    result: str | Redirect = view.html
     for name, js_value, js_target in pushes:
         body = form_body(form, view.touched, only=[node.attributes.get("name")] if own else None, overrides=overrides)
         meta = element_value(form, js_value)
@@ -232,7 +241,9 @@ async def _render_form(target, event, value, kind: str):
     return result
 
 
-async def _push_form_to_view(view: LiveViewTest, event: str, target_name: str | None, overrides: list, kind: str):
+async def _push_form_to_view(
+    view: LiveViewTest, event: str, target_name: str | None, overrides: list, kind: str
+) -> str | Redirect:
     # No element: the value is the whole body, the first field given is the one that changed.
     target_name = target_name or (overrides[0][0] if overrides else None)
     payload: dict[str, Any] = {"type": "form", "event": event, "value": encode_form(overrides)}

@@ -240,7 +240,7 @@ class LiveViewTest:
                 return body["response"]
             self._handle(frame)
 
-    async def apply_reply(self, response: dict):
+    async def apply_reply(self, response: dict) -> str | Redirect:
         """What a helper returns for an event's reply: the HTML, or where the view went.
 
         Applies the reply's diff; a reply that navigates away returns the

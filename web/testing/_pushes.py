@@ -11,13 +11,16 @@ broadcasts); these helpers wait for those pushes, never poll::
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from ._channel import ANY
 from ._live import LiveViewTest
 
 __all__ = ["wait_for_html", "assert_push_event", "page_title"]
 
 
-async def wait_for_html(view: LiveViewTest, predicate, *, timeout: float = 5.0) -> str:
+async def wait_for_html(view: LiveViewTest, predicate: Callable[[str], bool], *, timeout: float = 5.0) -> str:
     """Apply what the view pushes until ``predicate(html)`` holds; return that HTML.
 
     For updates the view makes on its own (``handle_info``, async results,
@@ -29,10 +32,12 @@ async def wait_for_html(view: LiveViewTest, predicate, *, timeout: float = 5.0) 
     )
 
 
-async def assert_push_event(view: LiveViewTest, event: str, payload: object = ANY, *, timeout: float = 1.0) -> dict:
+async def assert_push_event(
+    view: LiveViewTest, event: str, payload: object = ANY, *, timeout: float = 1.0
+) -> dict[str, Any]:
     """Wait for a ``push_event(event, payload)`` of the view; return its payload (and forget it)."""
 
-    def found():
+    def found() -> dict[str, Any] | None:
         for index, pushed in enumerate(view.events):
             if pushed[0] == event and pushed[1] == payload:
                 return view.events.pop(index)[1]

@@ -107,7 +107,7 @@ def file_input(view: LiveViewTest, form_selector: str, name: str, entries: list[
     return Upload(view, form_selector, name, files)
 
 
-async def render_upload(upload: Upload, entry_name: str, percent: int = 100):
+async def render_upload(upload: Upload, entry_name: str, percent: int = 100) -> str | Redirect | UploadError:
     """Upload ``percent`` of the file ``entry_name`` (the rest on a later call); the HTML after it.
 
     Returns an :class:`UploadError` if the server refuses the files, at the
@@ -121,15 +121,15 @@ async def render_upload(upload: Upload, entry_name: str, percent: int = 100):
     file = upload.file(entry_name)
     if not upload.chosen:
         upload.chosen = True
-        result = await _choose(upload)
-        if isinstance(result, Redirect):
-            return result
+        chosen = await _choose(upload)
+        if isinstance(chosen, Redirect):
+            return chosen
     preflight = upload.preflight
     if preflight is None:
-        result = await _preflight(upload)
-        if not isinstance(result, dict):
-            return result
-        preflight = result
+        answer = await _preflight(upload)
+        if not isinstance(answer, dict):
+            return answer
+        preflight = answer
     if file.ref not in preflight["entries"]:
         return UploadError([(file.name, "failed preflight")])
     return await _send(upload, preflight, file, percent)
@@ -142,7 +142,7 @@ def _active(upload: Upload) -> list[_File]:
     return [file for file in upload.files if file.size > 0]  # the client ignores empty files
 
 
-async def _choose(upload: Upload):
+async def _choose(upload: Upload) -> str | Redirect:
     """Choosing the files: the input's (or form's) ``phx-change`` with the entries in ``uploads``."""
     view = upload.view
     form, file_input_node, upload_ref = upload.locate()
@@ -151,7 +151,7 @@ async def _choose(upload: Upload):
     pushes = bindings(source, "phx-change")
     name = upload.name  # (the input's: locate found it by name)
     view.touched.add(name)
-    result = view.html
+    result: str | Redirect = view.html
     for event, js_value, js_target in pushes:
         payload = {
             "type": "form", "event": event,
@@ -165,7 +165,7 @@ async def _choose(upload: Upload):
     return result
 
 
-async def _preflight(upload: Upload):
+async def _preflight(upload: Upload) -> dict | Redirect | UploadError:
     """``allow_upload``: the preflight response, or the :class:`UploadError` / :class:`Redirect` instead."""
     view = upload.view
     form, _, upload_ref = upload.locate()
@@ -184,7 +184,7 @@ async def _preflight(upload: Upload):
     return response
 
 
-async def _send(upload: Upload, preflight: dict, file: _File, percent: int):
+async def _send(upload: Upload, preflight: dict, file: _File, percent: int) -> str | Redirect | UploadError:
     """The chunks of one entry up to ``percent``, each acknowledged, each followed by its progress."""
     view, client = upload.view, upload.view.client
     topic = f"lvu:{file.ref}"
@@ -210,7 +210,7 @@ async def _send(upload: Upload, preflight: dict, file: _File, percent: int):
     return view.html
 
 
-async def _progress(upload: Upload, file: _File, progress: object):
+async def _progress(upload: Upload, file: _File, progress: object) -> str | Redirect:
     view = upload.view
     form, file_input_node, upload_ref = upload.locate()
     payload = {
@@ -222,7 +222,7 @@ async def _progress(upload: Upload, file: _File, progress: object):
     return await view.apply_reply(await view.call(PROGRESS, with_cid(payload, targets(view, form)[0])))
 
 
-async def _failed(upload: Upload, file: _File, reason: str):
+async def _failed(upload: Upload, file: _File, reason: str) -> Redirect | UploadError:
     # The uploader reports the failure as the entry's progress, so the view can render it.
     result = await _progress(upload, file, {"error": reason})
     return result if isinstance(result, Redirect) else UploadError([(file.name, reason)])
