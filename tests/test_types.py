@@ -21,7 +21,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from typing_example import counter
 
 pytestmark = pytest.mark.slow

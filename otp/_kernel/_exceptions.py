@@ -29,7 +29,12 @@ with that error as its reason, so links behave as in OTP.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import trio
+
+if TYPE_CHECKING:
+    from ._pid import Pid
 
 __all__ = [
     "OTPError",
@@ -72,11 +77,11 @@ class CallError(OTPError):
         self.timeout = timeout
         self.reason = reason
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[CallError], tuple[object, object, float, object]]:
         return (type(self), (self.server, self.request, self.timeout, self.reason))
 
     @staticmethod
-    def _explain(server, request, timeout, reason) -> str:
+    def _explain(server: object, request: object, timeout: float, reason: object) -> str:
         return f"call to {server!r} with {request!r} failed: {reason!r}"
 
 
@@ -84,7 +89,7 @@ class CallTimeout(CallError, TimeoutError):
     """The server did not reply within the timeout; a late reply will be dropped."""
 
     @staticmethod
-    def _explain(server, request, timeout, reason) -> str:
+    def _explain(server: object, request: object, timeout: float, reason: object) -> str:
         return f"call to {server!r} with {request!r} got no reply within {timeout} s"
 
 
@@ -92,7 +97,7 @@ class NoProc(CallError):
     """The server was not running (a dead pid or a name nobody holds)."""
 
     @staticmethod
-    def _explain(server, request, timeout, reason) -> str:
+    def _explain(server: object, request: object, timeout: float, reason: object) -> str:
         return f"call to {server!r} with {request!r}: no such process (it is not running)"
 
 
@@ -100,7 +105,7 @@ class CallingSelf(CallError):
     """A process called itself: it would wait for ever for its own reply."""
 
     @staticmethod
-    def _explain(server, request, timeout, reason) -> str:
+    def _explain(server: object, request: object, timeout: float, reason: object) -> str:
         return (
             f"a process cannot call itself ({server!r} with {request!r}): it would "
             f"deadlock. Do the work directly, or cast to yourself."
@@ -111,7 +116,7 @@ class ServerExited(CallError):
     """The server ended before replying; ``.reason`` is its exit reason."""
 
     @staticmethod
-    def _explain(server, request, timeout, reason) -> str:
+    def _explain(server: object, request: object, timeout: float, reason: object) -> str:
         return f"call to {server!r} with {request!r}: the server exited with {reason!r}"
 
 
@@ -128,26 +133,26 @@ class StartError(OTPError):
         self.reason = reason
         self.what = what
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[StartError], tuple[object, object]]:
         return (type(self), (self.reason, self.what))
 
 
 class AlreadyStarted(OTPError):
     """A process with this name is already running; ``.pid`` is that process."""
 
-    def __init__(self, name: object, pid: object) -> None:
+    def __init__(self, name: object, pid: Pid) -> None:
         super().__init__(f"{name!r} is already started as {pid!r}")
         self.name = name
         self.pid = pid
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[AlreadyStarted], tuple[object, Pid]]:
         return (type(self), (self.name, self.pid))
 
 
 class AlreadyRegistered(OTPError):
     """A name (or a unique Registry key) is already held by a live process."""
 
-    def __init__(self, key: object, pid: object) -> None:
+    def __init__(self, key: object, pid: Pid) -> None:
         super().__init__(f"{key!r} is already registered to {pid!r}")
         self.key = key
         self.pid = pid
@@ -156,14 +161,14 @@ class AlreadyRegistered(OTPError):
 class AlreadyAttached(OTPError, ValueError):
     """A telemetry handler with this id is already attached (``otp.telemetry.attach``)."""
 
-    def __init__(self, handler_id: object, event_names: tuple = ()) -> None:
+    def __init__(self, handler_id: object, event_names: tuple[tuple[str, ...], ...] = ()) -> None:
         super().__init__(
             f"a telemetry handler with id {handler_id!r} is already attached (to {list(event_names)!r}); "
             f"detach({handler_id!r}) first, or attach under another id"
         )
         self.handler_id = handler_id
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[AlreadyAttached], tuple[object]]:
         return (type(self), (self.handler_id,))
 
 
@@ -182,7 +187,7 @@ class NotAProcess(OTPError, RuntimeError):
 class ReceiveTimeout(OTPError, TimeoutError):
     """``receive(..., timeout=t)`` found no matching message within ``t`` seconds."""
 
-    def __init__(self, timeout: float, patterns: tuple) -> None:
+    def __init__(self, timeout: float, patterns: tuple[object, ...]) -> None:
         wanted = ", ".join(map(_describe_pattern, patterns)) or "any message"
         super().__init__(f"no message matching {wanted} arrived within {timeout} s")
         self.timeout = timeout

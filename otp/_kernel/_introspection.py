@@ -16,11 +16,12 @@ from __future__ import annotations
 import itertools
 import os
 import sys
+from typing import Iterable
 
 import attrs
 import trio
 
-from ._names import resolve
+from ._names import Destination, resolve
 from ._pid import Pid
 from ._process import Process, current_process, function_name
 
@@ -70,7 +71,7 @@ class ProcessInfo:
     memory: int = 0
 
 
-def process_info(pid: Pid) -> ProcessInfo | None:
+def process_info(pid: Destination) -> ProcessInfo | None:
     """A snapshot of the process ``pid`` (or a name), or None if it is not alive."""
     me = current_process()
     process = resolve(pid, node=me.node)
@@ -194,5 +195,5 @@ def _status(process: Process, me: Process) -> str:
     return "waiting" if process.waiting else "runnable"
 
 
-def _pids(processes) -> tuple[Pid, ...]:
+def _pids(processes: Iterable[Process]) -> tuple[Pid, ...]:
     return tuple(sorted(p.pid for p in processes))

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from types import TracebackType
-from typing import Callable, Literal
+from typing import Any, Callable, Iterable, Literal, TypeAlias
 
 import attrs
 import trio
@@ -45,7 +45,13 @@ __all__ = [
 
 logger = logging.getLogger("otp.telemetry")
 
-HANDLERS: dict[tuple, tuple[Handler, ...]] = {}
+EventName: TypeAlias = tuple[str, ...]
+"""An event's name: ``("otp", "process", "exit")``."""
+
+HandlerFunction: TypeAlias = Callable[[EventName, dict[str, Any], dict[str, Any], Any], object]
+"""``function(event_name, measurements, metadata, config)``: what :func:`attach` calls."""
+
+HANDLERS: dict[EventName, tuple[Handler, ...]] = {}
 """Event name -> the handlers attached to it, in attach order. Read it; never change it."""
 
 _BY_ID: dict[object, tuple[Handler, ...]] = {}  # handler id -> its records, one per event name
@@ -56,15 +62,15 @@ class Handler:
     """One attached handler, as :func:`list_handlers` shows it (one per event name)."""
 
     id: object
-    event_name: tuple[str, ...]
-    function: Callable = attrs.field(repr=lambda f: getattr(f, "__qualname__", repr(f)))
+    event_name: EventName
+    function: HandlerFunction = attrs.field(repr=lambda f: getattr(f, "__qualname__", repr(f)))
     config: object = None
 
 
 # ---------------------------------------------------------------- attaching
 
 
-def attach(handler_id: object, event_name: tuple[str, ...], function: Callable, config: object = None) -> None:
+def attach(handler_id: object, event_name: EventName, function: HandlerFunction, config: object = None) -> None:
     """Call ``function(event_name, measurements, metadata, config)`` on every ``execute`` of ``event_name``.
 
     Raises:
@@ -74,7 +80,9 @@ def attach(handler_id: object, event_name: tuple[str, ...], function: Callable, 
     attach_many(handler_id, (event_name,), function, config)
 
 
-def attach_many(handler_id: object, event_names, function: Callable, config: object = None) -> None:
+def attach_many(
+    handler_id: object, event_names: Iterable[EventName], function: HandlerFunction, config: object = None
+) -> None:
     """Like :func:`attach`, for several event names under one id (detached together)."""
     names = tuple(event_names)
     for name in names:
@@ -126,7 +134,7 @@ def attached(*event_names: tuple[str, ...]) -> bool:
 # ---------------------------------------------------------------- emitting
 
 
-def execute(event_name: tuple[str, ...], measurements: dict, metadata: dict | None = None) -> None:
+def execute(event_name: EventName, measurements: dict[str, Any], metadata: dict[str, Any] | None = None) -> None:
     """Call every handler attached to ``event_name``, in the caller, in attach order. Sync."""
     if HANDLERS:
         handlers = HANDLERS.get(event_name)
@@ -134,7 +142,9 @@ def execute(event_name: tuple[str, ...], measurements: dict, metadata: dict | No
             dispatch(handlers, event_name, measurements, {} if metadata is None else metadata)
 
 
-def dispatch(handlers: tuple[Handler, ...], event_name: tuple, measurements: dict, metadata: dict) -> None:
+def dispatch(
+    handlers: tuple[Handler, ...], event_name: EventName, measurements: dict[str, Any], metadata: dict[str, Any]
+) -> None:
     """Run ``handlers`` (from ``HANDLERS``); one that raises is detached and logged, the others still run."""
     for handler in handlers:
         try:
@@ -143,7 +153,7 @@ def dispatch(handlers: tuple[Handler, ...], event_name: tuple, measurements: dic
             _detach_failed(handler, event_name, error)
 
 
-def _detach_failed(handler: Handler, event_name: tuple, error: BaseException) -> None:
+def _detach_failed(handler: Handler, event_name: EventName, error: BaseException) -> None:
     # As Erlang's telemetry: a handler that fails once is detached for good,
     # so a broken handler cannot slow down or break every emitter after it.
     if detach(handler.id):
@@ -169,13 +179,13 @@ class span:
 
     __slots__ = ("events", "metadata", "started")
 
-    def __init__(self, event_prefix: tuple[str, ...], metadata: dict | None = None) -> None:
+    def __init__(self, event_prefix: EventName, metadata: dict[str, Any] | None = None) -> None:
         _check_event_name(event_prefix)
         self.events = _span_events(event_prefix)
         self.metadata = {**(metadata or {}), "telemetry_span_context": object()}
         self.started = 0.0
 
-    def __enter__(self) -> dict:
+    def __enter__(self) -> dict[str, Any]:
         self.started = time.perf_counter()
         execute(self.events[0], {"monotonic_time": self.started, "system_time": time.time()}, self.metadata)
         return self.metadata
@@ -193,10 +203,10 @@ class span:
         return False
 
 
-_SPAN_EVENTS: dict[tuple, tuple] = {}
+_SPAN_EVENTS: dict[EventName, tuple[EventName, EventName, EventName]] = {}
 
 
-def _span_events(prefix: tuple) -> tuple:
+def _span_events(prefix: EventName) -> tuple[EventName, EventName, EventName]:
     events = _SPAN_EVENTS.get(prefix)
     if events is None:
         events = _SPAN_EVENTS[prefix] = (prefix + ("start",), prefix + ("stop",), prefix + ("exception",))

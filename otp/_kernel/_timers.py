@@ -26,16 +26,16 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 import trio
 from sortedcontainers import SortedList  # type: ignore[import-untyped]  # it ships no type information
 
-from ._mailbox import deliver
-from ._names import check_destination, resolve
-from ._pid import Pid, TimerRef
 from ._crash import logger
-from ._process import current_process
+from ._mailbox import deliver
+from ._names import Destination, check_destination, resolve
+from ._pid import Pid, TimerRef
+from ._process import Process, current_process
 
 if TYPE_CHECKING:
     from ._node import Node
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["send_after", "cancel_timer", "TimerService"]
 
 
-def send_after(dest: object, message: object, seconds: float) -> TimerRef:
+def send_after(dest: Destination, message: object, seconds: float) -> TimerRef:
     """Send ``message`` to ``dest`` after ``seconds``. Sync; returns a :class:`TimerRef`."""
     if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
         raise TypeError(f"send_after(dest, message, seconds): seconds must be a number; got {seconds!r}")
@@ -65,16 +65,16 @@ class TimerService:
         self._node = node
         self._deadlines: SortedList = SortedList()  # (deadline, ref)
         # ref -> (deadline, dest, message, owner process if dest is a pid)
-        self._timers: dict[TimerRef, tuple] = {}
+        self._timers: dict[TimerRef, tuple[float, Destination, object, Process | None]] = {}
         self._sleep = trio.CancelScope()
         self._wake_at = math.inf  # the deadline of _sleep, kept as a float to compare fast
         # call_later entries [deadline, callback or None, queue], one FIFO per duration
-        self._queues: dict[float, deque] = {}
+        self._queues: dict[float, deque[list[Any]]] = {}
 
     def __len__(self) -> int:
         return len(self._timers)
 
-    def start(self, dest: object, message: object, seconds: float) -> TimerRef:
+    def start(self, dest: Destination, message: object, seconds: float) -> TimerRef:
         ref = TimerRef.make()
         owner = None
         if dest.__class__ is Pid:
@@ -92,7 +92,7 @@ class TimerService:
             self._sleep.deadline = deadline
         return ref
 
-    def call_later(self, seconds: float, callback) -> list:
+    def call_later(self, seconds: float, callback: Callable[[], None]) -> list[Any]:
         """Run ``callback()`` (sync, must not raise) after ``seconds``; for the kernel.
 
         Returns a handle for :meth:`cancel_later`. ``receive(timeout=...)``
@@ -115,7 +115,7 @@ class TimerService:
         return entry
 
     @staticmethod
-    def cancel_later(entry: list) -> None:
+    def cancel_later(entry: list[Any]) -> None:
         """Cancel a :meth:`call_later` callback (fired or not)."""
         entry[1] = None
         queue = entry[2]
@@ -128,7 +128,7 @@ class TimerService:
             return None
         deadline, _, _, owner = entry
         self._deadlines.remove((deadline, ref))
-        if owner is not None:
+        if owner is not None and owner.timers is not None:  # (its timers hold this one)
             owner.timers.discard(ref)
         # A timer whose deadline passed but the service has not run yet
         # still counts as running, with no time left.
@@ -149,9 +149,9 @@ class TimerService:
             self._fire_due(now)
             self._fire_due_callbacks(now)
 
-    def cancel_all_of(self, process) -> None:
+    def cancel_all_of(self, process: Process) -> None:
         """Cancel every timer addressed to ``process`` (it has ended)."""
-        for ref in list(process.timers):
+        for ref in list(process.timers or ()):
             self.cancel(ref)
 
     def _fire_due_callbacks(self, now: float) -> None:
@@ -168,7 +168,7 @@ class TimerService:
         while deadlines and deadlines[0][0] <= now:
             _, ref = deadlines.pop(0)
             _, dest, message, owner = self._timers.pop(ref)
-            if owner is not None:
+            if owner is not None and owner.timers is not None:  # (its timers hold this one)
                 owner.timers.discard(ref)
             try:
                 process = resolve(dest, node=self._node)

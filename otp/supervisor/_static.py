@@ -257,7 +257,7 @@ class StaticSupervisor(GenServer):
         spec = normalise_child(child)
         existing = self._find(spec.id)
         if existing is not None:
-            if existing.running:
+            if existing.pid.__class__ is Pid:  # running
                 return Failed(AlreadyStarted(spec.id, existing.pid))
             return Failed(SupervisorError("already_present", spec.id))
         new = _Child(spec)

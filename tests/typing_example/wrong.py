@@ -3,8 +3,10 @@
 Never run, only type-checked: ``tests/test_types.py`` runs mypy on this
 module and checks that it reports exactly the marked lines, each with its
 error code, and nothing else. Were the public API typed with ``Any``, none
-of these would be reported.
+of these would be reported. (The variables are there for their annotations.)
 """
+
+# ruff: noqa: F841
 
 from __future__ import annotations
 
