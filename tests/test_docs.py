@@ -26,8 +26,10 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 PAGES = sorted(path for path in DOCS.rglob("*.md") if "_build" not in path.parts)
 
-# The files outside the repository that the protocol, demo and benchmark pages replace.
-OUTSIDE_FILES = ["CHANNELS", "LIVEVIEW", "DEMO_CHAT", "DEMO_LIVE", "WORKLOADS"]
+# The files outside the repository that the protocol, demo and benchmark pages replace,
+# and the folder beside the checkout they came from.
+OUTSIDE_FILES = ["CHANNELS", "LIVEVIEW", "DEMO_CHAT", "DEMO_LIVE", "WORKLOADS", "STYLE"]
+OUTSIDE_FOLDER = "../shared/"
 
 # A citation: a path under docs/, then optionally a section title in quotes.
 CITATION = re.compile(r'\bdocs/[\w./-]*\w`?(?:,\s*"([^"\n]+)")?')
@@ -105,7 +107,7 @@ def test_the_guides_have_examples_to_run():
 
 
 def test_no_tracked_file_cites_the_specifications_from_outside_the_repository():
-    names = [f"{name}.md".encode() for name in OUTSIDE_FILES]
+    names = [f"{name}.md".encode() for name in OUTSIDE_FILES] + [OUTSIDE_FOLDER.encode()]
     citing = {
         path.relative_to(ROOT).as_posix(): [name.decode() for name in names if name in path.read_bytes()]
         for path in _tracked_files()
