@@ -9,7 +9,7 @@ import math
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Generic, Protocol, overload
 
 from .._child_spec import ChildSpec
-from .._kernel import Destination, Pid, Via, check_destination, current_pid
+from .._kernel import Destination, Pid, Via, current_pid
 from . import _gen
 from ._loop import serve
 from ._messages import From
@@ -175,7 +175,7 @@ class GenServer(Generic[Request, Reply]):
     @classmethod
     async def _start(cls, arg: object, name: str | Via | None, timeout: float, *, link: bool) -> Pid | None:
         if name is not None:
-            check_destination(name)
+            _check_name(name)
         return await _gen.start(serve, cls, arg, name, link, link=link, timeout=timeout, what=cls.__qualname__)
 
     @classmethod
@@ -215,3 +215,13 @@ class GenServer(Generic[Request, Reply]):
 
     reply = staticmethod(_gen.reply)
     stop = staticmethod(_gen.stop)
+
+
+def _check_name(name: object) -> None:
+    # In the caller, before anything starts: a name the new process could not
+    # register would only crash it there. A (name, node) destination is no
+    # name either: a process registers on its own node.
+    if not isinstance(name, (str, Via)):
+        raise TypeError(
+            f"name= must be a registered name (a str) or a via-name such as Registry.via(registry, key); got {name!r}"
+        )

@@ -194,6 +194,22 @@ async def test_a_bad_name_is_a_type_error_before_anything_starts():
     assert otp.processes() == before
 
 
+async def test_a_name_on_another_node_is_no_name_to_register_under():
+    # (name, node) is where a message can go, not a name a process can take:
+    # refused in the caller, like any bad name, with no process started and
+    # no crash report (it used to reach the new process and crash it there).
+    before = otp.processes()
+    with capture_crash_reports() as reports:
+        with pytest.raises(TypeError) as error:
+            await Worker.start_link({}, name=("worker", "node2"))
+    assert str(error.value) == (
+        "name= must be a registered name (a str) or a via-name such as Registry.via(registry, key); "
+        "got ('worker', 'node2')"
+    )
+    assert otp.processes() == before
+    assert reports == []
+
+
 class SlowInit(GenServer):
     async def init(self, arg):
         otp.send(arg, ("initialising", otp.current_pid()))
