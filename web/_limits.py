@@ -46,7 +46,7 @@ from typing import Callable, Mapping
 
 import attrs
 
-from otp import send_after
+from otp import Pid, send_after
 from otp.log import ThrottledLogger
 
 __all__ = [
@@ -259,7 +259,7 @@ class ConnectionContext:
     limits: ConnectionLimits
     counters: ConnectionCounters
     upgrades: Mapping[str, Callable] = attrs.field(factory=dict)
-    endpoint: object = None
+    endpoint: Pid | None = None
     log: ThrottledLogger = attrs.field(factory=lambda: ThrottledLogger(logging.getLogger("web.transports")))
     reclaimer: MemoryReclaimer = attrs.field(factory=lambda: MemoryReclaimer())
     waiting_heads: dict = attrs.field(factory=dict, repr=False)
@@ -386,7 +386,7 @@ class MemoryReclaimer:
     def __init__(self) -> None:
         self.pending = False
 
-    def connection_ended(self, endpoint: object) -> None:
+    def connection_ended(self, endpoint: Pid | None) -> None:
         """Called as each connection ends: schedule one reclaim, unless one is on its way."""
         if self.pending or endpoint is None or _malloc_trim is None:
             return

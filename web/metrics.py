@@ -48,7 +48,7 @@ except ImportError:
 import otp
 from otp import ChildSpec, GenServer, telemetry
 
-from ._http import Request, Response
+from ._http import Handler, Request, Response
 
 __all__ = ["PrometheusExporter"]
 
@@ -112,7 +112,7 @@ class PrometheusExporter:
         fallback: Callable[[Request], Awaitable[Response]] | None = None,
         *,
         allow: Callable[[Request], bool] | None = None,
-    ):
+    ) -> Handler:
         """An endpoint handler: ``GET <path>`` is the metrics, anything else goes to ``fallback`` (or 404).
 
         ``allow(request)`` decides who may read the metrics (they tell the

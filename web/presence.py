@@ -28,6 +28,7 @@ its socket closing) leaves at once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from otp import Pid, current_pid, pubsub
@@ -59,9 +60,9 @@ class Presence(Tracker):
         return await super().start_link(pubsub, pubsub=pubsub, name=name, **options)
 
 
-def group(entries) -> dict:
+def group(entries: Iterable[tuple[object, dict[str, Any]]]) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """``[(key, meta), ...]`` as the client wants it: ``{key: {"metas": [meta, ...]}}``."""
-    grouped: dict = {}
+    grouped: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for key, meta in entries:
         grouped.setdefault(str(key), {"metas": []})["metas"].append(meta)
     return grouped

@@ -23,7 +23,7 @@ import time
 import attrs
 
 import otp
-from otp import Destination, GenServer, introspection, pubsub, telemetry
+from otp import Destination, From, GenServer, introspection, pubsub, telemetry
 
 __all__ = ["Metrics", "Sample", "TOPIC", "HISTORY", "resident_memory"]
 
@@ -97,7 +97,7 @@ class Metrics(GenServer):
         self.last_wall, self.last_cpu, self.last_messages, self.restarts = now, cpu, messages, 0
         return sample
 
-    async def handle_call(self, request: object, caller) -> object:
+    async def handle_call(self, request: object, caller: From) -> object:
         if request == "history":
             return list(self.samples)
         raise ValueError(f"Metrics: unknown call {request!r}")

@@ -93,7 +93,7 @@ class SendUpdate:
     assigns: dict
 
 
-def send_update(module: type, id: object, *, pid=None, **assigns: object) -> None:
+def send_update(module: type[LiveComponent], id: object, *, pid: otp.Destination | None = None, **assigns: object) -> None:
     """Have the component ``(module, id)`` of a view run ``update(assigns)`` and re-render.
 
     ``pid``: the view's process; by default the calling process (a view

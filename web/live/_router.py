@@ -38,6 +38,7 @@ from markupsafe import escape
 from otp import Destination
 from web._http import Handler, Request, Response
 from web._static import client_script
+from web.channel import Channel
 from web.socket import Socket
 from web.token import InvalidToken, sign, verify
 from web.transports.phoenix import phoenix_socket
@@ -299,7 +300,7 @@ class _ComponentHtml(dict):
         return html
 
 
-def _socket_class(router: LiveRouter, channel_cls: type, upload_cls: type) -> type[Socket]:
+def _socket_class(router: LiveRouter, channel_cls: type[Channel], upload_cls: type[Channel]) -> type[Socket]:
     class LiveUserSocket(Socket):
         """Accept every connect; a bad CSRF token makes every join ``stale`` (LIVEVIEW.md §2.1)."""
 

@@ -52,7 +52,7 @@ import otp
 from otp import Down, Shutdown, Stop, telemetry
 from otp.lowlevel import set_report_details
 from web._telemetry import LIVE_VIEW_RENDER_STOP
-from web.channel import Channel, Error, Ok
+from web.channel import Channel, ChannelSocket, Error, Ok
 from web.token import InvalidToken, sign, verify
 
 from ._async import AsyncDone, AsyncResult, run_async
@@ -156,7 +156,7 @@ class LiveViewChannel(Channel):
 
     # -- join --------------------------------------------------------------------------
 
-    async def join(self, topic: str, payload: dict, socket) -> Ok | Error:
+    async def join(self, topic: str, payload: dict, socket: ChannelSocket) -> Ok | Error:
         if not socket.assigns.get("csrf_ok", True):
             return Error({"reason": "stale"})
         try:
@@ -287,7 +287,7 @@ class LiveViewChannel(Channel):
 
     # -- pushes ------------------------------------------------------------------------
 
-    async def handle_in(self, event: str, payload: dict | bytes, socket) -> Ok | Error | Stop:
+    async def handle_in(self, event: str, payload: dict | bytes, socket: ChannelSocket) -> Ok | Error | Stop:
         push = self._PUSHES.get(event)
         if push is None:
             return Ok({})  # every push gets a reply, even one we do not know
@@ -384,7 +384,7 @@ class LiveViewChannel(Channel):
 
     # -- messages ----------------------------------------------------------------------
 
-    async def handle_info(self, message: object, socket) -> Stop | None:
+    async def handle_info(self, message: object, socket: ChannelSocket) -> Stop | None:
         self.message = message  # named in a crash report
         result = await self._handle_info(message, socket)
         self.message = None
@@ -611,7 +611,7 @@ class LiveViewChannel(Channel):
         finally:
             current_components.reset(token)
 
-    async def terminate(self, reason: object, socket) -> None:
+    async def terminate(self, reason: object, socket: ChannelSocket) -> None:
         view = getattr(self, "view", None)
         if view is None:
             return

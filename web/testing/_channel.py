@@ -53,7 +53,7 @@ ANY = _Any()
 class _Frame:
     __slots__ = ("client", "data")
 
-    def __init__(self, client: int, data) -> None:
+    def __init__(self, client: int, data: str | bytes) -> None:
         self.client, self.data = client, data
 
 
@@ -72,12 +72,12 @@ class TestTransport:
 
     __test__ = False  # not a pytest test class
 
-    def __init__(self, owner, client: int) -> None:
+    def __init__(self, owner: Pid, client: int) -> None:
         self.owner, self.client = owner, client
         self.connection: Pid | None = None  # the connection process, once started
         self.closed: int | None = None
 
-    def send(self, frame) -> None:
+    def send(self, frame: str | bytes) -> None:
         if self.closed is None:
             send(self.owner, _Frame(self.client, frame))
 

@@ -46,7 +46,7 @@ from ..socket import (
     TransportClosed,
 )
 from ._session import POLICY_VIOLATION
-from .websocket import ConnectInfo, SocketHandler, WebSocket
+from .websocket import ConnectInfo, Sender, SocketHandler, WebSocket
 
 __all__ = ["phoenix_socket", "PhoenixSocketHandler"]
 
@@ -63,7 +63,7 @@ class _SenderTransport(InboundWindow):
 
     __slots__ = ("sender",)
 
-    def __init__(self, sender) -> None:
+    def __init__(self, sender: Sender) -> None:
         super().__init__()
         self.sender = sender
 
@@ -112,9 +112,9 @@ class PhoenixSocketHandler(SocketHandler):
         pubsub: str,
         channel_supervisor: Destination | None = None,
         *,
-        peer=None,
-        failed_joins=None,
-        log=None,
+        peer: str | None = None,
+        failed_joins: FailedJoins | None = None,
+        log: ThrottledLogger | None = None,
     ) -> None:
         self.socket, self.assigns, self.pubsub = socket, assigns, pubsub
         self.channel_supervisor = channel_supervisor
@@ -125,7 +125,7 @@ class PhoenixSocketHandler(SocketHandler):
         self.transport: _SenderTransport | None = None
         self.process: Pid | None = None
 
-    async def on_open(self, sender) -> None:
+    async def on_open(self, sender: Sender) -> None:
         self.transport = _SenderTransport(sender)
         self.process = spawn_link(_socket_process, self)
 
@@ -154,7 +154,7 @@ class PhoenixSocketHandler(SocketHandler):
             "rate_limited",
             "socket %s (peer %s): closing (1008): over %s messages/s (burst %s) for %s s running "
             "(rate_limit, rate_limit_grace)",
-            self.socket.id(self.assigns), self.peer, rate, burst, self.socket.rate_limit_grace, detail=self.peer,
+            self.socket.id(self.assigns), self.peer, rate, burst, self.socket.rate_limit_grace, detail=self.peer or "",
         )
         assert self.transport is not None  # (on_open came first)
         self.transport.close(POLICY_VIOLATION)
