@@ -75,28 +75,28 @@ class GenServer(Generic[Request, Reply]):
 
     # ------------------------------------------------------------ callbacks
 
-    # The callbacks' parameters are Any (or the class's Request), so that a
-    # subclass may annotate them as narrowly as it likes without an override
-    # error. init returns Any so that its annotation in a subclass decides
-    # what start_link returns (see _CannotIgnore).
+    # The callbacks' parameters are Any (or the class's Request), and
+    # positional-only, so that a subclass may name and annotate them as it
+    # likes without an override error. init returns Any so that its
+    # annotation in a subclass decides what start_link returns (see _CannotIgnore).
 
-    async def init(self, arg: Any) -> Any:
+    async def init(self, arg: Any, /) -> Any:
         """Set up state on ``self``. Return None, ``Continue``, ``Stop`` or ``Ignore``."""
         return None
 
-    async def handle_call(self, request: Request, caller: From) -> Reply | NoReply | Continue | Stop:
+    async def handle_call(self, request: Request, caller: From, /) -> Reply | NoReply | Continue | Stop:
         """Answer a ``call``: return the reply (or ``NoReply``, ``Continue``, ``Stop``)."""
         raise NotImplementedError(
             f"{type(self).__qualname__} received the call {request!r} but does not define handle_call"
         )
 
-    async def handle_cast(self, request: Any) -> None | NoReply | Continue | Stop:
+    async def handle_cast(self, request: Any, /) -> None | NoReply | Continue | Stop:
         """Handle a ``cast``: return None (or ``Continue``, ``Stop``)."""
         raise NotImplementedError(
             f"{type(self).__qualname__} received the cast {request!r} but does not define handle_cast"
         )
 
-    async def handle_info(self, message: Any) -> None | NoReply | Continue | Stop:
+    async def handle_info(self, message: Any, /) -> None | NoReply | Continue | Stop:
         """Handle any other message. The default logs it and carries on."""
         logger.warning(
             "GenServer %r (%s) received an unexpected message in handle_info: %r",
@@ -106,13 +106,13 @@ class GenServer(Generic[Request, Reply]):
         )
         return None
 
-    async def handle_continue(self, arg: Any) -> None | NoReply | Continue | Stop:
+    async def handle_continue(self, arg: Any, /) -> None | NoReply | Continue | Stop:
         """Carry on after a callback returned ``Continue(arg)``."""
         raise NotImplementedError(
             f"{type(self).__qualname__} returned Continue({arg!r}) but does not define handle_continue"
         )
 
-    async def terminate(self, reason: Any) -> None:
+    async def terminate(self, reason: Any, /) -> None:
         """Clean up before exiting with ``reason`` (see the package docstring for when it runs)."""
 
     def format_status(self) -> object:

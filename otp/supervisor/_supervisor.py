@@ -51,7 +51,7 @@ class Supervisor:
     a via-name, and are async (each is a call to the supervisor process).
     """
 
-    async def init(self, arg: Any) -> Any:
+    async def init(self, arg: Any, /) -> Any:
         """Module-based supervisors: return ``SupervisorSpec(children, ...)`` or ``Ignore()``.
 
         (Any in this base class: annotate yours, ``-> SupervisorSpec`` or

@@ -42,15 +42,16 @@ class Tracker:
 
     # ------------------------------------------------------------ callbacks
 
-    # Parameters typed Any, so that a subclass annotates them as it likes.
+    # Parameters typed Any and positional-only, so that a subclass names and
+    # annotates them as it likes.
 
-    async def init(self, arg: Any) -> None:
+    async def init(self, arg: Any, /) -> None:
         """Set up state on ``self``; ``arg`` is the one given to ``start_link``."""
 
-    async def handle_diff(self, diff: dict[str, Any]) -> None:
+    async def handle_diff(self, diff: dict[str, Any], /) -> None:
         """Presences joined and left: ``{topic: (joins, leaves)}``, lists of ``(key, meta)``."""
 
-    async def handle_info(self, message: Any) -> None:
+    async def handle_info(self, message: Any, /) -> None:
         """Any other message sent to the tracker process. The default logs it."""
         logger.warning("%r received an unexpected message: %r", self, message)
 

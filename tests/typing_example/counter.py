@@ -7,8 +7,9 @@ API:
 
 - ``GenServer[Request, Reply]``: calling through the subclass checks the
   request and gives the reply's type;
-- callbacks annotated as narrowly as the server needs (``request: int``,
-  ``message: Tick``), with no override error;
+- callbacks annotated as narrowly as the server needs, their parameters
+  named as it likes (``amount: int``, ``message: Tick``), with no override
+  error;
 - ``start_link`` returning a ``Pid``, unless ``init`` may return ``Ignore``;
 - typed client functions taking an ``otp.Destination``;
 - a Registry lookup, a via-name, a supervisor, a task, a typed receive.
@@ -41,8 +42,8 @@ class Counter(GenServer[Request, int]):
             self.count = 0
         return self.count
 
-    async def handle_cast(self, request: int) -> None:
-        self.count += request
+    async def handle_cast(self, amount: int) -> None:  # named as this server likes
+        self.count += amount
 
     async def handle_info(self, message: Tick) -> None:
         self.count += 1
