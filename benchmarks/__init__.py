@@ -6,7 +6,7 @@ Grouped by what they measure, the shared harness apart::
       __main__.py   python -m benchmarks [ids...]: run, print a table or JSON lines
       _harness/     what every workload shares: measuring, percentiles, server
                     processes, the WebSocket and HTTP client, the W3/W4 counter
-      kernel/       W1–W8 of WORKLOADS.md (processes, calls, casts, fan-out,
+      kernel/       W1–W8 of docs/benchmarks.md (processes, calls, casts, fan-out,
                     restarts, chaos, intensity); reg, reg-dispatch; the chaos CLI
       web/          C1–C4: the demo chat server under many sockets; the bare
                     baseline server; what the dashboard costs

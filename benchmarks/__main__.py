@@ -26,7 +26,7 @@ from ._harness import BASELINE, Result, measure, select
 
 # The groups, by the name that runs all of a group's workloads. Only
 # kernel's W1-W8 run when no workload is named; the others start server
-# processes or redis-servers, or are not in WORKLOADS.md.
+# processes or redis-servers, or are not kernel workloads (docs/benchmarks.md).
 GROUPS = {
     "kernel": kernel.WORKLOADS + kernel.REGISTRY_WORKLOADS,
     "cluster": cluster.WORKLOADS,

@@ -150,7 +150,8 @@ class Port:
 
         Raises:
             OSError: the program could not be started (``FileNotFoundError``, ``PermissionError``...).
-            TypeError / ValueError: ``argv`` does not fit ``shell``, or an option is out of range.
+            TypeError: ``argv`` does not fit ``shell``, or ``stderr`` is not one of the three choices.
+            ValueError: ``argv`` is empty, or a number is out of range (``max_line``, ``active``).
         """
         options = _Options(tuple(_command_line(argv, shell)), lines, max_line, stderr, active, kill_timeout)
         program = await trio.lowlevel.open_process(

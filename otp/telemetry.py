@@ -89,9 +89,9 @@ The kernel:
 ``("otp", "process", "exit")``
     ``processes`` (still alive), ``messages_received``; ``pid``, ``name``
     (registered, or None), ``reason``, ``function``.
-``("otp", "process", "mailbox_high_water")``: a mailbox reached 1,000
-queued messages, then 2,000, 4,000... (each threshold once per process)
-    ``length``, ``threshold``; ``pid``, ``name``.
+``("otp", "process", "mailbox_high_water")``
+    (a mailbox reached 1,000 queued messages, then 2,000, 4,000..., each
+    threshold once per process) ``length``, ``threshold``; ``pid``, ``name``.
 
 The behaviours:
 
@@ -104,11 +104,11 @@ The behaviours:
     window); ``supervisor``, ``name``, ``strategy``, ``child_id``,
     ``child_pid`` (the child that ended; None for a retried start),
     ``reason``.
-``("otp", "supervisor", "give_up")``: it reached max restart intensity
-and exits with ``Shutdown("reached_max_restart_intensity")``
-    ``restarts``; as restart, plus ``max_restarts``, ``max_seconds``.
-``("otp", "pubsub", "broadcast")``: a ``broadcast`` or ``broadcast_from``
-made on this node
+``("otp", "supervisor", "give_up")``
+    (it reached max restart intensity and exits with
+    ``Shutdown("reached_max_restart_intensity")``) ``restarts``; as restart,
+    plus ``max_restarts``, ``max_seconds``.
+``("otp", "pubsub", "broadcast")``: a ``broadcast`` or ``broadcast_from`` made on this node
     ``local_subscribers``; ``pubsub``, ``topic``, ``from`` (a pid or None).
 ``("otp", "pubsub", "redis", "reconnect")``
     ``reconnects`` (the adapter's total); ``pubsub``, ``node_name``,
@@ -118,12 +118,11 @@ made on this node
     ``reason`` (``"queue_full"``, ``"bad_frame"``, ``"bad_signature"``,
     ``"duplicate"``, ``"fewer_receivers"``, ``"no_such_node"``); a
     ``"fewer_receivers"`` drop also has ``expected`` and ``receivers``.
-``("otp", "pubsub", "redis", "missed")``: a gap in another node's broadcast
-numbers: broadcasts of ``origin`` this node never received
-    ``missed`` (this gap), ``total`` (from that origin); ``pubsub``,
+``("otp", "pubsub", "redis", "missed")``
+    (a gap in another node's broadcast numbers: broadcasts of ``origin``
+    this node never received) ``missed`` (this gap), ``total`` (from that origin); ``pubsub``,
     ``node_name``, ``origin``.
-``("otp", "pubsub", "redis", "node_gone")``: a node no longer expected to
-receive broadcasts
+``("otp", "pubsub", "redis", "node_gone")``: a node no longer expected to receive broadcasts
     (none); ``pubsub``, ``node_name``, ``node``, ``reason`` (``"goodbye"``: it
     stopped in order; ``"silent"``: nothing heard for ``node_timeout``).
 
@@ -142,8 +141,7 @@ The web layer (``web.endpoint``, ``web.transports``, ``web.socket``, channels):
     ``queued_bytes``, ``max_outbound_bytes``; ``endpoint``, ``peer``, ``path``,
     ``limit`` (``"max_outbound_bytes"``: its own; ``"max_outbound_total"``:
     the endpoint's, for all peers together).
-``("web", "endpoint", "statistics")``: every ``telemetry_period`` seconds
-(an ``Endpoint`` option, default 1.0)
+``("web", "endpoint", "statistics")``: every ``telemetry_period`` seconds (an ``Endpoint`` option, default 1.0)
     every counter of ``EndpointStatistics`` (``bytes_in``, ``bytes_out``,
     ``active``, ``accepted``...); ``endpoint``, ``address``.
 ``("web", "socket", "connect")``: a Phoenix socket's ``connect`` ran
@@ -152,16 +150,15 @@ The web layer (``web.endpoint``, ``web.transports``, ``web.socket``, channels):
 ``("web", "channel", "join")``: a channel's ``join`` ran
     ``duration``; ``channel`` (the class), ``topic``, ``pid``,
     ``socket_id``, ``result`` (``"ok"`` or ``"error"``).
-``("web", "channel", "crash")``: a channel process ended abnormally (the
-client gets ``phx_error``)
+``("web", "channel", "crash")``: a channel process ended abnormally (the client gets ``phx_error``)
     no measurements; ``topic``, ``pid``, ``socket_id``, ``reason``,
     ``joined`` (False: it crashed in ``join``).
 
 LiveView (``web.live``):
 
-``("web", "live_view", "mount", "start" | "stop" | "exception")``: a span around
-``on_mount`` hooks, ``mount`` and ``handle_params`` of a connected mount
-    see the span events above; ``view`` (the class), ``url``, ``params``.
+``("web", "live_view", "mount", "start" | "stop" | "exception")``
+    (a span around ``on_mount`` hooks, ``mount`` and ``handle_params`` of a
+    connected mount) see the span events above; ``view`` (the class), ``url``, ``params``.
 ``("web", "live_view", "handle_event", "start" | "stop" | "exception")``
     the span events; ``view``, ``event``, ``params``.
 ``("web", "live_view", "render", "stop")``: a render and its diff

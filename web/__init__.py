@@ -1,10 +1,14 @@
 """The web layer: a Phoenix-compatible real-time server built as supervised otp processes.
 
-It lands piece by piece (see the issues): the V2 frame serializer
-(:mod:`web.serializer`) and the transport layer (:mod:`web.endpoint`: an
-HTTP/1.1 endpoint whose connections are otp processes, and
-:mod:`web.transports.websocket`) so far; sockets, channels, Presence and
-LiveView follow. Needs the ``web`` extra (``pip install trio-otp[web]``).
+This facade holds the transport layer: :mod:`web.endpoint` (an HTTP/1.1
+endpoint whose connections are otp processes) and
+:mod:`web.transports.websocket`. On it: the frame serializer
+(:mod:`web.serializer`), sockets and channels (:mod:`web.socket`,
+:mod:`web.channel`, mounted by :mod:`web.transports.phoenix`), Presence
+(:mod:`web.presence`), LiveView (:mod:`web.live`), the test client
+(:mod:`web.testing`), metrics (:mod:`web.metrics`) and the dashboard
+(:mod:`web.dashboard`), each imported from its own module. Needs the
+``web`` extra (``pip install trio-otp[web]``).
 
 ::
 

@@ -3,7 +3,7 @@
 Phoenix's ``Socket.Message``, ``Socket.Reply`` and ``Socket.Broadcast``. A
 server push is a :class:`Message` going the other way (``ref`` None, or the
 join ref for ``phx_close``/``phx_error``). Payloads are dicts, or ``bytes``
-for binary frames (CHANNELS.md §2.4).
+for binary frames (docs/protocol/channels.md, "Binary frames").
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Presence for channels: who is in a topic, synced to the official client (CHANNELS.md §5).
+"""Presence for channels: who is in a topic, synced to the official client (docs/protocol/channels.md, "Presence").
 
 Built on :class:`otp.tracker.Tracker` (replicated across nodes) and the
 channel fastlane. Start one Presence per node beside the PubSub, then track

@@ -1,7 +1,7 @@
-r"""The V2 serializer: Phoenix channel frames to and from the wire (CHANNELS.md §2).
+r"""The V2 serializer: Phoenix channel frames to and from the wire (docs/protocol/channels.md, "Frames").
 
 Text frames are JSON arrays ``[join_ref, ref, topic, event, payload]``;
-binary frames (CHANNELS.md §2.4) carry a raw ``bytes`` payload after a kind
+binary frames (docs/protocol/channels.md, "Binary frames") carry a raw ``bytes`` payload after a kind
 byte and one length byte per string field. Pure functions of data::
 
     >>> decode_text('["4","4","room:lobby","phx_join",{}]')
@@ -320,7 +320,7 @@ def encode(item: Message | Reply | Broadcast) -> str | bytes:
         return _text([None, None, item.topic, item.event, item.payload])
     if item.__class__ is Message:
         if isinstance(item.payload, bytes):
-            # Server push: no ref field (CHANNELS.md §2.4's asymmetry).
+            # Server push: no ref field, unlike a client push (docs/protocol/channels.md, "Binary frames").
             return _binary(PUSH, (item.join_ref, item.topic, item.event), item.payload)
         return _text([item.join_ref, item.ref, item.topic, item.event, item.payload])
     raise TypeError(f"encode() takes a Message, Reply or Broadcast; got {item!r}")

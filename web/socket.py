@@ -15,7 +15,7 @@ connection and route topics to channels::
         def id(self, assigns):
             return f"users_socket:{assigns['user']}"  # or None: anonymous
 
-:class:`SocketState` is the protocol of CHANNELS.md §3, run by the process
+:class:`SocketState` is the protocol of docs/protocol/channels.md, run by the process
 that owns the connection: it decodes each frame, answers heartbeats, starts
 one channel process per ``phx_join``, forwards pushes and leaves to it, and
 turns each channel's end into ``phx_close`` (normal) or ``phx_error``
@@ -119,7 +119,7 @@ _EVERY_LINE = ThrottledLogger(logger, interval=0)  # for a SocketState given no 
 MAX_CHANNELS = 100  # per socket, as Phoenix
 INBOUND_FRAMES = 16  # frames handed to the socket process and not yet handled, at most (InboundWindow)
 INBOUND_BYTES = 1 << 20  # ... and their characters or bytes: one more frame may pass it
-GOING_AWAY = 1001  # a "disconnect" broadcast (CHANNELS.md §3.9)
+GOING_AWAY = 1001  # a "disconnect" broadcast (docs/protocol/channels.md, "Disconnecting a user")
 POLICY_VIOLATION = 1008  # over the rate limit for longer than its grace
 TOO_MANY_FAILED_JOINS = {"reason": "too many failed joins"}
 STATISTICS: collections.Counter = collections.Counter()  # what sockets were closed for
@@ -433,7 +433,7 @@ class SocketState:
         self.by_topic: dict[str, _Membership] = {}
         self.by_ref: dict = {}  # channel monitor ref -> membership
         if self.id is not None:
-            # "disconnect" broadcasts on the socket's id close it (CHANNELS.md §3.9).
+            # "disconnect" broadcasts on the socket's id close it (docs/protocol/channels.md, "Disconnecting a user").
             pubsub_module.subscribe(pubsub, self.id)
 
     # ------------------------------------------------------------ frames from the client
@@ -501,7 +501,7 @@ class SocketState:
         return pid, ref
 
     async def _stop_duplicate(self, old: _Membership) -> None:
-        # CHANNELS.md §3.8: stop the old membership's process (kill it after
+        # docs/protocol/channels.md, "Duplicate joins": stop the old membership's process (kill it after
         # 5 s), then join anew; its phx_close follows the new join's reply.
         self._forget(old)
         exit(old.pid, DUPLICATE_JOIN)
@@ -532,7 +532,7 @@ class SocketState:
             self._reply(None, message, "error", {"reason": "unmatched topic"})
         elif message.join_ref is None or message.join_ref == membership.join_ref:
             send(membership.pid, message)
-        # else: stale join_ref: ignored, no reply (CHANNELS.md §3.3)
+        # else: stale join_ref: ignored, no reply (docs/protocol/channels.md, "Pushes and replies")
 
     # ------------------------------------------------------------ messages to the owning process
 
@@ -558,7 +558,7 @@ class SocketState:
             self._emit_crash(membership, reason)
         if not membership.joined:
             self._join_failed()
-            if not is_normal(reason):  # died during join: CHANNELS.md §3.2
+            if not is_normal(reason):  # died during join: docs/protocol/channels.md, "Joining"
                 self._reply(membership.join_ref, _join_of(membership), "error", {"reason": "join crashed"})
             self._close_replaced(membership)
             return

@@ -60,7 +60,7 @@ class Sample:
 
 @attrs.frozen
 class Workload:
-    """One workload of WORKLOADS.md: both implementations and their sizes.
+    """One workload (docs/benchmarks.md): both implementations and their sizes.
 
     ``ours(size, **options)`` and ``raw(size, **options)`` each run the whole
     workload once, in their own fresh ``otp.run`` / ``trio.run``, and time

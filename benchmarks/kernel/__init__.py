@@ -1,6 +1,6 @@
 """Kernel benchmarks: otp processes against the same work in bare trio.
 
-The workloads are W1–W8 of ``../shared/benchmarks/WORKLOADS.md`` (the same
+The workloads are W1–W8 of ``docs/benchmarks.md`` (the same
 work every runtime in the comparison runs), one module each:
 
 ======  ==============  ==================================================  ==============

@@ -1,7 +1,7 @@
 """LiveView benchmarks: event round trips, change-tracked renders and diff sizes, each against its baseline.
 
 Four workloads, run only when named (``python -m benchmarks live-events
-live-render live-list live-diff``). WORKLOADS.md fixes the kernel workloads
+live-render live-list live-diff``). docs/benchmarks.md fixes the kernel workloads
 W1–W8 only; these are this project's own, with the targets of the LiveView
 issue. Each reports its target and ``target_met``, measured in the run
 itself; a missed target is reported, never asserted.

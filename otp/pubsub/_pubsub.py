@@ -81,8 +81,9 @@ def broadcast(pubsub: str, topic: str, message: object, *, dispatcher: Dispatche
     """Deliver ``message`` to every subscriber of ``topic`` on every node.
 
     Raises:
-        whatever the adapter raises when it cannot reach the other nodes
-        (the local subscribers have still been served).
+        Exception: whatever the adapter raises when it cannot reach the
+            other nodes (the Redis adapter's ``RedisUnavailable``); the local
+            subscribers have still been served.
     """
     _check_topic(topic)
     local_broadcast(pubsub, topic, message, dispatcher=dispatcher)

@@ -1,4 +1,4 @@
-// Drives the demo's LiveView pages (DEMO_LIVE.md) in headless Chromium with
+// Drives the demo's LiveView pages (docs/demo/live.md) in headless Chromium with
 // the official phoenix_live_view client, one scenario per page, and prints
 // one JSON line: {"ok": bool, "results": {scenario: facts}, "errors": [...]}.
 //

@@ -56,7 +56,7 @@ function next(channel, event) {
 }
 
 // One Presence per channel (a second one would never see the presence_state
-// already applied, and would queue every diff for ever: CHANNELS.md §5.3).
+// already applied, and would queue every diff for ever: docs/protocol/channels.md, "How the client merges presence").
 function watchPresence(channel) {
   const presence = new Presence(channel);
   let waiters = [];

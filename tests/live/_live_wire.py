@@ -75,7 +75,8 @@ async def event_reply(client, view_id: str, event: str, value: object = None, **
     return (await client.assert_reply(ref, "ok"))["response"]
 
 
-# ---------------------------------------------------------------- checking diffs (LIVEVIEW.md §3)
+# ---------------------------------------------------------------- checking diffs
+# The format and the merge rules: docs/protocol/liveview.md, "Rendered diffs".
 
 
 def check_statics(diff: dict) -> None:
@@ -119,7 +120,10 @@ def _check_node(node: object, table: dict | None, *, component: bool) -> None:
 
 
 def render_html(tree: dict, components: dict | None = None) -> str:
-    """What the client renders from a full, merged tree (§3.1), cids included (without DOM attributes)."""
+    """What the client renders from a full, merged tree, cids included (without DOM attributes).
+
+    See docs/protocol/liveview.md, "The model".
+    """
     components = components or {}
 
     def value_html(value: object, table: dict | None) -> str:
@@ -152,7 +156,10 @@ def render_html(tree: dict, components: dict | None = None) -> str:
 
 
 def merge(stored: dict, diff: dict) -> dict:
-    """The client's merge of a diff into the stored tree (§3.4), without streams' pruning."""
+    """The client's merge of a diff into the stored tree, without streams' pruning.
+
+    See docs/protocol/liveview.md, "Merge rules".
+    """
     if "s" in diff:
         return _copy(diff)
     out = dict(stored)

@@ -1,4 +1,4 @@
-"""The demo's LiveView pages (DEMO_LIVE.md) in headless Chromium with the official phoenix_live_view client (1.2.12).
+"""The demo's LiveView pages (docs/demo/live.md) in headless Chromium with the official phoenix_live_view client (1.2.12).
 
 tests/js/browser_demo_live.mjs opens each page against the real demo tree
 (`make test` installs chromium and the npm packages) and reports what the

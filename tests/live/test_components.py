@@ -1,4 +1,4 @@
-"""LiveComponents on the wire (LIVEVIEW.md §3.6, §4.5; checklist 11, 12, 13): cids from 1, never
+"""LiveComponents on the wire (docs/protocol/liveview.md, "Components"; checklist 11, 12, 13): cids from 1, never
 reused; the ``"c"`` table with ``"r": 1`` roots; ``phx-target`` events; send_update; destruction."""
 
 from _live_wire import PIDS, Tracked, check_statics, event_reply, join, merge, open_client, push_event, render_html

@@ -1,6 +1,6 @@
-"""The diff engine (web/live/_diff.py) against LIVEVIEW.md §3: exact JSON, and a reference client merge.
+"""The diff engine (web/live/_diff.py) against docs/protocol/liveview.md, "Rendered diffs": exact JSON, and a client merge.
 
-`merge` and `html` below implement the client's merge rules (§3.4) and
+`merge` and `html` below implement the client's merge rules ("Merge rules") and
 rendering, so every sequence of renders can be checked end to end: merging
 the diffs must give exactly the HTML of the latest render.
 """
@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from web.live._diff import DiffState
 from web.live._rendered import Comprehension, Rendered
 
-# ---------------------------------------------------------------- a reference client (LIVEVIEW.md §3.4)
+# ---------------------------------------------------------------- a reference client
+# docs/protocol/liveview.md, "Merge rules"
 
 
 def merge(stored, diff):
@@ -104,7 +105,7 @@ def test_a_comprehension_first_render_and_the_empty_one_as_a_string():
 def test_inserting_in_front_of_keyed_entries_sends_the_moves_with_km():
     state = DiffState()
     state.diff(ul(["a", "b"], keys=("a", "b")))
-    # LIVEVIEW.md §3.4's example
+    # the example of docs/protocol/liveview.md, "Merge rules"
     assert state.diff(ul(["x", "a", "b"], keys=("x", "a", "b"))) == {"0": {"k": {"0": {"0": "x"}, "1": 0, "2": 1, "kc": 3, "km": True}}}
 
 

@@ -1,4 +1,4 @@
-"""The exact JSON of the conformance checklist (LIVEVIEW.md §11), item by item:
+"""The exact JSON of the conformance checklist (docs/protocol/liveview.md, "Conformance checklist"), item by item:
 3 join reply · 6 event replies · 8 new templates · 9 statics in scope · 10 keyed comprehensions ·
 11/12 components · 13 destruction · 15 push_event · 16 hook replies · 17 titles · 25 streams · 26 uploads.
 

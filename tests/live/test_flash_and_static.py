@@ -1,4 +1,7 @@
-"""The flash a full redirect carries (cookie, LIVEVIEW.md §6.3) and the signed static token (§1.2)."""
+"""The flash a full redirect carries (a cookie) and the signed static token.
+
+See docs/protocol/liveview.md, "Navigation" and "Session and static tokens".
+"""
 
 import re
 

@@ -1,7 +1,7 @@
 """web.testing's LiveView helpers (Phoenix.LiveViewTest): the client model, then the helpers end to end.
 
 First the pure model of the JS client (web/testing/_client_model.py) against the exact
-JSON shapes of LIVEVIEW.md §3: merges, keyed moves, components, streams, and
+JSON shapes of docs/protocol/liveview.md, "Rendered diffs": merges, keyed moves, components, streams, and
 the DOM rules of streams. Then the join render against the dead render
 (checklist item 5). Then ``live()`` and the ``render_*`` helpers driving
 small views through the real socket, frame for frame.
@@ -62,7 +62,7 @@ def merge(tree: RenderedTree, diff: dict) -> None:
     tree.merge(extract(diff).diff)
 
 
-# ---------------------------------------------------------------- the model: merge rules (§3)
+# ---------------------------------------------------------------- the model: merge rules ("Merge rules")
 
 
 def test_the_model_s_docstrings_hold():
@@ -73,7 +73,7 @@ def test_the_model_s_docstrings_hold():
 def test_the_counter_of_section_9_joins_and_merges_a_diff():
     joined = {"0": "0", "s": 0, "r": 1, "p": {"0": ["<div>\n  <h1>Count: ", "</h1>\n  <button phx-click=\"inc\">+</button>\n</div>"]}}
     extracted = extract(joined)
-    assert extracted.reply == 1  # at the top level "r" is the reply slot (§3.5): taken out
+    assert extracted.reply == 1  # at the top level "r" is the reply slot ("Top-level keys"): taken out
     tree = RenderedTree("phx-1", extracted.diff)
     assert html_of(tree) == '<div>\n  <h1>Count: 0</h1>\n  <button phx-click="inc">+</button>\n</div>'
     merge(tree, {"0": "1"})
@@ -187,7 +187,7 @@ def test_the_component_attributes_go_after_the_tag_name_past_leading_comments():
     )
 
 
-# ---------------------------------------------------------------- the model: streams (§3.7)
+# ---------------------------------------------------------------- the model: streams ("Streams")
 
 STREAM_JOIN = {
     "0": {"s": ['<li id="', '">', "</li>"], "k": {"0": {"0": "items-1", "1": "a"}, "1": {"0": "items-2", "1": "b"}, "kc": 2},
@@ -266,7 +266,7 @@ def test_a_stream_container_needs_an_id_and_ignored_content_is_kept():
     assert page.patch('<div id="map" phx-update="ignore">changed</div><p>1</p>', []) == '<div id="map" phx-update="ignore">server</div><p>1</p>'
 
 
-# ---------------------------------------------------------------- the model: event payloads (§4.1)
+# ---------------------------------------------------------------- the model: event payloads ("event")
 
 
 def test_a_form_body_is_the_dom_s_values_with_unused_markers_like_the_client_s():

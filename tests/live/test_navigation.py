@@ -1,4 +1,4 @@
-"""Navigation on the wire (LIVEVIEW.md §2.4, §4.2, §5, §6; checklist 18–21): push_patch,
+"""Navigation on the wire (docs/protocol/liveview.md, "Navigation"; checklist 18–21): push_patch,
 push_navigate and redirect from mount, events and messages; client live_patch; live navigation
 joins within and across live sessions; flash; on_mount hooks; temporary assigns."""
 

@@ -1,4 +1,4 @@
-"""Streams on the wire (LIVEVIEW.md §3.7, checklist 25): each item is sent once, as its own entry,
+"""Streams on the wire (docs/protocol/liveview.md, "Streams"; checklist 25): each item is sent once, as its own entry,
 with ``"stream": [ref, [[dom_id, at, limit, update_only], ...], deletes(, true)]``."""
 
 from _live_wire import PIDS, Tracked, check_statics, event_reply, join, open_client, render_html

@@ -1,4 +1,4 @@
-"""Uploads on the wire (LIVEVIEW.md §8, checklist 26): the form event registers and validates the
+"""Uploads on the wire (docs/protocol/liveview.md, "Uploads"; checklist 26): the form event registers and validates the
 entries; ``allow_upload`` answers with a token per entry; the ``lvu:<entry ref>`` channel takes
 binary ``chunk`` pushes; ``progress`` updates the entry; consuming hands over the file."""
 

@@ -1,4 +1,4 @@
-"""The channel protocol (CHANNELS.md §3) through web.testing: a real socket state and real channel processes."""
+"""The channel protocol (docs/protocol/channels.md) through web.testing: a real socket state and real channel processes."""
 
 import pytest
 import trio

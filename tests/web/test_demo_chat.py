@@ -1,4 +1,4 @@
-"""Every row of DEMO_CHAT.md against the chat app's socket and channel, through web.testing."""
+"""Every row of docs/demo/chat.md against the chat app's socket and channel, through web.testing."""
 
 import pytest
 import trio.testing

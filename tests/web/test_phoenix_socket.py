@@ -1,4 +1,4 @@
-"""The chat app over a real WebSocket: CHANNELS.md checklist items that need the wire.
+"""The chat app over a real WebSocket: the items of docs/protocol/channels.md, "Conformance checklist" that need the wire.
 
 Frames are written and read raw (tests/web/_clients.py), so these tests
 check bytes on the wire, not a client library's reading of them.
@@ -62,7 +62,7 @@ async def test_join_reply_then_presence_state_on_the_wire():
     assert await frame(client) == ["4", "4", "room:lobby", "phx_reply", {"status": "ok", "response": {"room": "lobby", "user": "alice"}}]
     # Then the joiner's presence_state (a push) and the join's presence_diff
     # (a broadcast), in either order: the client queues a diff that comes
-    # before the state (CHANNELS.md §5.3).
+    # before the state (docs/protocol/channels.md, "How the client merges presence").
     frames = {f[3]: f for f in [await frame(client), await frame(client)]}
     state, diff = frames["presence_state"], frames["presence_diff"]
     assert state[:3] == ["4", None, "room:lobby"] and diff[:3] == [None, None, "room:lobby"]

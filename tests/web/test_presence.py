@@ -1,4 +1,7 @@
-"""Presence through channels: presence_state to the joiner, presence_diff to every member (CHANNELS.md §5)."""
+"""Presence through channels: presence_state to the joiner, presence_diff to every member.
+
+See docs/protocol/channels.md, "Presence".
+"""
 
 import otp
 import otp.testing

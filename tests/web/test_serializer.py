@@ -103,7 +103,7 @@ def test_encode_refuses_other_objects():
         encode(("t", "e", {}))
 
 
-# ---------------------------------------------------------------- binary (CHANNELS.md §2.4)
+# ---------------------------------------------------------------- binary (docs/protocol/channels.md, "Binary frames")
 
 
 def client_push(join_ref, ref, topic, event, payload):

@@ -1,8 +1,8 @@
 """Run the demo app: ``python -m web.demo chat [--port 4000] [--host 127.0.0.1]``.
 
 One supervision tree (``web/demo/app.py``): a PubSub, a Presence tracker
-and an endpoint serving the DEMO_CHAT.md channels chat (page ``/``, socket
-``/socket/websocket``) and the DEMO_LIVE.md LiveView pages (``/live/counter``,
+and an endpoint serving the channels chat of docs/demo/chat.md (page ``/``, socket
+``/socket/websocket``) and the LiveView pages of docs/demo/live.md (``/live/counter``,
 ``/live/chat``, ``/live/upload``, ``/live/async``; socket ``/live/websocket``).
 ``live`` is the same app. It prints ``listening on http://HOST:PORT`` once
 it accepts connections; Ctrl-C stops it in order.

@@ -10,8 +10,8 @@
     ├── DynamicSupervisor "chat.channels"   one temporary child per joined channel or LiveView
     └── Endpoint                 acceptor + one process per connection (+ its socket process)
 
-One endpoint serves both demos: the channels chat of DEMO_CHAT.md (``/``
-and ``/socket/websocket``) and the LiveView pages of DEMO_LIVE.md
+One endpoint serves both demos: the channels chat of docs/demo/chat.md (``/``
+and ``/socket/websocket``) and the LiveView pages of docs/demo/live.md
 (``/live/...`` and ``/live/websocket``, see ``live.py``), and the dashboard
 (``/dashboard``): to this machine only, unless started with a dashboard
 token (``--dashboard-token`` or ``DASHBOARD_TOKEN``; see web.dashboard).

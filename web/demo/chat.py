@@ -1,4 +1,4 @@
-"""The demo chat app's socket and channel, exactly as ../shared/protocol/DEMO_CHAT.md says.
+"""The demo chat app's socket and channel, exactly as docs/demo/chat.md says.
 
 ``ChatSocket`` accepts a ``user`` of 1–32 ``[A-Za-z0-9_]`` characters and
 routes ``room:<name>`` (1–64 ``[A-Za-z0-9_-]``) to :class:`RoomChannel`:

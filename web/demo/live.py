@@ -1,4 +1,4 @@
-"""The demo's LiveView pages, as ../shared/protocol/DEMO_LIVE.md says, driven by the official client.
+"""The demo's LiveView pages, as docs/demo/live.md says, driven by the official client.
 
 =====================  ==================================================================
 page                   what it shows

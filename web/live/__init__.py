@@ -1,4 +1,4 @@
-"""LiveView: server-rendered pages updated by diffs over a channel (LIVEVIEW.md).
+"""LiveView: server-rendered pages updated by diffs over a channel (docs/protocol/liveview.md).
 
 A LiveView is a process that renders HTML from its assigns, receives the
 page's events over the ``/live`` socket and answers each with only what
@@ -31,7 +31,7 @@ The pieces, each in the file named after it:
   (``_template_compile.py``, which knows no built-in components),
   change-tracked;
 * the diff engine (``_diff.py``, its state :class:`DiffState`): rendered
-  trees in, LIVEVIEW.md §3 JSON out, with the wire keys of ``_wire.py``;
+  trees in, the JSON of docs/protocol/liveview.md, "Rendered diffs", out, with the wire keys of ``_wire.py``;
 * the behaviour and its socket (``_view.py``): assigns, flash, navigation,
   streams (``_stream.py``), async assigns (``_async.py``), uploads
   (``_upload.py``);

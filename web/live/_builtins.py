@@ -34,7 +34,10 @@ _FILE_INPUT = compile_source(
 
 
 def live_file_input(assigns: dict):
-    """``<.live_file_input upload={@uploads.name} />``: the input the client's uploader drives (LIVEVIEW.md §8)."""
+    """``<.live_file_input upload={@uploads.name} />``: the input the client's uploader drives
+
+    (docs/protocol/liveview.md, "Uploads").
+    """
     upload = assigns.get("upload")
     if upload is None or not hasattr(upload, "entries"):
         raise TypeError(f"<.live_file_input> needs upload={{@uploads.<name>}}; got {upload!r}")

@@ -1,4 +1,4 @@
-"""LiveComponents: stateful pieces of a view, with their own assigns and events (LIVEVIEW.md §3.6).
+"""LiveComponents: stateful pieces of a view, with their own assigns and events (docs/protocol/liveview.md, "Components").
 
 A component lives inside its view's process. The template places it by
 module and id; the first time, it is mounted, and every time the parent
@@ -233,7 +233,7 @@ class Components:
         if not isinstance(result, Rendered) or not result.root:
             raise TypeError(
                 f"{component.module.__qualname__}.render must return a Rendered with exactly one root "
-                f"HTML element (LIVEVIEW.md §3.6); got {result!r}"
+                f"HTML element (docs/protocol/liveview.md, \"Components\"); got {result!r}"
             )
         return result
 
@@ -243,12 +243,12 @@ class Components:
         for cid, tree in rendered.items():
             change = self._by_cid[cid].diff_state.diff(tree)
             if change:
-                if STATIC in change:  # a new template: a component's root must carry the flag (§3.6)
+                if STATIC in change:  # a new template: a component's root must carry the flag ("Components")
                     change.setdefault(ROOT, 1)
                 table[str(cid)] = change
         return table
 
-    # -- destruction, driven by the page (LIVEVIEW.md §4.5) ------------------
+    # -- destruction, driven by the page (docs/protocol/liveview.md, "Component destruction") ------------------
 
     def will_destroy(self, cids: list) -> None:
         for cid in cids:

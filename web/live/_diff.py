@@ -1,4 +1,4 @@
-"""The diff engine: successive renders of a LiveView in, the JSON diffs of LIVEVIEW.md §3 out.
+"""The diff engine: successive renders of a LiveView in, the JSON diffs of docs/protocol/liveview.md, "Rendered diffs", out.
 
 Pure: it keeps, per view, a tree of what the client already has (the
 fingerprint of the template at every place, and for keyed comprehensions
@@ -16,7 +16,7 @@ smallest diff the client's merge rules turn into the new page::
     {}
 
 Statics are always sent inline (``"s": [...]``), never through a ``"p"``
-table, which LIVEVIEW.md §3.3 allows. Keyed comprehensions send per-entry
+table, which the client also accepts ("Nodes" on that page). Keyed comprehensions send per-entry
 diffs: unchanged entries that stayed in place are not mentioned, moved ones
 are sent as their old position (``"km": true``), new ones in full.
 """
@@ -128,7 +128,7 @@ def _full_rendered(rendered: Rendered, node: _Node) -> dict:
 def _full_comprehension(comp: Comprehension, state: _Comp) -> object:
     if not comp.entries:
         state.empty = True
-        return ""  # an empty comprehension's first render (LIVEVIEW.md §3.2)
+        return ""  # an empty comprehension's first render (docs/protocol/liveview.md, "Nodes")
     entries: dict = {}
     for position, entry in enumerate(comp.entries):
         children: dict = {}
@@ -198,7 +198,7 @@ def _diff_entry(entry: tuple, children: dict) -> object:
 
 
 def _diff_stream(comp: Comprehension, previous: _Comp | None) -> tuple[object, _Comp]:
-    """A stream's new entries, each in full, and its ``"stream"`` operations (LIVEVIEW.md §3.7).
+    """A stream's new entries, each in full, and its ``"stream"`` operations (docs/protocol/liveview.md, "Streams").
 
     The client drops a stream's entries once patched into the DOM, and so
     do we: nothing per entry is remembered, only the template.

@@ -1,4 +1,6 @@
-"""Form events: the URL-encoded body of a ``phx-change``/``phx-submit`` decoded like Plug (LIVEVIEW.md §4.1).
+"""Form events: the URL-encoded body of a ``phx-change``/``phx-submit`` decoded like Plug.
+
+What the client sends is in docs/protocol/liveview.md, "event".
 
 Nested names build nested dicts, ``[]`` builds lists, ``meta`` is merged
 in, and ``_target`` (the name of the input that changed) becomes its path::

@@ -1,4 +1,6 @@
-r"""What a LiveView client sends, checked before a view sees it (LIVEVIEW.md §2.2, §4, §8).
+r"""What a LiveView client sends, checked before a view sees it.
+
+The fields are those of docs/protocol/liveview.md, "The join" and "Events from the page".
 
 A hostile or broken client may put any JSON (or a binary frame) in place of
 each field. The LiveView channel (``_server.py``) reads every join and

@@ -3,12 +3,12 @@
 A template is compiled once into N+1 *statics* (literal HTML fragments) and
 N *dynamic* slots. Rendering it with assigns gives a :class:`Rendered`; the
 diff engine (``_diff.py``) turns successive Rendered trees into the JSON
-diffs of LIVEVIEW.md §3. A dynamic slot holds:
+diffs of docs/protocol/liveview.md, "Rendered diffs". A dynamic slot holds:
 
 * ``str``: HTML, already escaped;
 * ``Rendered``: a nested template (``:if`` branches, function components);
 * ``Comprehension``: a ``:for`` list, one template repeated;
-* ``int``: a stateful component's cid (LIVEVIEW.md §3.6), whose HTML
+* ``int``: a stateful component's cid ("Components" on that page), whose HTML
   ``to_html`` takes from its ``components`` argument;
 * ``None``: unchanged since the previous render (change tracking skipped
   it because none of the assigns it reads changed). Only valid where the
@@ -55,7 +55,7 @@ class Comprehension:
     entries: tuple[tuple[object, ...], ...]  # each entry's dynamics, in order
     fingerprint: int
     keys: tuple | None = None  # each entry's identity (the :key), or None: by position
-    # A stream's entries: (ref, inserts, deletes, reset), sent as "stream" (LIVEVIEW.md §3.7).
+    # A stream's entries: (ref, inserts, deletes, reset), sent as "stream" (docs/protocol/liveview.md, "Streams").
     stream: tuple | None = None
 
     def to_html(self, components: dict | None = None) -> str:

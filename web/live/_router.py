@@ -10,7 +10,7 @@ One :class:`LiveRouter` describes a set of LiveView pages::
     )
     endpoint = await Endpoint.start_link(router.http(other_pages), websocket=router.websocket())
 
-``GET`` on a route is the *dead render* (LIVEVIEW.md §1): the view is
+``GET`` on a route is the *dead render* (docs/protocol/liveview.md, "The page"): the view is
 mounted without a process and its HTML is put in a container carrying the
 signed session; the page's script then connects to ``/live/websocket`` and
 joins ``lv:<container id>``, where :class:`~web.live.LiveViewChannel`
@@ -203,7 +203,7 @@ class LiveRouter:
             if status is None:
                 raise
             return Response(status, {"content-type": "text/plain; charset=utf-8"}, f"{status} {error}")
-        # The flash a full redirect carried (LIVEVIEW.md §6.3) is shown once: clear its cookie.
+        # The flash a full redirect carried (docs/protocol/liveview.md, "Navigation") is shown once: clear its cookie.
         clear = {"set-cookie": f"{FLASH_COOKIE}=; max-age=0; path=/"} if flash is not None else {}
         if isinstance(page, Redirect):  # the mount navigated away
             return Response(302, {"location": page.to, **clear}, b"")
@@ -223,7 +223,7 @@ class LiveRouter:
         return None if flash is None else {str(k): str(v) for k, v in flash.items()}
 
     def read_flash(self, token: str | None) -> dict[str, Any] | None:
-        """The flash a redirect's signed flash token carries (LIVEVIEW.md §6.3).
+        """The flash a redirect's signed flash token carries (docs/protocol/liveview.md, "Navigation").
 
         None when there is no token, or it is forged, expired (older than
         60 s) or not a flash. The flash cookie of a full redirect and the
@@ -302,7 +302,10 @@ class _ComponentHtml(dict):
 
 def _socket_class(router: LiveRouter, channel_cls: type[Channel], upload_cls: type[Channel]) -> type[Socket]:
     class LiveUserSocket(Socket):
-        """Accept every connect; a bad CSRF token makes every join ``stale`` (LIVEVIEW.md §2.1)."""
+        """Accept every connect; a bad CSRF token makes every join ``stale``
+
+        (docs/protocol/liveview.md, "The /live socket").
+        """
 
         channels = {"lv:*": channel_cls, "lvu:*": upload_cls}
 

@@ -1,4 +1,4 @@
-"""The LiveView process: a channel specialisation serving ``lv:<id>`` (LIVEVIEW.md §2, §4, §5).
+"""The LiveView process: a channel specialisation serving ``lv:<id>`` (docs/protocol/liveview.md).
 
 Join: verify the session token (signed, for this view id), resolve the
 route from the URL, run the ``on_mount`` hooks, ``mount`` and
@@ -14,7 +14,7 @@ push                     what the view does
 ``live_patch``           ``handle_params`` for the same view, else ``link_redirect``
 ``allow_upload``         the upload preflight: a token per entry
 ``progress``             an upload entry's progress; at 100 it is done
-``cids_will_destroy``,   components leaving the page (LIVEVIEW.md §4.5)
+``cids_will_destroy``,   components leaving the page ("Component destruction")
 ``cids_destroyed``
 =======================  ===============================================================
 
@@ -95,7 +95,8 @@ if TYPE_CHECKING:
 
 __all__ = ["LiveViewChannel", "LIVEVIEW_VERSION", "SESSION_SALT", "mount_view"]
 
-LIVEVIEW_VERSION = "1.2.12"  # the client this project is tested with (LIVEVIEW.md §2.3)
+# The client this project ships and is tested with (docs/protocol/liveview.md, "The join reply").
+LIVEVIEW_VERSION = "1.2.12"
 SESSION_SALT = "liveview session"
 FLASH_SALT = "liveview flash"
 STATIC_SALT = "liveview static"
@@ -169,7 +170,7 @@ class LiveViewChannel(Channel):
             return Error({"reason": "stale"})
         found = self.router.match(fields.url)
         if found is None:
-            # A live navigation to what is not a LiveView is "unauthorized" (LIVEVIEW.md §2.4);
+            # A live navigation to what is not a LiveView is "unauthorized" (docs/protocol/liveview.md, "Join errors");
             # either way the client falls back to a full page load.
             return Error({"reason": "unauthorized" if fields.redirect else "stale"})
         route, params = found
@@ -198,7 +199,7 @@ class LiveViewChannel(Channel):
         except InvalidToken:
             return None
         if not isinstance(static, dict) or static.get("id") != topic.removeprefix("lv:"):
-            return None  # a static token of another view (LIVEVIEW.md §1.2)
+            return None  # a static token of another view (docs/protocol/liveview.md, "Session and static tokens")
         return static
 
     async def _mount(
@@ -234,7 +235,7 @@ class LiveViewChannel(Channel):
                 if status is None:
                     raise
                 # A 4xx from mount (not found, forbidden...): the client sets a cookie and
-                # reloads, and the dead render answers with that status (LIVEVIEW.md §2.4).
+                # reloads, and the dead render answers with that status (docs/protocol/liveview.md, "Join errors").
                 return Error({"reason": "reload", "status": status, "token": sign(self.secret, RELOAD_SALT, status)})
         self._start_async_work()
         reply: dict = {}
@@ -328,7 +329,7 @@ class LiveViewChannel(Channel):
         return result
 
     async def _on_live_patch(self, url: str, socket):
-        # The client followed a patch link (LIVEVIEW.md §4.2).
+        # The client followed a patch link (docs/protocol/liveview.md, "live_patch").
         found = self.router.match(url)
         if found is None or found[0].view is not type(self.view):
             return Ok({"link_redirect": True})
@@ -484,7 +485,7 @@ class LiveViewChannel(Channel):
 
     def _upload_config(self, ref: str, cid: int | None) -> tuple:
         """``(config, socket)`` of upload ``ref``: the view's, or component ``cid``'s (the client
-        sends ``cid`` for an input inside a component, LIVEVIEW.md §8)."""
+        sends ``cid`` for an input inside a component: docs/protocol/liveview.md, "Uploads")."""
         component = self.components.get(cid) if cid is not None else None
         live = self.live if component is None else component.socket
         uploads = live.assigns.get("uploads")
@@ -510,9 +511,9 @@ class LiveViewChannel(Channel):
         response: dict = {}
         diff = await self._diff()
         if isinstance(reply_to_hook, dict):
-            diff[REPLY] = reply_to_hook  # a reply to the hook that pushed the event (LIVEVIEW.md §3.5)
+            diff[REPLY] = reply_to_hook  # a reply to the hook that pushed the event ("Top-level keys")
         else:
-            diff.pop(ROOT, None)  # a root flag here would read as the hook's reply (§3.5: SHOULD NOT)
+            diff.pop(ROOT, None)  # a root flag here would read as the hook's reply ("Top-level keys")
         if diff:
             response[DIFF] = diff
         if navigation is not None:

@@ -15,7 +15,7 @@ view keeps nothing but the operations waiting for the next render::
     </ul>
 
 Rendering a stream gives a comprehension of the pending inserts only, with
-``"stream": [ref, inserts, deletes(, reset)]`` (LIVEVIEW.md §3.7); after the
+``"stream": [ref, inserts, deletes(, reset)]`` (docs/protocol/liveview.md, "Streams"); after the
 render the pending operations are cleared. An item's dom id is
 ``f"{name}-{item.id}"`` (or ``item["id"]``) unless ``dom_id=`` says otherwise.
 """
@@ -93,7 +93,7 @@ class Streams:
 
     def __init__(self, ref_prefix: str = "") -> None:
         self._streams: dict[str, LiveStream] = {}
-        # A component's stream refs are "<cid>-<n>" (LIVEVIEW.md §3.7): the client finds a
+        # A component's stream refs are "<cid>-<n>" (the protocol page's "Streams"): the client finds a
         # stream's children by ref on reset, so they must not collide with the view's "<n>".
         self._ref_prefix = ref_prefix
 

@@ -1,4 +1,4 @@
-"""Uploads: files sent from the page in chunks over an upload channel (LIVEVIEW.md §8).
+"""Uploads: files sent from the page in chunks over an upload channel (docs/protocol/liveview.md, "Uploads").
 
 A view allows an upload by name; the template renders its input; the page
 sends the files; the view consumes them::

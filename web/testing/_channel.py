@@ -157,7 +157,10 @@ class ClientSocket:
         return await self.assert_reply(ref, timeout=timeout)
 
     def push_binary(self, topic: str, event: str, payload: bytes, *, join_ref: str | None | EllipsisType = ...) -> str:
-        """Push ``event`` with a binary payload (CHANNELS.md §2.4, e.g. an upload ``chunk``); return its ref."""
+        """Push ``event`` with a binary payload (e.g. an upload ``chunk``); return its ref.
+
+        The frame is a kind 0 push (docs/protocol/channels.md, "Binary frames").
+        """
         ref = str(next(self._refs))
         if join_ref is ...:
             join_ref = self.join_refs.get(topic)

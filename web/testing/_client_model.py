@@ -4,7 +4,7 @@ The official client (phoenix_live_view 1.2.12) keeps a copy of the view's
 rendered tree, merges every diff into it (``rendered.js``), renders it to
 HTML and morphs the page to that HTML (``dom_patch.ts``), where streams keep
 their children between renders. This module does the same, without a
-browser, so tests can see what a user would see (LIVEVIEW.md §3)::
+browser, so tests can see what a user would see (docs/protocol/liveview.md, "Rendered diffs")::
 
     >>> tree = RenderedTree("phx-1", {"0": "0", "s": 0, "p": {"0": ["<p>Count: ", "</p>"]}})
     >>> tree.to_html()[0]
@@ -28,7 +28,7 @@ parsed with selectolax (lexbor), which also answers CSS selectors, so its
 HTML is the parser's serialisation (``disabled=""``, quotes normalised).
 
 The remaining functions build event payloads from the DOM as the client
-does (LIVEVIEW.md §4.1): ``phx-value-*`` attributes, form bodies with
+does (docs/protocol/liveview.md, "event"): ``phx-value-*`` attributes, form bodies with
 ``_unused_`` markers, ``phx-target`` to a cid.
 """
 
@@ -74,7 +74,7 @@ class DiffError(ValueError):
 
 @attrs.frozen
 class Extracted:
-    """A view diff with its top-level ``"r"``/``"e"``/``"t"`` taken out (LIVEVIEW.md §3.5)."""
+    """A view diff with its top-level ``"r"``/``"e"``/``"t"`` taken out (docs/protocol/liveview.md, "Top-level keys")."""
 
     diff: dict
     title: str | None
@@ -149,7 +149,8 @@ class RenderedTree:
             return cache[cid]
         if cid not in new:
             raise DiffError(
-                f"a component refers to the statics of component {cid}, which is not in the same 'c' (LIVEVIEW.md §3.6)"
+                f"a component refers to the statics of component {cid}, which is not in the same 'c' "
+                "(docs/protocol/liveview.md, \"Components\")"
             )
         cdiff = new[cid]
         shared = cdiff.get(STATIC)
@@ -200,7 +201,8 @@ class RenderedTree:
                 if snapshot is None:
                     # The 1.2.12 client throws a TypeError here and the diff is lost.
                     raise DiffError(
-                        f"keyed entry {position} moves ({entry!r}) but the diff lacks \"km\": true (LIVEVIEW.md §3.4)"
+                        f"keyed entry {position} moves ({entry!r}) but the diff lacks \"km\": true "
+                        "(docs/protocol/liveview.md, \"Merge rules\")"
                     )
                 old_position, change = (entry[0], entry[1]) if isinstance(entry, list) else (entry, None)
                 entries[position] = snapshot[KEYED][str(old_position)]
@@ -315,7 +317,9 @@ def _statics(statics: object, templates: dict | None, node: dict) -> list:
         return statics
     if isinstance(statics, int) and not isinstance(statics, bool):
         if templates is None or str(statics) not in templates:
-            raise DiffError(f"'s': {statics} but no template {statics} in a 'p' in scope (LIVEVIEW.md §3.3)")
+            raise DiffError(
+                f"'s': {statics} but no template {statics} in a 'p' in scope (docs/protocol/liveview.md, \"Nodes\")"
+            )
         return templates[str(statics)]
     raise DiffError(f"a node without statics: {_short(node)} (a new template must come with 's')")
 

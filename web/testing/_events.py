@@ -9,7 +9,7 @@ navigates away::
     html = await render_change(element(view, "#signup"), {"user": {"name": "Ann"}})
     assert await render_click(view, "go") == Redirect("live_redirect", "/other")
 
-The payloads are the client's (LIVEVIEW.md §4.1): an element's
+The payloads are the client's (docs/protocol/liveview.md, "event"): an element's
 ``phx-value-*`` attributes and ``value`` property, form bodies with the
 client's ``_unused_`` markers for fields never touched, JS command pushes
 (``phx-click='[["push", ...]]'``) one event each, and ``phx-target``

@@ -17,7 +17,7 @@ page's session. From then on :class:`LiveViewTest` plays the official
 client (phoenix_live_view 1.2.12) frame for frame: every diff is merged by
 the client's rules and the page kept as the client's morph keeps it
 (streams included; see ``_client_model.py``), components that leave the
-page are destroyed in the client's two steps (LIVEVIEW.md §4.5), patches
+page are destroyed in the client's two steps (docs/protocol/liveview.md, "Component destruction"), patches
 and redirects are recorded for the navigation asserts.
 
 The ``render_*`` helpers (``_events.py``), elements (``_elements.py``),
@@ -143,7 +143,7 @@ async def _dead_render(page: Page, path: str) -> tuple[str, str, str | None, str
 async def join_redirect(origin: LiveViewTest, redirect: Redirect) -> LiveViewTest | Redirect:
     """A ``live_redirect`` on the same socket: leave ``origin``, join its container with ``redirect``.
 
-    LIVEVIEW.md §6.2. Raises :class:`JoinRefused` if the server refuses the
+    docs/protocol/liveview.md, "Navigation". Raises :class:`JoinRefused` if the server refuses the
     join (the client then loads the page afresh); returns a :class:`Redirect`
     if the new view's mount navigated away in turn.
     """
@@ -262,7 +262,7 @@ class LiveViewTest:
 
     async def sync(self) -> None:
         """Apply everything the view sent before now: one round trip that changes nothing."""
-        # A push the view must answer (LIVEVIEW.md §4.5) and that changes nothing: once
+        # A push the view must answer (docs/protocol/liveview.md, "Component destruction") and that changes nothing: once
         # its reply is here, so is every diff the view sent before it.
         await self.call(CIDS_WILL_DESTROY, {"cids": []})
 
@@ -383,7 +383,8 @@ class LiveViewTest:
         self.dom.patch(html, streams)
         gone = sorted(before - self.dom.component_ids())
         if gone:
-            # Components that left the page: the client tells the server, in two steps (§4.5).
+            # Components that left the page: the client tells the server, in two steps
+            # (docs/protocol/liveview.md, "Component destruction").
             self._pending[self._push(CIDS_WILL_DESTROY, {"cids": gone})] = (CIDS_WILL_DESTROY, gone)
 
     def _destroyed(self, ref: str, response: dict) -> None:

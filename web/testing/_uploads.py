@@ -10,7 +10,7 @@ The first ``render_upload`` chooses the files (the form's ``phx-change``
 with ``uploads``), then preflights them (``allow_upload``); each entry is
 sent in ``chunk_size`` binary chunks on ``lvu:<ref>`` with the preflight's
 token, and every acknowledged chunk is followed by a ``progress`` push, as
-the client's uploader does (LIVEVIEW.md §5). A refusal, at the preflight or
+the client's uploader does (docs/protocol/liveview.md, "Uploads"). A refusal, at the preflight or
 while receiving, comes back as an :class:`UploadError`.
 """
 

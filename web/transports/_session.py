@@ -111,7 +111,7 @@ class Sender:
         """Start the closing handshake with ``code`` (after the frames already queued).
 
         The default is 1001, not 1000: phoenix.js ≤ 1.8.12 never reconnects
-        after a 1000 and LiveView reloads the page (CHANNELS.md §1.4).
+        after a 1000 and LiveView reloads the page (docs/protocol/channels.md, "Close codes").
         """
         self._session.close(code, reason)
 
@@ -323,7 +323,7 @@ class Session:
                 self._write_scope.cancel()
         except BaseException:
             # Killed (the endpoint is shutting down): try to say so. 1012 makes
-            # phoenix.js and LiveView reconnect (CHANNELS.md §1.4).
+            # phoenix.js and LiveView reconnect (docs/protocol/channels.md, "Close codes").
             await self._say_goodbye()
             raise
         finally:

@@ -184,7 +184,7 @@ def phoenix_socket(
 
     async def accept(info: ConnectInfo):
         if not str(info.params.get("vsn", "")).startswith("2.0."):
-            return None  # only the V2 serializer (CHANNELS.md §1.2)
+            return None  # only the V2 serializer (docs/protocol/channels.md, "Connecting")
         socket = socket_cls()
         params = {k: v for k, v in info.params.items() if k != "vsn"}
         connect_info = {"headers": info.headers, "peer": info.peer, "uri": info.path, "token": info.token}

@@ -1,4 +1,4 @@
-"""The WebSocket transport: upgrade or refuse, then move frames (CHANNELS.md §1).
+"""The WebSocket transport: upgrade or refuse, then move frames (docs/protocol/channels.md, "Connecting").
 
 Example
 -------
@@ -28,7 +28,7 @@ check answers and closes the connection (no WebSocket is opened):
 =========================================================  ===========
 check                                                      refusal
 =========================================================  ===========
-method is ``GET`` (CHANNELS.md §1.3), over HTTP/1.1        400
+method is ``GET``, over HTTP/1.1                           400
 ``Upgrade: websocket``, ``Connection: upgrade``,           400
 ``Sec-WebSocket-Version: 13`` (exactly: not a list)
 ``Sec-WebSocket-Key`` is 16 bytes in base64 (RFC 6455      400
@@ -348,7 +348,9 @@ def _split_url(url: str):
 
 
 def _auth_token(offered: list[str]) -> str | None:
-    """The token in ``base64url.bearer.phx.<token>``: base64 without ``=`` padding (CHANNELS.md §1.3).
+    """The token in ``base64url.bearer.phx.<token>``: base64 without ``=`` padding.
+
+    The subprotocol is described in docs/protocol/channels.md, "Connecting".
 
     phoenix.js encodes with ``btoa`` (the standard alphabet) despite the
     name; the URL-safe alphabet is accepted too.
