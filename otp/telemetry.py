@@ -92,6 +92,11 @@ The kernel:
 ``("otp", "process", "mailbox_high_water")``
     (a mailbox reached 1,000 queued messages, then 2,000, 4,000..., each
     threshold once per process) ``length``, ``threshold``; ``pid``, ``name``.
+``("otp", "vm", "gc")``
+    (one pass of Python's garbage collector, measured by
+    :func:`otp.collector.watch` and emitted afterwards by
+    :func:`otp.collector.emit`, e.g. on an endpoint's statistics tick)
+    ``duration``, ``collected``; ``generation``.
 
 The behaviours:
 

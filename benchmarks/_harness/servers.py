@@ -21,7 +21,6 @@ trigger is part of the figures, on both sides alike.
 
 from __future__ import annotations
 
-import gc
 import resource
 import subprocess
 import sys
@@ -31,6 +30,8 @@ from pathlib import Path
 from typing import Iterator
 
 import trio
+
+from otp import collector
 
 __all__ = [
     "HOST",
@@ -48,7 +49,7 @@ __all__ = [
 ]
 
 HOST = "127.0.0.1"
-GC_THRESHOLDS = (50_000, 20, 100)
+GC_THRESHOLDS = collector.SERVER_THRESHOLDS
 RUN_TIMEOUT = 600.0  # seconds: a run that takes longer has lost a frame; fail, do not hang
 FD_MARGIN = 100  # descriptors kept free beside the sockets (listeners, pipes, files)
 ROOT = Path(__file__).resolve().parents[2]  # the repository: where `python -m benchmarks...` runs
@@ -144,10 +145,12 @@ def fitting(n: int) -> int:
 
 
 def quiet_gc() -> None:
-    """What both servers (and the load generator) do once started: freeze the start-up heap, collect rarely."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
+    """What both servers (and the load generator) do once started: freeze the start-up heap, collect rarely.
+
+    The same settings as an endpoint makes for itself (``otp.collector.tune_for_server``), applied here
+    to the bare baseline server and to the load generator too, so that all sides run alike.
+    """
+    collector.tune_for_server()
 
 
 @contextmanager
@@ -157,8 +160,7 @@ def quiet_gc_while() -> Iterator[None]:
     try:
         yield
     finally:
-        gc.unfreeze()
-        gc.set_threshold(700, 10, 10)
+        collector.restore_defaults()
 
 
 # ------------------------------------------------------------ the load generator
