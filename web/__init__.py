@@ -13,13 +13,19 @@ endpoint whose connections are otp processes) and
 ::
 
     from web import Endpoint, Request, Response, SocketHandler, WebSocket
+
+HTTP routes, sessions, static files and mounted ASGI applications are in
+:mod:`web.router`, :mod:`web.session`, :mod:`web.plugs`, :mod:`web.static`
+and :mod:`web.asgi`; the responses handlers return most are here
+(:func:`web.json`, :func:`web.html`, :func:`web.text`, :func:`web.redirect`).
 """
 
 from otp import __version__ as __version__  # one package, one version
 from otp.lowlevel import fixup_module_metadata as _fixup_module_metadata
 
 from . import _dependencies as _dependencies  # first: a missing package names the extra to install
-from ._http import Request, Response
+from ._http import ClientDisconnected, Request, Response, StreamingResponse
+from ._responses import html, json, redirect, text
 from .endpoint import Endpoint, EndpointStatistics, Listening, serve
 from .transports.websocket import ConnectInfo, Sender, SocketHandler, WebSocket
 
@@ -30,6 +36,12 @@ __all__ = [
     "serve",
     "Request",
     "Response",
+    "StreamingResponse",
+    "ClientDisconnected",
+    "json",
+    "html",
+    "text",
+    "redirect",
     "WebSocket",
     "SocketHandler",
     "Sender",

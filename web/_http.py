@@ -88,7 +88,7 @@ from __future__ import annotations
 import logging
 import time
 from http import HTTPStatus
-from typing import Awaitable, Callable, Iterable, Iterator, Mapping
+from typing import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from urllib.parse import parse_qsl
 
 import attrs
@@ -101,7 +101,18 @@ from otp.lowlevel import set_report_details
 from ._limits import ConnectionContext, ConnectionCounters, ConnectionLimits
 from ._telemetry import CONNECTION_CLOSE, CONNECTION_OPEN
 
-__all__ = ["Request", "Response", "Handler", "Upgrade", "serve_connection", "send_response", "next_event"]
+__all__ = [
+    "Request",
+    "Response",
+    "StreamingResponse",
+    "ResponseWriter",
+    "ClientDisconnected",
+    "Handler",
+    "Upgrade",
+    "serve_connection",
+    "send_response",
+    "next_event",
+]
 
 logger = logging.getLogger("web.http")  # crash reports of a connection whose handler raised
 
@@ -114,7 +125,13 @@ def _as_bytes(body: bytes | str) -> bytes:
 
 def _as_header_dict(headers: Mapping[str, object] | Iterable[tuple[str, object]]) -> dict[str, str]:
     items = headers.items() if isinstance(headers, Mapping) else headers
-    return {str(name).lower(): str(value) for name, value in items}
+    joined: dict[str, str] = {}
+    for name, value in items:
+        key = str(name).lower()
+        # A name given twice (two set-cookie pairs) keeps both values, one per line: a header
+        # value cannot hold a newline, so the line break can only mean "send it twice".
+        joined[key] = f"{joined[key]}\n{value}" if key in joined else str(value)
+    return joined
 
 
 @attrs.frozen
@@ -148,7 +165,9 @@ class Request:
 class Response:
     """What a handler returns: ``Response(200, {"content-type": "text/plain"}, "hi")``.
 
-    ``headers`` is a dict or a list of pairs (names are lower-cased);
+    ``headers`` is a dict or a list of pairs (names are lower-cased); a
+    header sent more than once (``set-cookie``) is given as several pairs,
+    or as one value with a line per header (``"a=1\\nb=2"``).
     ``body`` is ``bytes`` or ``str`` (sent as UTF-8). ``content-length`` is
     set for you.
     """
@@ -156,6 +175,123 @@ class Response:
     status: int = 200
     headers: dict[str, str] = attrs.field(factory=dict, converter=_as_header_dict)
     body: bytes = attrs.field(default=b"", converter=_as_bytes)
+
+
+@attrs.frozen
+class StreamingResponse:
+    """A response whose body is written while it is produced: ``StreamingResponse(200, headers, pieces())``.
+
+    ``body`` is an async iterable of ``bytes`` (or ``str``, sent as UTF-8);
+    each piece goes to the peer as it comes, which must take it within
+    ``idle_timeout``. With a ``content-length`` header the body must have
+    exactly that many bytes; without one it is sent chunked (or, to an
+    HTTP/1.0 client, until the connection closes). If the peer goes away
+    meanwhile, the iteration stops there (the iterable is closed).
+
+    Anything else with an ``async write_to(writer)`` method may be returned
+    by a handler too: it is given a :class:`ResponseWriter` (this is how
+    ``web.asgi`` lets an ASGI application write its response as it goes).
+    """
+
+    status: int = 200
+    headers: dict[str, str] = attrs.field(factory=dict, converter=_as_header_dict)
+    body: AsyncIterable[bytes | str] = attrs.field(factory=lambda: _no_pieces())
+
+    async def write_to(self, writer: ResponseWriter) -> None:
+        """Start the response, then write each piece of the body as it comes."""
+        await writer.start(self.status, self.headers)
+        body = self.body
+        try:
+            async for piece in body:
+                await writer.write(_as_bytes(piece))
+        finally:
+            aclose = getattr(body, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+
+async def _no_pieces() -> AsyncIterator[bytes]:
+    return
+    yield b""  # (an async generator that yields nothing)
+
+
+class ClientDisconnected(OSError):
+    """The peer went away (or took nothing of the response for ``idle_timeout``) while a response was written."""
+
+
+class ResponseWriter:
+    """Writes one streamed response on a connection: :meth:`start` once, then :meth:`write` the pieces.
+
+    Given to a streamed response's ``write_to`` (see
+    :class:`StreamingResponse`). The status and headers go out with the
+    first piece, or at the end with ``content-length: 0`` if no piece came
+    (a ``content-length`` given in the headers frames the body; without
+    one it is chunked). Nothing of the body is sent for
+    ``HEAD`` or a status that has none (1xx, 204, 304); what is written
+    then is dropped.
+    """
+
+    def __init__(self, conn: h11.Connection, stream, method: str, idle_timeout: float) -> None:
+        self.conn, self.stream, self.idle_timeout = conn, stream, idle_timeout
+        self.method = method
+        self.head: tuple[int, dict[str, str]] | None = None
+        self.head_sent = False
+
+    @property
+    def started(self) -> bool:
+        """True once :meth:`start` was called."""
+        return self.head is not None
+
+    async def start(self, status: int, headers: Mapping[str, str]) -> None:
+        """Give the response's status and headers (sent with the first piece of the body).
+
+        Raises:
+            RuntimeError: the response was started already.
+        """
+        if self.head is not None:
+            raise RuntimeError("a response can be started only once")
+        self.head = (status, _as_header_dict(headers))
+
+    async def write(self, data: bytes) -> None:
+        """Send ``data``, the next piece of the body (sending the head first, if not yet sent).
+
+        Raises:
+            ClientDisconnected: the peer is gone, or took nothing of it for ``idle_timeout``.
+            RuntimeError: the response was not started.
+        """
+        if not self.head_sent:
+            await self._send_head(None)
+        if data and self._has_body():
+            await self._send(self.conn.send(h11.Data(data=data)))
+
+    async def finish(self) -> bool:
+        """End the response (a body never written is empty); False if the peer is gone."""
+        try:
+            if not self.head_sent:
+                await self._send_head(0)
+            await self._send(self.conn.send(h11.EndOfMessage()))
+        except ClientDisconnected:
+            return False
+        return True
+
+    def _has_body(self) -> bool:
+        assert self.head is not None
+        status = self.head[0]
+        return self.method != "HEAD" and status >= 200 and status not in (204, 304)
+
+    async def _send_head(self, length: int | None) -> None:
+        if self.head is None:
+            raise RuntimeError("write the response's status and headers first (start)")
+        status, headers = self.head
+        pairs = list(_header_lines(headers))
+        if length is not None and "content-length" not in headers and "transfer-encoding" not in headers:
+            pairs.append(("content-length", str(length)))
+        self.head_sent = True
+        await self._send(self.conn.send(h11.Response(status_code=status, headers=pairs, reason=_reason(status))))
+
+    async def _send(self, data: bytes | None) -> None:
+        if data and not await _write(self.stream, [data], self.idle_timeout):
+            raise ClientDisconnected("the client went away while the response was written")
 
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -263,10 +399,16 @@ async def _respond(conn: h11.Connection, stream, request: Request, context: Conn
     try:
         response = await context.handler(request)
         if not isinstance(response, Response):
-            raise TypeError(
-                f"the HTTP handler {context.handler!r} must return a web.Response, "
-                f"e.g. Response(200, body=...); got {response!r}"
-            )
+            if not callable(getattr(response, "write_to", None)):
+                raise TypeError(
+                    f"the HTTP handler {context.handler!r} must return a web.Response, "
+                    f"e.g. Response(200, body=...), or a web.StreamingResponse; got {response!r}"
+                )
+            writer = ResponseWriter(conn, stream, request.method, context.limits.idle_timeout)
+            await response.write_to(writer)
+            return await writer.finish()
+    except ClientDisconnected:
+        return False  # the peer went away in the middle of a streamed response: a normal end
     except Exception:
         # Answer 500, close, then crash this process with the exception: the
         # crash report names it, and only this connection is affected.
@@ -513,13 +655,23 @@ def _response_bytes(conn: h11.Connection, response: Response, *, with_body: bool
     A response to ``HEAD`` keeps the ``content-length`` the body would have
     (RFC 9110 §9.3.2): h11 frames it as empty whatever the header says.
     """
-    headers = [(name, value) for name, value in response.headers.items() if name != "content-length"]
+    headers = [(name, value) for name, value in _header_lines(response.headers) if name != "content-length"]
     headers.append(("content-length", str(len(response.body))))
     pieces = [conn.send(h11.Response(status_code=response.status, headers=headers, reason=_reason(response.status)))]
     if response.body and with_body:
         pieces += conn.send_with_data_passthrough(h11.Data(data=response.body)) or []  # None: only for ConnectionClosed
     pieces.append(conn.send(h11.EndOfMessage()))
     return pieces
+
+
+def _header_lines(headers: Mapping[str, str]) -> Iterator[tuple[str, str]]:
+    """Each header to send: a value of several lines is that header sent once per line (see ``Response``)."""
+    for name, value in headers.items():
+        if "\n" in value:
+            for line in value.split("\n"):
+                yield name, line
+        else:
+            yield name, value
 
 
 async def _write(stream, pieces: list[bytes], idle_timeout: float) -> bool:
