@@ -7,12 +7,11 @@ from otp import GenServer, PubSub, Supervisor
 from otp.testing import capture_crash_reports
 from otp.tracker import Tracker
 from web.dashboard import Dashboard
-from web.dashboard._chaos import _arguments
 from web.live import LiveRouter
 from web.presence import Presence
 from web.channel import Channel, Ok
 from web.socket import Socket
-from web.testing import Redirect, connect, element, live, render_click, render_submit, wait_for_html
+from web.testing import Redirect, connect, element, live, render_click, wait_for_html
 
 SECRET = "dashboard test secret"
 PUBSUB = "dash"
@@ -59,6 +58,24 @@ async def test_home_shows_the_node_and_a_new_sample_redraws_the_charts():
     html = await wait_for_html(view, lambda html: '<polyline fill="none" stroke="currentColor" stroke-width="1.5" points="0.0,' in html)
     assert 'id="chart-processes"' in html and 'id="chart-restarts"' in html
     assert re.search(r'id="memory">\d+\.\d<', html)
+
+
+async def test_home_shows_the_collectors_passes_and_charts_the_longest_pause_of_each_second():
+    import gc
+
+    from otp import collector
+
+    dashboard, router = await start()
+    collector.reset_statistics()
+    gc.collect()  # a full pass: counted at once, and charted at the next sample
+    view = await live(router, "/dashboard")
+    assert int(text(view.html, "gc-passes")) >= 1
+    assert text(view.html, "gc-max-pause") == f"{collector.statistics().max_pause * 1000:.1f}"
+    tick(dashboard)
+    [sample] = await otp.GenServer.call(otp.whereis(dashboard.metrics), "history")
+    assert sample.gc_passes >= 1 and sample.gc_pause_ms > 0
+    html = await wait_for_html(view, lambda html: 'id="chart-gc"' in html and "points=" in html.split('id="chart-gc"')[1])
+    assert 'id="chart-gc"' in html
 
 
 async def test_kill_a_process_after_confirming_and_see_its_supervisor_restart_it():
@@ -114,28 +131,6 @@ async def test_auth_refuses_the_dead_render_and_the_join():
     assert await live(router, "/dashboard") == Redirect("redirect", "/")
     view = await live(router, "/dashboard?token=letmein")
     assert "Node" in view.html
-
-
-async def test_the_chaos_form_checks_its_fields():
-    assert _arguments({"seconds": "2", "kill_every": "1", "workers": "50", "clients": "5", "seed": "7"}) == [
-        "--lines", "--seconds", "2.0", "--kill-every", "1.0", "--workers", "50", "--clients", "5", "--seed", "7",
-    ]
-    dashboard, router = await start()
-    view = await live(router, "/dashboard/chaos")
-    html = await render_submit(element(view, "#chaos-form"), value={"seconds": "600"})
-    assert text(html, "chaos-error") == "seconds must be between 0.1 and 60; got 600"
-
-
-async def test_a_chaos_run_from_the_page_charts_its_progress_and_shows_the_seed():
-    dashboard, router = await start()
-    view = await live(router, "/dashboard/chaos")
-    await render_submit(
-        element(view, "#chaos-form"), value={"seconds": "1.5", "kill_every": "1", "workers": "50", "clients": "5", "seed": "42"}
-    )
-    html = await wait_for_html(view, lambda html: 'id="chaos-result"' in html, timeout=60)
-    assert "python -m benchmarks chaos --seconds 1.5 --kill-every 1 --workers 50 --clients 5 --calls-per-tick 1 --seed 42" in html
-    assert '<td class="tree_intact">True</td>' in html and '<td class="lost_acknowledged">0</td>' in html
-    assert '<td class="kills">1,500</td>' in html
 
 
 class EchoChannel(Channel):

@@ -8,8 +8,10 @@
 
 A :class:`Sample` holds the process count, resident memory, CPU use of the
 OS process, event-loop lag (how late the sampler's own one-second timer
-fired), messages handled per second across all processes, and supervisor
-restarts in the last second (counted by a telemetry handler). Pages
+fired), messages handled per second across all processes, supervisor
+restarts in the last second (counted by a telemetry handler), and the
+garbage collector's passes with the longest pause among them
+(:mod:`otp.collector`). Pages
 subscribe to ``TOPIC`` and re-render at most once a second, whatever the
 load.
 """
@@ -23,7 +25,8 @@ import time
 import attrs
 
 import otp
-from otp import Destination, From, GenServer, introspection, pubsub, telemetry
+from otp import Destination, From, GenServer, collector, introspection, pubsub, telemetry
+from otp.lowlevel import take_queued
 
 __all__ = ["Metrics", "Sample", "TOPIC", "HISTORY", "resident_memory"]
 
@@ -42,6 +45,15 @@ class Sample:
     lag_ms: float
     messages_per_second: float
     restarts: int  # in the last period
+    gc_passes: int = 0  # garbage-collector passes in the last period (otp.collector)
+    gc_pause_ms: float = 0.0  # the longest of them
+
+
+@attrs.frozen
+class _GcPass:
+    """One garbage-collector pass, from the telemetry handler to the sampler."""
+
+    duration: float
 
 
 def resident_memory() -> int:
@@ -64,6 +76,13 @@ class Metrics(GenServer):
         self.handler_id = ("web.dashboard", otp.current_pid())
         me = otp.current_pid()
         telemetry.attach(self.handler_id, ("otp", "supervisor", "restart"), lambda *_: otp.send(me, "restarted"))
+        # Collector passes are emitted by whoever calls collector.emit() (this sampler every
+        # second, an endpoint on its statistics tick); the handler passes each on as a message.
+        self.gc_passes, self.gc_pause = 0, 0.0
+        collector.watch()
+        telemetry.attach(
+            (*self.handler_id, "gc"), collector.GC_EVENT, lambda _, measured, *__: otp.send(me, _GcPass(measured["duration"]))
+        )
         self.last_wall, self.last_cpu = time.monotonic(), time.process_time()
         self.last_messages = _messages_handled()
         self.expected = time.monotonic() + PERIOD
@@ -72,6 +91,8 @@ class Metrics(GenServer):
     async def handle_info(self, message: object) -> None:
         if message == "restarted":
             self.restarts += 1
+        elif isinstance(message, _GcPass):
+            self._note_gc_pass(message)
         elif message == "sample":
             now = time.monotonic()
             lag = max(0.0, now - self.expected)
@@ -81,7 +102,14 @@ class Metrics(GenServer):
             self.samples.append(sample)
             pubsub.local_broadcast(self.pubsub, TOPIC, sample)
 
+    def _note_gc_pass(self, gc_pass: _GcPass) -> None:
+        self.gc_passes += 1
+        self.gc_pause = max(self.gc_pause, gc_pass.duration)
+
     def _sample(self, now: float, lag: float) -> Sample:
+        collector.emit()  # the passes not emitted yet come to this process's mailbox at once: count them now
+        while (gc_pass := take_queued(_GcPass)) is not None:
+            self._note_gc_pass(gc_pass)
         cpu = time.process_time()
         messages = _messages_handled()
         elapsed = max(now - self.last_wall, 1e-9)
@@ -93,8 +121,11 @@ class Metrics(GenServer):
             lag_ms=lag * 1000,
             messages_per_second=max(0, messages - self.last_messages) / elapsed,
             restarts=self.restarts,
+            gc_passes=self.gc_passes,
+            gc_pause_ms=self.gc_pause * 1000,
         )
         self.last_wall, self.last_cpu, self.last_messages, self.restarts = now, cpu, messages, 0
+        self.gc_passes, self.gc_pause = 0, 0.0
         return sample
 
     async def handle_call(self, request: object, caller: From) -> object:
@@ -104,6 +135,7 @@ class Metrics(GenServer):
 
     async def terminate(self, reason: object) -> None:
         telemetry.detach(self.handler_id)
+        telemetry.detach((*self.handler_id, "gc"))
 
     @staticmethod
     async def history(server: Destination) -> list[Sample]:

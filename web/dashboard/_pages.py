@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import otp
-from otp import introspection, pubsub
+from otp import collector, introspection, pubsub
 from otp.lowlevel import current_node
 from otp.tracker import Tracker
 from web.live import LiveView, compile_template
@@ -82,6 +82,8 @@ HOME = page_template(
     """<h1>Node <code>{@node}</code></h1>
 <p id="node-facts">up <b id="uptime">{@uptime}</b> · <b id="process-count">{@processes}</b> processes ·
   <b id="memory">{@memory}</b> MiB resident · event loop lag <b id="lag">{@lag}</b> ms</p>
+<p id="gc-facts">garbage collector: <b id="gc-passes">{@gc_passes}</b> passes, longest pause
+  <b id="gc-max-pause">{@gc_max_pause}</b> ms (generation {@gc_generation}), <b id="gc-frozen">{@gc_frozen}</b> objects frozen</p>
 <div class="charts">
   <.chart id="chart-processes" title="processes" values={@series["processes"]} />
   <.chart id="chart-memory" title="memory" unit="MiB" values={@series["memory_mib"]} />
@@ -89,11 +91,12 @@ HOME = page_template(
   <.chart id="chart-restarts" title="restarts" unit="/s" values={@series["restarts"]} />
   <.chart id="chart-cpu" title="CPU" unit="%" values={@series["cpu_percent"]} />
   <.chart id="chart-lag" title="event loop lag" unit="ms" values={@series["lag_ms"]} />
+  <.chart id="chart-gc" title="longest GC pause" unit="ms" values={@series["gc_pause_ms"]} />
 </div>""",
     "HomePage",
 )
 
-SERIES = ("processes", "memory_mib", "messages_per_second", "restarts", "cpu_percent", "lag_ms")
+SERIES = ("processes", "memory_mib", "messages_per_second", "restarts", "cpu_percent", "lag_ms", "gc_pause_ms")
 
 
 class HomePage(DashboardPage):
@@ -115,10 +118,21 @@ class HomePage(DashboardPage):
             processes=stats.processes,
             memory=f"{last.memory_mib:.1f}" if last else "–",
             lag=f"{last.lag_ms:.1f}" if last else "–",
+            **_collector_facts(),
         )
 
     def render(self, assigns, changed):
         return HOME.render(assigns, changed)
+
+
+def _collector_facts() -> dict[str, object]:
+    gc_stats = collector.statistics()
+    return {
+        "gc_passes": gc_stats.pauses,
+        "gc_max_pause": f"{gc_stats.max_pause * 1000:.1f}",
+        "gc_generation": "–" if gc_stats.max_pause_generation is None else gc_stats.max_pause_generation,
+        "gc_frozen": gc_stats.frozen,
+    }
 
 
 def _duration(seconds: float) -> str:
