@@ -27,7 +27,12 @@ M = TypeVar("M")
 
 
 def resolve_pid(dest: Destination) -> Pid | None:
-    """The pid of the live process ``dest`` (pid, name or via-name) names, or None."""
+    """The pid of the live process ``dest`` (pid, name or via-name) names, or None.
+
+    Unlike ``is_alive``, this still finds a process that an exit signal is
+    ending until it has ended: a tool that wants to wait for that end
+    (``monitor`` it) asks here.
+    """
     process = resolve(dest)
     return process.pid if process is not None else None
 

@@ -72,9 +72,13 @@ class ProcessInfo:
 
 
 def process_info(pid: Destination) -> ProcessInfo | None:
-    """A snapshot of the process ``pid`` (or a name), or None if it is not alive."""
+    """A snapshot of the process ``pid`` (or a name), or None if it is not alive.
+
+    A process that an exit signal is ending counts as ended (see
+    :func:`is_alive`).
+    """
     me = current_process()
-    process = resolve(pid, node=me.node)
+    process = _alive(pid, me)
     if process is None:
         return None
     return ProcessInfo(
@@ -100,8 +104,14 @@ def processes() -> list[Pid]:
 
 
 def is_alive(pid: Pid) -> bool:
-    """Whether ``pid`` is a live process (Erlang's ``is_process_alive/1``)."""
-    return resolve(pid, node=current_process().node) is not None
+    """Whether ``pid`` is a live process (Erlang's ``is_process_alive/1``).
+
+    A process that an exit signal is ending is no longer alive, though its
+    task may not have reached the checkpoint where it stops: so, as in
+    Erlang, ``otp.exit(pid, KILL)`` then ``is_alive(pid)`` is False, with no
+    wait in between (the signals the caller sent are handled first).
+    """
+    return _alive(pid, current_process()) is not None
 
 
 def process_counters() -> list[tuple[Pid, str | None, str | None, int, int]]:
@@ -187,6 +197,13 @@ def _shallow_size(state: object) -> int:
     if fields:
         size += sys.getsizeof(fields) + sum(sys.getsizeof(value) for value in fields.values())
     return size
+
+
+def _alive(dest: Destination, me: Process) -> Process | None:
+    # An exit signal that ends a process sets its kill_reason at once (see
+    # _signals.kill); from then on it is exiting, not alive, as in Erlang.
+    process = resolve(dest, node=me.node)
+    return process if process is not None and process.kill_reason is None else None
 
 
 def _status(process: Process, me: Process) -> str:

@@ -46,6 +46,12 @@ Notes, each as in Erlang:
 * The first signal that ends a process fixes its reason; later ones are
   ignored. A process is ended at its next checkpoint (trio cancellation), so
   a process that never awaits cannot be ended from outside.
+* A signal that will end its target marks it as exiting at once, when it
+  is sent: from then on ``is_alive`` is False and ``process_info`` None for
+  it, even before it has run again. So, as Erlang guarantees (the signals
+  the caller sent are handled first), ``exit(pid, KILL)`` followed by
+  ``is_alive(pid)`` is False. Messages sent to it are still queued, and
+  links and monitors still see it end with its reason.
 * Links and monitors are removed when either side ends.
 """
 
