@@ -12,7 +12,8 @@
 
 One endpoint serves both demos: the channels chat of docs/demo/chat.md (``/``
 and ``/socket/websocket``) and the LiveView pages of docs/demo/live.md
-(``/live/...`` and ``/live/websocket``, see ``live.py``), and the dashboard
+(``/live/...`` and ``/live/websocket``, see ``live.py``), each socket over
+long-poll too (``/socket/longpoll``, ``/live/longpoll``), and the dashboard
 (``/dashboard``): to this machine only, unless started with a dashboard
 token (``--dashboard-token`` or ``DASHBOARD_TOKEN``; see web.dashboard).
 """
@@ -95,7 +96,7 @@ def chat_children(host: str, port: int, *, on_listening=None, dashboard_token: s
 
     from .live import live_router
 
-    chat_socket = phoenix_socket(ChatSocket, pubsub=PUBSUB, channel_supervisor=CHANNELS)
+    chat_socket = phoenix_socket(ChatSocket, pubsub=PUBSUB, channel_supervisor=CHANNELS, longpoll=True)
     dashboard = Dashboard(path="/dashboard", pubsub=PUBSUB, presence=[PRESENCE], token=dashboard_token)
     router = live_router(pubsub=PUBSUB, channel_supervisor=CHANNELS, dashboard=dashboard)
     # The dashboard's check comes first: its pages are served only to whom it admits.

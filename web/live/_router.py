@@ -40,8 +40,10 @@ from web._http import Handler, Request, Response
 from web._static import client_script
 from web.channel import Channel
 from web.socket import Socket
+from web.session import CSRF_SALT  # the session's CSRF tokens are the page's: one salt
 from web.token import InvalidToken, sign, verify
 from web.transports.phoenix import phoenix_socket
+from web.transports.longpoll import LongPoll
 from web.transports.websocket import WebSocket
 
 from ._component import Components, current_components
@@ -51,7 +53,6 @@ from ._view import LiveSocket, LiveView
 
 __all__ = ["LiveRouter", "Route", "CSRF_SALT"]
 
-CSRF_SALT = "csrf"
 FLASH_COOKIE = "__phoenix_flash__"  # set by the client on a full redirect that carries a flash
 DEFAULT_SESSION = "default"
 
@@ -90,6 +91,10 @@ def default_layout(title: str, container: str, csrf: str, *, head: str = "", bef
     The page names an empty icon (``data:,``), so a browser does not ask
     for ``/favicon.ico``, which the router does not serve, and log a 404.
 
+    The client falls back to long-poll (``/live/longpoll``, which
+    ``LiveRouter.websocket()`` mounts) when its WebSocket has not opened
+    within 2.5 s (``longPollFallbackMs``), and remembers it for the tab.
+
     ``head`` (e.g. a ``<style>``) goes at the end of ``<head>``, ``before``
     (e.g. a ``<nav>``) just before the container: an app's layout can be
     ``functools.partial(default_layout, head=..., before=...)``.
@@ -108,7 +113,7 @@ def default_layout(title: str, container: str, csrf: str, *, head: str = "", bef
 <script src="/phoenix_live_view.min.js"></script>
 <script>
   let csrf = document.querySelector("meta[name='csrf-token']").getAttribute("content");
-  let liveSocket = new LiveView.LiveSocket("/live", Phoenix.Socket, {{params: {{_csrf_token: csrf}}}});
+  let liveSocket = new LiveView.LiveSocket("/live", Phoenix.Socket, {{longPollFallbackMs: 2500, params: {{_csrf_token: csrf}}}});
   liveSocket.connect();
   window.liveSocket = liveSocket;
 </script>
@@ -124,7 +129,7 @@ class LiveRouter:
         self,
         *,
         secret: str,
-        routes: Mapping[str, RouteTarget],
+        routes: Mapping[str, RouteTarget] | None = None,
         pubsub: str,
         channel_supervisor: Destination | None = None,
         layout: Callable[[str, str, str], str] = default_layout,
@@ -135,7 +140,7 @@ class LiveRouter:
         if not secret:
             raise ValueError("LiveRouter needs a secret (it signs sessions, CSRF and upload tokens)")
         self.secret = secret
-        self.routes = [_route(path, target) for path, target in routes.items()]
+        self.routes = [_route(path, target) for path, target in (routes or {}).items()]
         self.pubsub = pubsub
         self.channel_supervisor = channel_supervisor
         self.layout = layout
@@ -148,6 +153,14 @@ class LiveRouter:
             self.socket_cls.rate_limit = rate_limit
 
     # -- routes ----------------------------------------------------------------
+
+    def add_route(self, path: str, target: RouteTarget) -> None:
+        """Add a route after those given to the constructor (``web.router``'s ``live`` does).
+
+        Raises:
+            TypeError: ``target`` is not a LiveView class or ``(view, live_session)``.
+        """
+        self.routes.append(_route(path, target))
 
     def match(self, url: str) -> tuple[Route, dict[str, str]] | None:
         """The route of a URL (or path) and its params: path segments, then the query.
@@ -182,12 +195,17 @@ class LiveRouter:
 
         return handler
 
-    async def render(self, request: Request, *, session: Mapping[str, Any] | None = None) -> Response | None:
+    async def render(
+        self, request: Request, *, session: Mapping[str, Any] | None = None, csrf_token: str | None = None
+    ) -> Response | None:
         """The dead render of the route at ``request``'s URL, or None if none matches.
 
         ``session``: the user session to render with, instead of asking the
         router's ``session`` function (``web.testing.live(..., session=...)``
-        passes a test's).
+        passes a test's). ``csrf_token``: the page's CSRF token, instead of
+        a new one (``web.router`` passes the one of the request's session,
+        so that forms of the page pass ``web.session.CSRFProtection``); it
+        must verify with this router's secret.
         """
         url = request.path + (f"?{request.query_string}" if request.query_string else "")
         found = self.match(url)
@@ -208,7 +226,7 @@ class LiveRouter:
         if isinstance(page, Redirect):  # the mount navigated away
             return Response(302, {"location": page.to, **clear}, b"")
         title, container = page
-        csrf = sign(self.secret, CSRF_SALT, secrets.token_urlsafe(16))
+        csrf = csrf_token or sign(self.secret, CSRF_SALT, secrets.token_urlsafe(16))
         body = self.layout(title, container, csrf)
         return Response(200, {"content-type": "text/html; charset=utf-8", **clear}, body)
 
@@ -272,11 +290,18 @@ class LiveRouter:
 
     # -- the socket ------------------------------------------------------------------
 
-    def websocket(self, **options: Any) -> WebSocket:
-        """The WebSocket mount for ``<socket_path>/websocket``: ``lv:*`` views, ``lvu:*`` uploads."""
+    def websocket(self, *, longpoll: bool | LongPoll = True, **options: Any) -> WebSocket:
+        """The WebSocket mount for ``<socket_path>/websocket``: ``lv:*`` views, ``lvu:*`` uploads.
+
+        With long-poll at ``<socket_path>/longpoll`` too (``longpoll=False``
+        leaves it out; a :class:`~web.transports.longpoll.LongPoll` tunes it),
+        which :func:`default_layout`'s pages fall back to when their WebSocket
+        does not open within 2.5 s. ``options`` are those of
+        :class:`~web.transports.websocket.WebSocket`.
+        """
         return phoenix_socket(
             self.socket_cls, pubsub=self.pubsub, channel_supervisor=self.channel_supervisor,
-            path=self.socket_path + "/websocket", **options,
+            path=self.socket_path + "/websocket", longpoll=longpoll, **options,
         )
 
     def check_csrf(self, token: object) -> bool:

@@ -116,6 +116,7 @@ from otp import telemetry
 from .._http import Request, Response, Upgrade, send_response
 from .._limits import ConnectionContext, ConnectionCounters
 from .._telemetry import WEBSOCKET_CLOSE, WEBSOCKET_OPEN
+from ._longpoll_options import LongPoll, longpoll_option
 from ._session import (
     ABNORMAL_CLOSURE,
     GOING_AWAY,
@@ -243,6 +244,9 @@ class WebSocket:
             the connection is reset. Everything queued counts: frames, pongs,
             the close frame (which alone may pass it by 127 bytes).
         close_timeout: seconds to wait for the peer's close frame (and to flush).
+        longpoll: also serve this socket over long-poll, beside the WebSocket
+            (``True``, or a :class:`~web.transports.longpoll.LongPoll` with
+            options; default ``None``: not); see :mod:`web.transports.longpoll`.
     """
 
     handler: Callable[[ConnectInfo, object], SocketHandler]
@@ -254,6 +258,7 @@ class WebSocket:
     idle_timeout: float = 60.0
     max_outbound_bytes: int = 4 << 20
     close_timeout: float = 5.0
+    longpoll: LongPoll | None = attrs.field(default=None, converter=longpoll_option)
 
 
 @attrs.frozen
