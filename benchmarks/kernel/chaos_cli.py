@@ -17,6 +17,10 @@ from the wall clock), then a summary table against the targets, or with
 wall-clock second and the restarts and failed calls per virtual second, so
 that one can see the tree absorb the faults (matplotlib, Agg backend).
 
+The kills are ``otp.chaos``'s (``w7_chaos.py`` attaches it to the
+workers' supervisor): to run the same faults against a tree of your own,
+use ``otp.chaos.attach`` with the seed this command prints.
+
 ``rich`` and ``matplotlib`` are the ``bench`` extra
 (``pip install 'trio-otp[bench]'``); only this command needs them.
 """
@@ -91,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="one JSON line instead of the table")
     parser.add_argument(
         "--lines", action="store_true",
-        help="for programs (the dashboard): a JSON line of progress every wall second, then one with the result; needs no rich",
+        help="for programs: a JSON line of progress every wall second, then one with the result; needs no rich",
     )
     parser.add_argument(
         "--quick", action="store_true", help="W7's quick sizes (options given explicitly still win)"
@@ -261,7 +265,7 @@ def plot(run: ChaosRun, path: str) -> None:
 
     points = run.timeline
     times, rates, restarts, failed = [], [], [], []
-    for before, after in zip(points, points[1:]):
+    for before, after in zip(points, points[1:], strict=False):
         virtual = after.virtual - before.virtual
         wall = after.wall - before.wall
         if virtual <= 0:

@@ -13,17 +13,21 @@ its own seeded RNG) with ``GenServer.call(..., timeout=call_timeout)``. A
 call that gets its reply is *completed*, and the client adds ``n`` to what
 that worker acknowledged; ``NoProc`` (the worker is being restarted),
 ``ServerExited`` (it was killed while the call was in flight) and
-``CallTimeout`` are *failed*. The chaos process kills a random worker
-(seeded RNG) with ``otp.exit(pid, KILL)`` every ``kill_every_ms``.
+``CallTimeout`` are *failed*. The kills are ``otp.chaos``'s: attached to
+the supervisor with the run's seed, it kills a random worker with
+``otp.exit(pid, KILL)`` every ``kill_every_ms``, as any user's fault
+injection run would.
 
 Deterministic, so a seed replays a run exactly
 ----------------------------------------------
 The node runs on trio's ``MockClock(autojump_threshold=0)``: virtual time
 stands still while any task can run, and jumps to the next deadline when
 all are blocked. The run is cut into virtual *ticks* of ``kill_every_ms``.
-At each tick the chaos process wakes, sends every client a tick message and
-kills one worker; each client, on its tick, makes ``calls_per_tick`` calls
-and waits for the next one. (A message, not a ``trio.sleep_until`` in every
+At each tick ``otp.chaos``'s injector wakes, kills one worker (its kills
+are due every ``1 / rate`` seconds from the start: the ticks) and, through
+its ``on_fault`` hook, sends every client a tick message; each client, on
+its tick, makes ``calls_per_tick`` calls and waits for the next one. (A
+message, not a ``trio.sleep_until`` in every
 client: a sleep costs a cancel scope and a ``Cancelled`` per client per
 tick, as much as a call.) Time cannot move on until every call of the tick
 and the restart are done, so what happens inside a tick depends only on
@@ -54,8 +58,11 @@ At the end, checked and reported:
   where positive (work a client was told was done but the ledger lacks):
   must be 0;
 - ``restarts``: worker starts minus the first ``workers`` (counted in
-  ``init``);
-- ``victims_hash``: the first 16 hex digits of a SHA-256 of the victims.
+  ``init``; ``otp.chaos``'s report, which counts the supervisor's restart
+  events, must agree);
+- ``victims_hash``: the first 16 hex digits of a SHA-256 of the victims
+  (``otp.chaos``'s kill log: each victim's index, and whether it was
+  running).
 
 ``python -m benchmarks chaos`` runs it once with a live progress line, a
 summary table, and ``--plot`` (see ``chaos_cli.py``).
@@ -73,6 +80,7 @@ import trio
 import trio.testing
 
 import otp
+import otp.chaos
 from otp import CallTimeout, GenServer, NoProc, ServerExited, Strategy, Supervisor
 
 from .._harness import Sample, Workload, capture_reports
@@ -227,33 +235,51 @@ async def _client(index: int, config: ChaosConfig, shared: _Shared, main: otp.Pi
     otp.send(main, (DONE, index, acknowledged))
 
 
-async def _chaos(
-    config: ChaosConfig, shared: _Shared, start: float, clients: list, main: otp.Pid, on_tick: Callable | None
-) -> None:
-    rng = random.Random(f"{config.seed}:chaos")
-    names = shared.names
-    period = config.period
-    ticks = config.ticks
-    every = max(1, ticks // TIMELINE_POINTS)
-    victims = hashlib.sha256()
-    kills = 0
-    timeline = []
-    for tick in range(ticks):
-        await trio.sleep_until(start + tick * period)
-        if tick % every == 0:
-            timeline.append(_point(tick * period, shared))
-        if on_tick is not None:
-            on_tick(tick * period, shared.completed, shared.failed, shared.starts - config.workers)
-        for client in clients:
+class _Ticks:
+    """The ticks of the run, made at otp.chaos's kills (its ``on_fault``): wake every client, keep the timeline.
+
+    A tick is the instant of a kill, so the injector makes both: one process
+    waking once per tick, as a chaos process of W7's own would.
+    """
+
+    def __init__(self, config: ChaosConfig, shared: _Shared, on_tick: Callable | None) -> None:
+        self.config = config
+        self.shared = shared
+        self.on_tick = on_tick
+        self.every = max(1, config.ticks // TIMELINE_POINTS)
+        self.clients: list = []  # filled in once they are spawned, before the first tick
+        self.timeline: list = []
+
+    def __call__(self, fault: otp.chaos.Fault) -> None:
+        tick = fault.number - 1
+        virtual = tick * self.config.period
+        shared = self.shared
+        if tick % self.every == 0:
+            self.timeline.append(_point(virtual, shared))
+        if self.on_tick is not None:
+            self.on_tick(virtual, shared.completed, shared.failed, shared.starts - self.config.workers)
+        for client in self.clients:
             otp.send(client, TICK)
-        victim = rng.randrange(config.workers)
-        pid = otp.whereis(names[victim])
-        # A miss (nobody holds the name) is part of the sequence too.
-        victims.update(victim.to_bytes(4, "little") + (b"k" if pid is not None else b"m"))
-        if pid is not None:
-            otp.exit(pid, otp.KILL)
-            kills += 1
-    otp.send(main, (DONE, "chaos", (kills, victims.hexdigest()[:16], timeline)))
+
+
+def _chaos_config(config: ChaosConfig, ticks: _Ticks) -> otp.chaos.ChaosConfig:
+    """One kill per tick, the first one period after the run starts, of any worker; each kill makes its tick."""
+    return otp.chaos.ChaosConfig(
+        seed=config.seed,
+        rate=1000 / config.kill_every_ms,
+        count=config.ticks,
+        targets=otp.chaos.Targets(kind="worker"),
+        on_fault=ticks,
+    )
+
+
+def _victims_hash(report: otp.chaos.ChaosReport) -> str:
+    """The kill log as 16 hex digits: each victim's index, and whether it was running (a miss is part of it too)."""
+    victims = hashlib.sha256()
+    for fault in report.faults:
+        [index] = fault.target.path
+        victims.update(index.to_bytes(4, "little") + (b"k" if fault.outcome == "killed" else b"m"))
+    return victims.hexdigest()[:16]
 
 
 def _point(virtual: float, shared: _Shared) -> TimelinePoint:
@@ -291,39 +317,36 @@ async def _main(config: ChaosConfig, shared: _Shared, on_tick: Callable | None) 
         max_restarts=10**6,
         max_seconds=1.0,
     )
-    start = trio.current_time() + config.period  # the first tick, once all are parked
-    wall_start = perf_counter()
-    monitors = {}
-    clients = []
-    for index in range(config.clients):
-        pid, ref = otp.spawn_monitor(_client, index, config, shared, me)
-        monitors[ref] = index
-        clients.append(pid)
-    _, ref = otp.spawn_monitor(_chaos, config, shared, start, clients, me, on_tick)
-    monitors[ref] = "chaos"
-    acknowledged = [0] * config.workers
-    chaos = None
-    for _ in range(config.clients + 1):
-        message = await otp.receive(lambda m: m.__class__ is tuple and m[0] is DONE)
-        _, who, result = message
-        if who == "chaos":
-            chaos = result
-        else:
+    ticks = _Ticks(config, shared, on_tick)
+    async with otp.chaos.attach(supervisor, _chaos_config(config, ticks)) as chaos:
+        wall_start = perf_counter()
+        monitors = {}
+        for index in range(config.clients):
+            pid, ref = otp.spawn_monitor(_client, index, config, shared, me)
+            monitors[ref] = index
+            ticks.clients.append(pid)
+        acknowledged = [0] * config.workers
+        for _ in range(config.clients):
+            _, _, result = await otp.receive(lambda m: m.__class__ is tuple and m[0] is DONE)
             for worker, n in enumerate(result):
                 acknowledged[worker] += n
-    wall = perf_counter() - wall_start
+        wall = perf_counter() - wall_start
+        await chaos.wait()  # the last kill made the last tick: done already
     # Every load process ended normally (a crash would have left us waiting).
     for ref in monitors:
         down = await otp.receive(lambda m, ref=ref: m.__class__ is otp.Down and m.ref is ref)
         if down.reason is not otp.NORMAL:
             raise RuntimeError(f"chaos load process {monitors[ref]!r} ended with {down.reason!r}")
-    kills, victims_hash, timeline = chaos
+    report = chaos.report()
+    timeline = ticks.timeline
     timeline.append(_point(config.ticks * config.period, shared))
-    problems = await _check_tree(supervisor, config)
+    problems = list(report.problems) + await _check_tree(supervisor, config)
+    if report.restarts != shared.starts - config.workers:
+        problems.append(f"otp.chaos counted {report.restarts} restarts, the workers {shared.starts - config.workers}")
     ledger = shared.ledger
     lost = sum(max(0, acked - ledger.get(worker, 0)) for worker, acked in enumerate(acknowledged))
     await Supervisor.stop(supervisor)
-    return kills, victims_hash, timeline, wall, problems, lost
+    return report.kills, _victims_hash(report), timeline, wall, problems, lost
 
 
 def run_chaos(config: ChaosConfig, on_tick: Callable | None = None) -> ChaosRun:

@@ -36,7 +36,7 @@ Example
         async with attach("counters", config) as chaos:
             await chaos.wait()                   # the duration is over
         report = chaos.report()
-        print(report.summary())                  # chaos seed 7: 100 kills (kill: 76, shutdown: 24), ...
+        print(report.summary())                  # chaos seed 7: 100 kills (kill: 79, shutdown: 21), ...
         assert report.intact
 
     otp.run(main)

@@ -10,11 +10,15 @@ from __future__ import annotations
 import fnmatch
 import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 import attrs
 
 from .._child_spec import ChildType, Restart
-from .._kernel import KILL
+from .._kernel import KILL, Pid
+
+if TYPE_CHECKING:
+    from ._report import Fault
 
 __all__ = ["ChaosConfig", "Targets", "Target", "NodeFault", "CHILD_TYPES"]
 
@@ -41,6 +45,9 @@ class Target:
         kind: what the process ran when the run started, as
             ``otp.process_info`` says (``"genserver"``, ``"supervisor"``,
             ``"task"``...), or None for a plain process.
+        pid: the process there when the run started, None if none ran.
+            For ``Targets.where``; not compared (the same target has
+            other pids in another run) and not shown.
     """
 
     path: tuple
@@ -48,6 +55,7 @@ class Target:
     type: ChildType
     restart: Restart
     kind: str | None
+    pid: Pid | None = attrs.field(default=None, eq=False, repr=False)
 
 
 def _check_kind(instance: object, attribute: attrs.Attribute, value: str | None) -> None:
@@ -162,6 +170,8 @@ def _check_config(config: ChaosConfig) -> None:
         problems.append(f"spare_restarts must be a number of restarts (0 or more) or None; got {config.spare_restarts!r}")
     if config.probe is not None and not callable(config.probe):
         problems.append(f"probe must be an async function of no arguments; got {config.probe!r}")
+    if config.on_fault is not None and not callable(config.on_fault):
+        problems.append(f"on_fault must be a function of one Fault; got {config.on_fault!r}")
     if not isinstance(config.targets, Targets):
         problems.append(f"targets must be an otp.chaos.Targets; got {config.targets!r}")
     if not all(isinstance(fault, NodeFault) for fault in config.nodes):
@@ -204,6 +214,11 @@ class ChaosConfig:
         settle_timeout: seconds to wait, when the run ends, for the last
             victims to end and their supervisors to restart them before the
             tree is checked.
+        on_fault: ``on_fault(fault)``, called with each :class:`Fault` as
+            soon as it is made (in the injector process: sync, and quick), to
+            log the kills as they happen or to pace a load on them. An
+            exception it raises ends the run: the injector crashes, and the
+            caller of ``attach`` with it (they are linked).
     """
 
     seed: int = 0
@@ -219,6 +234,7 @@ class ChaosConfig:
     nodes: tuple[NodeFault, ...] = attrs.field(default=(), converter=tuple)
     spare_restarts: int | None = None
     settle_timeout: float = 5.0
+    on_fault: Callable[[Fault], object] | None = None
 
     def __attrs_post_init__(self) -> None:
         _check_config(self)

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from .._kernel import KILL, Pid, Ref, current_node, demonitor, exit, spawn_opt, unlink
+from .._kernel import Pid, Ref, current_node, demonitor, spawn_opt, unlink
 from ._config import NodeFault
 from ._plan import rng_for
 from ._report import NodeFaultCounts
@@ -66,6 +66,7 @@ class NetworkFaults:
         self.order = itertools.count()
         self.wake_send, self.wake_receive = trio.open_memory_channel[None](math.inf)
         self.releaser: tuple[Pid, Ref | None] | None = None
+        self.releaser_scope = trio.CancelScope()  # remove() ends the releaser by cancelling it
 
     @classmethod
     def install(cls, faults: tuple[NodeFault, ...], seed: int) -> NetworkFaults | None:
@@ -100,7 +101,7 @@ class NetworkFaults:
             unlink(pid)
             if ref is not None:
                 demonitor(ref, flush=True)
-            exit(pid, KILL)
+            self.releaser_scope.cancel()  # it ends at once, normally
             self.releaser = None
 
     # ------------------------------------------------------------ asked by otp.dist
@@ -152,8 +153,9 @@ class NetworkFaults:
 
 async def _release_held(faults: NetworkFaults) -> None:
     """The releaser process: sends each held frame when its delay is over."""
-    while True:
-        deadline = faults.held[0][0] if faults.held else math.inf
-        with trio.move_on_at(deadline):
-            await faults.wake_receive.receive()
-        faults.release_due()
+    with faults.releaser_scope:
+        while True:
+            deadline = faults.held[0][0] if faults.held else math.inf
+            with trio.move_on_at(deadline):
+                await faults.wake_receive.receive()
+            faults.release_due()

@@ -12,6 +12,9 @@ runs on one thread, so counters need no lock):
 * the **probe** process (with ``ChaosConfig.probe``): calls the probe
   every ``probe_interval`` and counts what fails.
 
+The caller ends the two by cancelling their cancel scopes (sync, and they
+end normally: no exit signal, no report), then waits for their ``Down``.
+
 Restarts are counted by a telemetry handler on ``("otp", "supervisor",
 "restart")`` that keeps the events of this tree's supervisors (a
 supervisor restarted during the run is recognised by its place in the
@@ -33,7 +36,6 @@ from .._kernel import (
     Destination,
     Down,
     Pid,
-    ReceiveTimeout,
     Ref,
     current_node,
     demonitor,
@@ -43,7 +45,6 @@ from .._kernel import (
     monitor,
     receive,
     resolve_pid,
-    send,
     spawn_opt,
     unlink,
     whereis,
@@ -60,15 +61,6 @@ __all__ = ["attach", "Chaos"]
 
 RESTART = ("otp", "supervisor", "restart")
 _PRUNE_AT = 1024  # victims remembered before the dead ones are forgotten
-
-
-class _Stop:
-    """The caller's word to the injector and the probe: the run is over."""
-
-    __slots__ = ()
-
-
-_STOP = _Stop()
 
 
 # ---------------------------------------------------------------- public API
@@ -112,6 +104,11 @@ class Chaos:
     @property
     def config(self) -> ChaosConfig:
         return self._run.config
+
+    @property
+    def started(self) -> float:
+        """``trio.current_time()`` when the run started: kill ``n`` is due at ``started + config.due(n)``."""
+        return self._run.started
 
     @property
     def targets(self) -> tuple[Target, ...]:
@@ -172,9 +169,9 @@ class Chaos:
 
     async def _finish(self) -> None:
         run = self._run
-        for helper in (run.injector, run.prober):
+        for helper, scope in ((run.injector, run.injector_scope), (run.prober, run.probe_scope)):
             if helper is not None:
-                await _stop(helper)
+                await _stop(helper, scope)
         run.ended = trio.current_time()
         run.injector = run.prober = None
         if run.network is not None:
@@ -190,13 +187,13 @@ class Chaos:
         if self._report is not None:
             return
         run.abandoned = True
-        for helper in (run.injector, run.prober):
+        for helper, scope in ((run.injector, run.injector_scope), (run.prober, run.probe_scope)):
             if helper is not None:
                 pid, ref = helper
                 unlink(pid)
                 if ref is not None:
                     demonitor(ref, flush=True)
-                exit(pid, KILL)
+                scope.cancel()  # it ends at once, normally
         run.injector = run.prober = None
         if run.network is not None:
             run.network.remove()
@@ -219,6 +216,7 @@ class _Run:
         self.index_of = {target.path: index for index, target in enumerate(self.targets)}
         self.shape: TreeShape = read_shape(tree)
         self.supervisors = supervisors_in(tree)  # whose restarts count
+        self.window_at_last_restart: dict[Pid, int] = {}  # supervisor -> restarts in its window, at its last one
         self.foreign: set[Pid] = set()  # supervisors seen restarting that are not of this tree
         self.plan = FaultPlan(config.seed, len(self.targets), config.reasons)
         self.reason_names = {id(reason): repr(reason) for reason, _ in config.reasons}
@@ -229,6 +227,9 @@ class _Run:
         self.abandoned = False
         self.injector: tuple[Pid, Ref | None] | None = None
         self.prober: tuple[Pid, Ref | None] | None = None
+        # The caller ends the helpers by cancelling these (sync, from its own task).
+        self.injector_scope = trio.CancelScope()
+        self.probe_scope = trio.CancelScope()
         self.network: NetworkFaults | None = None
         self.dying: list[Pid] = []  # victims whose end the caller waits for before checking the tree
         self.faults: list[Fault] = []
@@ -257,7 +258,10 @@ class _Run:
         else:
             outcome = KILLED
             self._kill(index, pid, reason)
-        self.faults.append(Fault(number, target, reason, outcome, at))
+        fault = Fault(number, target, reason, outcome, at)
+        self.faults.append(fault)
+        if self.config.on_fault is not None:
+            self.config.on_fault(fault)
 
     def _kill(self, index: int, pid: Pid, reason: object) -> None:
         # Will it end? KILL always; another reason unless it traps exits (then it is a message).
@@ -302,11 +306,13 @@ class _Run:
             return False
         since = trio.current_time() - tree.max_seconds
         recent = tree.recent_restarts
-        in_window = sum(1 for record in recent if record.at >= since)
-        # The supervisor keeps only its last few restarts: if all of them are in
-        # the window and it made more, older ones may be too; we cannot tell, so spare.
+        in_window: int | None = sum(1 for record in recent if record.at >= since)
         if in_window == len(recent) and tree.restarts > len(recent):
-            return False
+            # It keeps only its last few restarts, all in the window: older ones may be too.
+            # Its last restart event said how many its window held then: no fewer now.
+            in_window = self.window_at_last_restart.get(tree.pid)
+            if in_window is None:
+                return False  # cannot tell: spare
         return in_window + 1 + self.config.spare_restarts <= tree.max_restarts  # type: ignore[operator]
 
     def _supervisor_at(self, path: tuple) -> Pid | None:
@@ -362,51 +368,51 @@ def _count_restart(event: tuple, measurements: dict, metadata: dict, run: _Run) 
     supervisor = metadata["supervisor"]
     if supervisor in run.supervisors or run.adopt(supervisor):
         run.restarts += 1
+        run.window_at_last_restart[supervisor] = measurements["recent_restarts"]
 
 
 # ---------------------------------------------------------------- the processes
 
 
 async def _inject(run: _Run) -> None:
-    """The injector: each kill at its due time, until the plan ends or the caller says stop."""
-    number = 1
-    due = run.config.due(number)
-    while due is not None:
-        try:
-            await receive(_Stop, timeout=max(0.0, run.started + due - trio.current_time()))
-            return
-        except ReceiveTimeout:
-            pass
-        run.strike(number)
-        number += 1
-        due = run.config.due(number)
-    run.finished.set()
-    await receive(_Stop)
+    """The injector: each kill at its due time, until the plan ends or the caller stops the run."""
+    with run.injector_scope:  # cancelled by the caller: the run is over
+        number = 1
+        while (due := run.config.due(number)) is not None:
+            # A deadline, not a timeout: kill n is due at exactly started + due(n), the
+            # instant a load aligned with the run (Chaos.started) wakes at too.
+            await trio.sleep_until(run.started + due)
+            if run.injector_scope.cancel_called:
+                return  # stopped in the very batch this kill fell due: it is not made
+            run.strike(number)
+            number += 1
+        run.finished.set()
+        await trio.sleep_forever()
 
 
 async def _probe(run: _Run) -> None:
-    """The probe: call it, count how it went, rest ``probe_interval``, until the caller says stop."""
+    """The probe: call it, count how it went, rest ``probe_interval``, until the caller stops the run.
+
+    A call still in flight then is cancelled and not counted: it saw no fault, only the end.
+    """
     probe = run.config.probe
     assert probe is not None
-    while True:
-        try:
-            await probe()
-        except Exception as error:  # any failure of the probe is what it is there to count
-            run.probe_failed(error)
-        else:
-            run.probe_calls += 1
-        try:
-            await receive(_Stop, timeout=run.config.probe_interval)
-            return
-        except ReceiveTimeout:
-            pass
+    with run.probe_scope:
+        while True:
+            try:
+                await probe()
+            except Exception as error:  # any failure of the probe is what it is there to count
+                run.probe_failed(error)
+            else:
+                run.probe_calls += 1
+            await trio.sleep(run.config.probe_interval)
 
 
-async def _stop(helper: tuple[Pid, Ref | None]) -> None:
-    """Tell a helper process the run is over and wait until it has ended (unlinked first: no exit signal for us)."""
+async def _stop(helper: tuple[Pid, Ref | None], scope: trio.CancelScope) -> None:
+    """End a helper process (unlinked first: no exit signal for us) and wait until it has."""
     pid, ref = helper
     unlink(pid)
-    send(pid, _STOP)
+    scope.cancel()
     await receive(lambda message: message.__class__ is Down and message.ref is ref)
 
 
@@ -425,7 +431,7 @@ async def _settle(run: _Run) -> None:
 
 
 async def _wait_ended(pids: list[Pid]) -> None:
-    refs = {monitor(pid) for pid in pids}
+    refs = {monitor(pid) for pid in pids if is_alive(pid)}  # most ended long ago
     try:
         while refs:
             down = await receive(lambda message: message.__class__ is Down and message.ref in refs)

@@ -50,7 +50,7 @@ def _target(path: tuple, child: ChildNode) -> Target:
     pid = child.pid
     behaviour = behaviour_of(pid) if pid is not None else None
     name = registered_name(pid) if pid is not None else None
-    return Target(path, name, child.type, child.restart, behaviour[0] if behaviour is not None else None)
+    return Target(path, name, child.type, child.restart, behaviour[0] if behaviour is not None else None, pid)
 
 
 def pids_by_path(root: SupervisorNode) -> dict[tuple, Pid | None]:

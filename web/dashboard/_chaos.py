@@ -1,65 +1,122 @@
-"""The chaos page: start a W7 chaos run from the browser and watch it live.
+"""The chaos page: run ``otp.chaos`` against one of this node's supervision trees and watch it live.
 
-The run is ``python -m benchmarks chaos --lines`` in an OS process of its own
-(its node runs on a mock clock and seeds trio's scheduler, which must not
-touch the dashboard's node): a reader process turns its JSON lines into
-messages to the page, which charts calls/s and restarts/s as they arrive
-(one line a second) and shows the seed with the command that replays it.
-Leaving the page kills the run.
+The run is in-process, against the live tree: the page starts a *runner*
+process (linked to the page) that attaches ``otp.chaos`` to the tree
+chosen in the form and sends the page its counters once a second, then the
+report. The page charts kills and restarts per second, shows the seed and
+the ``ChaosConfig`` that replays the run, and a stop button ends it early;
+leaving the page ends it too.
+
+What a run from here may not do, whoever asks:
+
+* kill what serves the page (the page's own processes, the endpoint and
+  everything under it, the supervisors above them) or the dashboard's
+  sampler: they are left out of the targets (``web/dashboard/_protected.py``
+  says which processes those are);
+* make a supervisor give up: runs use ``spare_restarts=1``, so a kill that
+  would leave the victim's supervisor less than one restart to spare in its
+  intensity window is skipped (counted as spared);
+* run longer than a minute or faster than 100 kills a second, or two at once
+  from one page.
+
+Every field of the form is checked on the server (a forged event may
+carry anything) and a bad one gets a sentence on the page, never a crash.
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
+import random
+from collections.abc import Callable
+from typing import TypeVar
 
 import attrs
 import trio
 
 import otp
+from otp import introspection
+from otp.chaos import Chaos, ChaosConfig, ChaosReport, ChaosStatistics, Target, Targets, attach
 
 from ._pages import DashboardPage, page_template
+from ._protected import _Tree, serving
 
-__all__ = ["ChaosPage"]
+__all__ = ["ChaosPage", "form_config"]
 
-PROJECT = Path(__file__).resolve().parents[2]  # where the benchmarks package lives
-LIMITS = {"seconds": (0.1, 60.0), "kill_every": (0.1, 1000.0), "workers": (1, 5000), "clients": (0, 200)}
-DEFAULTS = {"seconds": "5", "kill_every": "1", "workers": "200", "clients": "20", "seed": ""}
+T = TypeVar("T")
+
+LIMITS = {"seconds": (0.1, 60.0), "rate": (0.1, 100.0)}
+DEFAULTS = {"tree": "", "name": "", "kind": "worker", "reason": "kill", "seconds": "5", "rate": "2", "seed": ""}
+KINDS = {"any": None, "worker": "worker", "supervisor": "supervisor", "genserver": "genserver"}
+REASONS = {"kill": otp.KILL, "shutdown": otp.SHUTDOWN, "chaos": "chaos"}
+_IN_PYTHON = {"kill": "otp.KILL", "shutdown": "otp.SHUTDOWN", "chaos": "'chaos'"}  # the reasons, for the replay line
+PROGRESS_EVERY = 1.0  # seconds between the runner's progress messages
+SHOWN = 40  # characters of a bad field quoted back
+
+
+# ---------------------------------------------------------------- messages from the runner
 
 
 @attrs.frozen
-class ChaosLine:
+class ChaosStarted:
     run: int
-    data: dict
+    targets: int
 
 
 @attrs.frozen
-class ChaosEnded:
+class ChaosProgress:
     run: int
-    status: int
+    statistics: ChaosStatistics
+
+
+@attrs.frozen
+class ChaosDone:
+    run: int
+    report: ChaosReport
+
+
+@attrs.frozen
+class ChaosFailed:
+    run: int
     error: str
 
 
+class _StopRun:
+    """The page's word to its runner: end the run now (the stop button, or the page going)."""
+
+    __slots__ = ()
+
+
+STOP = _StopRun()
+
+
+# ---------------------------------------------------------------- the page
+
 CHAOS = page_template(
     """<h1>Chaos</h1>
-<p>Calls to supervised workers while one is killed every few (virtual) milliseconds: the W7 run of
-<code>python -m benchmarks chaos</code>, in its own OS process.</p>
+<p>Kill children of a supervision tree of this node at a rate, and watch it restart them: <code>otp.chaos</code>,
+in this node, against the live tree. What serves this page is never a target, and no supervisor is pushed past
+its restart intensity (<code>spare_restarts=1</code>).</p>
 <form id="chaos-form" phx-submit="start">
+  <label>tree <select name="tree">
+    <option :for={(value, label) in @trees} :key={value} value={value} selected={value == @form["tree"]}>{label}</option>
+  </select></label>
+  <label>names <input name="name" value={@form["name"]} size="10" placeholder="any (glob)"></label>
+  <label>kind <select name="kind">
+    <option :for={kind in @kinds} :key={kind} value={kind} selected={kind == @form["kind"]}>{kind}</option>
+  </select></label>
+  <label>reason <select name="reason">
+    <option :for={reason in @reasons} :key={reason} value={reason} selected={reason == @form["reason"]}>{reason}</option>
+  </select></label>
+  <label>kills/s <input name="rate" value={@form["rate"]} size="4"></label>
   <label>seconds <input name="seconds" value={@form["seconds"]} size="4"></label>
-  <label>kill every (ms) <input name="kill_every" value={@form["kill_every"]} size="4"></label>
-  <label>workers <input name="workers" value={@form["workers"]} size="5"></label>
-  <label>clients <input name="clients" value={@form["clients"]} size="4"></label>
   <label>seed <input name="seed" value={@form["seed"]} size="8" placeholder="random"></label>
   <button id="chaos-start" type="submit" disabled={@running}>start</button>
 </form>
+<button :if={@running} id="chaos-stop" phx-click="stop">stop</button>
 <p :if={@error} id="chaos-error">{@error}</p>
 <p :if={@seed is not None} id="chaos-seed">seed <b>{@seed}</b> · replay: <code id="chaos-replay">{@replay}</code></p>
 <p id="chaos-status">{@status}</p>
 <div class="charts">
-  <.chart id="chart-calls" title="calls" unit="/s" values={@calls} />
+  <.chart id="chart-chaos-kills" title="kills" unit="/s" values={@kills} />
   <.chart id="chart-chaos-restarts" title="restarts" unit="/s" values={@restarts} />
 </div>
 <table :if={@result} id="chaos-result"><tbody>
@@ -68,120 +125,227 @@ CHAOS = page_template(
     "ChaosPage",
 )
 
-_RESULT_FIELDS = ("completed", "failed", "failed_percent", "kills", "restarts", "tree_intact", "lost_acknowledged", "victims_hash", "wall_seconds")
-
 
 class ChaosPage(DashboardPage):
     title = "Chaos"
 
     async def mount(self, params, session, socket):
-        self.reader = None
+        self.runner: otp.Pid | None = None
+        self.runner_ref: otp.Ref | None = None
         self.run_number = 0
-        socket.assign(form=dict(DEFAULTS), running=False, error=None, seed=None, replay="", status="idle",
-                      calls=[], restarts=[], result=None)
+        self.last: ChaosStatistics | None = None
+        trees = _trees()
+        form = dict(DEFAULTS, tree=trees[0][0] if trees else "")
+        socket.assign(form=form, trees=trees, kinds=list(KINDS), reasons=list(REASONS), running=False, error=None,
+                      seed=None, replay="", status="idle", kills=[], restarts=[], result=None)
         await super().mount(params, session, socket)
 
     async def handle_event(self, event, value, socket):
-        if event != "start" or socket.assigns["running"]:
-            return
+        if event == "stop":
+            self._stop()
+        elif event == "start" and not socket.assigns["running"]:
+            self._start(value, socket)
+
+    def _start(self, value: object, socket) -> None:
         if not isinstance(value, dict):  # a forged event may carry anything; the form sends its fields
             socket.assign(error=f"start needs the form's fields; got {type(value).__name__}")
             return
-        form = {key: str(value.get(key, DEFAULTS[key])).strip() for key in DEFAULTS}
-        socket.assign(form=form)
+        shown = socket.assigns["form"]  # a field the event lacks keeps what the page shows
+        form = {key: str(value.get(key, shown[key])).strip() for key in DEFAULTS}
+        socket.assign(form=form, trees=_trees())
         try:
-            arguments = _arguments(form)
+            tree, config = form_config(form, page=otp.current_pid(), sampler=otp.whereis(self.config.metrics))
         except ValueError as error:
             socket.assign(error=str(error))
             return
         self.run_number += 1
-        self.reader, _ = otp.spawn_monitor(_read_run, otp.current_pid(), self.run_number, arguments)
-        socket.assign(running=True, error=None, seed=None, replay="", status="starting…", calls=[], restarts=[], result=None)
+        self.last = None
+        # Monitored, not linked: the page traps exits, and a linked runner's end would reach it as a signal.
+        self.runner, self.runner_ref = otp.spawn_monitor(_run, otp.current_pid(), self.run_number, tree, config)
+        socket.assign(running=True, error=None, seed=config.seed, replay=_replay(config), status="starting…",
+                      kills=[], restarts=[], result=None)
+
+    def _stop(self) -> None:
+        if self.runner is not None:
+            otp.send(self.runner, STOP)
 
     async def handle_info(self, message, socket):
-        if isinstance(message, ChaosLine) and message.run == self.run_number:
-            self._take_line(message.data, socket)
-        elif isinstance(message, ChaosEnded) and message.run == self.run_number:
-            self.reader = None
-            if message.status != 0:
-                socket.assign(running=False, status="failed", error=message.error or f"exit status {message.status}")
-        elif isinstance(message, otp.Down):
-            pass  # the reader ended; ChaosEnded said how
-        else:
-            await super().handle_info(message, socket)
+        if isinstance(message, otp.Down) and message.ref == self.runner_ref:
+            self._runner_ended(message.reason, socket)
+        elif getattr(message, "run", None) != self.run_number:
+            await super().handle_info(message, socket)  # a Sample, or the word of a run since replaced
+        elif isinstance(message, ChaosStarted):
+            socket.assign(status=f"running: {message.targets} targets")
+        elif isinstance(message, ChaosProgress):
+            self._progress(message.statistics, socket)
+        elif isinstance(message, ChaosDone):
+            socket.assign(running=False, status="done", result=_result(message.report))
+        elif isinstance(message, ChaosFailed):
+            socket.assign(running=False, status="failed", error=message.error)
 
-    def _take_line(self, data: dict, socket) -> None:
-        if "seed" in data and "replay" in data:
-            socket.assign(seed=data["seed"], replay=data["replay"], status="running")
-        elif data.get("done"):
-            result = [(name, _show(data.get(name))) for name in _RESULT_FIELDS]
-            socket.assign(running=False, status="done", result=result)
-        else:
-            socket.assign(
-                calls=socket.assigns["calls"] + [data["calls_per_second"]],
-                restarts=socket.assigns["restarts"] + [data["restarts_per_second"]],
-                status=f"{data['virtual']:.1f} virtual s · {data['completed']:,} calls · {data['restarts']:,} restarts",
-            )
+    def _runner_ended(self, reason: object, socket) -> None:
+        self.runner = self.runner_ref = None
+        if socket.assigns["running"]:  # it ended without a word: it crashed
+            socket.assign(running=False, status="failed", error=f"the run ended with {reason!r}")
+
+    def _progress(self, now: ChaosStatistics, socket) -> None:
+        last = self.last
+        self.last = now
+        elapsed = now.elapsed - (last.elapsed if last is not None else 0.0)
+        if elapsed <= 0:
+            return
+        kills = (now.kills - (last.kills if last is not None else 0)) / elapsed
+        restarts = (now.restarts - (last.restarts if last is not None else 0)) / elapsed
+        socket.assign(
+            kills=socket.assigns["kills"] + [round(kills, 1)],
+            restarts=socket.assigns["restarts"] + [round(restarts, 1)],
+            status=f"{now.elapsed:.1f} s · {now.kills:,} kills · {now.restarts:,} restarts · {now.missed:,} missed · "
+                   f"{now.spared:,} spared",
+        )
 
     async def terminate(self, reason, socket):
-        if self.reader is not None:
-            otp.exit(self.reader, otp.KILL)  # its OS process goes with it
+        self._stop()  # the runner ends the run in order (and would, seeing us gone)
 
     def render(self, assigns, changed):
         return CHAOS.render(assigns, changed)
 
 
-def _arguments(form: dict) -> list[str]:
-    """Checked command-line arguments from the form; ValueError names the bad field."""
-    arguments = ["--lines"]
-    for field, option in (("seconds", "--seconds"), ("kill_every", "--kill-every"), ("workers", "--workers"), ("clients", "--clients")):
-        low, high = LIMITS[field]
-        try:
-            number = float(form[field])
-        except ValueError:
-            raise ValueError(f"{field} must be a number; got {form[field][:40]!r}") from None
-        if not low <= number <= high:
-            raise ValueError(f"{field} must be between {low:g} and {high:g}; got {form[field][:40]}")
-        arguments += [option, str(int(number)) if field in ("workers", "clients") else str(number)]
-    if form["seed"]:
-        if not (form["seed"].isascii() and form["seed"].isdigit() and len(form["seed"]) <= 18):
-            raise ValueError(f"seed must be a whole number of at most 18 digits; got {form['seed'][:40]!r}")
-        arguments += ["--seed", form["seed"]]
-    return arguments
+# ---------------------------------------------------------------- the form
 
 
-def _show(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:,.3f}"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return str(value)
+def _trees() -> list[tuple[str, str]]:
+    """``(value, label)`` of every supervision tree of the node: its root's pid, and its name if it has one."""
+    return [(repr(root.pid), f"{root.name} {root.pid!r}" if root.name else repr(root.pid))
+            for root in introspection.supervision_tree()]
 
 
-async def _read_run(page, run: int, arguments: list[str]) -> None:
-    """The reader process: run the chaos command, send each JSON line to the page."""
-    command = [sys.executable, "-m", "benchmarks", "chaos", *arguments]
-    # stderr to a file: a pipe nobody reads while stdout is read could fill and block the run.
-    errors = tempfile.TemporaryFile()
-    process = await trio.lowlevel.open_process(command, cwd=PROJECT, stdout=subprocess.PIPE, stderr=errors)
+def form_config(form: dict, *, page: otp.Pid, sampler: otp.Pid | None) -> tuple[otp.Pid, ChaosConfig]:
+    """The tree and the config of a run from the form's fields (strings); ValueError names the bad field.
+
+    What serves ``page`` (its processes, the endpoint and all under it, the
+    supervisors above them) and the ``sampler`` are never targets.
+    """
+    roots = {repr(root.pid): root.pid for root in introspection.supervision_tree()}
+    if form["tree"] not in roots:
+        raise ValueError(f"tree must be one of this node's supervision trees; got {form['tree'][:SHOWN]!r}")
+    numbers = {field: _number(form, field) for field in LIMITS}
+    targets = Targets(name=form["name"] or None, kind=_choice(form, "kind", KINDS), where=_not_serving(page, sampler))
+    return roots[form["tree"]], ChaosConfig(
+        seed=_seed(form["seed"]),
+        rate=numbers["rate"],
+        duration=numbers["seconds"],
+        targets=targets,
+        reasons={_choice(form, "reason", REASONS): 1},
+        spare_restarts=1,
+    )
+
+
+def _number(form: dict, field: str) -> float:
+    low, high = LIMITS[field]
     try:
-        buffer = b""
-        while True:
-            chunk = await process.stdout.receive_some(65536)
-            if not chunk:
-                break
-            buffer += chunk
-            *lines, buffer = buffer.split(b"\n")
-            for line in lines:
-                if line.strip():
-                    otp.send(page, ChaosLine(run, json.loads(line)))
-        status = await process.wait()
-        errors.seek(0)
-        lines = errors.read().decode(errors="replace").strip().splitlines()
-        otp.send(page, ChaosEnded(run, status, lines[-1] if status and lines else ""))
-    finally:
-        errors.close()
-        if process.returncode is None:
-            process.kill()
-            with trio.CancelScope(shield=True):
-                await process.wait()
+        number = float(form[field])
+    except ValueError:
+        raise ValueError(f"{field} must be a number; got {form[field][:SHOWN]!r}") from None
+    if not low <= number <= high:
+        raise ValueError(f"{field} must be between {low:g} and {high:g}; got {form[field][:SHOWN]}")
+    return number
+
+
+def _seed(text: str) -> int:
+    if not text:
+        return random.SystemRandom().randrange(1, 1_000_000)
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise ValueError(f"seed must be a whole number of at most 18 digits; got {text[:SHOWN]!r}")
+    return int(text)
+
+
+def _choice(form: dict, field: str, choices: dict[str, T]) -> T:
+    if form[field] not in choices:
+        raise ValueError(f"{field} must be one of {', '.join(choices)}; got {form[field][:SHOWN]!r}")
+    return choices[form[field]]
+
+
+def _not_serving(page: otp.Pid, sampler: otp.Pid | None) -> Callable[[Target], bool]:
+    """A ``Targets.where``: not what serves the page, nothing under its endpoint, not the sampler.
+
+    Nor what the page's own processes are linked to, or what supervises that:
+    a PubSub's registry links to its subscribers (the page is one), so its
+    death would take the page with it.
+    """
+    tree = _Tree.read()
+    roles = serving(page, tree)
+    linked = {pid for own, role in roles.items() if role == "page" for pid in _links(own)}
+    untouchable = set(roles) | linked | {above for pid in linked for above in tree.ancestors(pid)}
+    if sampler is not None:
+        untouchable.add(sampler)
+    below_these = {pid for pid, role in roles.items() if role in ("page", "endpoint")}
+
+    def may_strike(target: Target) -> bool:
+        pid = target.pid
+        return pid is not None and pid not in untouchable and not below_these.intersection(tree.ancestors(pid))
+
+    return may_strike
+
+
+def _links(pid: otp.Pid) -> tuple[otp.Pid, ...]:
+    info = otp.process_info(pid)
+    return info.links if info is not None else ()
+
+
+def _replay(config: ChaosConfig) -> str:
+    """How to run the same faults again, in Python (or: the same form with this seed)."""
+    targets = config.targets
+    shown = ", ".join(
+        part for part in (f"name={targets.name!r}" if targets.name else "", f"kind={targets.kind!r}" if targets.kind else "") if part
+    )
+    [(reason, _)] = config.reasons
+    [name] = [name for name, value in REASONS.items() if value == reason]
+    return (f"ChaosConfig(seed={config.seed}, rate={config.rate:g}, duration={config.duration:g}, "
+            f"targets=Targets({shown}), reasons={{{_IN_PYTHON[name]}: 1}}, spare_restarts=1)")
+
+
+def _result(report: ChaosReport) -> list[tuple[str, str]]:
+    rows = [
+        ("kills", f"{report.kills:,}"),
+        *((f"kills: {reason}", f"{count:,}") for reason, count in report.kills_by_reason.items()),
+        ("missed", f"{report.missed:,}"),
+        ("spared", f"{report.spared:,}"),
+        ("restarts", f"{report.restarts:,}"),
+        ("tree_intact", str(report.intact)),
+        *((f"problem {number}", problem) for number, problem in enumerate(report.problems[:5], 1)),
+        ("seconds", f"{report.elapsed:.2f}"),
+        ("seed", str(report.seed)),
+    ]
+    return rows
+
+
+# ---------------------------------------------------------------- the runner
+
+
+async def _run(page: otp.Pid, run: int, tree: otp.Pid, config: ChaosConfig) -> None:
+    """The runner process: the run, its progress to the page every second, then the report."""
+    page_ref = otp.monitor(page)
+    try:
+        async with attach(tree, config) as chaos:
+            otp.send(page, ChaosStarted(run, len(chaos.targets)))
+            await _until_done_or_stopped(page, page_ref, run, chaos)
+    except ValueError as error:  # the tree ended between the form and the start
+        otp.send(page, ChaosFailed(run, str(error)))
+        return
+    otp.send(page, ChaosDone(run, chaos.report()))
+
+
+async def _until_done_or_stopped(page: otp.Pid, page_ref: otp.Ref, run: int, chaos: Chaos) -> None:
+    """Progress to the page every second until the run's duration is over, or the page says stop (or is gone)."""
+    assert chaos.config.duration is not None  # the form always gives one
+    end = chaos.started + chaos.config.duration
+
+    def stop(message: object) -> bool:
+        return message is STOP or (isinstance(message, otp.Down) and message.ref == page_ref)
+
+    while (left := end - trio.current_time()) > 0:
+        try:
+            await otp.receive(stop, timeout=min(PROGRESS_EVERY, left))
+            return
+        except otp.ReceiveTimeout:
+            otp.send(page, ChaosProgress(run, chaos.statistics()))
