@@ -236,6 +236,7 @@ class ResponseWriter:
         self.method = method
         self.head: tuple[int, dict[str, str]] | None = None
         self.head_sent = False
+        self.ended: bool | None = None  # what finish() said, once called
 
     @property
     def started(self) -> bool:
@@ -265,14 +266,21 @@ class ResponseWriter:
             await self._send(self.conn.send(h11.Data(data=data)))
 
     async def finish(self) -> bool:
-        """End the response (a body never written is empty); False if the peer is gone."""
-        try:
-            if not self.head_sent:
-                await self._send_head(0)
-            await self._send(self.conn.send(h11.EndOfMessage()))
-        except ClientDisconnected:
-            return False
-        return True
+        """End the response (a body never written is empty); False if the peer is gone.
+
+        May be called before the response's ``write_to`` returns (an ASGI
+        application's background work goes on after its response ended); the
+        endpoint's own call afterwards then only says how it went.
+        """
+        if self.ended is None:
+            try:
+                if not self.head_sent:
+                    await self._send_head(0)
+                await self._send(self.conn.send(h11.EndOfMessage()))
+                self.ended = True
+            except ClientDisconnected:
+                self.ended = False
+        return self.ended
 
     def _has_body(self) -> bool:
         assert self.head is not None

@@ -31,6 +31,8 @@ The process tree
     │   └── ...                      (web.transports.websocket)
     ├── the long-poll sessions'      only with a long-poll mount: one process per
     │   supervisor                   long-poll client (web.transports.longpoll)
+    ├── the handler's services       only if the handler has ``children``: e.g. the
+    │                                lifespans of a router's ASGI mounts (web.asgi)
     └── the acceptor                 accepts and hands each stream to a new child
 
 All of them are linked to the endpoint. A connection that crashes ends alone:
@@ -56,6 +58,11 @@ header_timeout=10.0, body_timeout=60.0, max_header_count=100,
 max_outbound_total=32 MiB, max_connections=None, telemetry_period=1.0)``:
 
 * ``handler`` is ``async handler(request) -> Response`` (:mod:`web._http`);
+  if it has a ``children`` attribute (a list of ``ChildSpec``, as a
+  :class:`web.router.Router` has for the lifespans of the ASGI
+  applications it mounts), the endpoint starts them under a supervisor of
+  their own before it listens (one failing to start fails the endpoint's
+  start) and stops them after its connections;
 * ``websocket`` a :class:`~web.transports.websocket.WebSocket` mount, or a
   list of them on different paths (a chat socket at ``/socket/websocket``
   beside a LiveView socket at ``/live/websocket``);
@@ -153,6 +160,7 @@ from otp import (
     GenServer,
     Pid,
     Restart,
+    Supervisor,
     SupervisorError,
     Via,
     collector,
@@ -389,6 +397,8 @@ class _EndpointServer(GenServer):
     async def init(self, arg: tuple) -> None:
         otp.trap_exits(True)
         self.state, host, port = arg
+        # The handler's own processes first: an ASGI application's startup is done before anything is served.
+        self.services = await _start_services(self.state.handler)
         fd_limit = raise_open_files_limit()
         keep_big_buffers_mapped()  # a shed peer's outbox goes back to the system (see there)
         if self.state.max_connections is None:
@@ -436,12 +446,14 @@ class _EndpointServer(GenServer):
             assert self.state.context is not None  # (made in init)
             self.state.context.reclaimer.reclaim()
             return None
-        if isinstance(message, otp.ExitSignal) and message.pid in (self.acceptor, self.state.connections, self.state.sessions):
+        if isinstance(message, otp.ExitSignal) and message.pid in (
+            self.acceptor, self.state.connections, self.state.sessions, self.services
+        ):
             return otp.Stop(message.reason)  # a part of the endpoint is gone: so is the endpoint
         return await super().handle_info(message)
 
     async def terminate(self, reason: object) -> None:
-        for pid in (self.acceptor, self.state.connections, self.state.sessions):
+        for pid in (self.acceptor, self.state.connections, self.state.sessions, self.services):
             if pid is not None:
                 await _shut_down(pid)
 
@@ -470,6 +482,12 @@ class _FreezeCheck:
 
 _FREEZE_CHECK = _FreezeCheck()
 _FREEZE_CHECK_EVERY = 1.0  # seconds
+
+
+async def _start_services(handler: Handler) -> Pid | None:
+    """A supervisor of the handler's ``children`` (see "Options"), or None if it has none."""
+    children = list(getattr(handler, "children", None) or ())
+    return await Supervisor.start_link(children) if children else None
 
 
 async def _shut_down(pid: Pid) -> None:
