@@ -13,6 +13,7 @@ import doctest
 import json
 import logging
 
+import h11
 import itsdangerous
 import orjson
 import pytest
@@ -587,3 +588,33 @@ async def test_shutting_the_endpoint_down_ends_its_sessions_and_their_channels()
     await Endpoint.stop(endpoint)
     downs = [await otp.receive(lambda m: isinstance(m, otp.Down) and m.ref in (ref, session_ref), timeout=5) for _ in range(2)]
     assert {d.ref for d in downs} == {ref, session_ref}
+
+
+async def test_a_client_that_closes_the_connection_of_its_waiting_poll_has_left_its_channels_end_at_once():
+    port = await serve_chat(window=10.0)
+    alice = LongPollClient(port)
+    await alice.open()
+    await alice.joined()
+    ref = otp.monitor(await channel_pid())
+    async with trio.open_nursery() as nursery:
+
+        async def poll():
+            with pytest.raises((trio.BrokenResourceError, trio.ClosedResourceError, h11.RemoteProtocolError)):
+                await alice.get()
+
+        nursery.start_soon(poll)
+        await trio.testing.wait_all_tasks_blocked()  # the poll waits
+        closed_at = trio.current_time()
+        await alice.polls.aclose()  # as phoenix.js aborts it on disconnect(), or a browser when the page goes
+        down = await otp.receive(lambda m: isinstance(m, otp.Down) and m.ref == ref, timeout=5)
+    assert down.reason == Shutdown("closed")
+    assert trio.current_time() - closed_at < 1.0
+    assert await alice.post([None, "1", "phoenix", "heartbeat", {}]) == {"status": 410}
+
+
+async def test_a_join_of_an_unmatched_topic_is_refused_over_long_poll():
+    port = await serve_chat()
+    alice = LongPollClient(port)
+    await alice.open()
+    ref = await alice.join("lobby")
+    assert await alice.frame() == [None, ref, "lobby", "phx_reply", {"status": "error", "response": {"reason": "unmatched topic"}}]

@@ -91,9 +91,12 @@ and their Presence entries leave.
 =============================================  =======================================
 situation                                      what happens (code given to on_close)
 =============================================  =======================================
-no poll for ``1.5 * window`` s (the client     ended (1001)
-is gone: it polls again as soon as
-answered)
+the client closes the connection of the       ended at once (1001): phoenix.js aborts
+poll that waits                                its poll when it disconnects, a browser
+                                               when the page goes
+no poll for ``1.5 * window`` s (the client     ended (1001): a client that disconnects
+is gone: it polls again as soon as             between an answer and its next poll
+answered)                                      tells the server nothing
 the socket closes it (a "disconnect"           ended (that code); its next poll is
 broadcast, a malformed frame, the rate         answered 410 and the client reconnects
 limit)
@@ -131,17 +134,18 @@ import binascii
 import inspect
 import logging
 import secrets
-from typing import Iterable, Mapping
+from typing import Any, Awaitable, Callable, Iterable, Mapping
 from urllib.parse import parse_qsl
 
 import attrs
 import orjson
+import trio
 
 from otp import ChildSpec, DynamicSupervisor, Pid, Restart, spawn_link
 from otp.lowlevel import fixup_module_metadata as _fixup_module_metadata
 from web.token import InvalidToken, sign, verify
 
-from .._http import Handler, Request, Response
+from .._http import RECEIVE_SIZE, Handler, Request, Response, ResponseWriter
 from .._limits import ConnectionContext
 from ._longpoll_options import LongPoll, longpoll_path
 from ._longpoll_session import GONE, LongPollSession, run_session
@@ -208,7 +212,7 @@ async def mount_longpoll(
     if not mounts:
         return context, None
     supervisor = await DynamicSupervisor.start_link()
-    routes: dict[str, Handler] = {}
+    routes: dict[str, _Route] = {}
     for mount in mounts:
         assert mount.longpoll is not None  # (filtered above)
         path = longpoll_path(mount.path, mount.longpoll)
@@ -216,8 +220,12 @@ async def mount_longpoll(
     return attrs.evolve(context, handler=_with_routes(routes, context.handler)), supervisor
 
 
-def _with_routes(routes: dict[str, Handler], fallback: Handler) -> Handler:
-    async def handler(request: Request) -> Response:
+#: A long-poll mount's handler: a :class:`Response`, or a poll's answer (written when it is ready).
+_Route = Callable[[Request], Awaitable["Response | _PollAnswer"]]
+
+
+def _with_routes(routes: dict[str, _Route], fallback: Handler) -> Handler:
+    async def handler(request: Request) -> Any:  # (Any: a poll's answer is a response written as it comes)
         route = routes.get(request.path)
         return await (fallback if route is None else route)(request)
 
@@ -250,7 +258,7 @@ class _Mount:
         self.sessions: dict[str, LongPollSession] = {}
         self.unpolled: dict[str, LongPollSession] = {}
 
-    async def handle(self, request: Request) -> Response:
+    async def handle(self, request: Request) -> Response | _PollAnswer:
         if request.method == "OPTIONS":
             return Response(200, _PREFLIGHT)
         if request.method not in ("GET", "POST"):
@@ -263,7 +271,8 @@ class _Mount:
         if request.method == "POST":
             return _answer(GONE) if session is None else await self._publish(session, request)
         if session is not None:
-            return await self._poll(session)
+            self.unpolled.pop(session.id, None)
+            return _PollAnswer(self.options.window, session, self._token(session))
         return await self._open(request, _connect_params(request, ours=session_id is not None))
 
     def _origin_allowed(self, request: Request) -> bool:
@@ -324,13 +333,6 @@ class _Mount:
             del self.sessions[session.id]
         self.unpolled.pop(session.id, None)
 
-    async def _poll(self, session: LongPollSession) -> Response:
-        self.unpolled.pop(session.id, None)
-        frames = await session.poll(self.options.window)
-        if frames is None:
-            return _answer(GONE)
-        return _answer(200 if frames else 204, token=self._token(session), messages=frames)
-
     # -- POST
 
     async def _publish(self, session: LongPollSession, request: Request) -> Response:
@@ -340,6 +342,66 @@ class _Mount:
             session.close(refused.code)
             return _answer(refused.status)
         return _answer(await session.dispatch(frames))
+
+
+class _PollAnswer:
+    """The answer to a poll, written once the session has frames for it (or its window passed).
+
+    A handler's response may be anything with ``async write_to(writer)``
+    (see :class:`web.StreamingResponse`): so the poll waits with the
+    connection in hand, and watches it. A client that closes its connection
+    while its poll waits has left for good (phoenix.js abandons a session
+    whose poll failed, and aborts it when it disconnects or the page goes):
+    the session is ended at once, its channels with it, instead of a window
+    and a half later.
+    """
+
+    __slots__ = ("window", "session", "token")
+
+    def __init__(self, window: float, session: LongPollSession, token: str) -> None:
+        self.window, self.session, self.token = window, session, token
+
+    async def write_to(self, writer: ResponseWriter) -> None:
+        answer = await self._wait(writer)
+        await writer.start(answer.status, answer.headers)
+        await writer.write(answer.body)
+
+    async def _wait(self, writer: ResponseWriter) -> Response:
+        frames: list[str] | None = []
+        watch = _ClientWatch(writer)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(watch.run, nursery.cancel_scope)
+            frames = await self.session.poll(self.window)
+            nursery.cancel_scope.cancel()
+        if watch.gone:
+            self.session.close(GOING_AWAY)
+            return _answer(GONE)  # (to nobody: the connection is closed)
+        if frames is None:
+            return _answer(GONE)
+        return _answer(200 if frames else 204, token=self.token, messages=frames)
+
+
+class _ClientWatch:
+    """Reads the connection of a poll that waits, to see the client close it (``gone``)."""
+
+    __slots__ = ("writer", "gone")
+
+    def __init__(self, writer: ResponseWriter) -> None:
+        self.writer, self.gone = writer, False
+
+    async def run(self, poll: trio.CancelScope) -> None:
+        """Cancel ``poll`` if the client closes the connection (or resets it)."""
+        try:
+            data = await self.writer.stream.receive_some(RECEIVE_SIZE)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            data = b""
+        if data:
+            # A request pipelined behind the poll (phoenix.js sends none): h11
+            # keeps it for after this answer, and the watch ends here.
+            self.writer.conn.receive_data(data)
+            return
+        self.gone = True
+        poll.cancel()
 
 
 async def _spawn_session(session: LongPollSession, handler) -> Pid:
