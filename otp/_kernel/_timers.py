@@ -20,6 +20,16 @@ timers sit in a ``sortedcontainers.SortedList`` keyed by deadline; the
 service sleeps in a cancel scope whose deadline is the earliest timer's, and
 moves that deadline forward when an earlier timer arrives. A live timer
 costs one list entry and one dict entry, a few hundred bytes.
+
+How the memory comes back: Python's dicts and sets keep the room they grew
+to when entries leave, so after a burst (100,000 timers started, then
+cancelled or fired) the timer table and the owner's set of its timers
+would hold the burst's peak, about 9 MB, for ever. So a table that grows
+past ``_WATCHED_FROM`` entries is *watched*: once it holds fewer than an
+eighth of its peak it is rebuilt at its size, then watched again from
+there, until it is small. A rebuild at ``n`` entries follows ``7n``
+removals at least, so it costs O(1) per removal; an unwatched table (the
+usual one or two timers of a process) costs one integer comparison.
 """
 
 from __future__ import annotations
@@ -70,6 +80,11 @@ class TimerService:
         self._wake_at = math.inf  # the deadline of _sleep, kept as a float to compare fast
         # call_later entries [deadline, callback or None, queue], one FIFO per duration
         self._queues: dict[float, deque[list[Any]]] = {}
+        # Giving memory back (module docstring): rebuild _timers once it holds
+        # fewer than this many timers (0: not watched), and each owner's set
+        # once it holds fewer than its number here.
+        self._rebuild_table_below = 0
+        self._rebuild_owned_below: dict[Process, int] = {}
 
     def __len__(self) -> int:
         return len(self._timers)
@@ -81,11 +96,19 @@ class TimerService:
             owner = resolve(dest, node=self._node)
             if owner is None:
                 return ref  # cancelled at once: nobody to deliver to
-            if owner.timers is None:
-                owner.timers = set()
-            owner.timers.add(ref)
+            owned = owner.timers
+            if owned is None:
+                owned = owner.timers = set()
+            owned.add(ref)
+            size = len(owned)
+            if size >= _WATCHED_FROM and not size & (size - 1):  # at each power of two
+                self._watch_owned(owner, size)
         deadline = trio.current_time() + seconds
-        self._timers[ref] = (deadline, dest, message, owner)
+        timers = self._timers
+        timers[ref] = (deadline, dest, message, owner)
+        size = len(timers)
+        if size >= _WATCHED_FROM and not size & (size - 1) and size // _SHRINK_BY > self._rebuild_table_below:
+            self._rebuild_table_below = size // _SHRINK_BY
         self._deadlines.add((deadline, ref))
         if deadline < self._wake_at:
             self._wake_at = deadline
@@ -126,10 +149,16 @@ class TimerService:
         entry = self._timers.pop(ref, None)
         if entry is None:
             return None
+        if len(self._timers) < self._rebuild_table_below:
+            self._rebuild_table()
         deadline, _, _, owner = entry
         self._deadlines.remove((deadline, ref))
-        if owner is not None and owner.timers is not None:  # (its timers hold this one)
+        if owner is not None and owner.timers is not None:  # (None: it ended, and cancel_all_of took them)
             owner.timers.discard(ref)
+            # Inline, not a helper: this is every cancel's path. Watched sets
+            # are looked at when their size is a power of two (or zero).
+            if self._rebuild_owned_below and not len(owner.timers) & (len(owner.timers) - 1):
+                self._shrink_owned(owner)
         # A timer whose deadline passed but the service has not run yet
         # still counts as running, with no time left.
         return max(0.0, deadline - trio.current_time())
@@ -151,8 +180,37 @@ class TimerService:
 
     def cancel_all_of(self, process: Process) -> None:
         """Cancel every timer addressed to ``process`` (it has ended)."""
-        for ref in list(process.timers or ()):
+        refs, process.timers = process.timers, None  # dropped whole, not shrunk as it empties
+        self._rebuild_owned_below.pop(process, None)
+        for ref in refs or ():
             self.cancel(ref)
+
+    # ------------------------------------------------------------ giving memory back
+
+    def _rebuild_table(self) -> None:
+        self._timers = dict(self._timers)
+        self._rebuild_table_below = _next_watch(len(self._timers))
+
+    def _watch_owned(self, owner: Process, size: int) -> None:
+        below = self._rebuild_owned_below
+        below[owner] = max(below.get(owner, 0), size // _SHRINK_BY)
+
+    def _shrink_owned(self, owner: Process) -> None:
+        """Rebuild ``owner``'s set of timers if it is watched and has shrunk enough.
+
+        Asked when the set's size is a power of two (or zero); its
+        threshold is a power of two too, so none is passed unseen.
+        """
+        below = self._rebuild_owned_below.get(owner)
+        owned = owner.timers
+        if below is None or owned is None or len(owned) >= below:
+            return
+        owner.timers = set(owned) if owned else None
+        watch = _next_watch(len(owned))
+        if watch:
+            self._rebuild_owned_below[owner] = watch
+        else:
+            del self._rebuild_owned_below[owner]
 
     def _fire_due_callbacks(self, now: float) -> None:
         for duration, queue in list(self._queues.items()):
@@ -168,8 +226,12 @@ class TimerService:
         while deadlines and deadlines[0][0] <= now:
             _, ref = deadlines.pop(0)
             _, dest, message, owner = self._timers.pop(ref)
-            if owner is not None and owner.timers is not None:  # (its timers hold this one)
+            if len(self._timers) < self._rebuild_table_below:
+                self._rebuild_table()
+            if owner is not None and owner.timers is not None:  # (as in cancel)
                 owner.timers.discard(ref)
+                if self._rebuild_owned_below and not len(owner.timers) & (len(owner.timers) - 1):
+                    self._shrink_owned(owner)
             try:
                 process = resolve(dest, node=self._node)
             except Exception:
@@ -178,3 +240,14 @@ class TimerService:
                 continue
             if process is not None:
                 deliver(process, message)
+
+
+# A table is watched once it has held this many timers (a smaller one costs
+# little) and rebuilt when it holds fewer than its peak divided by _SHRINK_BY.
+_WATCHED_FROM = 64
+_SHRINK_BY = 8
+
+
+def _next_watch(size: int) -> int:
+    """After a rebuild at ``size`` entries: below how many to rebuild again (0: small now, unwatched)."""
+    return size // _SHRINK_BY if size >= _WATCHED_FROM else 0
