@@ -42,8 +42,8 @@ from web.channel import Channel
 from web.socket import Socket
 from web.session import CSRF_SALT  # the session's CSRF tokens are the page's: one salt
 from web.token import InvalidToken, sign, verify
-from web.transports.phoenix import phoenix_socket
 from web.transports.longpoll import LongPoll
+from web.transports.phoenix import phoenix_socket
 from web.transports.websocket import WebSocket
 
 from ._component import Components, current_components
