@@ -11,27 +11,27 @@ A ``GET`` or ``HEAD`` for a path under ``at`` naming a regular file under
 ``directory`` is answered with it; any other request goes on to the next
 plug (the router's routes, say), as Plug.Static does.
 
-=====================================  ===============================================
-request                                answer
-=====================================  ===============================================
-a file                                 200: ``content-type`` from its extension,
-                                       ``etag``, ``last-modified``, ``cache-control``,
-                                       ``vary: accept-encoding``
-``If-None-Match`` with its ETag (or    304, no body
-``*``), or, without ``If-None-Match``,
+========================================  ===============================================
+request                                   answer
+========================================  ===============================================
+a file                                    200: ``content-type`` from its extension,
+                                          ``etag``, ``last-modified``, ``cache-control``,
+                                          ``vary: accept-encoding``
+``If-None-Match`` with its ETag (or       304, no body
+``*``); without ``If-None-Match``, an
 ``If-Modified-Since`` not before it
-``Accept-Encoding`` allowing ``br``    ``file.br`` (then ``file.gz``) if it exists beside
-or ``gzip``                            the file: same ``content-type``, its own
-                                       ``content-encoding`` and ETag
-a ``vsn`` query parameter              ``cache-control: public, max-age=31536000,
-(``app.css?vsn=d41d8``)                immutable`` (the URL changes with the file)
-a segment ``..`` or ``.``, or one      400, said why: never a file outside
-holding ``/``, ``\\`` or NUL once      ``directory``
-percent-decoded, or not UTF-8
-a path leading out of ``directory``    the next plug (as a file that is not there)
+``Accept-Encoding`` allowing ``br``       ``file.br`` (then ``file.gz``) if it exists beside
+or ``gzip``                               the file: same ``content-type``, its own
+                                          ``content-encoding`` and ETag
+a ``vsn`` query parameter                 ``cache-control`` :data:`IMMUTABLE` (a year,
+(``app.css?vsn=d41d8``)                   immutable: the URL changes with the file)
+a segment ``..`` or ``.``, or one         400, said why: never a file outside
+holding a slash, a backslash or NUL       ``directory``
+once percent-decoded, or not UTF-8
+a path leading out of ``directory``       the next plug (as a file that is not there)
 through a symlink; a directory; no
 such file; another method
-=====================================  ===============================================
+========================================  ===============================================
 
 Files up to :data:`READ_WHOLE` bytes are read at once (in a worker
 thread); bigger ones are streamed in :data:`CHUNK` pieces, so serving a big
