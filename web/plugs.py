@@ -2,7 +2,7 @@
 
 Both are plugs of :mod:`web.router` (``async plug(request, next)``)::
 
-    browser = [CookieSession(secret=SECRET), CSRFProtection(), SecureBrowserHeaders()]
+    browser = [SecureBrowserHeaders(), CookieSession(secret=SECRET), CSRFProtection()]
     api = [RateLimit(5, burst=10)]                             # 5 requests/s per client address
     router = Router(plugs=[RateLimit(100, burst=200)])         # for every request, before routing
 

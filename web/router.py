@@ -3,11 +3,12 @@
 A :class:`Router` is an endpoint handler, as Phoenix's router is a plug::
 
     from web import Endpoint, json, redirect, text
+    from web.plugs import RateLimit, SecureBrowserHeaders
     from web.router import Router
-    from web.session import CookieSession, CSRFProtection, SecureBrowserHeaders
+    from web.session import CookieSession, CSRFProtection
 
-    router = Router()
-    browser = [CookieSession(secret=SECRET), CSRFProtection(), SecureBrowserHeaders()]
+    router = Router(live=live)                           # live: the web.live.LiveRouter of the pages
+    browser = [SecureBrowserHeaders(), CookieSession(secret=SECRET), CSRFProtection()]
     api = [RateLimit(10, burst=20)]
 
     site = router.scope("/", pipe_through=browser)
@@ -48,7 +49,8 @@ A *pipeline* is a list of plugs. ``scope(prefix, pipe_through=[...])``
 runs its pipelines, in order, before each of its routes, after those of
 the scopes it is inside. As in Phoenix, pipelines run only for a request
 that matched a route; ``Router(plugs=[...])`` run for every request,
-before routing (static files, a rate limit for everything).
+before routing (static files, a rate limit for everything). A plug's
+refusal skips the plugs after it, so put ``SecureBrowserHeaders`` first.
 
 What the router answers itself
 ------------------------------

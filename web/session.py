@@ -5,7 +5,7 @@
     from web.router import Router
     from web.session import CookieSession, CSRFProtection, csrf_token
 
-    browser = [CookieSession(secret=SECRET), CSRFProtection()]
+    browser = [SecureBrowserHeaders(), CookieSession(secret=SECRET), CSRFProtection()]   # (web.plugs)
     site = Router().scope("/", pipe_through=browser)
 
     @site.get("/login")
@@ -44,9 +44,9 @@ A page of this site that sends a form puts :func:`csrf_token` in it (a
 hidden ``_csrf_token`` field, or the ``x-csrf-token`` header of a script's
 request). :class:`CSRFProtection` answers 403 to a ``POST``, ``PUT``,
 ``PATCH`` or ``DELETE`` that does not carry a token of its own session.
-The session holds a random value; a token is that value signed
-(``web.token``, salt ``csrf``), so tokens differ from page to page, cannot
-be made without the secret, and are worth nothing with another session.
+The session holds a random value; a token is that value signed and
+timestamped (``web.token``, salt ``csrf``), so it cannot be made without
+the secret and is worth nothing with another session.
 A LiveView page rendered behind the same pipeline (``router.live``) puts
 the same token in its ``csrf-token`` meta tag, which the ``/live`` socket
 accepts.
@@ -154,7 +154,7 @@ class Session(MutableMapping[str, Any]):
         return f"Session({self._data!r}, changed={self.changed})"
 
     def csrf_token(self) -> str:
-        """A CSRF token of this session for a form or a page (a new signature at every call).
+        """A CSRF token of this session for a form or a page (the session's value, signed and timestamped).
 
         The first call puts a random value in the session (so it changes).
         """
