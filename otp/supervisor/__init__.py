@@ -23,7 +23,8 @@ Example
         otp.exit(otp.whereis("counter"), otp.KILL)       # it dies ...
         ...                                               # ... and is back, count 0
 
-Children start in list order and stop in reverse order. A module-based
+Children start in list order and stop in reverse order; ``which_children``
+lists them newest first, as OTP does. A module-based
 supervisor subclasses :class:`Supervisor` and returns its spec from ``init``
 (run inside the supervisor process)::
 

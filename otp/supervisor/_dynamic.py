@@ -94,7 +94,8 @@ class DynamicServer(GenServer):
         return None
 
     async def which_children(self) -> list[ChildInfo]:
-        running = [ChildInfo(None, pid, spec.type) for pid, spec in self.children.items()]
+        # Newest first, as OTP (a restarted child is a new entry, at the end of self.children).
+        running = [ChildInfo(None, pid, spec.type) for pid, spec in reversed(self.children.items())]
         return running + [ChildInfo(None, RESTARTING, spec.type) for spec in self.restarting]
 
     async def count_children(self) -> ChildCounts:

@@ -248,7 +248,8 @@ class StaticSupervisor(GenServer):
         return await answer(self, request)  # a bad request fails the caller, not the supervisor
 
     async def which_children(self) -> list[ChildInfo]:
-        return [_info(child) for child in self.children]
+        # Newest first, as OTP; self.children stays in start order (the order to start and restart in).
+        return [_info(child) for child in reversed(self.children)]
 
     async def count_children(self) -> ChildCounts:
         return _counts(self.children)

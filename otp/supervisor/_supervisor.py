@@ -132,7 +132,12 @@ class Supervisor:
 
     @staticmethod
     async def which_children(supervisor: Destination) -> list[ChildInfo]:
-        """Every child, in start order: id, pid (None if not running, or RESTARTING), type."""
+        """Every child, newest first (as OTP): id, pid (None if not running, or RESTARTING), type.
+
+        Newest by spec: the reverse of the order the children were added in
+        (those of ``start_link``, then each ``start_child``); a restart does
+        not move a child.
+        """
         return await _request(supervisor, WhichChildren())
 
     @staticmethod
@@ -244,6 +249,11 @@ class DynamicSupervisor:
 
     @staticmethod
     async def which_children(supervisor: Destination) -> list[ChildInfo]:
+        """Every child, newest first: id None, pid (RESTARTING while a restart waits for a retry), type.
+
+        Newest by its running process, so a restarted child comes first;
+        children waiting for a retried restart come after the running ones.
+        """
         return await _request(supervisor, WhichChildren())
 
     @staticmethod

@@ -231,9 +231,9 @@ async def test_a_registry_and_a_via_named_worker_under_a_supervisor():
     registry = otp.whereis(REG)
     first = otp.whereis(via)
     assert await assert_receive() == ("started", first)
-    assert await Supervisor.which_children(supervisor) == [
-        ChildInfo(REG, registry, ChildType.WORKER),
+    assert await Supervisor.which_children(supervisor) == [  # newest first
         ChildInfo(Worker, first, ChildType.WORKER),
+        ChildInfo(REG, registry, ChildType.WORKER),
     ]
     assert await GenServer.call(via, "ping") == "pong"
 
@@ -258,7 +258,7 @@ async def test_a_registry_and_a_via_named_worker_under_a_supervisor():
         await wait_all_tasks_blocked()
     assert Registry.lookup(REG, KEY) == [(previous, None)]
     assert Registry.count(REG) == 1
-    assert [child.pid for child in await Supervisor.which_children(supervisor)] == [registry, previous]
+    assert [child.pid for child in await Supervisor.which_children(supervisor)] == [previous, registry]
     assert otp.whereis(REG) == registry  # the registry itself was never restarted
     assert len([r for r in reports if getattr(r, "otp_event", None) == "child_terminated"]) == 2
 
@@ -282,7 +282,7 @@ async def test_a_restarted_registry_takes_its_registered_worker_down_and_both_co
     assert new_worker != old_worker
     assert otp.whereis(via) == new_worker
     assert Registry.lookup(REG, KEY) == [(new_worker, None)]
-    assert [child.pid for child in await Supervisor.which_children(supervisor)] == [new_registry, new_worker]
+    assert [child.pid for child in await Supervisor.which_children(supervisor)] == [new_worker, new_registry]
     assert await GenServer.call(via, "ping") == "pong"
     assert flush_mailbox() == []
 

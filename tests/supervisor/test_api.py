@@ -44,8 +44,8 @@ async def test_which_children_and_count_children():
     inner = Supervisor.child_spec([spec("x")], id="inner")
     sup = await Supervisor.start_link([spec("a"), inner, spec("b", init="ignore")])
     rows = await Supervisor.which_children(sup)
-    assert [(r.id, r.type) for r in rows] == [("a", WORKER), ("inner", SUPERVISOR), ("b", WORKER)]
-    assert rows[0].pid.__class__ is otp.Pid and rows[1].pid.__class__ is otp.Pid and rows[2].pid is None
+    assert [(r.id, r.type) for r in rows] == [("b", WORKER), ("inner", SUPERVISOR), ("a", WORKER)]  # newest first
+    assert rows[0].pid is None and rows[1].pid.__class__ is otp.Pid and rows[2].pid.__class__ is otp.Pid
     assert await Supervisor.which_children(rows[1].pid) == [ChildInfo("x", (await pids_of(rows[1].pid))["x"], WORKER)]
     counts = await Supervisor.count_children(sup)
     assert counts == ChildCounts(specs=3, active=2, supervisors=1, workers=2)
@@ -69,7 +69,7 @@ async def test_terminate_child_keeps_the_spec(restart):
     with capture_crash_reports() as records:
         assert await Supervisor.terminate_child(sup, "a") is None
     await assert_down(ref, SHUTDOWN, timeout=0)
-    assert await Supervisor.which_children(sup) == [ChildInfo("a", None, WORKER), ChildInfo("b", before["b"], WORKER)]
+    assert await Supervisor.which_children(sup) == [ChildInfo("b", before["b"], WORKER), ChildInfo("a", None, WORKER)]
     assert await Supervisor.count_children(sup) == ChildCounts(specs=2, active=1, supervisors=0, workers=2)
     # Not restarted, not reported: the supervisor stopped it.
     assert await pids_of(sup) == {"a": None, "b": before["b"]}
@@ -171,11 +171,11 @@ async def test_start_child_appends_a_supervised_child():
     pid = await Supervisor.start_child(sup, spec("new", notify=me))
     assert await assert_receive(lambda m: m[0] == "started", timeout=0) == ("started", "new", pid)
     rows = await Supervisor.which_children(sup)
-    assert [r.id for r in rows] == ["a", "new"] and rows[1].pid == pid
+    assert [r.id for r in rows] == ["new", "a"] and rows[0].pid == pid  # newest first
     # It is last in the order: a crash of "a" restarts it too (REST_FOR_ONE).
-    ref = otp.monitor(rows[0].pid)
+    ref = otp.monitor(rows[1].pid)
     with capture_crash_reports():
-        stop_with(rows[0].pid, ValueError("a"))
+        stop_with(rows[1].pid, ValueError("a"))
         await assert_down(ref, ValueError)
         assert (await pids_of(sup))["new"] != pid
 
@@ -243,9 +243,9 @@ async def test_the_three_ways_to_write_a_child():
         ]
     )
     rows = await Supervisor.which_children(sup)
-    assert [r.id for r in rows] == ["spec", Worker, Counter]
-    assert await GenServer.call(rows[2].pid, "get") == 7
-    assert await assert_receive(lambda m: m[0] == "started", timeout=0) == ("started", "spec", rows[0].pid)
+    assert [r.id for r in rows] == [Counter, Worker, "spec"]  # newest first
+    assert await GenServer.call(rows[0].pid, "get") == 7
+    assert await assert_receive(lambda m: m[0] == "started", timeout=0) == ("started", "spec", rows[2].pid)
 
 
 class Counter(GenServer, restart=Restart.TRANSIENT, shutdown=1.0):
@@ -385,7 +385,7 @@ async def test_a_child_failing_to_start_fails_the_supervisor_start(failing):
 async def test_a_child_ignoring_its_start_keeps_its_spec():
     sup = await Supervisor.start_link([spec("a", init="ignore"), spec("b")])
     rows = await Supervisor.which_children(sup)
-    assert rows[0] == ChildInfo("a", None, WORKER) and rows[1].pid.__class__ is otp.Pid
+    assert rows[1] == ChildInfo("a", None, WORKER) and rows[0].pid.__class__ is otp.Pid
     assert await Supervisor.count_children(sup) == ChildCounts(specs=2, active=1, supervisors=0, workers=2)
 
 
@@ -406,7 +406,7 @@ async def test_a_module_based_supervisor():
     assert otp.whereis("app") == sup
     assert await assert_receive(lambda m: m[0] == "init ran in", timeout=0) == ("init ran in", sup)
     rows = await pids_of(sup)
-    assert list(rows) == ["db", "web"]
+    assert list(rows) == ["web", "db"]  # newest first
     # Its spec is honoured: max_restarts=0, so one crash ends it.
     with capture_crash_reports():
         stop_with(rows["web"], ValueError("web"))
@@ -418,7 +418,7 @@ async def test_a_module_based_supervisor_as_a_child():
     top = await Supervisor.start_link([App.child_spec((me, Strategy.ONE_FOR_ONE))])
     (row,) = await Supervisor.which_children(top)
     assert (row.id, row.type) == (App, SUPERVISOR)
-    assert list(await pids_of(row.pid)) == ["db", "web"]
+    assert list(await pids_of(row.pid)) == ["web", "db"]  # newest first
 
 
 class Ignoring(Supervisor):
@@ -478,7 +478,7 @@ async def test_two_nested_supervisors_need_ids():
     with pytest.raises(ValueError, match="two children have the id"):
         await Supervisor.start_link([Supervisor.child_spec([]), Supervisor.child_spec([])])
     sup = await Supervisor.start_link([Supervisor.child_spec([], id=1), Supervisor.child_spec([], id=2)])
-    assert [r.id for r in await Supervisor.which_children(sup)] == [1, 2]
+    assert [r.id for r in await Supervisor.which_children(sup)] == [2, 1]
 
 
 # ---------------------------------------------------------------- regressions and names

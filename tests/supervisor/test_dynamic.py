@@ -31,6 +31,7 @@ PERMANENT, TRANSIENT, TEMPORARY = Restart.PERMANENT, Restart.TRANSIENT, Restart.
 
 
 async def children_of(sup):
+    """The children's pids, as which_children lists them: newest first."""
     return [row.pid for row in await DynamicSupervisor.which_children(sup)]
 
 
@@ -44,10 +45,10 @@ async def test_start_which_count_terminate():
     a = await DynamicSupervisor.start_child(sup, spec("a", notify=me))
     s = await DynamicSupervisor.start_child(sup, Supervisor.child_spec([]))
     b = await DynamicSupervisor.start_child(sup, (Worker, {"tag": "b", "notify": me}))
-    assert await DynamicSupervisor.which_children(sup) == [
-        ChildInfo(None, a, WORKER),
-        ChildInfo(None, s, SUPERVISOR),
+    assert await DynamicSupervisor.which_children(sup) == [  # newest first
         ChildInfo(None, b, WORKER),
+        ChildInfo(None, s, SUPERVISOR),
+        ChildInfo(None, a, WORKER),
     ]
     assert await DynamicSupervisor.count_children(sup) == ChildCounts(specs=3, active=3, supervisors=1, workers=2)
     assert flush_mailbox() == [("started", "a", a), ("started", "b", b)]
@@ -56,7 +57,7 @@ async def test_start_which_count_terminate():
     with capture_crash_reports() as records:
         assert await DynamicSupervisor.terminate_child(sup, a) is None
     await assert_down(ref, SHUTDOWN, timeout=0)
-    assert await children_of(sup) == [s, b]
+    assert await children_of(sup) == [b, s]
     assert await DynamicSupervisor.count_children(sup) == ChildCounts(specs=2, active=2, supervisors=1, workers=1)
     assert events(records) == []
     assert flush_mailbox() == []  # terminated, not restarted
@@ -87,10 +88,10 @@ async def test_max_children():
     with pytest.raises(SupervisorError) as raised:
         await DynamicSupervisor.start_child(sup, spec("c"))
     assert raised.value.reason == "max_children"
-    assert await children_of(sup) == [a, b]
+    assert await children_of(sup) == [b, a]
     await DynamicSupervisor.terminate_child(sup, a)
     c = await DynamicSupervisor.start_child(sup, spec("c"))
-    assert await children_of(sup) == [b, c]
+    assert await children_of(sup) == [c, b]
 
 
 async def start_tagged(*args):
@@ -217,10 +218,10 @@ async def test_a_child_ends(restart, reason, restarted, reported):
     if restarted:
         (new,) = [p for p in after if p not in (first, last)]
         assert new != pid and otp.is_alive(new)
-        assert after == [first, last, new]  # kept in start order: the restarted child is newest
+        assert after == [new, last, first]  # newest first: the restarted child is the newest
         assert started == [("started", "w", new)]
     else:
-        assert after == [first, last]
+        assert after == [last, first]
         assert started == []
     assert events(records) == ([("child_terminated", "w", ends_with)] if reported else [])
     assert await DynamicSupervisor.count_children(sup) == ChildCounts(len(after), len(after), 0, len(after))
@@ -240,7 +241,7 @@ async def test_intensity(max_restarts):
             stop_with(pid, error)
             await assert_down(ref, error)
             if error is not errors[-1]:
-                bystander_, pid = await children_of(sup)
+                pid, bystander_ = await children_of(sup)  # newest first: the restarted one
                 assert bystander_ == bystander
         assert await assert_receive(ExitSignal) == ExitSignal(sup, GAVE_UP)
     assert ("terminating", "bystander", bystander, SHUTDOWN) in flush_mailbox()
@@ -464,7 +465,7 @@ async def test_static_terminate_child_of_a_child_that_died_just_before():
         otp.send(blocker, "go")
         assert await assert_receive(lambda m: m[0] == "terminate_child") == ("terminate_child", None)
         assert await Supervisor.which_children(sup) == [
-            ChildInfo("w", None, WORKER),
             ChildInfo("blocker", blocker, WORKER),
+            ChildInfo("w", None, WORKER),
         ]
     assert events(records) == []

@@ -95,10 +95,10 @@ async def test_max_restarts_then_give_up(max_restarts, strategy):
     with capture_crash_reports() as records:
         for n in range(max_restarts):
             old = await crash(sup, "w", errors[n])
-            new = (await Supervisor.which_children(sup))[1].pid
+            new = (await Supervisor.which_children(sup))[0].pid  # newest first: w, then bystander
             assert new.__class__ is otp.Pid and new != old
         assert otp.is_alive(sup)
-        bystander = (await Supervisor.which_children(sup))[0].pid
+        bystander = (await Supervisor.which_children(sup))[1].pid
         flush_mailbox()
         await crash(sup, "w", errors[-1])
         await assert_down(sup_ref, GAVE_UP)
@@ -163,7 +163,7 @@ async def test_ends_that_are_not_restarted_do_not_count(restart):
     assert otp.is_alive(sup)
     rows = await Supervisor.which_children(sup)
     if restart is Restart.TRANSIENT:
-        assert [(r.id, r.pid is None) for r in rows] == [("a", True), ("b", True), ("c", True), ("d", False)]
+        assert [(r.id, r.pid is None) for r in rows] == [("d", False), ("c", True), ("b", True), ("a", True)]
     else:
         assert [r.id for r in rows] == ["d"]
 
@@ -177,8 +177,8 @@ async def test_a_nested_supervisor_that_gives_up_is_restarted_by_its_parent():
     inner = Supervisor.child_spec([spec("w", notify=me)], id="inner", max_restarts=0)
     outer = await Supervisor.start_link([spec("sibling"), inner], max_restarts=1)
     rows = await Supervisor.which_children(outer)
-    sibling, inner_pid = rows[0].pid, rows[1].pid
-    assert rows[1].type is ChildType.SUPERVISOR
+    inner_pid, sibling = rows[0].pid, rows[1].pid  # newest first
+    assert rows[0].type is ChildType.SUPERVISOR
     inner_ref = otp.monitor(inner_pid)
     outer_ref = otp.monitor(outer)
     flush_mailbox()
@@ -187,9 +187,9 @@ async def test_a_nested_supervisor_that_gives_up_is_restarted_by_its_parent():
         await crash(inner_pid, "w", error)
         await assert_down(inner_ref, GAVE_UP)
         rows = await Supervisor.which_children(outer)
-        new_inner = rows[1].pid
+        new_inner = rows[0].pid
         assert new_inner.__class__ is otp.Pid and new_inner != inner_pid
-        assert rows[0].pid == sibling  # ONE_FOR_ONE: the sibling is untouched
+        assert rows[1].pid == sibling  # ONE_FOR_ONE: the sibling is untouched
         (worker,) = await Supervisor.which_children(new_inner)
         assert await assert_receive(lambda m: m[0] == "started") == ("started", "w", worker.pid)
     # The inner supervisor reported; the outer one reports the end of its
@@ -243,9 +243,9 @@ async def test_a_restart_whose_start_keeps_failing_is_retried_and_counted():
         [spec("other"), spec("w", notify=me, notify_init=True, init=modes, error=error)], max_restarts=3
     )
     sup_ref = otp.monitor(sup)
-    other = (await Supervisor.which_children(sup))[0].pid
+    w, other = [row.pid for row in await Supervisor.which_children(sup)]  # newest first
     other_ref = otp.monitor(other)
-    assert flush_mailbox() == [("init", "w", "ok"), ("started", "w", (await Supervisor.which_children(sup))[1].pid)]
+    assert flush_mailbox() == [("init", "w", "ok"), ("started", "w", w)]
     crash_error = ValueError("crash")
     with capture_crash_reports() as records:
         await crash(sup, "w", crash_error)

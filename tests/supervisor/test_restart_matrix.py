@@ -9,8 +9,9 @@ checks, exactly:
   notification, then for a group restart each sibling's ``terminating`` and
   ``Down`` (newest first, reason ``SHUTDOWN``), then ``started`` for each
   restarted child in start order;
-* ``which_children``: new pids for the restarted children, the same pid for
-  the others, ``None`` for a child not restarted, no row for a temporary one;
+* ``which_children``: newest first (c, b, a), new pids for the restarted
+  children, the same pid for the others, ``None`` for a child not
+  restarted, no row for a temporary one;
 * the supervisor reports: one ``child_terminated`` for an abnormal end, and,
   as OTP does, for any end of a permanent child; none for the normal end of
   a transient or temporary one.
@@ -111,7 +112,7 @@ async def test_child_ends(strategy, position, restart, reason_name):
     # The rows: restarted children have new pids, the others keep theirs.
     group = [IDS[i] for i in GROUPS[strategy](index)] if restarted else []
     expected_ids = [i for i in IDS if not (i == failing and restart is TEMPORARY)]
-    assert [info.id for info in after] == expected_ids
+    assert [info.id for info in after] == expected_ids[::-1]  # newest first
     assert all(info.type is ChildType.WORKER for info in after)
     for i in expected_ids:
         if i in group:
@@ -161,10 +162,10 @@ async def test_siblings_in_a_group_restart(strategy, sibling_restart):
     new = {info.id: info.pid for info in after}
     restarted = ["a", "b"] if strategy is ONE_FOR_ALL else ["b"]
     if sibling_restart is TRANSIENT:
-        assert [info.id for info in after] == IDS
+        assert [info.id for info in after] == ["c", "b", "a"]  # newest first
         restarted.append("c")
     else:
-        assert [info.id for info in after] == ["a", "b"]
+        assert [info.id for info in after] == ["b", "a"]
     for i in new:
         assert (new[i] != old[i]) == (i in restarted), i
     assert [m for m in flush_mailbox() if m[0] == "started"] == [("started", i, new[i]) for i in restarted]
@@ -177,7 +178,7 @@ async def test_one_for_all_restarts_a_child_that_was_terminated():
     sup = await Supervisor.start_link([spec(i, notify=me) for i in IDS], strategy=ONE_FOR_ALL)
     old = {info.id: info.pid for info in await Supervisor.which_children(sup)}
     await Supervisor.terminate_child(sup, "b")
-    assert [info.pid for info in await Supervisor.which_children(sup)] == [old["a"], None, old["c"]]
+    assert [info.pid for info in await Supervisor.which_children(sup)] == [old["c"], None, old["a"]]
     flush_mailbox()
     ref = otp.monitor(old["a"])
     with capture_crash_reports():

@@ -139,13 +139,13 @@ async def test_handler_that_raises_gets_500_and_only_its_connection_ends():
     failing = await HTTPClient.open(port)
     assert (await failing.request("GET", "/before")).status == 200
     children = await otp.DynamicSupervisor.which_children(Endpoint.connection_supervisor(endpoint))
-    ref = otp.monitor(children[1].pid)
+    ref = otp.monitor(children[0].pid)  # newest first: the failing connection's process
     with capture_crash_reports() as reports:
         response = await failing.request("GET", "/boom")
         assert (response.status, response.headers["connection"], response.body) == (500, "close", b"")
         assert await failing.at_eof()
         await assert_down(ref, RuntimeError, timeout=1)
-    assert reports[0].getMessage().startswith(f"Process {children[1].pid!r} crashed: RuntimeError('boom')\n")
+    assert reports[0].getMessage().startswith(f"Process {children[0].pid!r} crashed: RuntimeError('boom')\n")
     assert reports[0].name == "web.http"
     assert (await other.request("GET", "/after")).body == b"GET /after [] None"
     assert otp.is_alive(endpoint)
