@@ -91,7 +91,9 @@ class NetworkFaults:
         return self
 
     def remove(self) -> None:
-        """Take the faults off: links work again, held frames go out now, in order. Sync."""
+        """Take the faults off: links work again, held frames go out now, in order. Sync; once is enough."""
+        if self.distribution.faults is not self:
+            return
         self.distribution.faults = None
         while self.held:
             _, _, node, frame = heapq.heappop(self.held)

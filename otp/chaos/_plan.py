@@ -50,8 +50,16 @@ class FaultPlan:
         self._total = self._cumulative[-1]
 
     def next(self) -> tuple[int, object]:
-        """The next kill: ``(index of its target, its exit reason)``. Two draws, always, so the stream never drifts."""
+        """The next kill: ``(index of its target, its exit reason)``.
+
+        One draw for the target, and one for the reason when there is a
+        choice: so a plan's victims depend only on the seed, the number of
+        targets and the reasons' weights.
+        """
         rng = self._rng
         index = rng.randrange(self._targets) if self._targets else -1
+        reasons = self._reasons
+        if len(reasons) == 1:
+            return index, reasons[0]
         point = rng.random() * self._total
-        return index, self._reasons[min(bisect.bisect_right(self._cumulative, point), len(self._reasons) - 1)]
+        return index, reasons[min(bisect.bisect_right(self._cumulative, point), len(reasons) - 1)]

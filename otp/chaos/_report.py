@@ -30,7 +30,7 @@ class Fault:
         reason: the exit reason sent.
         outcome: ``"killed"`` (signal sent), ``"missed"`` (nothing ran there
             then) or ``"spared"`` (``ChaosConfig.spare_restarts``).
-        at: seconds after the run started (``trio.current_time()``).
+        at: seconds after the run started when it was due (``number / rate``).
     """
 
     number: int

@@ -240,10 +240,9 @@ class _Run:
 
     # ------------------------------------------------------------ one kill
 
-    def strike(self, number: int) -> None:
-        """Kill number ``number``: draw its target and reason, and send the signal if something runs there."""
+    def strike(self, number: int, at: float) -> None:
+        """Kill number ``number``, due ``at`` seconds after the start: draw its target and reason, and strike."""
         index, reason = self.plan.next()
-        at = trio.current_time() - self.started
         if index < 0:  # no target matched: every draw is a miss
             self.missed += 1
             return
@@ -384,7 +383,7 @@ async def _inject(run: _Run) -> None:
             await trio.sleep_until(run.started + due)
             if run.injector_scope.cancel_called:
                 return  # stopped in the very batch this kill fell due: it is not made
-            run.strike(number)
+            run.strike(number, due)
             number += 1
         run.finished.set()
         await trio.sleep_forever()

@@ -214,3 +214,34 @@ async def test_faults_compare_by_kill_not_by_timing():
     target = otp.chaos.Target(("w",), "w", otp.ChildType.WORKER, Restart.PERMANENT, "genserver")
     assert Fault(1, target, otp.KILL, "killed", 0.1) == Fault(1, target, otp.KILL, "missed", 0.2)
     assert Fault(1, target, otp.KILL, "killed", 0.1) != Fault(1, target, otp.SHUTDOWN, "killed", 0.1)
+
+
+async def test_on_fault_sees_each_kill_as_it_is_made(autojump_clock):
+    tree = await start_tree()
+    seen = []
+
+    def on_fault(fault):  # in the injector, right after each kill
+        seen.append((fault, trio.current_time()))
+
+    start = trio.current_time()
+    report = await run(tree, rate=10, count=3, on_fault=on_fault)
+    assert [fault for fault, _ in seen] == list(report.faults)
+    assert [at - start for _, at in seen] == pytest.approx([0.1, 0.2, 0.3])
+
+
+async def test_an_on_fault_that_raises_ends_the_run_and_its_caller(autojump_clock):
+    tree = await start_tree()
+    otp.trap_exits(True)
+
+    def on_fault(fault):
+        raise RuntimeError("the hook failed")
+
+    async def caller():
+        async with attach(tree, ChaosConfig(rate=10, count=3, on_fault=on_fault)) as chaos:
+            await chaos.wait()
+
+    with capture_crash_reports():
+        pid = otp.spawn_link(caller)
+        signal = await otp.receive(lambda m: isinstance(m, otp.ExitSignal) and m.pid == pid)
+    assert repr(signal.reason) == "RuntimeError('the hook failed')"
+    assert telemetry.list_handlers(("otp", "supervisor", "restart")) == []

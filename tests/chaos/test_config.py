@@ -25,6 +25,7 @@ def supervisor(path=("sup",), name=None):
         ({"count": -2}, "ChaosConfig: count must be a number of kills (0 or more) or None; got -2"),
         ({"probe_interval": 0}, "ChaosConfig: probe_interval must be seconds, more than 0; got 0"),
         ({"probe": "ping"}, "ChaosConfig: probe must be an async function of no arguments; got 'ping'"),
+        ({"on_fault": "log"}, "ChaosConfig: on_fault must be a function of one Fault; got 'log'"),
         ({"spare_restarts": -1}, "ChaosConfig: spare_restarts must be a number of restarts (0 or more) or None; got -1"),
         ({"targets": "workers"}, "ChaosConfig: targets must be an otp.chaos.Targets; got 'workers'"),
         ({"reasons": {}}, "ChaosConfig: reasons needs at least one exit reason, e.g. {otp.KILL: 1}"),

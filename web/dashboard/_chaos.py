@@ -214,8 +214,8 @@ class ChaosPage(DashboardPage):
 
 
 def _trees() -> list[tuple[str, str]]:
-    """``(value, label)`` of every supervision tree of the node: its root's pid, and its name if it has one."""
-    return [(repr(root.pid), f"{root.name} {root.pid!r}" if root.name else repr(root.pid))
+    """``(value, label)`` of every supervision tree of the node, oldest first: its root's pid; its name, pid and size."""
+    return [(repr(root.pid), f"{root.name + ' ' if root.name else ''}{root.pid!r} · {len(root.children)} children")
             for root in introspection.supervision_tree()]
 
 
