@@ -104,13 +104,25 @@ The behaviours:
     see the span events above; ``server`` (as the caller named it),
     ``request_kind`` (a str request itself, a tuple's leading str, else
     the request's type name).
-``("otp", "supervisor", "restart")``: a restart its intensity allowed
-    ``restarts`` (its total), ``recent_restarts`` (in the intensity
-    window); ``supervisor``, ``name``, ``strategy``, ``child_id``,
-    ``child_pid`` (the child that ended; None for a retried start),
-    ``reason``.
-``("otp", "supervisor", "give_up")``
-    (it reached max restart intensity and exits with
+``("otp", "supervisor", "restart")``: a restart its intensity allowed, about to be made
+    (the child has ended and is not running yet; for ``ONE_FOR_ALL`` and
+    ``REST_FOR_ONE`` its siblings are not stopped yet: a handler calling
+    the child gets ``NoProc``) ``restarts`` (its total),
+    ``recent_restarts`` (in the intensity window); ``supervisor``,
+    ``name``, ``strategy``, ``child_id``, ``child_pid`` (the child that
+    ended; None for a retried start), ``reason``.
+``("otp", "supervisor", "restarted")``: that restart is done, the child runs again
+    (every child it started again has returned from its start function,
+    so it can be called at once; a start that failed is retried and this
+    comes after the attempt that succeeds) as restart, plus ``duration``
+    (seconds since the restart event); as restart (a dynamic supervisor's
+    ``child_pid`` is the child that ended even after a retry), plus
+    ``pid`` (the child's new pid; None if its start returned None) and
+    ``restarted`` (``(id, pid)`` of every child started again, in start
+    order: more than one for ``ONE_FOR_ALL`` and ``REST_FOR_ONE``).
+``("otp", "supervisor", "give_up")``: one restart too many
+    (it reached max restart intensity: its children still run; it now
+    shuts them down and exits with
     ``Shutdown("reached_max_restart_intensity")``) ``restarts``; as restart,
     plus ``max_restarts``, ``max_seconds``.
 ``("otp", "pubsub", "broadcast")``: a ``broadcast`` or ``broadcast_from`` made on this node

@@ -68,10 +68,14 @@ its own supervisor then sees a child end and applies the same rules, so the
 failure climbs the tree. A restart whose start fails is retried (through the
 supervisor's mailbox, so it keeps answering calls) and each retry counts.
 
-Every restart is also the telemetry event ``("otp", "supervisor",
-"restart")`` (supervisor, child id, reason, restart count) and giving up is
-``("otp", "supervisor", "give_up")``; a supervisor keeps its restart total
-and last few restarts for ``otp.introspection.supervision_tree()``.
+Every restart is also two telemetry events: ``("otp", "supervisor",
+"restart")`` (supervisor, child id, reason, restart count) when it is
+decided, before the child runs again, and ``("otp", "supervisor",
+"restarted")`` (the same, plus the new pid) once the child runs and can
+be called; giving up is ``("otp", "supervisor", "give_up")``, before the
+children are shut down. A supervisor keeps its restart total and last few
+restarts for ``otp.introspection.supervision_tree()``. In tests,
+``otp.testing.wait_for_restart`` waits for a child to be back.
 
 Shutdown
 --------

@@ -17,7 +17,7 @@ from .._kernel import Exit, ExitSignal, Pid, StartError, current_pid, is_normal,
 from ..genserver import Continue, From, GenServer, NoReply, Stop
 from ._intensity import RestartIntensity
 from ._records import GAVE_UP, ChildCounts, ChildInfo, SupervisorError
-from ._reports import RECENT_RESTARTS, gave_up, report, restarted
+from ._reports import RECENT_RESTARTS, gave_up, report, restarted, running_again
 from ._requests import Failed, answer
 from ._shutdown import shutdown_all, shutdown_child
 from ._spec import ChildSpec, ChildType, Restart, Strategy, normalise_child
@@ -27,11 +27,12 @@ __all__ = ["DynamicServer"]
 
 
 class _TryAgain:
-    __slots__ = ("spec", "reason")
+    __slots__ = ("spec", "reason", "ended")
 
-    def __init__(self, spec: ChildSpec, reason: object) -> None:
+    def __init__(self, spec: ChildSpec, reason: object, ended: Pid | None) -> None:
         self.spec = spec
         self.reason = reason  # why its last start failed
+        self.ended = ended  # the child whose end this restart is for (its pid names it: no ids here)
 
 
 class DynamicServer(GenServer):
@@ -112,7 +113,7 @@ class DynamicServer(GenServer):
                 await self._child_exited(spec, message.pid, message.reason)
         elif message.__class__ is _TryAgain:
             self.restarting.remove(message.spec)
-            await self._restart(message.spec, None, message.reason)
+            await self._restart(message.spec, None, message.reason, ended=message.ended)
         else:
             return await super().handle_info(message)
         return None
@@ -122,22 +123,24 @@ class DynamicServer(GenServer):
         if spec.restart is Restart.PERMANENT or not is_normal(reason):  # OTP's rule
             report("child_terminated", spec.id, pid, reason, "restarting" if restart else "not restarted")
         if restart:
-            await self._restart(spec, pid, reason)
+            await self._restart(spec, pid, reason, ended=pid)
 
-    async def _restart(self, spec: ChildSpec, pid: Pid | None, reason: object) -> None:
+    async def _restart(self, spec: ChildSpec, pid: Pid | None, reason: object, *, ended: Pid | None) -> None:
+        """Start ``spec`` again (``pid``: the child that ended, None for a retry; ``ended``: that child in both cases)."""
         if not self.intensity.add_restart(trio.current_time()):
             gave_up(self, spec.id, pid, reason)
             raise Exit(GAVE_UP)
-        restarted(self, spec.id, pid, reason)
+        began = restarted(self, spec.id, pid, reason)
         try:
             new_pid = await start_child_process(spec)
         except ChildStartFailed as failed:
             report("start_error", spec.id, None, failed.reason)
             self.restarting.append(spec)
-            send(current_pid(), _TryAgain(spec, failed.reason))
+            send(current_pid(), _TryAgain(spec, failed.reason, ended))
             return
         if new_pid is not None:
             self.children[new_pid] = spec
+        running_again(self, spec.id, ended, reason, began=began, new_pid=new_pid, started=((spec.id, new_pid),))
 
     async def terminate(self, reason: object) -> None:
         children = [(pid, spec.shutdown, spec.id) for pid, spec in self.children.items()]

@@ -18,14 +18,26 @@ it; its traceback is in the child's crash report (the kernel drops a dead
 process's frames once that report is written).
 
 Restarts are also counted on the supervisor (its total and last few, read by
-``otp.introspection``) and emitted as the telemetry events
-``("otp", "supervisor", "restart")`` and ``("otp", "supervisor", "give_up")``
-(see ``otp.telemetry`` for their measurements and metadata).
+``otp.introspection``) and emitted as telemetry events, each at its moment
+(``otp.telemetry`` lists their measurements and metadata):
+
+``("otp", "supervisor", "restart")``
+    the intensity allowed a restart and the supervisor is about to make it:
+    the child has ended and is not running (nor, for ``ONE_FOR_ALL`` and
+    ``REST_FOR_ONE``, stopped are its siblings yet);
+``("otp", "supervisor", "restarted")``
+    every child that restart started again is running: their start
+    functions have returned (a start that fails is retried, and this
+    event waits for the attempt that succeeds);
+``("otp", "supervisor", "give_up")``
+    one restart too many: the children still run, and the supervisor is
+    about to shut them down and exit.
 """
 
 from __future__ import annotations
 
 import logging
+from time import perf_counter
 
 import trio
 
@@ -33,9 +45,20 @@ from .. import telemetry
 from .._kernel import current_pid, registered_name
 from ._records import RestartRecord
 
-__all__ = ["report", "logger", "restarted", "gave_up", "RESTART", "GIVE_UP", "RECENT_RESTARTS"]
+__all__ = [
+    "report",
+    "logger",
+    "restarted",
+    "running_again",
+    "gave_up",
+    "RESTART",
+    "RESTARTED",
+    "GIVE_UP",
+    "RECENT_RESTARTS",
+]
 
 RESTART = ("otp", "supervisor", "restart")
+RESTARTED = ("otp", "supervisor", "restarted")
 GIVE_UP = ("otp", "supervisor", "give_up")
 RECENT_RESTARTS = 10  # restarts a supervisor keeps for introspection
 
@@ -63,13 +86,47 @@ def report(event: str, child_id: object, pid: object, reason: object, action: st
     logger.error("%s: %s", _who(), text, exc_info=_exc_info(reason), extra=extra)
 
 
-def restarted(server, child_id: object, pid: object, reason: object) -> None:
-    """``server`` (a supervisor process's state) is restarting a child its intensity allowed."""
+def restarted(server, child_id: object, pid: object, reason: object) -> float:
+    """``server`` (a supervisor process's state) is restarting a child its intensity allowed.
+
+    Returns when (``time.perf_counter``) the restart began, for :func:`running_again`.
+    """
     server.restarts += 1
     server.recent_restarts.append(RestartRecord(trio.current_time(), child_id, pid, reason))
     if telemetry.attached(RESTART):
         measurements = {"restarts": server.restarts, "recent_restarts": len(server.intensity)}
         telemetry.execute(RESTART, measurements, _metadata(server, child_id, pid, reason))
+    return perf_counter()
+
+
+def running_again(
+    server,
+    child_id: object,
+    pid: object,
+    reason: object,
+    *,
+    began: float,
+    new_pid: object,
+    started: tuple[tuple[object, object], ...],
+) -> None:
+    """The restart :func:`restarted` announced is done: the children it started run.
+
+    ``child_id``, ``pid`` and ``reason`` are those given to :func:`restarted`
+    for this restart (a dynamic supervisor gives the child that ended even
+    for a retried start), so that a handler can pair the two events;
+    ``began`` is what :func:`restarted` returned, ``new_pid`` the child's new
+    pid (None if its start returned None), ``started`` the ``(id, pid)`` of
+    every child the restart started again, in start order.
+    """
+    if telemetry.attached(RESTARTED):
+        measurements = {
+            "restarts": server.restarts,
+            "recent_restarts": len(server.intensity),
+            "duration": perf_counter() - began,
+        }
+        metadata = _metadata(server, child_id, pid, reason)
+        metadata.update(pid=new_pid, restarted=started)
+        telemetry.execute(RESTARTED, measurements, metadata)
 
 
 def gave_up(server, child_id: object, pid: object, reason: object) -> None:

@@ -33,7 +33,7 @@ from .._kernel import (
 from ..genserver import Continue, From, GenServer, Ignore, NoReply, Stop
 from ._intensity import RestartIntensity
 from ._records import GAVE_UP, ChildCounts, ChildInfo, SupervisorError
-from ._reports import RECENT_RESTARTS, gave_up, report, restarted
+from ._reports import RECENT_RESTARTS, gave_up, report, restarted, running_again
 from ._requests import Failed, answer
 from ._shutdown import shutdown_child
 from ._spec import ChildSpec, ChildType, Restart, Strategy, SupervisorSpec, normalise_child
@@ -189,7 +189,7 @@ class StaticSupervisor(GenServer):
             gave_up(self, child.spec.id, pid, reason)
             # terminate() stops the other children; our parent sees this reason.
             raise Exit(GAVE_UP)
-        restarted(self, child.spec.id, pid, reason)
+        began = restarted(self, child.spec.id, pid, reason)
         if self.strategy is Strategy.ONE_FOR_ONE:
             group = [child]
         elif self.strategy is Strategy.ONE_FOR_ALL:
@@ -206,6 +206,9 @@ class StaticSupervisor(GenServer):
             # Retry through the mailbox, as OTP does, so calls and other exits
             # are not starved while a child keeps failing to start.
             send(current_pid(), _TryAgain(failed.spec.id, failed_reason))
+            return
+        started = tuple((c.spec.id, c.pid) for c in group)
+        running_again(self, child.spec.id, pid, reason, began=began, new_pid=child.pid, started=started)
 
     # ------------------------------------------------------------ starting and stopping
 
