@@ -20,13 +20,16 @@ register names exactly as Erlang processes do::
 
 The kernel lives in ``otp._kernel``; this module only re-exports it. Use
 ``otp.exit(pid, reason)`` qualified: bare, ``exit`` shadows the builtin.
-``otp.telemetry`` (events and handlers) and ``otp.introspection`` (the
-supervision trees, top processes) are modules, used qualified.
+``otp.telemetry`` (events and handlers), ``otp.introspection`` (the
+supervision trees, top processes) and ``otp.sys`` (a server's state,
+suspend/resume, tracing; ``otp.upgrade`` is its hot code upgrade) are
+modules, used qualified.
 """
 
 __version__ = "0.1.0"  # the package's version (pyproject.toml reads it from here); see CHANGELOG.md
 
 from . import introspection as introspection  # used qualified: otp.introspection
+from . import sys as sys  # used qualified: otp.sys.get_state(pid)
 from . import telemetry as telemetry  # used qualified: otp.telemetry
 from ._application import run
 from ._child_spec import BRUTAL_KILL, ChildSpec, ChildType, Restart
@@ -91,7 +94,7 @@ from ._kernel import (
 from ._util import fixup_module_metadata as _fixup_module_metadata
 from .agent import Agent
 from .port import Port, PortData, PortExit, PortLine, PortPassive, ProgramExited
-from .genserver import Continue, From, GenServer, Ignore, NoReply, Stop, call, cast, reply, stop
+from .genserver import TIMEOUT, Continue, From, GenServer, Ignore, NoReply, Reply, Stop, call, cast, reply, stop
 from .pubsub import PubSub
 from .registry import Registry
 from .supervisor import (
@@ -103,6 +106,7 @@ from .supervisor import (
     SupervisorError,
     SupervisorSpec,
 )
+from .sys import upgrade
 from .task import Task, TaskExited, TaskSupervisor
 from .tracker import Tracker
 
@@ -189,9 +193,13 @@ __all__ = [
     "stop",
     "From",
     "NoReply",
+    "Reply",
     "Stop",
     "Continue",
     "Ignore",
+    "TIMEOUT",
+    # hot code upgrade (and otp.sys, used qualified)
+    "upgrade",
     "CallError",
     "CallTimeout",
     "NoProc",

@@ -22,7 +22,8 @@ gets one here. This module only re-exports (the code is in ``otp._kernel``,
   names the extra installing it.
 * :func:`exiting`, :func:`registered_name`, :func:`is_linked`,
   :func:`take_queued`, :func:`take_exit_signal`: O(1) reads and clean-ups
-  a behaviour needs around its protocols.
+  a behaviour needs around its protocols; :func:`release_mailbox`: what a
+  hibernating GenServer gives back.
 * :func:`set_distribution`, :func:`local_process`, :func:`deliver_local`,
   :func:`deliver_down`, :func:`signal_link_exit`, :func:`signal_exit`,
   :func:`add_remote_link`, :func:`remove_remote_link`: the local end of
@@ -49,6 +50,7 @@ from ._kernel import (
     queued_messages,
     register_name,
     registered_name,
+    release_mailbox,
     remove_remote_link,
     request,
     resolve_pid,
@@ -84,6 +86,7 @@ __all__ = [
     "is_linked",
     "take_queued",
     "take_exit_signal",
+    "release_mailbox",
     "node_name_of",
     "set_distribution",
     "local_process",

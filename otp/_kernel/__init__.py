@@ -33,6 +33,7 @@ from ._hooks import (
     is_linked,
     queued_messages,
     registered_name,
+    release_mailbox,
     resolve_pid,
     set_report_details,
     take_exit_signal,
@@ -93,7 +94,7 @@ __all__ = [
     "ServerExited", "StartError", "AlreadyAttached",
     # hooks for behaviours and tools (otp.lowlevel)
     "resolve_pid", "queued_messages", "set_report_details", "exiting", "registered_name",
-    "is_linked", "take_queued", "take_exit_signal", "set_behaviour", "behaviour_of",
+    "is_linked", "take_queued", "take_exit_signal", "set_behaviour", "behaviour_of", "release_mailbox",
     "process_counters",
     # distribution (otp.lowlevel, for otp.dist)
     "set_distribution", "local_process", "deliver_local", "deliver_down",

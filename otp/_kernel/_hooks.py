@@ -112,6 +112,20 @@ def take_queued(*patterns: Pattern) -> Any:
         return None
 
 
+def release_mailbox() -> bool:
+    """Give back the storage of the caller's mailbox if it is empty; True if there was some to give.
+
+    A mailbox's deque is made when the first message is queued and kept: a
+    block of about 0.7 KB that an idle process holds for ever. A hibernating
+    GenServer calls this; the next queued message makes a new one.
+    """
+    process = current_process()
+    if process.mailbox is None or process.mailbox:
+        return False
+    process.mailbox = None
+    return True
+
+
 def take_exit_signal(pid: Pid) -> ExitSignal | None:
     """Remove and return a queued ``ExitSignal`` from ``pid`` (the caller traps exits), or None."""
     return take_queued(lambda m: m.__class__ is ExitSignal and m.pid == pid)

@@ -120,9 +120,22 @@ name, a via-name or ``(name, node)``.
 from .._util import fixup_module_metadata as _fixup_module_metadata
 from ._behaviour import GenServer
 from ._gen import call, cast, reply, stop
-from ._messages import From
-from ._results import Continue, Ignore, NoReply, Stop
+from ._messages import TIMEOUT, From
+from ._results import Continue, Ignore, NoReply, Reply, Stop
 
-__all__ = ["GenServer", "call", "cast", "reply", "stop", "From", "NoReply", "Stop", "Continue", "Ignore"]
+__all__ = [
+    "GenServer",
+    "call",
+    "cast",
+    "reply",
+    "stop",
+    "From",
+    "NoReply",
+    "Reply",
+    "Stop",
+    "Continue",
+    "Ignore",
+    "TIMEOUT",
+]
 
 _fixup_module_metadata(__name__, globals())

@@ -6,7 +6,8 @@ import functools
 import inspect
 import logging
 import math
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Generic, Protocol, overload
+import sys
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Generic, Protocol, overload
 
 from .._child_spec import ChildSpec
 from .._kernel import Destination, Pid, Via, current_pid
@@ -14,6 +15,7 @@ from . import _gen
 from ._loop import serve
 from ._messages import From
 from ._results import Continue, NoReply, Stop
+from ._results import Reply as _ReplyWith  # (the name Reply is the type variable of replies here)
 
 if TYPE_CHECKING:
     # PEP 696 defaults, so that a bare ``GenServer`` means ``GenServer[Any, Any]``
@@ -35,11 +37,11 @@ __all__ = ["GenServer"]
 class _CannotIgnore(Protocol):
     """A server whose ``init`` is not annotated to return ``Ignore``: its start gives a Pid."""
 
-    async def init(self, arg: Any, /) -> None | Continue | Stop: ...
+    async def init(self, arg: Any, /) -> None | NoReply | Continue | Stop: ...
 
 logger = logging.getLogger("otp.genserver")
 
-_CALLBACKS = ("init", "handle_call", "handle_cast", "handle_info", "handle_continue", "terminate")
+_CALLBACKS = ("init", "handle_call", "handle_cast", "handle_info", "handle_continue", "terminate", "code_change")
 
 
 class GenServer(Generic[Request, Reply]):
@@ -59,8 +61,17 @@ class GenServer(Generic[Request, Reply]):
 
     _child_spec_defaults: dict[str, object] = {}
 
+    vsn: ClassVar[Any] = None
+    """The version of this class's code, given to ``code_change`` as ``old_vsn`` by ``otp.upgrade``.
+
+    A class that does not set it takes its module's ``__version__`` as the
+    module was when the class was defined (None if there is none).
+    """
+
     def __init_subclass__(cls, **child_spec_defaults: object) -> None:
         super().__init_subclass__()
+        if "vsn" not in vars(cls):
+            cls.vsn = getattr(sys.modules.get(cls.__module__), "__version__", None)
         for name in _CALLBACKS:
             callback = getattr(cls, name)
             if not inspect.iscoroutinefunction(callback):
@@ -84,8 +95,10 @@ class GenServer(Generic[Request, Reply]):
         """Set up state on ``self``. Return None, ``Continue``, ``Stop`` or ``Ignore``."""
         return None
 
-    async def handle_call(self, request: Request, caller: From, /) -> Reply | NoReply | Continue | Stop:
-        """Answer a ``call``: return the reply (or ``NoReply``, ``Continue``, ``Stop``)."""
+    async def handle_call(
+        self, request: Request, caller: From, /
+    ) -> Reply | _ReplyWith | NoReply | Continue | Stop:
+        """Answer a ``call``: return the reply (or ``Reply``, ``NoReply``, ``Continue``, ``Stop``)."""
         raise NotImplementedError(
             f"{type(self).__qualname__} received the call {request!r} but does not define handle_call"
         )
@@ -114,6 +127,17 @@ class GenServer(Generic[Request, Reply]):
 
     async def terminate(self, reason: Any, /) -> None:
         """Clean up before exiting with ``reason`` (see the package docstring for when it runs)."""
+
+    async def code_change(self, old_vsn: Any, extra: Any, /) -> None:
+        """Bring the state on ``self`` up to this class's code during ``otp.upgrade``.
+
+        Runs in the server, suspended, with ``self`` already an instance of
+        the new class and its attributes as the old code left them.
+        ``old_vsn`` is the old class's ``vsn``; ``extra`` what the upgrade was
+        given. Return None; raise to refuse: the old class and attributes
+        are put back and the server runs on as before. The default keeps the
+        attributes as they are.
+        """
 
     def format_status(self) -> object:
         """What the crash report shows as the state; default: the instance's attributes."""

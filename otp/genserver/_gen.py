@@ -40,9 +40,9 @@ from .._kernel import (
 )
 from .._kernel import request as _request
 from ..telemetry import attached, span
-from ._messages import Ack, Call, Cast, From, StopRequest
+from ._messages import Ack, Call, Cast, From, StopRequest, System
 
-__all__ = ["start", "ack", "call", "cast", "reply", "stop", "CALL"]
+__all__ = ["start", "ack", "call", "system_call", "cast", "reply", "stop", "CALL"]
 
 CALL = ("otp", "genserver", "call")  # a telemetry span: start, stop, exception (see otp.telemetry)
 _CALL_EVENTS = (CALL + ("start",), CALL + ("stop",), CALL + ("exception",))
@@ -144,6 +144,19 @@ async def _timed_call(server: Destination, request: object, timeout: float) -> A
         except (ReceiveTimeout, ValueError, NotRegistered) as error:
             answer = error
         return _answer(server, request, timeout, answer)
+
+
+async def system_call(server: Destination, request: object, timeout: float) -> Any:
+    """Send the system request ``request`` (see ``_system.py``) and wait for the answer, as ``call`` does.
+
+    Raises what :func:`call` raises, with ``request`` as the error's request.
+    """
+    answer: _Answer
+    try:
+        answer = await _request(server, lambda pid, ref: System(request, From(pid, ref)), timeout)
+    except (ReceiveTimeout, ValueError, NotRegistered) as error:
+        answer = error
+    return _answer(server, request, timeout, answer)
 
 
 # What the kernel's request gave: the response, the server's Down, None (not

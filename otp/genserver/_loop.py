@@ -6,7 +6,11 @@ One process runs one GenServer instance. Its life:
 2. ``await init(arg)``, then acknowledge the starter (``start_link`` returns);
 3. loop: take the oldest message, dispatch it to ``handle_call``,
    ``handle_cast`` or ``handle_info``; a ``Continue`` runs ``handle_continue``
-   before the next message;
+   before the next message; a ``timeout=`` of ``NoReply``/``Reply`` bounds
+   the wait for the next one (``handle_info(TIMEOUT)`` when it expires) and
+   ``hibernate=True`` gives memory back before it (see ``_results.py``);
+   system messages (``otp.sys``) are served between two messages, by
+   ``_system.py``, and never reach the callbacks;
 4. end: ``terminate(reason)`` runs when a callback returns ``Stop``, raises,
    when ``GenServer.stop`` asks, or when its parent's exit signal arrives
    while it traps exits. An exit signal that kills a server that does not
@@ -18,6 +22,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+import trio
 from trio import Cancelled
 
 from .._kernel import (
@@ -26,12 +31,14 @@ from .._kernel import (
     Exit,
     ExitSignal,
     Pid,
+    ReceiveTimeout,
     Ref,
     Via,
     current_pid,
     exiting,
     receive,
     register_name,
+    release_mailbox,
     set_behaviour,
     set_report_details,
     unlink,
@@ -39,8 +46,19 @@ from .._kernel import (
     whereis,
 )
 from ._gen import ack, reply
-from ._messages import Call, Cast, StopRequest
-from ._results import NO_REPLY, Continue, Ignore, NoReply, Stop, check_call_result, check_init, check_noreply
+from ._messages import TIMEOUT, Call, Cast, StopRequest, System
+from ._results import (
+    NO_REPLY,
+    Continue,
+    Ignore,
+    NoReply,
+    Reply,
+    Stop,
+    check_call_result,
+    check_init,
+    check_noreply,
+)
+from ._system import Debug, Event, handle_system
 
 if TYPE_CHECKING:
     from ._behaviour import GenServer
@@ -50,16 +68,31 @@ __all__ = ["serve"]
 logger = logging.getLogger("otp.genserver")  # crash reports of GenServers (see otp.log)
 
 
-class _Loop:
-    """Per-process bookkeeping: what the crash report shows, and who the parent is."""
+class _Hibernate:
+    __slots__ = ()
 
-    __slots__ = ("server", "parent", "last_message", "terminated")
+    def __repr__(self) -> str:
+        return "HIBERNATE"
+
+
+HIBERNATE = _Hibernate()
+
+
+class _Loop:
+    """Per-process bookkeeping: the crash report's details, the parent, what to do while idle, sys's flags."""
+
+    __slots__ = ("server", "parent", "last_message", "terminated", "idle", "suspended", "debug")
 
     def __init__(self, server: GenServer[Any, Any], parent: Pid | None) -> None:
         self.server = server
         self.parent = parent
         self.last_message: object = None
         self.terminated = False
+        # While waiting for the next message: None (wait for ever: the hot
+        # path), a deadline on trio's clock (a timeout=), or HIBERNATE.
+        self.idle: float | _Hibernate | None = None
+        self.suspended = False  # otp.sys.suspend: only system messages are served
+        self.debug: Debug | None = None  # otp.sys.trace / log; None while both are off
 
     def report_details(self) -> dict[str, object]:
         return {
@@ -120,6 +153,10 @@ async def _start_up(
     if result is None or result.__class__ is Continue:
         ack(starter, ack_ref, "started")
         return loop, result
+    if result.__class__ is NoReply:
+        _wait_as(loop, result)
+        ack(starter, ack_ref, "started")
+        return loop, None
     if result.__class__ is Ignore:
         _fail(starter, ack_ref, name, linked, None, outcome="ignored")
         return None
@@ -173,9 +210,14 @@ def _free_name(name: str | Via) -> None:
 async def _run(loop: _Loop) -> None:
     server = loop.server
     while True:
-        message = await receive()
-        loop.last_message = message
+        message = await receive() if loop.idle is None else await _receive_when_idle(loop)
         kind = message.__class__
+        if kind is System:
+            await handle_system(loop, message)
+            continue
+        loop.last_message = message
+        if loop.debug is not None:
+            loop.debug.took(loop, message)
         if kind is Call:
             await _handle_call(loop, server, message)
         elif kind is Cast:
@@ -190,33 +232,81 @@ async def _run(loop: _Loop) -> None:
             await _after(loop, "handle_info", await server.handle_info(message))
 
 
+async def _receive_when_idle(loop: _Loop) -> Any:
+    """The next message, after a callback asked for a timeout or to hibernate; TIMEOUT if it expired."""
+    idle = loop.idle
+    if idle is HIBERNATE:
+        _hibernate(loop)
+        message = await receive()
+    else:
+        assert isinstance(idle, float)  # a deadline
+        try:
+            message = await receive(timeout=max(0.0, idle - trio.current_time()))
+        except ReceiveTimeout:
+            loop.idle = None
+            return TIMEOUT
+    if message.__class__ is not System:  # a system message leaves the deadline where it was
+        loop.idle = None
+    return message
+
+
+def _hibernate(loop: _Loop) -> None:
+    # What the server holds only for speed or for a report (see _results.py
+    # for why this is all): the last message, and an empty mailbox's deque.
+    loop.last_message = None
+    release_mailbox()
+
+
+def _wait_as(loop: _Loop, result: NoReply | Reply) -> None:
+    """Remember how ``result`` asks to wait for the next message."""
+    if result.timeout is not None:
+        loop.idle = trio.current_time() + result.timeout
+    elif result.hibernate:
+        loop.idle = HIBERNATE
+
+
 async def _handle_call(loop: _Loop, server: GenServer[Any, Any], message: Call) -> None:
     # Any: what the callback really returned, whatever its annotation says.
     result: Any = await server.handle_call(message.request, message.caller)
     kind = result.__class__
     if kind is NoReply:
+        if result.timeout is not None or result.hibernate:
+            _wait_as(loop, result)
         return
-    if kind is Continue:
+    if kind is Reply:
+        _reply(loop, message, result.value)
+        _wait_as(loop, result)
+    elif kind is Continue:
         if result.reply is not NO_REPLY:
-            reply(message.caller, result.reply)
+            _reply(loop, message, result.reply)
         await _continue(loop, result)
     elif kind is Stop:
         await _terminate_once(loop, result.reason)
         if result.reply is not NO_REPLY:
-            reply(message.caller, result.reply)
+            _reply(loop, message, result.reply)
         raise Exit(result.reason)
     elif kind is Ignore:
         raise check_call_result(server, result)
     else:
-        reply(message.caller, result)
+        reply(message.caller, result)  # the hot path: no helper call
+        if loop.debug is not None:
+            loop.debug.record(loop, Event("reply", result, message.caller.pid))
+
+
+def _reply(loop: _Loop, message: Call, value: object) -> None:
+    reply(message.caller, value)
+    if loop.debug is not None:
+        loop.debug.record(loop, Event("reply", value, message.caller.pid))
 
 
 async def _after(loop: _Loop, callback: str, result: object) -> None:
     """Act on what handle_cast / handle_info / handle_continue returned."""
-    if result is None or result.__class__ is NoReply:
+    if result is None:
         return
     step = check_noreply(loop.server, callback, result)
-    if isinstance(step, Continue):
+    if isinstance(step, NoReply):
+        _wait_as(loop, step)
+    elif isinstance(step, Continue):
         await _continue(loop, step)
     else:
         raise Exit(step.reason)
@@ -226,10 +316,15 @@ async def _continue(loop: _Loop, step: Continue) -> None:
     # Iterative, so a chain of Continues cannot grow the stack.
     while True:
         loop.last_message = step
+        if loop.debug is not None:
+            loop.debug.record(loop, Event("continue", step.arg))
         result = await loop.server.handle_continue(step.arg)
-        if result is None or result.__class__ is NoReply:
+        if result is None:
             return
         next_step = check_noreply(loop.server, "handle_continue", result)
+        if isinstance(next_step, NoReply):
+            _wait_as(loop, next_step)
+            return
         if isinstance(next_step, Stop):
             raise Exit(next_step.reason)
         step = next_step

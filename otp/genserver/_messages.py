@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .._kernel import Pid, Ref
 
-__all__ = ["From", "Call", "Cast", "StopRequest", "Ack"]
+__all__ = ["From", "Call", "Cast", "System", "StopRequest", "Ack", "TIMEOUT"]
 
 
 class From:
@@ -54,6 +54,23 @@ class Cast:
         return f"Cast({self.request!r})"
 
 
+class System:
+    """A system message (OTP's ``{system, From, Request}``): a request of ``otp.sys``.
+
+    Served by the server loop itself, between two messages, even while the
+    server is suspended; the server's callbacks never see it.
+    """
+
+    __slots__ = ("request", "caller")
+
+    def __init__(self, request: object, caller: From) -> None:
+        self.request = request
+        self.caller = caller
+
+    def __repr__(self) -> str:
+        return f"System({self.request!r}, {self.caller!r})"
+
+
 class StopRequest:
     """``GenServer.stop``: run ``terminate(reason)`` and exit with ``reason``."""
 
@@ -83,3 +100,14 @@ class Ack:
 
     def __repr__(self) -> str:
         return f"Ack({self.ref!r}, {self.outcome!r}, {self.reason!r})"
+
+
+class _Timeout:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "TIMEOUT"
+
+
+TIMEOUT = _Timeout()
+"""What ``handle_info`` receives when a ``timeout=`` of ``NoReply`` or ``Reply`` expires (OTP's ``timeout``)."""

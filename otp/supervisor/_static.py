@@ -30,6 +30,7 @@ from .._kernel import (
     set_behaviour,
     trap_exits,
 )
+from .._upgrade import follow_upgrades
 from ..genserver import Continue, From, GenServer, Ignore, NoReply, Stop
 from ._intensity import RestartIntensity
 from ._records import GAVE_UP, ChildCounts, ChildInfo, SupervisorError
@@ -91,7 +92,8 @@ async def start_child_process(spec: ChildSpec) -> Pid | None:
     Raises:
         ChildStartFailed: the start function raised or returned something else.
     """
-    function, *args = spec.start
+    # After otp.upgrade, the classes the start names are the new code's.
+    function, *args = follow_upgrades(spec.start)
     try:
         pid = await function(*args)
     except AlreadyStarted as error:

@@ -129,8 +129,8 @@ async def test_init_returning_a_wrong_value_is_a_start_error_with_a_type_error()
     error = info.value.reason
     assert type(error) is TypeError
     assert str(error) == (
-        "ReturnsFortyTwo.init returned 42; expected None, Continue(arg), Stop(reason) or Ignore() "
-        "(keep state on self and return None)"
+        "ReturnsFortyTwo.init returned 42; expected None, NoReply(timeout=t | hibernate=True), Continue(arg), "
+        "Stop(reason) or Ignore() (keep state on self and return None)"
     )
     assert otp.processes() == before
 
