@@ -70,10 +70,12 @@ async def test_home_shows_the_collectors_passes_and_charts_the_longest_pause_of_
     gc.collect()  # a full pass: counted at once, and charted at the next sample
     view = await live(router, "/dashboard")
     assert int(text(view.html, "gc-passes")) >= 1
-    assert text(view.html, "gc-max-pause") == f"{collector.statistics().max_pause * 1000:.1f}"
+    assert float(text(view.html, "gc-max-pause")) <= collector.statistics().max_pause * 1000 + 0.05
+    assert re.fullmatch(r"\d+\.\d", text(view.html, "gc-max-pause"))
     tick(dashboard)
-    [sample] = await otp.GenServer.call(otp.whereis(dashboard.metrics), "history")
-    assert sample.gc_passes >= 1 and sample.gc_pause_ms > 0
+    history = await otp.GenServer.call(otp.whereis(dashboard.metrics), "history")
+    # The full pass above is in the first sample taken after it (this tick, or the sampler's own if it came first).
+    assert history[0].gc_passes >= 1 and history[0].gc_pause_ms > 0
     html = await wait_for_html(view, lambda html: 'id="chart-gc"' in html and "points=" in html.split('id="chart-gc"')[1])
     assert 'id="chart-gc"' in html
 
