@@ -94,6 +94,7 @@ class LongPollClient:
             self.polls = await HTTPClient.open(self.port)
         response = await self.polls.request("GET", self.url(), headers=headers)
         assert (response.status, response.headers["content-type"]) == (200, "application/json"), response
+        self.last_headers = response.headers
         return json.loads(response.body)
 
     async def post(self, *lines: bytes | list, headers=NDJSON) -> dict:
@@ -325,6 +326,10 @@ async def test_a_poll_with_nothing_to_say_is_204_after_the_window_with_the_token
     started = trio.current_time()
     assert await alice.get() == {"status": 204, "token": SessionToken(alice.token), "messages": []}
     assert trio.current_time() - started >= 0.2
+    assert alice.last_headers == {
+        "content-type": "application/json", "cache-control": "no-store", "access-control-allow-origin": "*",
+        "content-length": str(len(orjson.dumps({"status": 204, "token": alice.token, "messages": []}))),
+    }
 
 
 async def test_a_second_poll_replaces_the_first_which_is_answered_204_at_once():

@@ -88,29 +88,29 @@ As a WebSocket's connection closes, and with the same effect: ``on_close``
 ends the socket and its channels (``Shutdown("closed")``, nothing sent),
 and their Presence entries leave.
 
-=============================================  =======================================
-situation                                      what happens (code given to on_close)
-=============================================  =======================================
-the client closes the connection of the       ended at once (1001): phoenix.js aborts
-poll that waits                                its poll when it disconnects, a browser
-                                               when the page goes
-no poll for ``1.5 * window`` s (the client     ended (1001): a client that disconnects
-is gone: it polls again as soon as             between an answer and its next poll
-answered)                                      tells the server nothing
-the socket closes it (a "disconnect"           ended (that code); its next poll is
-broadcast, a malformed frame, the rate         answered 410 and the client reconnects
+==========================================  =======================================
+situation                                   what happens (code given to on_close)
+==========================================  =======================================
+the client closes the connection of the     ended at once (1001): phoenix.js aborts
+poll that waits                             its poll when it disconnects, a browser
+                                            when the page goes
+no poll for ``1.5 * window`` s (the client  ended (1001): a client that disconnects
+is gone: it polls again as soon as          between an answer and its next poll
+answered)                                   tells the server nothing
+the socket closes it (a "disconnect"        ended (that code); its next poll is
+broadcast, a malformed frame, the rate      answered 410 and the client reconnects
 limit)
-frames held for the client over                shed: ended, a warning, counted in
-``max_outbound_bytes``, or over its share      ``outbound_overflows`` (1006)
+frames held for the client over             shed: ended, a warning, counted in
+``max_outbound_bytes``, or over its share   ``outbound_overflows`` (1006)
 of ``max_outbound_total``
-``max_sessions`` reached: it is the oldest     ended (1001)
+``max_sessions`` reached: it is the oldest  ended (1001)
 session never polled
-a refused ``POST`` (above)                     ended (1009 too big, 1008 malformed,
-                                               1001 dispatch timeout)
-a callback raises                              the session process crashes (crash
-                                               report on ``web.transports``)
-the endpoint shuts down                        the session is shut down with it
-=============================================  =======================================
+a refused ``POST`` (above)                  ended (1009 too big, 1008 malformed,
+                                            1001 dispatch timeout)
+a callback raises                           the session process crashes (crash
+                                            report on ``web.transports``)
+the endpoint shuts down                     the session is shut down with it
+==========================================  =======================================
 
 A poll waiting when its session ends gets what was left for it (200) or
 410. One poll waits per session at a time: a second one replaces the
@@ -152,7 +152,8 @@ from ._longpoll_session import GONE, LongPollSession, run_session
 from ._session import GOING_AWAY, MESSAGE_TOO_BIG, POLICY_VIOLATION
 from .websocket import ConnectInfo, WebSocket, origin_allowed
 
-__all__ = ["LongPoll", "MAX_BATCH", "TOKEN_MAX_AGE", "mount_longpoll", "check_longpoll_paths"]
+# (MAX_BATCH is not listed: the API docs tell constants apart by identity, and 100 is web.socket.MAX_CHANNELS too.)
+__all__ = ["LongPoll", "TOKEN_MAX_AGE", "mount_longpoll", "check_longpoll_paths"]
 
 logger = logging.getLogger("web.transports")
 
@@ -363,7 +364,7 @@ class _PollAnswer:
 
     async def write_to(self, writer: ResponseWriter) -> None:
         answer = await self._wait(writer)
-        await writer.start(answer.status, answer.headers)
+        await writer.start(answer.status, {**answer.headers, "content-length": str(len(answer.body))})
         await writer.write(answer.body)
 
     async def _wait(self, writer: ResponseWriter) -> Response:

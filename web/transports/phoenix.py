@@ -5,6 +5,11 @@
 
     endpoint = await Endpoint.start_link(pages, port=4000, websocket=phoenix_socket(UserSocket, pubsub="chat"))
 
+``longpoll=True`` serves the same socket over long-poll at
+``/socket/longpoll`` too (see :mod:`web.transports.longpoll`): each
+long-poll client's session process plays the part of the connection's
+process below, and everything else is the same.
+
 The upgrade runs the socket's ``connect(params, connect_info)`` (a refusal,
 or a ``vsn`` other than 2.0.x, is answered 403 with no WebSocket). Once
 open, every connection gets a *socket process* of its own, linked to the
