@@ -623,3 +623,16 @@ async def test_a_join_of_an_unmatched_topic_is_refused_over_long_poll():
     await alice.open()
     ref = await alice.join("lobby")
     assert await alice.frame() == [None, ref, "lobby", "phx_reply", {"status": "error", "response": {"reason": "unmatched topic"}}]
+
+
+async def test_a_session_knows_its_process_as_soon_as_it_is_spawned_so_a_post_at_once_finds_it():
+    from web._limits import ConnectionContext, ConnectionCounters, ConnectionLimits
+    from web.transports._longpoll_session import LongPollSession
+    from web.transports.longpoll import _spawn_session
+    from web.transports.websocket import SocketHandler
+
+    context = ConnectionContext(not_found, ConnectionLimits(), ConnectionCounters())
+    session = LongPollSession("an id", LongPoll(), 1000, context, ("127.0.0.1", 1), lambda session: None)
+    pid = await _spawn_session(session, SocketHandler())
+    assert session.pid == pid  # before the process has run at all: a POST now is queued in its mailbox
+    otp.exit(pid, otp.KILL)

@@ -331,7 +331,7 @@ async def run_session(session: LongPollSession, handler: SocketHandler) -> None:
     process crashing), it ends without ``on_close``, as a WebSocket's
     connection does. Either way :meth:`LongPollSession.finish` runs.
     """
-    session.pid = current_pid()
+    session.pid = current_pid()  # (already set by whoever spawned it, if it did)
     set_report_details(lambda: {"long-poll session": repr(session)}, logger=logger)
     try:
         await handler.on_open(LongPollSender(session))

@@ -406,8 +406,11 @@ class _ClientWatch:
 
 
 async def _spawn_session(session: LongPollSession, handler) -> Pid:
-    # Run by the sessions' supervisor: the new process is linked to it.
-    return spawn_link(run_session, session, handler)
+    # Run by the sessions' supervisor: the new process is linked to it. Its
+    # pid is the session's before the 410 goes out, so a POST that comes at
+    # once waits in its mailbox rather than finding no process to send to.
+    session.pid = spawn_link(run_session, session, handler)
+    return session.pid
 
 
 async def _accept(websocket: WebSocket, info: ConnectInfo) -> object:
