@@ -204,6 +204,8 @@ async def test_get_status_says_who_it_is_and_what_it_holds():
         state={"test": otp.current_pid(), "count": 1},
         last_message=status.last_message,
         logged=(),
+        log_size=None,
+        tracing=False,
         message_queue_len=0,
     )
     assert (status.last_message.request, caller.pid) == ("incr", otp.current_pid())
@@ -233,6 +235,7 @@ async def test_trace_logs_every_message_in_and_reply_out_until_turned_off(caplog
     me = otp.current_pid()
     with caplog.at_level(logging.INFO, logger="otp.sys"):
         await otp.sys.trace(pid, True)
+        assert (await otp.sys.get_status(pid)).tracing is True
         await GenServer.call(pid, "incr")
         GenServer.cast(pid, "hello")
         otp.send(pid, ("tuple", 1))
@@ -272,7 +275,8 @@ async def test_log_keeps_the_last_events_and_hands_them_over():
     assert [str(e) for e in events] == [
         f"got call 'incr' from {me!r}", f"replied 1 to {me!r}", "got cast 'later'", "continues with 'later'"
     ]
-    assert (await otp.sys.get_status(pid)).logged == tuple(events)
+    status = await otp.sys.get_status(pid)
+    assert (status.logged, status.log_size, status.tracing) == (tuple(events), 10, False)
 
 
 async def test_log_keeps_only_the_last_n_and_false_forgets_them():
@@ -284,8 +288,10 @@ async def test_log_keeps_only_the_last_n_and_false_forgets_them():
     assert len(events) == 10 and events[-1].message == 8  # the default keeps 10
     await otp.sys.log(pid, 3)
     assert [e.message for e in await otp.sys.log(pid, "get")] == [7, "incr", 8]
+    assert (await otp.sys.get_status(pid)).log_size == 3
     await otp.sys.log(pid, False)
     assert await otp.sys.log(pid, "get") == []
+    assert (await otp.sys.get_status(pid)).log_size is None
     await GenServer.call(pid, "incr")
     assert await otp.sys.log(pid, "get") == []
 

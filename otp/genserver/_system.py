@@ -167,6 +167,8 @@ class Status:
             saying so instead.
         last_message: the last message it took (None after hibernating).
         logged: the events ``otp.sys.log`` keeps, oldest first; empty if off.
+        log_size: how many events ``otp.sys.log`` keeps, or None while it is off.
+        tracing: whether ``otp.sys.trace`` is on.
         message_queue_len: messages waiting in its mailbox.
     """
 
@@ -178,6 +180,8 @@ class Status:
     state: object
     last_message: object
     logged: tuple[Event, ...]
+    log_size: int | None
+    tracing: bool
     message_queue_len: int
 
 
@@ -311,6 +315,7 @@ def _status(loop: _Loop) -> Status:
     except Exception as error:
         state = f"(format_status raised {error!r})"
     info = process_info(current_pid())
+    log = loop.debug.log if loop.debug is not None else None
     return Status(
         pid=current_pid(),
         name=registered_name(),
@@ -319,7 +324,9 @@ def _status(loop: _Loop) -> Status:
         status="suspended" if loop.suspended else "running",
         state=state,
         last_message=loop.last_message,
-        logged=tuple(loop.debug.log) if loop.debug is not None and loop.debug.log is not None else (),
+        logged=tuple(log) if log is not None else (),
+        log_size=log.maxlen if log is not None else None,
+        tracing=loop.debug is not None and loop.debug.trace,
         message_queue_len=info.message_queue_len if info is not None else 0,
     )
 

@@ -18,7 +18,8 @@ page                       shows
 ``/dashboard/tree``        every supervision tree of the node, expandable; restarts
                            highlighted as they happen
 ``/dashboard/processes``   the processes, sortable; kill one (after a confirmation) and
-                           watch its supervisor restart it
+                           watch its supervisor restart it; inspect one: a GenServer's
+                           state and its last messages (``otp.sys``)
 ``/dashboard/pubsub``      PubSub topics with their subscriber counts, Presence per topic
 ``/dashboard/chaos``       start a chaos run (kill rate, duration, seed) and watch calls/s
                            and restarts live; the seed replays it from the command line

@@ -5,6 +5,16 @@ its assigns from the live node on each :class:`~._metrics.Sample`; change
 tracking then sends only what moved. Actions (killing a process, starting a
 chaos run) are events on the page; what a kill may not touch, and the
 answers to forged ones, are in ``_protected.py``.
+
+The processes page also shows one process in detail (its ``inspect``
+button, or ``?pid=<0.42.0>`` in the URL): for a GenServer-based process,
+what ``otp.sys.get_status`` says (class, status, mailbox, its state as its
+``format_status`` gives it, as in a crash report: override it to hide
+secrets) and its last messages. For those, the page turns the server's
+``otp.sys.log`` on while it shows it, and off when it shows another, closes
+the detail or leaves (unless the log was on already: then it is not the
+page's to turn off). Each read has a short timeout, so a busy server makes
+the detail say so instead of holding the page.
 """
 
 from __future__ import annotations
@@ -13,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import otp
 from otp import collector, introspection, pubsub
+from otp import sys as otp_sys
 from otp.lowlevel import current_node
 from otp.tracker import Tracker
 from web.live import LiveView, compile_template
@@ -162,6 +173,7 @@ PROCESSES = page_template(
     <tr :for={row in @rows} :key={row["pid"]} id={"proc-" + row["id"]} class="process">
       <td class="pid">{row["pid"]}</td><td class="name">{row["name"]}</td><td class="function">{row["function"]}</td>
       <td class="mailbox">{row["mailbox"]}</td><td class="messages">{row["messages"]}</td>
+      <td><button class="inspect" phx-click="inspect" phx-value-pid={row["pid"]}>inspect</button></td>
       <td :if={@confirm != row["pid"]}><button class="kill" phx-click="kill" phx-value-pid={row["pid"]}>kill</button></td>
       <td :if={@confirm == row["pid"]}>
         <button class="confirm-kill" phx-click="confirm-kill" phx-value-pid={row["pid"]}>really kill {row["pid"]}?</button>
@@ -169,7 +181,19 @@ PROCESSES = page_template(
       </td>
     </tr>
   </tbody>
-</table>""",
+</table>
+<section :if={@inspected} id="process" class="process-detail">
+  <h2>Process <code id="inspected-pid">{@inspected}</code> <button class="close-detail" phx-click="close-detail">close</button></h2>
+  <p :if={@detail["note"]} id="process-note">{@detail["note"]}</p>
+  <table :if={@detail["facts"]} id="process-status"><tbody>
+    <tr :for={(label, value) in @detail["facts"]} :key={label}><th>{label}</th><td class={"fact-" + label.replace(" ", "-")}>{value}</td></tr>
+  </tbody></table>
+  <h3 :if={@detail["facts"]}>last messages</h3>
+  <p :if={@detail["facts"] and not @detail["events"]} id="no-events">none since the page started watching</p>
+  <ol id="process-log">
+    <li :for={event in @detail["events"]} class={"event " + event["kind"]}>{event["text"]}</li>
+  </ol>
+</section>""",
     "ProcessesPage",
 )
 
@@ -184,16 +208,23 @@ _SORTS = {
 class ProcessesPage(DashboardPage):
     title = "Processes"
     limit = 100
+    log_size = 20  # events of the inspected server the page keeps (otp.sys.log)
+    sys_timeout = 0.5  # seconds each otp.sys read of the inspected process may take
 
     async def mount(self, params, session, socket):
+        self.logging = None  # the pid whose otp.sys.log this page turned on
         socket.assign(sort=params.get("sort", "messages") if params.get("sort") in _SORTS else "messages",
-                      confirm=None, killed=None, refused=None)
+                      confirm=None, killed=None, refused=None, inspected=None, detail={})
+        if params.get("pid"):
+            await self._inspect(params["pid"], socket)
         await super().mount(params, session, socket)
 
     async def refresh(self, socket, sample):
         rows = [_row(info) for info in (otp.process_info(pid) for pid in otp.processes()) if info is not None]
         rows.sort(key=_SORTS[socket.assigns["sort"]])
         socket.assign(rows=rows[: self.limit], total=len(rows))
+        if socket.assigns["inspected"] is not None:
+            socket.assign(detail=await self._detail(socket.assigns["inspected"]))
 
     async def handle_event(self, event, value, socket):
         # Events come from the client: any value may arrive, so nothing here trusts its shape.
@@ -206,7 +237,61 @@ class ProcessesPage(DashboardPage):
             socket.assign(confirm=None)
         elif event == "confirm-kill":
             self._kill(value.get("pid"), socket)
+        elif event == "inspect":
+            await self._inspect(value.get("pid"), socket)
+        elif event == "close-detail":
+            await self._stop_logging()
+            socket.assign(inspected=None, detail={})
         await self.refresh(socket, None)
+
+    async def terminate(self, reason, socket):
+        await self._stop_logging()
+
+    # ------------------------------------------------------------ one process in detail
+
+    async def _inspect(self, text: object, socket) -> None:
+        """Show the process ``text`` names (a client's text: anything may come) instead of the one shown."""
+        target = parse_pid(text)
+        if target.refusal is not None:
+            socket.assign(refused=target.refusal)
+            return
+        await self._stop_logging()
+        socket.assign(inspected=repr(target.pid), refused=None)
+        if socket.connected:  # a dead render ends at once: nothing would turn the log off
+            await self._start_logging(target.pid)
+
+    async def _start_logging(self, pid) -> None:
+        try:
+            if (await otp_sys.get_status(pid, timeout=self.sys_timeout)).log_size is None:
+                await otp_sys.log(pid, self.log_size, timeout=self.sys_timeout)
+                self.logging = pid
+        except (TypeError, otp.CallError):
+            pass  # not a GenServer, or gone, or busy: the detail says which
+
+    async def _stop_logging(self) -> None:
+        pid, self.logging = self.logging, None
+        if pid is not None:
+            try:
+                await otp_sys.log(pid, False, timeout=self.sys_timeout)
+            except (TypeError, otp.CallError):
+                pass  # it has ended (or is busy; its log then stays on, as if an operator had turned it on)
+
+    async def _detail(self, text: str) -> dict:
+        """What the detail section shows of the process ``text`` (a pid's repr)."""
+        pid = parse_pid(text).pid
+        if not isinstance(pid, otp.Pid):
+            return {"note": f"{text} has exited", "facts": [], "events": []}
+        try:
+            status = await otp_sys.get_status(pid, timeout=self.sys_timeout)
+        except TypeError:
+            info = otp.process_info(pid)
+            kind = (info.kind if info is not None else None) or "plain"
+            return {"note": f"a {kind} process, not a GenServer: it has no state to show", "facts": [], "events": []}
+        except otp.CallTimeout:
+            return {"note": f"busy: no answer within {self.sys_timeout} s", "facts": [], "events": []}
+        except otp.CallError:
+            return {"note": f"{text} has exited", "facts": [], "events": []}
+        return {"note": None, "facts": _facts(status), "events": [_event(e) for e in reversed(status.logged)]}
 
     def _ask(self, text: object, socket) -> None:
         """First step: a pid the page may kill gets its confirmation button; any other, the refusal."""
@@ -235,6 +320,30 @@ class ProcessesPage(DashboardPage):
 
     def render(self, assigns, changed):
         return PROCESSES.render(assigns, changed)
+
+
+DETAIL_CHARS = 2000  # of a state or a message shown in the detail: the page must not carry a megabyte
+
+
+def _facts(status: otp_sys.Status) -> list[tuple[str, str]]:
+    return [
+        ("class", status.module),
+        ("name", str(status.name) if status.name is not None else ""),
+        ("status", status.status),
+        ("vsn", repr(status.vsn)),
+        ("mailbox", str(status.message_queue_len)),
+        ("state", _shorten(repr(status.state))),
+        ("last message", _shorten(repr(status.last_message))),
+    ]
+
+
+def _event(event: otp_sys.Event) -> dict:
+    """A logged event as the page lists it, newest first."""
+    return {"kind": event.kind, "text": _shorten(str(event))}
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= DETAIL_CHARS else text[:DETAIL_CHARS] + f"… ({len(text):,} characters)"
 
 
 def _row(info) -> dict:
