@@ -9,7 +9,10 @@ folder, and run from there, where the checkout cannot be imported:
   and the dashboard must be served, byte for byte what the checkout ships;
 - the README's LiveView example (its ``Counter`` view), served with the
   README's own serving line, works in headless Chromium with the official
-  client: the page connects and each click updates the count.
+  client: the page connects and each click updates the count;
+- a chaos run started from the demo's dashboard page, over its real
+  HTTP and WebSocket, runs in the demo's node against its live tree (the
+  wheel has no ``benchmarks`` package and no source tree to run one from).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pathlib import Path
 
 import pytest
 from _node_tools import run_js
+from dashboard._real_live import open_live
 
 import otp
 
@@ -125,6 +129,32 @@ async def test_the_readmes_liveview_example_served_from_the_wheel_works_in_chrom
         server.stderr.close()
     stderr = result.pop("stderr")
     assert result == {"ok": True, "dead": "41", "counts": ["42", "43"], "errors": [], "failedRequests": []}, stderr
+
+
+@pytest.mark.slow
+async def test_a_chaos_run_from_the_dashboard_of_an_installed_wheel_runs_in_its_node(installed, tmp_path):
+    from web.testing import element, render_submit, wait_for_html
+
+    demo = subprocess.Popen(
+        [str(installed), "-u", "-m", "web.demo", "chat", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=OUTSIDE_ENV,
+    )
+    try:
+        port = int(listening_address(demo).rsplit(":", 1)[1])
+        view = await open_live(port, "/dashboard/chaos")
+        # The form's tree is the demo's top supervisor (the node's oldest); kill its Clock 20 times a second.
+        form = {"name": "demo.clock", "kind": "worker", "reason": "kill", "rate": "20", "seconds": "1", "seed": "7"}
+        await render_submit(element(view, "#chaos-form"), value=form)
+        html = await wait_for_html(view, lambda html: 'id="chaos-result"' in html, timeout=30)
+    finally:
+        demo.kill()
+        demo.wait()
+        demo.stdout.close()
+        demo.stderr.close()
+    rows = dict(re.findall(r'<th>([^<]*)</th><td class="[^"]*">([^<]*)</td>', html))
+    # The top supervisor allows 3 restarts in 5 s: two kills leave it one to spare, the 18 others are spared.
+    assert {key: rows[key] for key in ("kills", "spared", "missed", "restarts", "tree_intact", "seed")} == {
+        "kills": "2", "spared": "18", "missed": "0", "restarts": "2", "tree_intact": "True", "seed": "7"}
 
 
 def readme_counter_app() -> str:

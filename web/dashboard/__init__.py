@@ -21,17 +21,19 @@ page                       shows
                            watch its supervisor restart it; inspect one: a GenServer's
                            state and its last messages (``otp.sys``)
 ``/dashboard/pubsub``      PubSub topics with their subscriber counts, Presence per topic
-``/dashboard/chaos``       start a chaos run (kill rate, duration, seed) and watch calls/s
-                           and restarts live; the seed replays it from the command line
+``/dashboard/chaos``       run ``otp.chaos`` against a supervision tree of the node (kill
+                           rate, duration, targets, seed) and watch kills and restarts live
 =========================  =================================================================
 
 Threat model
 ------------
 Whoever loads these pages can read the node (process names, registered
 names, topic names, presence keys: what the app's users are doing) and act
-on it: kill any process that is not refused below, and start chaos runs,
-each an OS process using a CPU for up to a minute. So the dashboard is an
-operator's tool, and it must be reachable by operators only.
+on it: kill any process that is not refused below, and start chaos runs
+against the node's trees for up to a minute (what serves the page is never
+a target, and no supervisor is pushed past its restart intensity: see
+``web/dashboard/_chaos.py``). So the dashboard is an operator's tool, and
+it must be reachable by operators only.
 
 Who can reach it:
 
