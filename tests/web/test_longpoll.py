@@ -32,7 +32,7 @@ from web.socket import Socket, disconnect
 from web.token import InvalidToken, sign, verify
 from web.transports.longpoll import MAX_BATCH, LongPoll
 from web.transports.phoenix import phoenix_socket
-from web.transports.websocket import WebSocket
+from web.transports.websocket import SocketHandler, WebSocket
 
 pytestmark = pytest.mark.slow
 
@@ -151,9 +151,14 @@ async def channel_pid(topic: str = "room:lobby"):
     return subscribers[0]
 
 
-def session_of(token: str) -> str:
-    """The session a token names (tokens are signed anew, with the second, on every poll)."""
-    return itsdangerous.URLSafeTimedSerializer(SECRET, salt="longpoll session /socket/longpoll").loads(token)
+def session_of(token: str, *, signed_with_secret: bool = True) -> str:
+    """The session a token names (tokens are signed anew, with the second, on every poll).
+
+    The signature is checked for tokens of ``serve_chat``'s endpoints (signed with SECRET); the
+    demo's secret is random.
+    """
+    serializer = itsdangerous.URLSafeTimedSerializer(SECRET, salt="longpoll session /socket/longpoll")
+    return serializer.loads(token) if signed_with_secret else serializer.loads_unsafe(token)[1]
 
 
 class SessionToken:
@@ -636,3 +641,50 @@ async def test_a_session_knows_its_process_as_soon_as_it_is_spawned_so_a_post_at
     pid = await _spawn_session(session, SocketHandler())
     assert session.pid == pid  # before the process has run at all: a POST now is queued in its mailbox
     otp.exit(pid, otp.KILL)
+
+
+class Crashing(SocketHandler):
+    """A socket handler whose every text frame is a bug."""
+
+    async def on_text(self, text):
+        raise ValueError(f"cannot take {text}")
+
+
+async def test_a_callback_that_raises_crashes_its_session_alone_with_a_crash_report():
+    endpoint = await Endpoint.start_link(not_found, websocket=WebSocket(lambda info, accepted: Crashing(), longpoll=True))
+    port = Endpoint.address(endpoint)[1]
+    crashing, other = LongPollClient(port), LongPollClient(port)
+    await crashing.open()
+    await other.open()
+    with otp.testing.capture_crash_reports() as reports:
+        assert await crashing.post(b'["1"]') == {"status": 410}  # the session ended under its POST
+        await trio.testing.wait_all_tasks_blocked()
+    report, supervisor_report = reports  # the session's crash, and its supervisor's word (a temporary child)
+    assert (report.name, report.exc_info[0], report.exc_text.splitlines()[-1]) == (
+        "web.transports", ValueError, "ValueError: cannot take [\"1\"]",
+    )
+    assert "long-poll session: <LongPollSession" in report.getMessage()
+    assert supervisor_report.name == "otp.supervisor" and "not restarted" in supervisor_report.getMessage()
+    assert await crashing.post(b'["2"]') == {"status": 410}
+    assert otp.is_alive(endpoint)
+    assert await other.post() == {"status": 200}  # (no frame: only whether its session lives)
+
+
+async def test_junk_requests_get_precise_answers_and_no_crash_report(caplog):
+    port = await serve_demo()
+    client = LongPollClient(port)
+    await client.open()
+    junk_client = LongPollClient(port)
+    with otp.testing.capture_crash_reports() as reports:
+        assert await junk_client.get(headers=[("origin", "http://[")]) == {"status": 403}
+        junk_client.token = "%ff%00" * 50
+        assert await junk_client.post(b"[") == {"status": 410}
+        assert await client.post(b"[", b"{}", b"[1,2]", headers=[("content-type", "application/x-ndjson; charset=utf-8")]) == {"status": 400}
+        other = LongPollClient(port)
+        await other.open()
+        assert await other.post(b'["not a frame"]') == {"status": 200}  # handed on; the socket closes on it (1011)
+        reopened = await other.get()  # the session is gone: a GET with its token opens another
+        assert reopened["status"] == 410
+        assert session_of(reopened["token"], signed_with_secret=False) != session_of(other.token, signed_with_secret=False)
+        assert await other.post(headers=[("content-type", "text/plain")]) == {"status": 410}
+    assert reports == []

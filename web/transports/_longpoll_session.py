@@ -296,7 +296,8 @@ class LongPollSender(Sender):
 
     __slots__ = ("_longpoll",)
 
-    def __init__(self, session: LongPollSession) -> None:  # noqa: super().__init__ not called: no WebSocket session
+    def __init__(self, session: LongPollSession) -> None:
+        # (Sender.__init__ is not called: there is no WebSocket session, and every method is ours.)
         self._longpoll = session
 
     def send_text(self, text: str) -> bool:

@@ -132,7 +132,6 @@ from __future__ import annotations
 import base64
 import binascii
 import inspect
-import logging
 import secrets
 from typing import Any, Awaitable, Callable, Iterable, Mapping
 from urllib.parse import parse_qsl
@@ -154,8 +153,6 @@ from .websocket import ConnectInfo, WebSocket, origin_allowed
 
 # (MAX_BATCH is not listed: the API docs tell constants apart by identity, and 100 is web.socket.MAX_CHANNELS too.)
 __all__ = ["LongPoll", "TOKEN_MAX_AGE", "mount_longpoll", "check_longpoll_paths"]
-
-logger = logging.getLogger("web.transports")
 
 #: Frames in one ``POST`` at most (phoenix.js sends at most 100 at a time).
 MAX_BATCH = 100
@@ -266,8 +263,7 @@ class _Mount:
             return Response(405, {"allow": "GET, POST, OPTIONS"})
         if not self._origin_allowed(request):
             return _answer(403)
-        given = _session_token(request)
-        session_id = self._session_id(given)
+        session_id = self._session_id(_session_token(request))
         session = self.sessions.get(session_id) if session_id is not None else None
         if request.method == "POST":
             return _answer(GONE) if session is None else await self._publish(session, request)
