@@ -22,6 +22,17 @@ Telemetry events become messages too (Elixir's ``:telemetry_test``)::
         otp.exit(worker, "boom")
         event = await assert_receive(TelemetryEvent)
     assert event.metadata["reason"] == "boom"
+
+Processes a test needs can run under the test's own supervisor (ExUnit's
+``start_supervised``): started by the test, stopped newest first when it
+ends, restarted meanwhile by their restart type; ``wait_for_restart``
+waits for a supervisor to have one of its children running again::
+
+    async def test_the_counter_restarts_from_zero():
+        counter = await start_supervised(Counter.child_spec(0, name="counter"))
+        otp.exit(counter, "boom")
+        await wait_for_restart(current_test_supervisor(), Counter, counter)
+        assert await GenServer.call("counter", "get") == 0
 """
 
 from __future__ import annotations
@@ -53,6 +64,13 @@ from .._kernel import (
     receive_nowait,
     send,
 )
+from ._supervised import (
+    current_test_supervisor,
+    open_test_supervisor,
+    start_supervised,
+    stop_supervised,
+    wait_for_restart,
+)
 
 __all__ = [
     "assert_receive",
@@ -63,6 +81,11 @@ __all__ = [
     "capture_crash_reports",
     "forward_telemetry",
     "TelemetryEvent",
+    "start_supervised",
+    "stop_supervised",
+    "current_test_supervisor",
+    "open_test_supervisor",
+    "wait_for_restart",
     "current_node",
     "wait_all_tasks_blocked",
     "Sequencer",
