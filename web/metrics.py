@@ -137,6 +137,9 @@ class _Attached(GenServer):
     async def init(self, exporter: PrometheusExporter) -> None:
         otp.trap_exits(True)  # so that terminate runs when the tree stops
         self.exporter = exporter
+        # A predecessor that was killed never ran terminate: its handlers are
+        # still attached under the same id, and attaching again would fail.
+        exporter.detach()
         exporter.attach()
 
     async def terminate(self, reason: object) -> None:

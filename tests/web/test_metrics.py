@@ -44,6 +44,22 @@ async def test_events_become_metrics_at_the_metrics_path():
     assert float(spawns.split()[1]) >= 4  # the PubSub's, the supervisor, the server and its restart
 
 
+async def test_a_killed_exporter_child_is_restarted_and_counts_each_event_once():
+    exporter = PrometheusExporter()
+    supervisor = await Supervisor.start_link([exporter.child_spec()], name="exporter_sup")
+    [first] = await Supervisor.which_children(supervisor)
+    await PubSub.start_link("metrics_kill_ps")
+    with capture_crash_reports():
+        await kill_and_wait(first.pid)  # terminate does not run: the handlers stay attached
+        [restarted] = await Supervisor.which_children(supervisor)
+    assert restarted.pid not in (None, first.pid)
+    otp.pubsub.broadcast("metrics_kill_ps", "t", "hello")
+    response = await exporter.http()(Request("GET", "/metrics", {}, {}, ("127.0.0.1", 1)))
+    assert 'otp_pubsub_broadcasts_total{pubsub="metrics_kill_ps"} 1.0' in lines(response.body)
+    await otp.GenServer.stop(supervisor)
+    assert [h for h in otp.telemetry.list_handlers() if h.id == exporter.handler_id] == []  # stopped: detached
+
+
 async def test_other_paths_go_to_the_fallback_and_detach_stops_counting():
     exporter = PrometheusExporter()
 
