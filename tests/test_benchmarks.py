@@ -161,6 +161,30 @@ def test_unknown_workload_fails_with_a_clear_message():
     assert done.stdout == ""
 
 
+# ------------------------------------------------------------------ hot code upgrade (benchmarks/kernel/upgrade.py)
+
+UPGRADE_FIELDS = [
+    "servers", "clients", "pause_p99_us", "pause_max_us", "upgrade_ms", "upgraded", "failed", "calls", "casts",
+    "calls_failed", "messages_lost",
+]
+
+
+@pytest.mark.slow
+def test_quick_json_reports_a_hot_upgrade_under_load_that_lost_no_message():
+    from _bench_cli import check_common, run_json
+
+    row = run_json("upgrade")["upgrade"]
+    assert list(row) == list(COMMON_FIELDS) + UPGRADE_FIELDS, row
+    check_common(row, rate=False, has_baseline=False)
+    assert (row["workload"], row["unit"], row["size"], row["runs"]) == ("UPG upgrade", "us/pause p50", 100, 5)
+    assert (row["servers"], row["clients"], row["upgraded"], row["failed"]) == (100, 5, 100, 0), row
+    assert (row["calls_failed"], row["messages_lost"]) == (0, 0), row
+    assert row["calls"] == row["casts"] > 0  # one cast beside each call
+    # (p99 and max are rounded to 0.1 us; the figure, a p50, is not.)
+    assert 0 < row["figure"] <= row["pause_p99_us"] + 0.1 and row["pause_p99_us"] <= row["pause_max_us"], row
+    assert row["upgrade_ms"] > 0
+
+
 # ------------------------------------------------------------------ the LiveView benchmarks (benchmarks/live/)
 
 # What a live-render and a live-list run report (a stream's adds its mount time).
@@ -315,7 +339,7 @@ NAMES = {
 }
 
 GROUPS = {
-    "kernel": ["w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "reg", "reg-dispatch"],
+    "kernel": ["w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "reg", "reg-dispatch", "upgrade"],
     "cluster": ["xbroadcast", "xlatency", "presence"],
     "web": ["web-conns", "web-fanout", "web-pingpong", "web-churn", "abuse"],
     "live": ["live-events", "live-render", "live-list", "live-diff"],

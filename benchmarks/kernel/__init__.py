@@ -35,11 +35,24 @@ restarts, tree_intact, lost_acknowledged, seed, victims_hash...; W8:
 gave_up, reason, init_attempts, reports).
 
 Beside them: ``registry_lookup`` (``reg``, ``reg-dispatch``: Registry reads
-at 100,000 entries against a plain dict, run only when named) and
+at 100,000 entries against a plain dict, run only when named),
+``upgrade`` (``upgrade``: ``otp.upgrade`` of 1,000 live servers under call
+load, the pause per server and the messages lost; run only when named) and
 ``chaos_cli`` (``python -m benchmarks chaos``: one W7 run, watched live).
 """
 
-from . import registry_lookup, w1_spawn, w2_pingpong, w3_call, w4_cast, w5_fanout, w6_restart, w7_chaos, w8_intensity
+from . import (
+    registry_lookup,
+    upgrade,
+    w1_spawn,
+    w2_pingpong,
+    w3_call,
+    w4_cast,
+    w5_fanout,
+    w6_restart,
+    w7_chaos,
+    w8_intensity,
+)
 
 # In table order: what `python -m benchmarks` runs when no workload is named.
 WORKLOADS = (
@@ -55,5 +68,6 @@ WORKLOADS = (
 
 # Run only when named.
 REGISTRY_WORKLOADS = registry_lookup.WORKLOADS
+UPGRADE_WORKLOADS = (upgrade.WORKLOAD,)
 
-__all__ = ["WORKLOADS", "REGISTRY_WORKLOADS"]
+__all__ = ["WORKLOADS", "REGISTRY_WORKLOADS", "UPGRADE_WORKLOADS"]
