@@ -92,9 +92,11 @@ def test_docs_example_runs(page, source):
     tests = [value for name, value in namespace.items() if name.startswith("test_")]
     for test in tests:
         import otp
+        from otp.testing import open_test_supervisor
 
         async def in_node(test=test):
-            await test()
+            async with open_test_supervisor():  # as the pytest plugin runs each test
+                await test()
 
         otp.run(in_node)
 
