@@ -18,14 +18,14 @@ seeing them::
 
     async def main():
         pid = await Counter.start_link(0)
-        await otp.sys.log(pid, True)                      # keep its last 10 events
+        await otp.sys.log(pid, True)                  # keep its last 10 events
         await GenServer.call(pid, "incr")
-        events = await otp.sys.log(pid, "get")            # [got call 'incr' from <0.1.0>, replied 1 to <0.1.0>]
+        events = await otp.sys.log(pid, "get")        # got call 'incr' from <0.1.0>, replied 1 to <0.1.0>
         await otp.sys.replace_state(pid, lambda server: setattr(server, "count", 41))
-        status = await otp.sys.get_status(pid)            # running, state {'count': 41}, ...
-        return [str(e).split(" from")[0] for e in events], status.state, await GenServer.call(pid, "incr")
+        status = await otp.sys.get_status(pid)        # Status(pid=<0.2.0>, status='running', state=...)
+        return [e.kind for e in events], status.state, await GenServer.call(pid, "incr")
 
-    otp.run(main)   # -> (["got call 'incr'", 'replied 1 to <0.1.0>'], {'count': 41}, 42)
+    otp.run(main)   # -> (['call', 'reply'], {'count': 41}, 42)
 
 =========================================  =================================================
 ``await get_state(server)``                its instance (the state lives on it)

@@ -57,11 +57,40 @@ server run ``terminate(reason)`` and waits until it has exited.
 Callbacks and what they return
 ------------------------------
 See :mod:`otp.genserver._results` for the table. ``handle_call`` replies
-with its return value; ``NoReply()``, ``Continue(arg, reply=...)`` and
-``Stop(reason, reply=...)`` are the other shapes. ``handle_cast``,
-``handle_info`` and ``handle_continue`` return None (or ``Continue`` /
-``Stop``). A wrong return raises ``TypeError`` naming the callback, the
-value and the accepted shapes, and the server crashes with it.
+with its return value; ``Reply(value, timeout=...)``, ``NoReply()``,
+``Continue(arg, reply=...)`` and ``Stop(reason, reply=...)`` are the other
+shapes. ``handle_cast``, ``handle_info`` and ``handle_continue`` return None
+(or ``NoReply(...)``, ``Continue``, ``Stop``). A wrong return raises
+``TypeError`` naming the callback, the value and the accepted shapes, and
+the server crashes with it.
+
+Timeouts, hibernate and continue
+--------------------------------
+What OTP writes ``{noreply, State, Timeout | hibernate | {continue, Arg}}``
+is, from any callback but ``terminate``::
+
+    return NoReply(timeout=30.0)         # handle_info(TIMEOUT) after 30 s without a message
+    return Reply(count, timeout=30.0)    # the same, from handle_call, after replying
+    return NoReply(hibernate=True)       # give memory back while idle
+    return Continue("load")              # handle_continue("load") before the next message
+
+Any message cancels a timeout (a call, a cast, any ``send``); ``otp.sys``
+requests do not. ``init`` may return ``NoReply(timeout=...)`` too: a server
+that nobody talks to for 30 s can then stop itself. What hibernating gives
+back, and why that is all, is in :mod:`otp.genserver._results`.
+
+Looking inside, and upgrading the code
+--------------------------------------
+Every GenServer answers ``otp.sys``: ``get_state``, ``replace_state``,
+``suspend``/``resume``, ``get_status`` (its state as ``format_status``
+gives it), ``trace`` and ``log`` of its messages; its callbacks never see
+those requests. ``await otp.upgrade(module)`` reloads a module and moves
+its live servers to the new classes; each server's ``code_change(old_vsn,
+extra)`` runs then, in the server, with ``self`` already of the new class,
+to bring its attributes up to the new code (raise to refuse: the server
+keeps its old class and attributes). ``vsn``, a class attribute, is the
+version ``code_change`` receives as ``old_vsn``; by default the module's
+``__version__``.
 
 When ``terminate(reason)`` runs
 -------------------------------
@@ -108,7 +137,8 @@ returns ``Any`` and untyped code keeps working. The callbacks' parameters
 are typed loosely in the base class (``Any``, or ``Request``), so a subclass
 annotates them as it likes: ``handle_cast(self, request: int)``,
 ``handle_info(self, message: Tick)``. ``handle_call`` returns the reply or
-``NoReply``/``Continue``/``Stop``; the others return None or those three.
+``Reply``/``NoReply``/``Continue``/``Stop``; the others return None or
+``NoReply``/``Continue``/``Stop``.
 
 ``start_link`` and ``start`` return a ``Pid``, not ``Pid | None``, unless
 ``init`` is annotated as possibly returning ``Ignore``
