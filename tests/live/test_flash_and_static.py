@@ -7,9 +7,9 @@ import re
 
 from otp import PubSub
 from web._http import Request
-from web.live import HTTPError, LiveRouter, LiveView, compile_template
+from web.live import HALT, HTTPError, LiveRouter, LiveView, compile_template
+from web.testing import Redirect, connect, live
 from web.token import sign, verify
-from web.testing import connect
 
 SECRET = "flash secret"
 PAGE = compile_template('<p id="info">{@flash.get("info", "")}</p>')
@@ -85,3 +85,48 @@ async def test_a_4xx_from_mount_is_that_status_on_the_dead_render_and_reload_on_
     status, reply = await c.join(f"lv:{view_id}", {"url": "http://x/items/2", "session": session})
     assert (status, reply["reason"], reply["status"]) == ("error", "reload", 404)
     assert verify(SECRET, "liveview reload", reply["token"]) == 404
+
+
+async def must_log_in(params, session, socket):
+    socket.put_flash("info", "log in first")
+    socket.redirect("/page")
+    return HALT
+
+
+class Guarded(LiveView):
+    on_mount = [must_log_in]
+
+    def render(self, assigns, changed):
+        return PAGE.render(assigns, changed)
+
+
+async def test_a_flash_put_before_a_redirect_from_the_dead_render_goes_with_the_302_and_shows_once():
+    # Issue #16: on_mount put_flash + redirect + HALT gave a 302 with no flash cookie.
+    pages = LiveRouter(secret=SECRET, routes={"/page": Page, "/admin": Guarded}, pubsub="flash_ps")
+    response = await pages.render(Request("GET", "/admin", {}, {}, ("127.0.0.1", 1)))
+    assert (response.status, response.headers["location"]) == (302, "/page")
+    token = re.fullmatch(r"__phoenix_flash__=([^;]+); max-age=60; path=/", response.headers["set-cookie"]).group(1)
+    assert pages.read_flash(token) == {"info": "log in first"}
+    # The page redirected to shows it, and clears the cookie.
+    shown = await pages.render(Request("GET", "/page", {}, {"cookie": f"__phoenix_flash__={token}"}, ("127.0.0.1", 1)))
+    assert '<p id="info">log in first</p>' in shown.body.decode()
+    assert shown.headers["set-cookie"] == "__phoenix_flash__=; max-age=0; path=/"
+
+
+async def test_a_dead_render_redirect_without_a_flash_sets_no_cookie():
+    class Away(LiveView):
+        async def mount(self, params, session, socket):
+            socket.push_navigate("/page")
+
+        def render(self, assigns, changed):
+            return PAGE.render(assigns, changed)
+
+    pages = LiveRouter(secret=SECRET, routes={"/page": Page, "/away": Away}, pubsub="flash_ps")
+    response = await pages.render(Request("GET", "/away", {}, {}, ("127.0.0.1", 1)))
+    assert (response.status, response.headers) == (302, {"location": "/page"})
+
+
+async def test_live_returns_the_dead_render_redirect_with_its_flash():
+    await PubSub.start_link("flash_ps")
+    pages = LiveRouter(secret=SECRET, routes={"/page": Page, "/admin": Guarded}, pubsub="flash_ps")
+    assert await live(pages, "/admin") == Redirect("redirect", "/page", {"info": "log in first"})

@@ -63,6 +63,7 @@ RouteTarget = type[LiveView] | tuple[type[LiveView], str]
 @attrs.frozen
 class Redirect:
     to: str
+    flash: dict = attrs.field(factory=dict)  # carried to the next page in the flash cookie
 
 
 @attrs.frozen
@@ -224,7 +225,7 @@ class LiveRouter:
         # The flash a full redirect carried (docs/protocol/liveview.md, "Navigation") is shown once: clear its cookie.
         clear = {"set-cookie": f"{FLASH_COOKIE}=; max-age=0; path=/"} if flash is not None else {}
         if isinstance(page, Redirect):  # the mount navigated away
-            return Response(302, {"location": page.to, **clear}, b"")
+            return Response(302, {"location": page.to, **(self._flash_carried(page.flash) or clear)}, b"")
         title, container = page
         csrf = csrf_token or sign(self.secret, CSRF_SALT, secrets.token_urlsafe(16))
         body = self.layout(title, container, csrf)
@@ -239,6 +240,16 @@ class LiveRouter:
         morsel = cookies.get(FLASH_COOKIE)
         flash = self.read_flash(morsel.value if morsel is not None else None)
         return None if flash is None else {str(k): str(v) for k, v in flash.items()}
+
+    def _flash_carried(self, flash: dict) -> dict[str, str]:
+        """The cookie that carries a flash over a redirect from the dead render; ``{}`` without a flash.
+
+        What the client does on a connected view's redirect (it sets the same cookie from the
+        reply's signed flash), done by the 302 itself: the page redirected to shows it once.
+        """
+        if not flash:
+            return {}
+        return {"set-cookie": f"{FLASH_COOKIE}={sign(self.secret, FLASH_SALT, flash)}; max-age=60; path=/"}
 
     def read_flash(self, token: str | None) -> dict[str, Any] | None:
         """The flash a redirect's signed flash token carries (docs/protocol/liveview.md, "Navigation").
@@ -268,7 +279,7 @@ class LiveRouter:
         components = Components(lambda cid: LiveSocket(connected=False, view_id=view_id, myself=cid))
         await mount_view(view, socket, params, session, url)
         if socket.navigation is not None and socket.navigation[0] != "patch":
-            return Redirect(socket.navigation[1])
+            return Redirect(socket.navigation[1], socket.assigns["flash"])
         token = current_components.set(components)
         try:
             rendered = view.render(socket.assigns, None)

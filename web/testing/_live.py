@@ -122,7 +122,9 @@ async def _dead_render(page: Page, path: str) -> tuple[str, str, str | None, str
     if response is None:
         raise ValueError(f"no route of the router matches {path!r}; routes: {[route.path for route in page.router.routes]}")
     if response.status in (301, 302, 303, 307, 308):
-        return Redirect(REDIRECT, response.headers["location"], source=page)
+        flash_token = _flash_cookie(response.headers.get("set-cookie", ""))
+        flash = page.router.read_flash(flash_token) or {}
+        return Redirect(REDIRECT, response.headers["location"], flash, source=page, flash_token=flash_token)
     document = LexborHTMLParser(response.body.decode())
     container = document.css_first("[data-phx-main]")
     csrf = document.css_first('meta[name="csrf-token"]')
@@ -138,6 +140,13 @@ async def _dead_render(page: Page, path: str) -> tuple[str, str, str | None, str
     if not view_id or not session:
         raise AssertionError(f"the LiveView container of {path!r} has no id or data-phx-session: {container.html}")
     return view_id, session, static, title.text() if title else None
+
+
+def _flash_cookie(set_cookie: str) -> str | None:
+    """The flash token a dead render's redirect sets (``__phoenix_flash__=<token>; ...``), if any."""
+    name, _, rest = set_cookie.partition("=")
+    token = rest.split(";", 1)[0]
+    return token if name == "__phoenix_flash__" and token else None
 
 
 async def join_redirect(origin: LiveViewTest, redirect: Redirect) -> LiveViewTest | Redirect:
