@@ -270,10 +270,8 @@ async def _handle_call(loop: _Loop, server: GenServer[Any, Any], message: Call) 
     result: Any = await server.handle_call(message.request, message.caller)
     kind = result.__class__
     if kind is NoReply:
-        if result.timeout is not None or result.hibernate:
-            _wait_as(loop, result)
-        return
-    if kind is Reply:
+        _wait_as(loop, result)
+    elif kind is Reply:
         _reply(loop, message, result.value)
         _wait_as(loop, result)
     elif kind is Continue:
