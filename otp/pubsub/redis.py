@@ -85,6 +85,24 @@ of a PUBLISH misses it. So after Redis comes back, the queue is flushed
 only once the nodes known to be up have resubscribed (or after
 ``resubscribe_wait``), and whatever is missed is counted, as below.
 
+When this node is cut off
+-------------------------
+A node that hears nothing from another cannot tell, from that alone,
+whether the other went away or it itself lost the bus. So the adapter
+watches its own frames: each one it publishes (a heartbeat at least
+every ``heartbeat`` seconds) comes back to its own subscriber through
+Redis. While both connections are up and they keep coming back, the bus
+works for this node, and another node's silence means something about
+that node. When a connection goes down, or its own frames stop coming
+back for ``2 × heartbeat`` seconds (Redis restarted, stopped, refusing
+clients or unreachable; this OS process stopped or starved), it does
+not, and :meth:`Redis.silence_counts_from` says None. When they come back,
+silence counts afresh: from then, or, if a connection of ours was down,
+from then plus ``backoff[1]`` (the other nodes' connections may come back
+up to that much later than ours). ``otp.dist``
+declares a node down, and a Tracker a replica, only on silence counted
+this way; the telemetry event ``bus_back`` says when it starts again.
+
 Counting what is lost
 ---------------------
 A broadcast is never lost in silence. Every node publishes a heartbeat
@@ -138,7 +156,14 @@ Every change of these counters is also an event (see ``otp.telemetry``):
 ``("otp", "pubsub", "redis", "connect_failed")`` for each attempt to
 connect that failed (``failures``: in a row for that connection,
 ``retry_in``: seconds until the next; metadata ``pubsub``, ``node_name``,
-``role``, ``error``: the exception, such as :class:`RedisAuthError`).
+``role``, ``error``: the exception, such as :class:`RedisAuthError`), and
+``("otp", "pubsub", "redis", "bus_back")`` when this node's own frames come
+back through Redis after a break (``silence_counts_from``; metadata
+``pubsub``, ``node_name``).
+
+The log lines go to the logger ``otp.pubsub.redis`` (``logger=`` names
+another; ``otp.dist``'s own adapter logs as ``otp.dist.redis``), each
+naming its adapter: host, port, node and PubSub.
 """
 
 from __future__ import annotations
@@ -198,8 +223,6 @@ __all__ = [
     "RedisTLSError",
 ]
 
-logger = logging.getLogger("otp.pubsub.redis")
-
 _VERSION_1 = b"\x01"  # no kind, incarnation or sequence: read, never written
 _VERSION = b"\x02"
 _DIGEST = 32
@@ -216,6 +239,7 @@ DROP = ("otp", "pubsub", "redis", "drop")
 MISSED = ("otp", "pubsub", "redis", "missed")
 NODE_GONE = ("otp", "pubsub", "redis", "node_gone")
 CONNECT_FAILED = ("otp", "pubsub", "redis", "connect_failed")
+BUS_BACK = ("otp", "pubsub", "redis", "bus_back")
 
 MAX_ORIGINS = 10_000  # nodes whose numbering a receiver remembers (a sanity bound: only signed frames add one)
 _DETAILS_SHOWN = 10  # distinct details (origins, errors) in one log line; the rest are summed as "others"
@@ -306,9 +330,10 @@ class _LogLines:
     and the line sums the notes by detail.
     """
 
-    def __init__(self, owner: object, interval: float) -> None:
+    def __init__(self, owner: object, interval: float, logger: logging.Logger) -> None:
         self.owner = owner
         self.interval = interval
+        self.logger = logger
         self._throttles: dict[str, LogThrottle] = {}
 
     def note(self, cause: str, count: int = 1, detail: str = "") -> None:
@@ -326,7 +351,8 @@ class _LogLines:
     def _write(self, cause: str, summary: Summary | None) -> None:
         if summary is not None:
             details = summary.describe()
-            logger.warning("%r: %s: %d%s", self.owner, _LINES[cause], summary.count, f" ({details})" if details else "")
+            line = "%r: %s: %d%s"
+            self.logger.warning(line, self.owner, _LINES[cause], summary.count, f" ({details})" if details else "")
 
 
 _LINES = {
@@ -386,6 +412,8 @@ class Redis:
         node_timeout: seconds without a frame after which another node is no
             longer expected to receive (see "Counting what is lost").
         log_interval: seconds between two log lines of one cause, at least.
+        logger: the name of the logger its lines go to (``otp.dist`` gives
+            its own adapter ``"otp.dist.redis"``, so that the two read apart).
     """
 
     def __init__(
@@ -402,6 +430,7 @@ class Redis:
         heartbeat: float = 1.0,
         node_timeout: float = 5.0,
         log_interval: float = 10.0,
+        logger: str = "otp.pubsub.redis",
     ) -> None:
         if not isinstance(secret, bytes) or len(secret) < 8:
             raise ValueError("Redis adapter: secret must be bytes, at least 8 long, shared by every node")
@@ -440,10 +469,15 @@ class Redis:
         self._waiters: list[tuple[bool, trio.Event]] = []
         self._ever_connected = {"publisher": False, "subscriber": False}
         self._retry = {"publisher": _Backoff(*backoff), "subscriber": _Backoff(*backoff)}
-        self._log = _LogLines(self, log_interval)
+        self._log = _LogLines(self, log_interval, logging.getLogger(logger))
+        # Whether the bus works for this node, from its own frames coming back
+        # through Redis ("When this node is cut off" in the module docstring).
+        self._echo_at: float | None = None  # when the last one came back; None since a connection went down
+        self._silence_from: float | None = None  # what silence_counts_from says while they come back
 
     def __repr__(self) -> str:
-        return f"Redis({self.host!r}, {self.port}, node_name={self.node_name!r})"
+        pubsub = "" if self._pubsub is None else f", pubsub={self._pubsub!r}"
+        return f"Redis({self.host!r}, {self.port}, node_name={self.node_name!r}{pubsub})"
 
     # ------------------------------------------------------------ the adapter protocol
 
@@ -496,6 +530,8 @@ class Redis:
             self._ever_connected[role] = True
             if role == "subscriber":
                 self._forgive_silence()
+        else:
+            self._echo_at = None  # what comes back next starts a new run: the bus was broken for us
         self._connected[role] = up
         state = self._is_connected()
         waiting = self._waiters
@@ -524,6 +560,52 @@ class Redis:
             missed=dict(self._missed),
             nodes=tuple(sorted(self._expected_nodes())),
         )
+
+    # ------------------------------------------------------------ is this node cut off?
+
+    def silence_counts_from(self) -> float | None:
+        """From when (trio's clock) another node's silence says something about it; None while it says nothing.
+
+        None while this node does not hear the bus itself: one of its
+        connections is down, or its own frames have not come back through
+        Redis for ``2 × heartbeat`` seconds (Redis stopped or unreachable
+        with the connections still open, or this OS process not running).
+        Once its frames come back, another node's silence counts from then,
+        or from then plus ``backoff[1]`` after one of its connections was
+        down (that node's may come back that much later than ours).
+        ``otp.dist`` and the Tracker judge silence this way (see "When this
+        node is cut off").
+        """
+        echo_at = self._echo_at
+        if echo_at is None or not self._is_connected() or trio.current_time() - echo_at > self._echo_timeout():
+            return None
+        return self._silence_from
+
+    def _echo_timeout(self) -> float:
+        # A heartbeat goes out every `heartbeat` seconds (more often under
+        # traffic): two missed in a row, and the bus is not working for us.
+        return 2 * self.heartbeat
+
+    def _echoed(self) -> None:
+        """One of our frames came back through Redis: the bus works for this node, both ways."""
+        now = trio.current_time()
+        if self._silence_from is None:
+            self._silence_from = now  # the first time: nobody was heard before, nobody lags behind
+        elif self._echo_at is None:
+            # A connection of ours went down since the last one: the others' may
+            # have too, and may come back up to backoff[1] later than ours.
+            self._bus_back(now + self.backoff[1])
+        elif now - self._echo_at > self._echo_timeout():
+            # The bus stalled for us (Redis stopped, or this process): the others'
+            # frames waited with ours, and come now.
+            self._bus_back(now)
+        self._echo_at = now
+
+    def _bus_back(self, silence_from: float) -> None:
+        self._silence_from = silence_from
+        if telemetry.attached(BUS_BACK):
+            metadata = {"pubsub": self._pubsub, "node_name": self.node_name}
+            telemetry.execute(BUS_BACK, {"silence_counts_from": silence_from}, metadata)
 
     # ------------------------------------------------------------ frames
 
@@ -890,7 +972,8 @@ async def _deliver_until_broken(adapter: Redis, connection: Connection, pubsub: 
         if kind != b"message":
             continue
         if channel == own and adapter._is_own(frame):
-            continue  # our own broadcast: already delivered locally
+            adapter._echoed()  # our own frame, back through Redis (already delivered locally)
+            continue
         decoded = adapter._decode(frame)
         if decoded is None or not adapter._heard(decoded):
             continue
