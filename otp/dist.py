@@ -25,23 +25,77 @@ order, as in Erlang.
 
 Failure detection
 -----------------
-Every node broadcasts a heartbeat every ``heartbeat`` seconds. A node not
-heard from for ``down_after`` seconds is declared down: every monitor of a
+Every node broadcasts a heartbeat every ``heartbeat`` seconds (0.5 by
+default). A node not heard from for ``down_after`` seconds (5 by default)
+*while the bus works for this node* is declared down: every monitor of a
 process there gets ``Down(..., NODEDOWN)``, every link to one gets an exit
 signal with ``NODEDOWN`` (Erlang's ``noconnection``), and processes that
-called :func:`monitor_nodes` get ``NodeDown(name)``. A node heard from again
-comes back with ``NodeUp(name)``. The Tracker uses these to drop the
-presences of a node that vanished.
+called :func:`monitor_nodes` get ``NodeDown(name)`` (a Tracker on this node
+among them: it drops that node's presences at once). A node heard from
+again comes back with ``NodeUp(name)``. A killed node is declared down
+``down_after`` to ``down_after + heartbeat`` seconds after its last
+heartbeat.
+
+Silence is judged only when it says something about the silent node.
+Verdicts are *held*, with nobody declared down, while:
+
+* this node is the one cut off: one of its Redis connections is down, or
+  its own frames have not come back through Redis for ``down_after / 2``
+  (Redis restarted, stopped, refusing clients; see "When this node is cut
+  off" in ``otp.pubsub.redis``). When they come back, silence counts afresh
+  from then (plus the adapter's ``backoff[1]``, ``down_after / 2`` at most
+  2 s, if a connection was down: the other nodes' may come back that much
+  later than ours): a node really gone during the outage is declared down
+  ``down_after`` after that;
+* this node was not running: a beat that fires more than ``(down_after -
+  heartbeat) / 2`` seconds late means the OS process was stopped
+  (``SIGSTOP``), starved or blocked, and the heartbeats that arrived
+  meanwhile are still unread. Silence counts afresh from the late beat.
+
+So a Redis restart, however long, takes no node down; a node paused for
+longer than ``down_after`` is declared down by the others (it was silent
+while their bus worked), and itself declares nobody. ``HELD`` and
+``JUDGING`` (telemetry, below) say when verdicts stop and start again.
+
+For faster detection, lower ``down_after`` (and ``heartbeat``, at most a
+third of it): a killed node is then seen down sooner, and a pause or a
+stall longer than ``down_after`` makes the others declare that node down.
+
+What a verdict ends
+-------------------
+A node declared down may be alive (it was paused, or cut off from Redis
+alone). So that both sides agree on what ended:
+
+* its links: the local processes get their exit signal, and the node is
+  sent the other half (``LinkExitFrame``), which it gets if it is alive;
+* this node's monitors of its processes: ``Down(..., NODEDOWN)``;
+* *its* monitors of this node's processes are kept: if it comes back,
+  they still work (a ``Down`` with the real reason when the process ends).
+  Once it has been down ``10 × down_after`` seconds they are dropped, and
+  it is sent ``Down(..., NODEDOWN)`` for each, should it ever read them.
+
+Logging and telemetry
+---------------------
+The logger ``otp.dist`` says when a node is declared down (WARNING), when
+this node finds it was not running (WARNING), and when verdicts are held
+and judged again (INFO). The distribution's own Redis adapter logs as
+``otp.dist.redis``. Telemetry (``otp.telemetry``): :data:`HELD`,
+``("otp", "dist", "held")`` (metadata ``node_name``, ``reason``:
+``"bus"`` or ``"paused"``; measurement ``late``, seconds, for a pause),
+and :data:`JUDGING`, ``("otp", "dist", "judging")`` (measurement
+``held``: seconds the verdicts were held; metadata ``node_name``).
 """
 
 from __future__ import annotations
 
+import logging
+import math
 from typing import TYPE_CHECKING, Any, Callable
 
 import attrs
 import trio
 
-from . import lowlevel, pubsub
+from . import lowlevel, pubsub, telemetry
 from ._child_spec import ChildSpec
 from ._kernel import (
     NODEDOWN,
@@ -63,13 +117,24 @@ from .supervisor import Strategy, Supervisor
 
 if TYPE_CHECKING:
     from ._kernel._process import Process
+    from .chaos._network import NetworkFaults
 
-__all__ = ["start", "monitor_nodes", "nodes", "node_name", "NodeUp", "NodeDown", "Distribution"]
+__all__ = ["start", "monitor_nodes", "nodes", "node_name", "NodeUp", "NodeDown", "Distribution", "HELD", "JUDGING"]
+
+logger = logging.getLogger("otp.dist")
 
 PUBSUB = "otp.dist"
 _FRAMES = "dist"
 _HEARTBEATS = "heartbeat"
 _SERVER = "otp.dist.server"
+
+HELD = ("otp", "dist", "held")  # telemetry: verdicts held (see "Failure detection")
+JUDGING = ("otp", "dist", "judging")  # telemetry: verdicts judged again
+
+# A node declared down keeps its monitors of ours this many down_after
+# periods: long enough for a pause or a netsplit to heal, bounded for a node
+# that never comes back.
+_FORGET_AFTER_DOWNS = 10
 
 
 @attrs.frozen
@@ -180,10 +245,28 @@ class _Nodes:
     pass
 
 
-def _to_server(entries: list, from_pid: object, frame: object) -> None:
-    """The PubSub dispatcher: frames go to the node's distribution server."""
-    for pid, _ in entries:
-        send(pid, frame)
+class _ToServer:
+    """The PubSub dispatcher of frames: to the receiving node's distribution server.
+
+    It travels with each frame and names the node that sent it, so that
+    the receiver can drop what comes from a node that ``otp.chaos``
+    partitioned it from (``Distribution.faults``).
+    """
+
+    __slots__ = ("origin",)
+
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+
+    def __reduce__(self) -> tuple:
+        return (_ToServer, (self.origin,))
+
+    def __call__(self, entries: list, from_pid: object, frame: object) -> None:
+        handler = lowlevel.current_node().remote
+        if isinstance(handler, Distribution) and handler.faults is not None and handler.faults.cuts(self.origin):
+            return
+        for pid, _ in entries:
+            send(pid, frame)
 
 
 class Distribution:
@@ -202,6 +285,13 @@ class Distribution:
         # node name -> when last heard from. A node we start talking to counts
         # as just heard from: if it never answers, it is declared down too.
         self.seen: dict[str, float] = {}
+        # otp.chaos's seam (otp/chaos/_network.py): while set, every frame to
+        # another node (heartbeats too) and from one is first shown to it.
+        self.faults: NetworkFaults | None = None
+        self._dispatcher = _ToServer(name)
+        # Processes that called monitor_nodes(): kept here, where a restart of
+        # the distribution server does not lose them.
+        self.node_watchers: set[Pid] = set()
 
     # ------------------------------------------------------------ called by the kernel
 
@@ -256,9 +346,14 @@ class Distribution:
     # ------------------------------------------------------------ helpers
 
     def _frame(self, node: str, frame: object) -> None:
+        if self.faults is not None and self.faults.outgoing(node, frame):
+            return  # otp.chaos cut or dropped it, or holds it back to transmit() later
+        self.transmit(node, frame)
+
+    def transmit(self, node: str, frame: object) -> None:
         # Straight to the adapter: this also runs where no PubSub lookup can
         # (the node's root process ending, outside any process).
-        self.adapter.direct_broadcast(PUBSUB, node, _FRAMES, frame, _to_server)
+        self.adapter.direct_broadcast(PUBSUB, node, _FRAMES, frame, self._dispatcher)
 
     def _forget_watch(self, watcher: Pid, ref: Ref) -> None:
         refs = self.by_watcher.get(watcher)
@@ -296,7 +391,18 @@ class _Server(GenServer):
         self.announced: set[str] = set()  # nodes NodeUp was sent for
         self.proxies: dict = {}  # local monitor ref -> (origin node, origin ref)
         self.proxied: dict = {}  # (origin node, origin ref) -> local monitor ref
-        self.watchers: set[Pid] = set()  # processes that called monitor_nodes
+        self.watchers = self.handler.node_watchers  # processes that called monitor_nodes
+        self.watcher_refs: dict[Ref, Pid] = {}  # our monitor of each: a watcher that ends is forgotten
+        for watcher in self.watchers:
+            self._watch(watcher)
+        self.down_since: dict[str, float] = {}  # nodes declared down and not heard from since
+        # Holding verdicts (see "Failure detection"): why, and since when. At
+        # the start, until our own frames come back through Redis.
+        self.holding: str | None = "starting"
+        self.held_since = trio.current_time()
+        self.resumed_at = -math.inf  # the last late beat: silence counts from there at least
+        self.pause_threshold = (self.down_after - self.heartbeat) / 2
+        self.beat_due = trio.current_time()
         pubsub.subscribe(PUBSUB, _FRAMES)
         pubsub.subscribe(PUBSUB, _HEARTBEATS)
         self._beat()
@@ -304,7 +410,9 @@ class _Server(GenServer):
     async def handle_call(self, request: object, caller: From) -> list[str]:
         match request:
             case _MonitorNodes(pid):
-                self.watchers.add(pid)
+                if pid not in self.watchers:
+                    self.watchers.add(pid)
+                    self._watch(pid)
                 return sorted(self.announced)
             case _Nodes():
                 return sorted(self.announced)
@@ -312,11 +420,17 @@ class _Server(GenServer):
 
     async def handle_info(self, message: object) -> NoReply | Continue | Stop | None:
         if message.__class__ is Down:
-            self._proxy_down(message)
+            watcher = self.watcher_refs.pop(message.ref, None)
+            if watcher is None:
+                self._proxy_down(message)
+            else:
+                self.watchers.discard(watcher)
         elif message is _BEAT:
             self._beat()
         elif message.__class__ is Heartbeat:
-            self._heard_from(message.node)
+            faults = self.handler.faults
+            if faults is None or not faults.cuts(message.node):  # otp.chaos: deaf to a partitioned node
+                self._heard_from(message.node)
         elif message.__class__ in _APPLY:
             _APPLY[message.__class__](self, message)
         else:
@@ -406,12 +520,60 @@ class _Server(GenServer):
     # ------------------------------------------------------------ heartbeats and node-down
 
     def _beat(self) -> None:
-        pubsub.broadcast_from(PUBSUB, current_pid(), _HEARTBEATS, Heartbeat(self.handler.name))
+        """The server's timer: send a heartbeat, then judge the silent nodes, or hold the verdicts."""
         now = trio.current_time()
-        for node, last in list(self.seen.items()):
-            if now - last > self.down_after:
-                self._node_down(node)
+        late, self.beat_due = now - self.beat_due, now + self.heartbeat
         send_after(current_pid(), _BEAT, self.heartbeat)
+        self._send_heartbeat()
+        if late > self.pause_threshold:
+            self._resumed(now, late)
+        since = self._silence_counts_from()
+        if since is None or since > now:
+            self._hold("bus", now)
+        else:
+            self._judge(now, since)
+
+    def _send_heartbeat(self) -> None:
+        if self.handler.faults is None:
+            pubsub.broadcast_from(PUBSUB, current_pid(), _HEARTBEATS, Heartbeat(self.handler.name))
+        else:  # otp.chaos: one heartbeat per known node, each through the faults of its link
+            for node in list(self.seen):
+                self.handler._frame(node, Heartbeat(self.handler.name))
+
+    def _silence_counts_from(self) -> float | None:
+        """From when a node's silence says something about it (None: nothing now); see "Failure detection"."""
+        counts_from = self.handler.adapter.silence_counts_from()
+        return None if counts_from is None else max(counts_from, self.resumed_at)
+
+    def _resumed(self, now: float, late: float) -> None:
+        # The beat fired `late` seconds after its time: this OS process did not
+        # run (stopped, starved, blocked), and what arrived meanwhile is unread.
+        self.resumed_at = now
+        logger.warning(
+            "node %r did not run for %.1f s: judging no other node silent until it has read what waited", self.handler.name, late
+        )
+        self._hold("paused", now, late=late)
+
+    def _hold(self, reason: str, now: float, **measurements: float) -> None:
+        if self.holding is not None:
+            return  # held already: the first reason stands
+        self.holding, self.held_since = reason, now
+        logger.info("node %r holds its verdicts on silent nodes (%s)", self.handler.name, reason)
+        if telemetry.attached(HELD):
+            telemetry.execute(HELD, measurements, {"node_name": self.handler.name, "reason": reason})
+
+    def _judge(self, now: float, since: float) -> None:
+        """Declare down every node silent for ``down_after``, counted from ``since`` at the earliest."""
+        if self.holding is not None:
+            held, self.holding = now - self.held_since, None
+            logger.info("node %r judges silent nodes again, after %.1f s", self.handler.name, held)
+            if telemetry.attached(JUDGING):
+                telemetry.execute(JUDGING, {"held": held}, {"node_name": self.handler.name})
+        for node, last in list(self.seen.items()):
+            silent = now - max(last, since)
+            if silent > self.down_after:
+                self._node_down(node, now - last)
+        self._forget_long_down(now)
 
     def _heard_from(self, node: str) -> None:
         if node == self.handler.name:
@@ -420,11 +582,14 @@ class _Server(GenServer):
             self.announced.add(node)
             for watcher in self.watchers:
                 send(watcher, NodeUp(node))
+        self.down_since.pop(node, None)
         self.seen[node] = trio.current_time()
 
-    def _node_down(self, node: str) -> None:
+    def _node_down(self, node: str, silent: float) -> None:
         del self.seen[node]
         self.announced.discard(node)
+        self.down_since[node] = trio.current_time()
+        logger.warning("node %r declared node %r down: not heard from for %.1f s", self.handler.name, node, silent)
         handler = self.handler
         for ref, (watcher, dest, where, _) in list(handler.monitors.items()):
             if where == node:
@@ -433,12 +598,24 @@ class _Server(GenServer):
                 lowlevel.deliver_down(watcher, ref, dest, NODEDOWN)
         for local, remote in handler.links.pop(node, set()):
             lowlevel.signal_link_exit(local, remote, NODEDOWN)
-        for key in [key for key in self.proxied if key[0] == node]:
-            local_ref = self.proxied.pop(key)
-            self.proxies.pop(local_ref, None)
-            demonitor(local_ref, flush=True)
+            # The other half, should that node be alive (paused, or cut off alone): its process is unlinked too.
+            handler._frame(node, LinkExitFrame(local, remote.number, NODEDOWN))
         for watcher in self.watchers:
             send(watcher, NodeDown(node))
+
+    def _forget_long_down(self, now: float) -> None:
+        """Drop the monitors of nodes down for long (see "What a verdict ends"), telling them."""
+        for node, since in list(self.down_since.items()):
+            if now - since > _FORGET_AFTER_DOWNS * self.down_after:
+                del self.down_since[node]
+                for key in [key for key in self.proxied if key[0] == node]:
+                    local_ref = self.proxied.pop(key)
+                    self.proxies.pop(local_ref, None)
+                    demonitor(local_ref, flush=True)
+                    self.handler._frame(node, DownFrame(key[1], NODEDOWN))
+
+    def _watch(self, watcher: Pid) -> None:
+        self.watcher_refs[monitor(watcher)] = watcher
 
 
 # Which server method applies each frame from another node.
@@ -464,12 +641,16 @@ async def start(
     redis: RedisSettings | str | None = None,
     secret: bytes,
     heartbeat: float = 0.5,
-    down_after: float = 3.0,
+    down_after: float = 5.0,
 ) -> Pid:
     """Make the caller's node the distributed node ``name``; return the supervisor's pid.
 
     The transport (a PubSub on Redis) and the distribution server run under
-    a supervisor linked to the caller.
+    a supervisor linked to the caller. A node silent for ``down_after``
+    seconds while the bus works is declared down; this node heartbeats
+    every ``heartbeat`` seconds (at most a third of ``down_after``). See
+    "Failure detection": the defaults ride out a Redis restart and a pause
+    of a few seconds; lower both for faster detection.
 
     The Redis server is ``host`` and ``port`` (127.0.0.1 and 6379 by
     default), or ``redis``: a ``redis://``/``rediss://`` URL or
@@ -478,7 +659,24 @@ async def start(
 
         await dist.start("node1", redis=os.environ["REDIS_URL"], secret=os.environb[b"CLUSTER_SECRET"])
     """
-    adapter = Redis(_redis_server(host, port, redis), secret=secret, node_name=name)
+    if not 0 < 3 * heartbeat <= down_after:
+        raise ValueError(
+            f"dist.start: need 0 < heartbeat <= down_after / 3, or a heartbeat late by a little would take a node "
+            f"down; got heartbeat={heartbeat!r}, down_after={down_after!r}"
+        )
+    adapter = Redis(
+        _redis_server(host, port, redis),
+        secret=secret,
+        node_name=name,
+        # Our own frames come back at least this often; none for twice as long
+        # (down_after / 2) and we hold our verdicts: that is well before anyone is
+        # silent for down_after, and slack enough for a loaded event loop.
+        heartbeat=down_after / 4,
+        node_timeout=max(5.0, down_after),
+        # Reconnect at least every down_after / 2: a peer's connection comes back that late at worst after an outage.
+        backoff=(min(0.05, down_after / 8), min(2.0, down_after / 2)),
+        logger="otp.dist.redis",
+    )
     handler = Distribution(name, adapter)
     lowlevel.set_distribution(name, handler)
 

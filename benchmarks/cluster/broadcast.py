@@ -31,8 +31,19 @@ import otp
 from otp import pubsub
 
 from .._harness import Sample, Workload
-from .nodes import NODES, PUBSUB, TIMEOUT, TOPIC, connect_a, frame_bytes, in_fresh_redis, raw_padding, start_node
-from .nodes import tagged, two_or_more_nodes
+from .nodes import (
+    NODES,
+    PUBSUB,
+    TIMEOUT,
+    TOPIC,
+    connect_a,
+    frame_bytes,
+    in_fresh_redis,
+    raw_padding,
+    start_node,
+    tagged,
+    two_or_more_nodes,
+)
 from .raw_redis import Connection, pack
 
 BATCH = 1000  # PUBLISH commands per write, as the adapter's publisher sends them

@@ -23,8 +23,18 @@ from otp import pubsub
 
 from .._harness import Sample, Workload
 from .._harness.stats import percentile
-from .nodes import NODES, PUBSUB, TIMEOUT, TOPIC, connect_a, in_fresh_redis, raw_padding, start_node, tagged
-from .nodes import two_or_more_nodes
+from .nodes import (
+    NODES,
+    PUBSUB,
+    TIMEOUT,
+    TOPIC,
+    connect_a,
+    in_fresh_redis,
+    raw_padding,
+    start_node,
+    tagged,
+    two_or_more_nodes,
+)
 from .raw_redis import Connection, pack
 
 WARMUP = 20  # messages sent and dropped before measuring, on both sides

@@ -82,9 +82,10 @@ PubSub (after the PubSub)::
 * ``max_silent_periods`` (10): with no changes, a heartbeat still goes out
   every this many periods;
 * ``down_period`` (default ``2 × broadcast_period × max_silent_periods``,
-  at least that): a node not heard from for this long is *down*: its
-  presences leave (``handle_diff`` reports it) but are kept, and come back
-  if it is heard from again (a netsplit that heals);
+  at least that; 30 s with the defaults): a node not heard from for this
+  long while this node hears the bus is *down* (see "When a node goes
+  down"): its presences leave (``handle_diff`` reports it) but are kept,
+  and come back if it is heard from again (a netsplit that heals);
 * ``permdown_period`` (20 min, more than ``down_period``): then it is gone
   for good, its presences dropped;
 * ``report_events_to``: a pid that receives a :class:`ReplicaEvent` each
@@ -106,6 +107,28 @@ the answer. All timing follows trio's clock (``send_after``).
 
 A restarted tracker is a new replica (its name carries an incarnation):
 the others drop the old one's presences as soon as they hear the new one.
+
+When a node goes down
+---------------------
+Two clocks can take a node's presences away, whichever comes first:
+
+* on a node running :mod:`otp.dist` (started before the tracker, under
+  the same node name as the PubSub's adapter), the distribution's
+  ``NodeDown``: that node's presences leave at once, ``down_after``
+  (5 s by default) after its last heartbeat;
+* the tracker's own ``down_period``, for the nodes ``otp.dist`` does not
+  know (a cluster with PubSub and no distribution).
+
+Either way, silence counts only while this node hears the bus: while its
+adapter says it is cut off (a Redis restart, Redis refusing it; the Redis
+adapter's ``silence_counts_from``), nobody is taken down, and afterwards
+silence counts from the bus's return. A tick that fires more than
+``(down_period - broadcast_period × max_silent_periods) / 2`` seconds late
+means this node was not running (stopped, starved): silence then counts
+from that tick, after the heartbeats that waited have been read. So a
+Redis restart or a pause of this node drops no presence here; a node that
+was paused for longer than the others' ``down_period`` (or ``down_after``)
+leaves their lists and joins again once heard.
 
 Testing
 -------

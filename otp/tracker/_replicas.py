@@ -15,7 +15,12 @@ heartbeat of a replica that is down UP(it)
 heartbeat of a new incarnation      DOWN(old) if it was up, PERMDOWN(old), UP(new)
 silent for more than down_period    DOWN(it)
 silent for more than permdown       DOWN(it) if it was up, PERMDOWN(it)
+its node declared down (otp.dist)   DOWN(it) if it was up
 ==================================  ======================================
+
+Silence counts from a time the tracker gives (``since``) at the earliest:
+while this node is cut off from the bus, or was not running, the others'
+silence says nothing about them.
 
 >>> table = Replicas()
 >>> table.heartbeat(("b", 1), now=0.0)
@@ -24,11 +29,16 @@ silent for more than permdown       DOWN(it) if it was up, PERMDOWN(it)
 [(<ReplicaStatus.DOWN: 'down'>, ('b', 1))]
 >>> table.heartbeat(("b", 2), now=6.0)
 [(<ReplicaStatus.PERMDOWN: 'permdown'>, ('b', 1)), (<ReplicaStatus.UP: 'up'>, ('b', 2))]
+>>> table.detect_downs(now=10.0, down_period=3.0, permdown_period=10.0, since=8.0)  # silent 4 s, but only 2 count
+[]
+>>> table.node_down("b")
+[(<ReplicaStatus.DOWN: 'down'>, ('b', 2))]
 """
 
 from __future__ import annotations
 
 import enum
+import math
 
 __all__ = ["Replicas", "ReplicaStatus"]
 
@@ -78,11 +88,17 @@ class Replicas:
             return [(ReplicaStatus.UP, ref)]
         return []
 
-    def detect_downs(self, now: float, down_period: float, permdown_period: float) -> list[tuple[ReplicaStatus, tuple]]:
-        """Mark replicas silent for longer than ``down_period`` down, forget those past ``permdown_period``."""
+    def detect_downs(
+        self, now: float, down_period: float, permdown_period: float, since: float = -math.inf
+    ) -> list[tuple[ReplicaStatus, tuple]]:
+        """Mark replicas silent for longer than ``down_period`` down, forget those past ``permdown_period``.
+
+        Silence counts from ``since`` at the earliest: what came before it
+        says nothing (this node was cut off from the others, or not running).
+        """
         events = []
         for name, replica in list(self._by_name.items()):
-            silence = now - replica.last_heard
+            silence = now - max(replica.last_heard, since)
             if silence > permdown_period:
                 if replica.status is ReplicaStatus.UP:
                     events.append((ReplicaStatus.DOWN, replica.ref))
@@ -92,6 +108,14 @@ class Replicas:
                 replica.status = ReplicaStatus.DOWN
                 events.append((ReplicaStatus.DOWN, replica.ref))
         return events
+
+    def node_down(self, name: object) -> list[tuple[ReplicaStatus, tuple]]:
+        """Another authority (``otp.dist``) declared node ``name`` down: its replica is down now, if it was up."""
+        replica = self._by_name.get(name)
+        if replica is None or replica.status is not ReplicaStatus.UP:
+            return []
+        replica.status = ReplicaStatus.DOWN
+        return [(ReplicaStatus.DOWN, replica.ref)]
 
     def statuses(self) -> dict[object, ReplicaStatus]:
         """``{node_name: ReplicaStatus.UP | ReplicaStatus.DOWN}``."""

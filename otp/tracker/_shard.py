@@ -17,6 +17,7 @@ Messages between replicas, all on the topic ``otp_tracker:<name>``:
 from __future__ import annotations
 
 import logging
+import math
 import random
 import secrets
 import weakref
@@ -26,8 +27,9 @@ import attrs
 import trio
 
 from .. import pubsub as _pubsub
-from .._kernel import Down, OTPError, Pid, Ref, current_pid, demonitor, monitor, send, send_after
+from .._kernel import Down, OTPError, Pid, Ref, current_pid, demonitor, monitor, send, send_after, whereis
 from ..genserver import From, GenServer
+from ..pubsub._pubsub import _adapter
 from ._replicas import Replicas, ReplicaStatus
 from ._state import AlreadyTracked, Delta, Diff, NotTracked, Presence, State
 
@@ -162,9 +164,18 @@ class Shard(GenServer):
         self.since_heartbeat = options.max_silent_periods  # so the first tick announces us
         SHARDS[self.me] = self
         _pubsub.subscribe(options.pubsub, self.topic)
+        # When the others' silence says something (see "When a node goes down" in
+        # otp.tracker): the adapter knows whether this node hears the bus...
+        self.bus: Callable[[], float | None] = getattr(_adapter(options.pubsub), "silence_counts_from", _always)
+        # ...and a tick that fires late says this node was not running.
+        self.resumed_at = -math.inf
+        self.pause_threshold = (options.down_period - options.broadcast_period * options.max_silent_periods) / 2
         # The first tick comes after a random fraction of a period, so that
         # trackers started together do not heartbeat in lockstep.
-        send_after(self.me, _TICK, random.uniform(0, options.broadcast_period / 4))
+        first = random.uniform(0, options.broadcast_period / 4)
+        self.tick_due = trio.current_time() + first
+        send_after(self.me, _TICK, first)
+        self.node_events = await _follow_node_events()
         return await self.tracker.init(arg)
 
     def format_status(self) -> object:
@@ -245,21 +256,42 @@ class Shard(GenServer):
             gone = self._presences(message.pid, None, None)
             self.state.leave(message.pid)
             await self._report(Diff(leaves=gone))
+        elif kind in self.node_events:
+            await self._node_event(message)
         else:
             result = await self.tracker.handle_info(message)
             _check_none(self.tracker, "handle_info", result)
 
     async def _tick(self) -> None:
         options = self.options
+        now = trio.current_time()
+        late, self.tick_due = now - self.tick_due, now + options.broadcast_period
         send_after(self.me, _TICK, options.broadcast_period)
         delta = self.state.take_delta()
         self.since_heartbeat += 1
         if delta is not None or self.since_heartbeat >= options.max_silent_periods:
             self.since_heartbeat = 0
             self._broadcast(_Heartbeat(self.ref, delta, self.state.clock()))
-        now = trio.current_time()
-        for status, replica in self.replicas.detect_downs(now, options.down_period, options.permdown_period):
+        if late > self.pause_threshold:
+            # This process did not run (its OS process stopped, or starved): the
+            # heartbeats that came meanwhile are unread. Silence counts from now.
+            self.resumed_at = now
+            logger.warning("tracker %r did not tick for %.1f s: silence counts from now", options.name, late)
+        since = self.bus()
+        if since is None:
+            return  # this node does not hear the bus: the others' silence says nothing
+        downs = self.replicas.detect_downs(now, options.down_period, options.permdown_period, max(since, self.resumed_at))
+        for status, replica in downs:
             await self._replica_changed(status, replica)
+
+    async def _node_event(self, event: Any) -> None:
+        """``otp.dist`` declared a node down: its replica is down now, not after our own down_period.
+
+        (A node up again is not news here: its replica is up at its next heartbeat.)
+        """
+        if event.__class__ is self.node_events[1]:
+            for status, replica in self.replicas.node_down(event.name):
+                await self._replica_changed(status, replica)
 
     async def _heard(self, heartbeat: _Heartbeat) -> None:
         replica, delta = heartbeat.replica, heartbeat.delta
@@ -320,6 +352,24 @@ class Shard(GenServer):
             _pubsub.direct_broadcast(node, self.options.pubsub, self.topic, message)
         except OTPError as error:
             logger.warning("tracker %r: could not send to node %r: %s", self.options.name, node, error)
+
+
+def _always() -> float:
+    """The bus of an adapter that cannot lose it (Local): silence always counts."""
+    return -math.inf
+
+
+async def _follow_node_events() -> tuple[type[Any], ...]:
+    """On a node running ``otp.dist``, get its ``NodeUp``/``NodeDown`` messages; return those two classes.
+
+    On another node, nothing (an empty tuple).
+    """
+    if whereis("otp.dist.server") is None:
+        return ()
+    from .. import dist  # here only: otp.dist needs the redis extra, a tracker does not
+
+    await dist.monitor_nodes()
+    return (dist.NodeUp, dist.NodeDown)
 
 
 def _phx_ref() -> str:

@@ -17,7 +17,6 @@ import otp
 from otp import GenServer, dist, pubsub
 from otp.pubsub.redis import Redis
 from otp.testing import assert_receive
-
 from otp.tracker import Tracker
 
 from .node import SECRET, TRACKER_OPTIONS, NodePresence
