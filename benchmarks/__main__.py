@@ -28,7 +28,7 @@ from ._harness import BASELINE, Result, measure, select
 # kernel's W1-W8 run when no workload is named; the others start server
 # processes or redis-servers, or are not kernel workloads (docs/benchmarks.md).
 GROUPS = {
-    "kernel": kernel.WORKLOADS + kernel.REGISTRY_WORKLOADS + kernel.UPGRADE_WORKLOADS,
+    "kernel": kernel.WORKLOADS + kernel.REGISTRY_WORKLOADS + kernel.UPGRADE_WORKLOADS + kernel.PORT_WORKLOADS,
     "cluster": cluster.WORKLOADS,
     "web": web.WORKLOADS,
     "live": live.WORKLOADS,

@@ -185,6 +185,23 @@ def test_quick_json_reports_a_hot_upgrade_under_load_that_lost_no_message():
     assert row["upgrade_ms"] > 0
 
 
+# ------------------------------------------------------------------ Port throughput (benchmarks/kernel/port_throughput.py)
+
+
+@pytest.mark.slow
+def test_quick_json_reports_the_port_throughput_against_reading_the_pipe_in_trio():
+    from _bench_cli import check_common, run_json
+
+    row = run_json("port")["port"]
+    assert list(row) == list(COMMON_FIELDS) + ["bytes", "messages", "mean_message_bytes", "target_ratio"], row
+    check_common(row, rate=True)
+    assert (row["workload"], row["unit"], row["size"], row["runs"]) == ("PORT stdout", "MB/s", 8, 5)
+    assert row["baseline"] == "raw trio" and row["target_ratio"] == 1.25
+    # Every byte of `head -c 8M /dev/zero` came, in chunks of at most the port's read size.
+    assert row["bytes"] == 8 * 1024 * 1024
+    assert row["mean_message_bytes"] == row["bytes"] // row["messages"] <= 128 * 1024, row
+
+
 # ------------------------------------------------------------------ the LiveView benchmarks (benchmarks/live/)
 
 # What a live-render and a live-list run report (a stream's adds its mount time).
@@ -339,7 +356,7 @@ NAMES = {
 }
 
 GROUPS = {
-    "kernel": ["w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "reg", "reg-dispatch", "upgrade"],
+    "kernel": ["w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "reg", "reg-dispatch", "upgrade", "port"],
     "cluster": ["xbroadcast", "xlatency", "presence"],
     "web": ["web-conns", "web-fanout", "web-pingpong", "web-churn", "abuse"],
     "live": ["live-events", "live-render", "live-list", "live-diff"],

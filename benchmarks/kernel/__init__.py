@@ -37,11 +37,14 @@ gave_up, reason, init_attempts, reports).
 Beside them: ``registry_lookup`` (``reg``, ``reg-dispatch``: Registry reads
 at 100,000 entries against a plain dict, run only when named),
 ``upgrade`` (``upgrade``: ``otp.upgrade`` of 1,000 live servers under call
-load, the pause per server and the messages lost; run only when named) and
+load, the pause per server and the messages lost; run only when named),
+``port_throughput`` (``port``: a program's output delivered as messages by
+``otp.Port``, against reading its pipe in trio; run only when named) and
 ``chaos_cli`` (``python -m benchmarks chaos``: one W7 run, watched live).
 """
 
 from . import (
+    port_throughput,
     registry_lookup,
     upgrade,
     w1_spawn,
@@ -69,5 +72,6 @@ WORKLOADS = (
 # Run only when named.
 REGISTRY_WORKLOADS = registry_lookup.WORKLOADS
 UPGRADE_WORKLOADS = (upgrade.WORKLOAD,)
+PORT_WORKLOADS = port_throughput.WORKLOADS
 
-__all__ = ["WORKLOADS", "REGISTRY_WORKLOADS", "UPGRADE_WORKLOADS"]
+__all__ = ["WORKLOADS", "REGISTRY_WORKLOADS", "UPGRADE_WORKLOADS", "PORT_WORKLOADS"]
