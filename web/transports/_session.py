@@ -29,6 +29,9 @@ What a peer costs us, whatever it sends
   more. It may not grow past ``max_message_size`` (1009), and must be
   finished within ``message_timeout`` seconds of its first fragment (1008),
   or a peer could hold a part of one forever by trickling a byte at a time.
+* A compressed message (permessage-deflate) is inflated by the codec of
+  ``web.transports._deflate`` never more than one byte past what is left of
+  ``max_message_size``: a zip bomb costs that much, then 1009.
 * wsproto itself keeps no more than one read (:data:`RECEIVE_SIZE`) plus an
   unfinished frame header or control frame (at most 139 bytes): the payload
   of a data frame is handed over as it arrives, even when its header
@@ -399,8 +402,12 @@ class Session:
     def _on_close_frame(self, event: CloseConnection) -> bool:
         state = self.ws.state
         if state is ConnectionState.OPEN:
-            # wsproto reports a frame it could not parse as a close it wants us to send.
-            self.close(event.code, event.reason or "")
+            # wsproto reports a frame it could not parse as a close it wants
+            # us to send; 1009 is the deflate codec refusing to inflate more.
+            if event.code == MESSAGE_TOO_BIG:
+                self._too_big()
+            else:
+                self.close(event.code, event.reason or "")
             return False
         if state is ConnectionState.REMOTE_CLOSING:
             self._queue_close(self.ws.send(event.response()))

@@ -70,7 +70,9 @@ situation                                     what happens (code given to on_clo
 peer closes with a code                       close frame echoed; that code
 sender.close(code)                            close handshake; ``code``
 a message over ``max_message_size`` bytes     close 1009 (counter ``messages_too_big``)
-(counted as its fragments arrive)
+(counted as its fragments arrive; a
+compressed one as it inflates)
+a compressed frame that does not inflate      close 1007
 a message begun not finished within           close 1008 (counter ``message_timeouts``)
 ``message_timeout`` s
 nothing received for ``idle_timeout`` s       close 1001 (counter ``idle_timeouts``)
@@ -84,6 +86,45 @@ a callback raises                             close 1011, no ``on_close``; the
                                               process crashes with the exception
 the endpoint shuts down (process killed)      close 1012 if it can be sent at once
 ============================================  =====================================
+
+Compression
+-----------
+A client that offers permessage-deflate (RFC 7692; browsers always do)
+gets it, unless the mount says ``compress=False``; the 101 says what was
+agreed in ``Sec-WebSocket-Extensions``. What a handler sends and receives
+is the same text either way: compressing and inflating happen in the
+transport. :class:`Deflate` holds the options; the defaults were chosen
+for many small frames (channel pushes, LiveView diffs) on many sockets:
+
+==================================  =========================================================
+default                             why, and what it costs (tracemalloc, per open socket)
+==================================  =========================================================
+our context kept between messages   a frame like an earlier one costs a few bytes: 50 chat
+(``server_context_takeover``)       messages of ~90 B (4.5 KB) went out in 480 B (each
+                                    compressed alone: 4.2 KB); costs our compressor's
+                                    window and tables: ~11 KiB
+a 1 KiB window, zlib memLevel 1     as small as zlib allows with no loss on such frames;
+(``server_max_window_bits=10``,     zlib's own defaults (32 KiB, memLevel 8) would keep
+``mem_level=1``)                    256 KiB per socket, 2.5 GiB for 10,000 sockets
+the client keeps no context         our inflater exists only while a compressed message
+(``client_no_context_takeover``)    arrives, instead of up to 40 KiB per socket for good;
+                                    clients send little, so little is lost
+==================================  =========================================================
+
+Without context takeover (``Deflate(server_context_takeover=False)``, or a
+client that asks for ``server_no_context_takeover``) a socket keeps no
+compressor: each message is compressed alone by one compressor the node
+shares, and a message that would not shrink (most under ~100 bytes) is sent
+plain. Big frames (join replies, renders) shrink as well either way.
+
+Limits hold on what was sent, not on what went over the wire:
+``max_message_size`` counts a compressed message's bytes as they inflate,
+and zlib is never asked for more than one byte past what is left, so a
+message of a few KiB that would inflate to gigabytes (a "zip bomb") is
+refused with 1009 having cost at most ``max_message_size``. The other way,
+``max_outbound_bytes`` and the endpoint's ``max_outbound_total`` count the
+compressed frames: the bytes queued are the bytes held. ``bytes_in`` and
+``bytes_out`` count what went over the wire, compressed.
 
 A closed connection's objects (session, sender, handler) are freed by
 reference counting as soon as its process ends, without waiting for a
@@ -109,6 +150,7 @@ import attrs
 import h11
 import trio
 from wsproto.connection import Connection, ConnectionType
+from wsproto.extensions import Extension
 from wsproto.utilities import generate_accept_token
 
 from otp import telemetry
@@ -116,6 +158,7 @@ from otp import telemetry
 from .._http import Request, Response, Upgrade, send_response
 from .._limits import ConnectionContext, ConnectionCounters
 from .._telemetry import WEBSOCKET_CLOSE, WEBSOCKET_OPEN
+from ._deflate import Deflate, DeflateAgreement, DeflateCodec, deflate_option, negotiate_deflate
 from ._longpoll_options import LongPoll, longpoll_option
 from ._session import (
     ABNORMAL_CLOSURE,
@@ -134,6 +177,7 @@ __all__ = [
     "ConnectInfo",
     "Sender",
     "Offer",
+    "Deflate",
     "negotiate",
     "upgrade",
     "upgrader",
@@ -247,6 +291,9 @@ class WebSocket:
         longpoll: also serve this socket over long-poll, beside the WebSocket
             (``True``, or a :class:`~web.transports.longpoll.LongPoll` with
             options; default ``None``: not); see :mod:`web.transports.longpoll`.
+        compress: permessage-deflate with the clients that offer it
+            (``True``, the default, or a :class:`Deflate` with options;
+            ``False``: never); see "Compression" above.
     """
 
     handler: Callable[[ConnectInfo, object], SocketHandler]
@@ -259,14 +306,20 @@ class WebSocket:
     max_outbound_bytes: int = 4 << 20
     close_timeout: float = 5.0
     longpoll: LongPoll | None = attrs.field(default=None, converter=longpoll_option)
+    compress: Deflate | None = attrs.field(factory=Deflate, converter=deflate_option)
 
 
 @attrs.frozen
 class Offer:
-    """An upgrade request that passed the checks: what to answer with, what to tell ``accept``."""
+    """An upgrade request that passed the checks: what to answer with, what to tell ``accept``.
+
+    ``deflate`` is the permessage-deflate agreement, or None when the client
+    offered none we accept (or the mount has ``compress=False``).
+    """
 
     connect_info: ConnectInfo
     accept_key: str
+    deflate: DeflateAgreement | None = None
 
 
 # ---------------------------------------------------------------- negotiation (pure)
@@ -307,7 +360,7 @@ def negotiate(request: Request, options: WebSocket) -> Offer | Response:
     subprotocol = PHOENIX_SUBPROTOCOL if PHOENIX_SUBPROTOCOL in offered else None
     info = ConnectInfo(headers, request.peer, request.path, request.query, token, subprotocol)
     key = generate_accept_token(headers["sec-websocket-key"].encode("ascii")).decode("ascii")
-    return Offer(info, key)
+    return Offer(info, key, negotiate_deflate(headers.get("sec-websocket-extensions"), options.compress))
 
 
 def _is_upgrade(headers: dict[str, str]) -> bool:
@@ -444,7 +497,7 @@ async def upgrade(
     context.counters.upgrades += 1  # before the 101: a client that has it sees itself counted
     if not await _switch_protocols(conn, stream, offer):
         return  # the peer reset the connection before the 101: a normal end
-    ws = Connection(ConnectionType.SERVER, trailing_data=conn.trailing_data[0])
+    ws = Connection(ConnectionType.SERVER, _extensions(offer, options), trailing_data=conn.trailing_data[0])
     session = Session(ws, stream, request.peer, options, context)
     opened = time.perf_counter()
     if telemetry.attached(WEBSOCKET_OPEN):
@@ -454,6 +507,11 @@ async def upgrade(
     finally:
         if telemetry.attached(WEBSOCKET_CLOSE):
             _emit_close(session, time.perf_counter() - opened)
+
+
+def _extensions(offer: Offer, options: WebSocket) -> list[Extension]:
+    """The connection's codec when permessage-deflate was agreed: it inflates within ``max_message_size``."""
+    return [] if offer.deflate is None else [DeflateCodec(offer.deflate, options.max_message_size)]
 
 
 def _emit_close(session: Session, duration: float) -> None:
@@ -488,6 +546,8 @@ def _accept_headers(offer: Offer) -> list[tuple[str, str]]:
     headers = [("upgrade", "websocket"), ("connection", "Upgrade"), ("sec-websocket-accept", offer.accept_key)]
     if offer.connect_info.subprotocol is not None:
         headers.append(("sec-websocket-protocol", offer.connect_info.subprotocol))
+    if offer.deflate is not None:
+        headers.append(("sec-websocket-extensions", offer.deflate.response))
     return headers
 
 
