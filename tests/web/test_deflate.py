@@ -540,3 +540,38 @@ async def test_a_real_client_agrees_and_round_trips_compressed():
     raw = sum(len(t) for t in texts) + 100_000
     # Both ways compressed: the client's 100 KB of zeros too (a window of 2**15 at most, as agreed).
     assert stats.bytes_out < raw // 10 and stats.bytes_in < raw // 10
+
+
+# ---------------------------------------------------------------- Chromium
+
+
+@pytest.mark.slow
+async def test_chromium_agrees_and_the_demo_counter_works_over_compressed_frames():
+    """The demo's counter page in headless Chromium with the official client; what went over the wire is ours to count."""
+    from _node_tools import run_js
+
+    from otp import Supervisor
+    from otp.testing import TelemetryEvent, forward_telemetry
+    from web._telemetry import WEBSOCKET_CLOSE
+    from web.demo.app import chat_children
+
+    lines = []
+    await Supervisor.start_link(chat_children("127.0.0.1", 0, on_listening=lines.append))
+    base = lines[0].removeprefix("listening on ")
+    with forward_telemetry(WEBSOCKET_CLOSE):
+        result = await run_js("browser_deflate.mjs", base, chromium=True, package="playwright-core")
+        closed = await assert_receive(lambda m: isinstance(m, TelemetryEvent) and m.metadata["path"] == "/live/websocket", timeout=10)
+    stderr = result.pop("stderr")
+    received = result.pop("textBytesReceived")
+    frames = result.pop("framesReceived")
+    assert result == {
+        "ok": True,
+        "liveSockets": 1,
+        "extensions": "permessage-deflate; client_no_context_takeover; server_max_window_bits=10; client_max_window_bits=15",
+        "counts": ["1", "2"],
+        "errors": [],
+    }, stderr
+    # The join reply (the page's statics) and two diffs: 1,495 bytes of text went
+    # over the wire in 711 when measured, frame headers included.
+    assert frames >= 3
+    assert closed.measurements["bytes_out"] < 0.6 * received, (closed.measurements, received)
