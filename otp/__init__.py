@@ -94,6 +94,7 @@ from ._kernel import (
 from ._util import fixup_module_metadata as _fixup_module_metadata
 from .agent import Agent
 from .port import Port, PortData, PortExit, PortLine, PortPassive, ProgramExited
+from .program import Program, ProgramNotReady
 from .genserver import TIMEOUT, Continue, From, GenServer, Ignore, NoReply, Reply, Stop, call, cast, reply, stop
 from .pubsub import PubSub
 from .registry import Registry
@@ -183,6 +184,8 @@ __all__ = [
     "PortPassive",
     "PortExit",
     "ProgramExited",
+    "Program",
+    "ProgramNotReady",
     "TaskSupervisor",
     "TaskExited",
     # GenServer

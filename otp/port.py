@@ -66,6 +66,9 @@ Input and closing
 stdin, in order, without blocking the caller; ``port.close_input()`` closes
 stdin after what was sent (the program sees end of file).
 ``port.close()`` ends the program and the port; no message follows.
+``port.signal(signum)`` sends a signal to the program's process group (as
+``close`` does, but the port keeps delivering output, and the
+``PortExit`` after it), unless the program has ended already.
 
 Links: who ends whom
 --------------------
@@ -192,6 +195,10 @@ class Port:
         """End the program (its process group) and the port; the owner gets no further message."""
         send(self.pid, _Close())
 
+    def signal(self, signum: int) -> None:
+        """Send ``signum`` to the program's process group, unless it has ended; output and ``PortExit`` follow."""
+        send(self.pid, _Signal(signal.Signals(signum)))
+
 
 @attrs.frozen
 class PortData:
@@ -289,7 +296,12 @@ class _Close:
     pass
 
 
-_REQUESTS = (_Command, _CloseInput, _SetActive, _Close)
+@attrs.frozen
+class _Signal:
+    signum: signal.Signals
+
+
+_REQUESTS = (_Command, _CloseInput, _SetActive, _Signal, _Close)
 _STDERR_PIPES = {Stderr.MERGE: subprocess.STDOUT, Stderr.SEPARATE: subprocess.PIPE, Stderr.DISCARD: subprocess.DEVNULL}
 # Bytes read at once, and the pipe size asked for. A message per chunk is
 # what a port costs beyond reading the pipe: 128 KiB chunks make it 1.0x a
@@ -343,7 +355,7 @@ async def _run_port(owner: Pid, program: trio.Process, options: _Options) -> Non
         async with trio.open_nursery() as nursery:
             nursery.start_soon(_write_input, program, stdin_queue)
             nursery.start_soon(_watch_program, program, port, owner, options, budget, ended, nursery.cancel_scope)
-            await _serve_requests(to_stdin, budget)
+            await _serve_requests(program, to_stdin, budget)
             nursery.cancel_scope.cancel()  # port.close(): the program goes, without a PortExit
     finally:
         with trio.CancelScope(shield=True):
@@ -352,7 +364,7 @@ async def _run_port(owner: Pid, program: trio.Process, options: _Options) -> Non
         raise Exit(ProgramExited(options.argv, ended[0]))
 
 
-async def _serve_requests(to_stdin: trio.MemorySendChannel[bytes], budget: _Budget) -> None:
+async def _serve_requests(program: trio.Process, to_stdin: trio.MemorySendChannel[bytes], budget: _Budget) -> None:
     """Handle the owner's requests until ``port.close()`` (or until the program ends and cancels this)."""
     input_open = True
     while True:
@@ -365,6 +377,9 @@ async def _serve_requests(to_stdin: trio.MemorySendChannel[bytes], budget: _Budg
             to_stdin.close()
         elif isinstance(request, _SetActive):
             budget.refill(request.count)
+        elif isinstance(request, _Signal):
+            if program.returncode is None:  # (reaped only by this port, in this thread: the pid is still its own)
+                _signal_group(program, request.signum)
         else:
             return
 

@@ -7,6 +7,7 @@ readable when the process exits), never by sleeping.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -226,6 +227,16 @@ async def test_close_ends_the_program_and_the_owner_hears_nothing_more():
     await os_process_ended(port.os_pid)
     assert otp.process_info(otp.current_pid()).links == ()
     assert queued_messages() == []
+
+
+async def test_signal_reaches_the_program_and_its_output_and_exit_status_still_come():
+    program = "import signal, sys, time; signal.signal(signal.SIGTERM, lambda *_: (print('got TERM'), sys.exit(5))); print('ready', flush=True); time.sleep(60)"
+    port = await Port.open([sys.executable, "-c", program], lines=True)
+    assert await assert_receive(PortLine, timeout=10) == PortLine(port, b"ready")
+    port.signal(signal.SIGTERM)
+    assert await assert_receive(PortLine, timeout=10) == PortLine(port, b"got TERM")
+    assert await assert_receive(PortExit, timeout=10) == PortExit(port, 5)
+    port.signal(signal.SIGTERM)  # once it has ended: nothing (its pid is no longer its own)
 
 
 @pytest.mark.slow
