@@ -278,7 +278,8 @@ class _Run:
         dying = self.dying
         dying.append(pid)
         if len(dying) >= _PRUNE_AT:
-            dying[:] = [pid for pid in dying if is_alive(pid)]
+            # Still there, even if only unwinding its exit (is_alive says False for those).
+            dying[:] = [pid for pid in dying if resolve_pid(pid) is not None]
 
     def _pid_now(self, index: int) -> Pid | None:
         """Where target ``index`` runs now: by its registered name (O(1)), else its last pid, else the tree read anew."""
@@ -430,7 +431,8 @@ async def _settle(run: _Run) -> None:
 
 
 async def _wait_ended(pids: list[Pid]) -> None:
-    refs = {monitor(pid) for pid in pids if is_alive(pid)}  # most ended long ago
+    # Most ended long ago; one still unwinding its exit is not alive but has not ended: wait for it.
+    refs = {monitor(pid) for pid in pids if resolve_pid(pid) is not None}
     try:
         while refs:
             down = await receive(lambda message: message.__class__ is Down and message.ref in refs)
