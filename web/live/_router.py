@@ -47,7 +47,7 @@ from web.transports.phoenix import phoenix_socket
 from web.transports.websocket import WebSocket
 
 from ._component import Components, current_components
-from ._server import FLASH_SALT, SESSION_SALT, STATIC_SALT, LiveViewChannel, http_status, mount_view
+from ._server import FLASH_SALT, SESSION_SALT, STATIC_SALT, LiveViewChannel, default_title, http_status, mount_view
 from ._upload import UploadChannel
 from ._view import LiveSocket, LiveView
 
@@ -86,7 +86,16 @@ def _route(path: str, target: RouteTarget) -> Route:
     return Route(path, view, live_session, re.compile(regex))
 
 
-def default_layout(title: str, container: str, csrf: str, *, head: str = "", before: str = "") -> str:
+def default_layout(
+    title: str,
+    container: str,
+    csrf: str,
+    *,
+    head: str = "",
+    before: str = "",
+    hooks: str = "",
+    live_socket_options: Mapping[str, str] | None = None,
+) -> str:
     """A minimal page: the CSRF meta tag, the container, the two client scripts, the bootstrap.
 
     The page names an empty icon (``data:,``), so a browser does not ask
@@ -99,7 +108,22 @@ def default_layout(title: str, container: str, csrf: str, *, head: str = "", bef
     ``head`` (e.g. a ``<style>``) goes at the end of ``<head>``, ``before``
     (e.g. a ``<nav>``) just before the container: an app's layout can be
     ``functools.partial(default_layout, head=..., before=...)``.
+
+    ``hooks`` is the JavaScript of the page's hooks object (``phx-hook``),
+    ``live_socket_options`` any other option of the client's ``LiveSocket``,
+    name to JavaScript (a value given for ``longPollFallbackMs`` or
+    ``params`` replaces ours). Both are code the page runs, written by the
+    app, never text from a user::
+
+        layout = functools.partial(default_layout, hooks='''{
+          Copy: {mounted() { this.el.addEventListener("click", () => navigator.clipboard.writeText(this.el.dataset.text)) }}
+        }''', live_socket_options={"metadata": "{click: (e) => ({alt: e.altKey})}"})
     """
+    options = {"longPollFallbackMs": "2500", "params": "{_csrf_token: csrf}"}
+    if hooks:
+        options["hooks"] = hooks
+    options.update(live_socket_options or {})
+    bootstrap = ", ".join(f"{name}: {value}" for name, value in options.items())
     return f"""<!doctype html>
 <html lang="en">
 <head>
@@ -114,13 +138,34 @@ def default_layout(title: str, container: str, csrf: str, *, head: str = "", bef
 <script src="/phoenix_live_view.min.js"></script>
 <script>
   let csrf = document.querySelector("meta[name='csrf-token']").getAttribute("content");
-  let liveSocket = new LiveView.LiveSocket("/live", Phoenix.Socket, {{longPollFallbackMs: 2500, params: {{_csrf_token: csrf}}}});
+  let liveSocket = new LiveView.LiveSocket("/live", Phoenix.Socket, {{{bootstrap}}});
   liveSocket.connect();
   window.liveSocket = liveSocket;
 </script>
 </body>
 </html>
 """
+
+
+# A Host header we can put in a URL as it is: a name or an IPv4/IPv6 address, and a port.
+_HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+
+
+def page_url(request: Request) -> str:
+    """The page's absolute URL, as the browser's location bar shows it: what ``handle_params`` gets.
+
+    The connected join gets the URL the client sends (``location.href``), so
+    the dead render builds the same one from the request, and the view sees
+    one URL whichever render it is in. The endpoint speaks plain HTTP; a
+    ``Host`` header that is not a host (and port) is read as ``localhost``.
+
+        >>> page_url(Request("GET", "/search", {"q": "1"}, {"host": "example.com:4000"}, ("127.0.0.1", 1), b"", "q=1"))
+        'http://example.com:4000/search?q=1'
+    """
+    host = request.headers.get("host", "")
+    if not _HOST.fullmatch(host):
+        host = "localhost"
+    return f"http://{host}{request.path}" + (f"?{request.query_string}" if request.query_string else "")
 
 
 class LiveRouter:
@@ -208,7 +253,7 @@ class LiveRouter:
         so that forms of the page pass ``web.session.CSRFProtection``); it
         must verify with this router's secret.
         """
-        url = request.path + (f"?{request.query_string}" if request.query_string else "")
+        url = page_url(request)
         found = self.match(url)
         if found is None:
             return None
@@ -294,7 +339,7 @@ class LiveRouter:
             f'<div id="{view_id}" data-phx-main data-phx-session="{escape(signed)}" '
             f'data-phx-static="{escape(static)}">{html}</div>'
         )
-        return socket.title or route.view.__name__, container
+        return socket.title or default_title(route.view), container
 
     def session_payload(self, view_id: str, route: Route, session: dict[str, Any]) -> dict[str, Any]:
         return {"id": view_id, "route": route.path, "live_session": route.live_session, "session": dict(session)}

@@ -45,6 +45,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
 
 import orjson
 
@@ -93,7 +94,7 @@ from ._wire import (
 if TYPE_CHECKING:
     from ._router import LiveRouter  # (which imports this module)
 
-__all__ = ["LiveViewChannel", "LIVEVIEW_VERSION", "SESSION_SALT", "mount_view"]
+__all__ = ["LiveViewChannel", "LIVEVIEW_VERSION", "SESSION_SALT", "mount_view", "default_title"]
 
 # The client this project ships and is tested with (docs/protocol/liveview.md, "The join reply").
 LIVEVIEW_VERSION = "1.2.12"
@@ -136,6 +137,11 @@ def _span(callback: str, metadata: dict):
     if telemetry.attached(prefix + ("start",), prefix + ("stop",), prefix + ("exception",)):
         return telemetry.span(prefix, metadata)
     return contextlib.nullcontext()
+
+
+def default_title(view: type) -> str:
+    """The title of a view's page when the view sets none with ``page_title``: its class's name."""
+    return view.__name__
 
 
 async def mount_view(view, socket: LiveSocket, params: dict, session: dict, url: str) -> object:
@@ -255,6 +261,10 @@ class LiveViewChannel(Channel):
             return Error(refusal)
         if halted is HALT:
             return Error({"reason": "stale"})  # a hook halted without saying where to go
+        if fields.redirect and self.live.title is None:
+            # Live navigation keeps the page, and so the previous view's <title>: give this view
+            # the title its own page load shows, so one URL has one title however it was reached.
+            self.live.page_title(default_title(route.view))
         reply[RENDERED] = await self._diff(full=True)
         reply["liveview_version"] = LIVEVIEW_VERSION
         return Ok(reply)
@@ -543,9 +553,11 @@ class LiveViewChannel(Channel):
                 "use push_navigate(to) to go to another LiveView"
             )
         params = found[1]
-        self.url = to
+        # push_patch("/path?q") gives a path: handle_params always gets the absolute URL,
+        # as on the join (the client's location.href) and the dead render (_router.page_url).
+        self.url = urljoin(self.url, to)
         self._describe_crashes()  # its report names the URL the view is at
-        await self.view.handle_params(params, to, self.live)
+        await self.view.handle_params(params, self.url, self.live)
 
     def _navigation_reply(self, navigation: tuple) -> dict:
         kind, to, mode = navigation
