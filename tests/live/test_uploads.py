@@ -352,3 +352,77 @@ def test_accept_given_one_string_is_refused_rather_than_read_letter_by_letter():
     assert str(raised.value) == 'accept must be "any" or a list of extensions and MIME types, such as [\'.png\']; got \'.png\''
     assert UploadConfig(name="avatar", ref="phx-1", accept=[".png"]).accept_attribute() == ".png"
     assert UploadConfig(name="avatar", ref="phx-1").accept_attribute() is None  # "any"
+
+
+class AutoAvatar(Avatar):
+    """Avatar's page and events, but each file uploads as soon as it is chosen (auto_upload)."""
+
+    async def mount(self, params, session, socket):
+        await Tracked.mount(self, params, session, socket)
+        socket.assign(saved="")
+        socket.allow_upload("avatar", accept=[".png"], max_entries=2, max_file_size=10, chunk_size=4, auto_upload=True)
+
+
+async def auto_client():
+    CONSUMED.clear()
+    router, client = await open_client({"/avatar": AutoAvatar})
+    html = render_html((await join(client, "phx-u", "/avatar"))["rendered"])
+    assert ' data-phx-auto-upload ' in html
+    return client, re.search(r'data-phx-upload-ref="([^"]+)"', html).group(1)
+
+
+async def test_auto_upload_given_more_files_than_max_entries_uploads_the_first_ones_at_once():
+    # Issue #16: the preflight refused every entry, so nothing uploaded; Phoenix records
+    # too_many_files and grants the first max_entries entries, which upload at once.
+    client, upload_ref = await auto_client()
+    chosen = [meta("0", "a.png"), meta("1", "b.png"), meta("2", "c.png")]
+    reply = await client.assert_reply(choose(client, upload_ref, *chosen), "ok")
+    assert reply["response"]["diff"]["2"] == "too_many_files"
+    response = await preflight(client, upload_ref, *chosen)
+    assert {k: v for k, v in response.items() if k != "diff"} == {
+        "ref": upload_ref, "config": CONFIG, "entries": {"0": ANY, "1": ANY}, "errors": {},
+    }
+    assert response["diff"]["0"] == {"6": ' data-phx-preflighted-refs="0,1"'}
+    for ref, data in (("0", b"aaaa"), ("1", b"bb")):
+        await send_chunks(client, ref, response["entries"][ref], data)
+        await progress(client, upload_ref, ref, 100)
+    # The user takes the third file back, then submits: both uploaded files are there.
+    assert (await event_reply(client, "phx-u", "cancel", {"ref": "2"}))["diff"]["2"] == ""
+    await event_reply(client, "phx-u", "save", "", type="form")
+    assert [(data, name) for _, data, name in CONSUMED] == [(b"aaaa", "a.png"), (b"bb", "b.png")]
+
+
+async def test_auto_upload_grants_the_valid_entries_and_answers_the_errors_of_the_others():
+    client, upload_ref = await auto_client()
+    chosen = [meta("0", "big.png", size=11), meta("1", "b.png"), meta("2", "c.png")]
+    await client.assert_reply(choose(client, upload_ref, *chosen), "ok")
+    response = await preflight(client, upload_ref, *chosen)
+    # Only the first max_entries entries are considered: "2" waits (too many files).
+    assert {k: v for k, v in response.items() if k != "diff"} == {
+        "ref": upload_ref, "config": CONFIG, "entries": {"1": ANY}, "errors": {"0": ["too_large"]},
+    }
+    # Removing the file too large makes room: the next preflight grants "2".
+    await event_reply(client, "phx-u", "cancel", {"ref": "0"})
+    response = await preflight(client, upload_ref, chosen[2])
+    assert {k: v for k, v in response.items() if k != "diff"} == {
+        "ref": upload_ref, "config": CONFIG, "entries": {"2": ANY}, "errors": {},
+    }
+
+
+async def test_auto_upload_with_too_many_files_through_web_testing():
+    from otp import PubSub
+    from web.live import LiveRouter
+    from web.testing import UploadError, element, file_input, live, render_submit, render_upload
+
+    CONSUMED.clear()
+    await PubSub.start_link("auto_ps")
+    view = await live(LiveRouter(secret=SECRET, routes={"/avatar": AutoAvatar}, pubsub="auto_ps"), "/avatar")
+    files = file_input(view, "#f", "avatar", [
+        {"name": "a.png", "content": b"aaaa"}, {"name": "big.png", "content": b"x" * 11}, {"name": "c.png", "content": b"c"},
+    ])
+    html = await render_upload(files, "a.png")
+    assert "<p>a.png:100:</p><p>big.png:0:too_large</p><p>c.png:0:</p><b>too_many_files</b>" in html
+    assert await render_upload(files, "big.png") == UploadError([("big.png", "too_large")])
+    assert await render_upload(files, "c.png") == UploadError([("c.png", "failed preflight")])  # waits: too many
+    await render_submit(element(view, "#f"))
+    assert [(data, name) for _, data, name in CONSUMED] == [(b"aaaa", "a.png")]

@@ -186,17 +186,28 @@ class UploadConfig:
         return False
 
     def preflight(self, metas: list[dict], secret: str, owner_id: str) -> dict:
-        """The answer to ``allow_upload``: a token per valid entry, or the errors."""
+        """The answer to ``allow_upload``: a token per valid entry, or the errors.
+
+        Any error refuses the whole preflight, except with ``auto_upload``: the
+        first ``max_entries`` entries are considered, the valid ones granted
+        (they upload at once) and the others' errors answered under
+        ``"errors"``; the entries past them wait, their upload showing
+        ``too_many_files``, until the user removes some.
+        """
         self.put_entries(metas)
         # Every error, as Phoenix's Upload.put_entries answers: each entry's, then the
         # upload's own (too_many_files, under the upload ref).
         refused = [[entry.ref, error] for entry in self.entries for error in entry.errors]
         refused += [[self.ref, error] for error in self.errors]
-        if refused:
+        if refused and not self.auto_upload:
             return {"ref": self.ref, "error": refused}
         tokens = {}
-        for entry in self.entries:
+        errors = {}
+        for entry in self._grantable():
             if entry.preflighted or entry.cancelled:
+                continue
+            if entry.errors:  # (auto_upload only: the others were refused above)
+                errors[entry.ref] = list(entry.errors)
                 continue
             entry.preflighted = True
             entry.path = _new_file()
@@ -211,7 +222,12 @@ class UploadConfig:
             "chunk_size": self.chunk_size,
             "chunk_timeout": self.chunk_timeout,
         }
-        return {"ref": self.ref, "config": config, "entries": tokens, "errors": {}}
+        return {"ref": self.ref, "config": config, "entries": tokens, "errors": errors}
+
+    def _grantable(self) -> list[UploadEntry]:
+        """The entries a preflight may grant: all of them, or auto_upload's first ``max_entries``."""
+        live = [entry for entry in self.entries if not entry.cancelled]
+        return live[: self.max_entries] if self.auto_upload else live
 
     def put_progress(self, entry_ref: str, progress: int | float | dict) -> UploadEntry | None:
         """Record the progress the page reports; None (ignored) for an entry without a file.

@@ -131,7 +131,9 @@ async def render_upload(upload: Upload, entry_name: str, percent: int = 100) -> 
             return answer
         preflight = answer
     if file.ref not in preflight["entries"]:
-        return UploadError([(file.name, "failed preflight")])
+        # An auto_upload preflight grants the valid entries and answers the others' errors.
+        reasons = preflight.get("errors", {}).get(file.ref) or ["failed preflight"]
+        return UploadError([(file.name, reason) for reason in reasons])
     return await _send(upload, preflight, file, percent)
 
 
