@@ -336,7 +336,8 @@ def test_template_next_to_a_module_without_a_file_says_so():
         ("</p>", "unexpected closing tag </p>: no element is open", 1, 1),
         ('<p :for={@items}></p>', ":for expects {item <- @items} or {item in @items}", 1, 10),
         ('<p :if="x"></p>', ":if needs an expression, as in :if={...}", 1, 4),
-        ('<p :let={x}></p>', "unknown special attribute :let: expected :if, :for or :key", 1, 4),
+        ('<p :let={x}></p>', ":let is for components (<.form :let={f}>), not <p>", 1, 4),
+        ('<p :each={x}></p>', "unknown special attribute :each: expected :if, :for, :key or :let", 1, 4),
         ("<:slot>x</:slot>", "<:slot> must be a direct child of a component call such as <.card>", 1, 1),
         ("<p>{}</p>", "empty expression {}: write an expression such as {@name}", 1, 4),
         ('<p class="x></p>', 'the value of class is never closed: expected "', 1, 10),
@@ -394,3 +395,116 @@ def test_module_docstring_examples():
     import web.live._template as module
 
     assert doctest.testmod(module).failed == 0
+
+
+# ---------------------------------------------------------------------------
+# Dots on dicts (issue #16): @todo.title reads a dict's key, as HEEx's @todo.title reads a map's
+
+
+def test_a_dot_reads_a_dict_key():
+    page = compile_template("<p>{@todo.title}</p>")
+    assert page.render({"todo": {"title": "milk"}}).dynamic == ("milk",)
+
+
+def test_dots_chain_through_dicts_and_objects_and_loop_variables():
+    page = compile_template(
+        '<ul><li :for={t <- @todos} :key={t.id} class={t.tags.main}>{t.title.upper()} by {t.owner.name}</li></ul>'
+    )
+    owner = types.SimpleNamespace(name="ann")
+    todos = [{"id": 1, "title": "milk", "tags": {"main": "shop"}, "owner": owner}]
+    assert page.render({"todos": todos}).to_html() == '<ul><li class="shop">MILK by ann</li></ul>'
+
+
+def test_a_key_wins_over_a_dict_method_and_a_method_still_works_without_one():
+    page = compile_template("<p>{@d.items}|{@d.get('x', 'none')}</p>")
+    assert page.render({"d": {"items": "3 items"}}).to_html() == "<p>3 items|none</p>"
+
+
+def test_objects_attributes_and_string_methods_are_untouched():
+    page = compile_template('<p>{", ".join(@user.roles)}/{@user.name.title()}</p>')
+    user = types.SimpleNamespace(name="ann lee", roles=["a", "b"])
+    assert page.render({"user": user}).to_html() == "<p>a, b/Ann Lee</p>"
+
+
+def test_a_missing_key_names_the_keys_there_are_and_the_template_line():
+    page = compile_template("<div>\n<p>{@todo.titel}</p></div>", filename="todo.heex")
+    with pytest.raises(TemplateRenderError) as caught:
+        page.render({"todo": {"title": "milk", "done": False}})
+    assert str(caught.value).splitlines()[0] == (
+        "todo.heex:2: AttributeError: the dict has no key 'titel' (its keys: 'done', 'title')"
+    )
+
+
+def test_dots_keep_change_tracking():
+    page = compile_template("<p>{@todo.title}</p><p>{@other}</p>")
+    assert page.render({"todo": {"title": "x"}, "other": 1}, changed={"other"}).dynamic == (None, "1")
+
+
+def test_a_multi_line_expression_with_dots_still_names_its_line():
+    page = compile_template("<p>{\n@a.b +\n@a.c}</p>", filename="t.heex")
+    with pytest.raises(TemplateRenderError) as caught:
+        page.render({"a": {"b": 1, "c": "x"}})
+    assert str(caught.value).splitlines()[0].startswith("t.heex:2: TypeError")
+
+
+# ---------------------------------------------------------------------------
+# :let: a component hands a value to its inner block (issue #16, <.inputs_for :let={f}>)
+
+
+def each_twice(assigns):
+    return compile_template("<div>{render_slot(@inner_block, 1)}{render_slot(@inner_block, 2)}</div>").render(assigns)
+
+
+def test_let_binds_what_the_component_passes():
+    page = compile_template(
+        '<.twice :let={n}><b>{n * @k}</b></.twice>', components={"twice": each_twice}
+    )
+    assert page.render({"k": 10}).to_html() == "<div><b>10</b><b>20</b></div>"
+
+
+def test_let_can_unpack_a_tuple():
+    def pairs(assigns):
+        return compile_template("<i>{render_slot(@inner_block, ('a', 1))}</i>").render(assigns)
+
+    page = compile_template("<.pairs :let={(k, v)}>{k}={v}</.pairs>", components={"pairs": pairs})
+    assert page.render({}).to_html() == "<i>a=1</i>"
+
+
+def test_a_let_block_rendered_without_a_value_gets_none():
+    def plain(assigns):
+        return compile_template("<i>{@inner_block}</i>").render(assigns)
+
+    page = compile_template("<.plain :let={x}>{x is None}</.plain>", components={"plain": plain})
+    assert page.render({}).to_html() == "<i>True</i>"
+
+
+def test_render_slot_of_a_block_without_let_ignores_the_value():
+    page = compile_template("<.twice><b>{@k}</b></.twice>", components={"twice": each_twice})
+    assert page.render({"k": 3}).to_html() == "<div><b>3</b><b>3</b></div>"
+
+
+def test_let_is_re_rendered_when_the_assigns_it_reads_change():
+    page = compile_template("<.twice :let={n}><b>{n + @k}</b></.twice><p>{@other}</p>", components={"twice": each_twice})
+    state = DiffState()
+    state.diff(page.render({"k": 1, "other": 0}))
+    assert page.render({"k": 1, "other": 5}, changed={"other"}).dynamic == (None, "5")
+    assert state.diff(page.render({"k": 2, "other": 0}, changed={"k"})) == {"0": {"0": {"0": "3"}, "1": {"0": "4"}}}
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ('<div :let={x}></div>', ":let is for components (<.form :let={f}>), not <div>"),
+        ('<.twice :let={x + 1}></.twice>', ":let takes a name, or names to unpack such as (key, value)"),
+        ('<.twice :let="x"></.twice>', ":let needs an expression, as in :let={...}"),
+    ],
+)
+def test_let_misuse_is_a_syntax_error(source, message):
+    with pytest.raises(TemplateSyntaxError) as caught:
+        compile_template(source, components={"twice": each_twice})
+    assert caught.value.message == message
+
+
+def test_dots_in_a_conditional_expression_are_rewritten_where_they_are_written():
+    page = compile_template('<p>{"loading" if @data.loading else (@data.result if @data.ok else "failed")}</p>')
+    assert page.render({"data": {"loading": False, "ok": True, "result": "done"}}).to_html() == "<p>done</p>"

@@ -25,6 +25,10 @@ Syntax
   mapping. Values are escaped with :func:`markupsafe.escape`; ``Markup``
   (anything with ``__html__``) passes through; ``None`` and ``False`` render
   as nothing; a nested :class:`Rendered` (``{@inner_block}``) is embedded.
+* A dot reads a dict's key as it reads an object's attribute:
+  ``{@todo.title}`` works whether ``todo`` is ``{"title": ...}`` or an
+  object, as HEEx's ``@todo.title`` works on a map (a key wins over a
+  dict's method of the same name; ``@todo.get("x")`` is still the method).
 * ``attr={expr}``: ``attr="value"`` escaped; omitted for ``None``/``False``;
   bare ``attr`` for ``True``; a list is joined with spaces (``class={["btn",
   @active and "on"]}``). ``<div {@rest}>`` spreads a mapping of attributes.
@@ -39,6 +43,12 @@ Syntax
   Rendered; absent for ``<.card />``) and each named slot ``<:header>…
   </:header>`` as ``assigns["header"]``, a list of Rendered. A component
   returns a Rendered (typically its own template's ``render``).
+* ``<.inputs_for :let={f} field={@form["addresses"]}>…{f["city"].value}…
+  </.inputs_for>``: ``:let`` binds what the component hands its inner block
+  (a name, or names to unpack such as ``(key, value)``). The component
+  renders the block with ``render_slot(@inner_block, value)``, once or
+  many times; ``render_slot``, as in Phoenix, is known to every template,
+  and a block written without ``:let`` ignores the value.
 * Comments, ``<!DOCTYPE>`` and the content of ``<script>``/``<style>`` are
   static. Whitespace around the whole template is trimmed.
 

@@ -24,6 +24,7 @@ in the generated code map a traceback back to template line N.
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import itertools
@@ -45,11 +46,11 @@ from ._template_parse import (
     Text,
     expression,
     for_clause,
-    split_for_clause,
     parse,
+    split_for_clause,
 )
 
-__all__ = ["Template", "TemplateRenderError", "compile_source", "fingerprint"]
+__all__ = ["Template", "TemplateRenderError", "compile_source", "fingerprint", "render_slot", "LetBlock"]
 
 
 # ---------------------------------------------------------------------------
@@ -240,7 +241,7 @@ class _Compiler:
         self.source = source
         self.components = components
         self.builtins = builtins
-        self.namespace = {**namespace, **_RUNTIME}
+        self.namespace = {"render_slot": render_slot, **namespace, **_RUNTIME}
         self.names: set[str] = set()  # every @name read, for error messages
         self._counter = itertools.count()
 
@@ -354,6 +355,8 @@ class _Compiler:
     def component_assigns(self, node: Element) -> tuple[list[str], list]:
         items, deps = [], []
         for attr in node.attrs:
+            if attr.name == ":let":
+                continue  # (the inner block's: below)
             if attr.kind in ("literal", "bare"):
                 items.append(f"{attr.name!r}: {attr.value if attr.kind == 'literal' else True!r}")
                 continue
@@ -364,12 +367,35 @@ class _Compiler:
         if not node.self_closing:
             block = self.unit(inner)
             deps.append(block.deps)
-            items.append(f"'inner_block': {block.full()}")
+            items.append(f"'inner_block': {self.inner_block(node, block)}")
         for slot_name, elements in _slots_of(node).items():
             units = [self.unit(list(element.children)) for element in elements]
             deps.extend(unit.deps for unit in units)
             items.append(f"{slot_name!r}: [{', '.join(unit.full() for unit in units)}]")
         return items, deps
+
+    def inner_block(self, node: Element, block: _Unit) -> str:
+        """The inner block's code: rendered now, or with ``:let={f}`` a :class:`LetBlock` the component calls."""
+        let = node.special(":let")
+        if let is None:
+            return block.full()
+        target = self.let_target(let)
+        # A comprehension binds the target (a name, or names to unpack) in a scope of its own.
+        return f"_tpl_LetBlock(lambda _tpl_let: [{block.full()} for {target} in (_tpl_let,)][0])"
+
+    def let_target(self, attr: Attr) -> str:
+        """The names ``:let={...}`` binds, checked: a name, or names to unpack such as ``(key, value)``."""
+        try:
+            comprehension = ast.parse(f"[0 for {attr.value} in ()]", mode="eval").body
+        except SyntaxError:
+            comprehension = None
+        target = comprehension.generators[0].target if isinstance(comprehension, ast.ListComp) else None
+        if target is None or not _binds_names(target):
+            message = ":let takes a name, or names to unpack such as (key, value)"
+            raise self.source.error(message, attr.code_line, attr.code_column)
+        if any(isinstance(name, ast.Name) and name.id == "assigns" for name in ast.walk(target)):
+            raise self.source.error(":let cannot bind `assigns`, which @names read", attr.code_line, attr.code_column)
+        return attr.value.strip()
 
     # -- code helpers -------------------------------------------------------
 
@@ -401,6 +427,13 @@ class _Compiler:
         name = f"_tpl_{prefix}{next(self._counter)}"
         self.namespace[name] = value
         return name
+
+
+def _binds_names(target: ast.AST) -> bool:
+    """A name, or a tuple/list of them (nested), as a ``for`` target: no attribute, no subscript."""
+    if isinstance(target, ast.Name):
+        return True
+    return isinstance(target, (ast.Tuple, ast.List)) and all(_binds_names(element) for element in target.elts)
 
 
 def _union(deps: Iterable) -> frozenset[str] | None:
@@ -478,6 +511,8 @@ def _dyn(value: object) -> object:
         return str(value.__html__())
     if isinstance(value, (list, tuple)):
         return _dyn_list(value)
+    if value.__class__ is LetBlock:
+        return _dyn(value(None))  # {@inner_block} of a :let block, rendered without a value
     return str(escape(value))
 
 
@@ -495,6 +530,37 @@ def _all_text(values: tuple[object, ...]) -> TypeGuard[tuple[str, ...]]:
 @functools.lru_cache(maxsize=64)
 def _list_fingerprint(size: int) -> int:
     return fingerprint(("",) * (size + 1), ("list",) * size)
+
+
+class LetBlock:
+    """An inner block written with ``:let={name}``: the component renders it with a value.
+
+    ``render_slot(@inner_block, value)`` (or calling it) renders it with
+    ``name`` bound to ``value``, as many times as the component likes
+    (``<.inputs_for>`` once per nested form).
+    """
+
+    __slots__ = ("render",)
+
+    def __init__(self, render: Callable[[object], Rendered]) -> None:
+        self.render = render
+
+    def __call__(self, value: object = None) -> Rendered:
+        return self.render(value)
+
+
+def render_slot(slot: object, value: object = None) -> object:
+    """What a component puts where its caller's content goes: ``{render_slot(@inner_block, value)}``.
+
+    ``value`` is what the caller's ``:let={name}`` binds; a block written
+    without ``:let`` ignores it. A named slot (a list of blocks) renders
+    each. Known to every template, as Phoenix's ``render_slot``.
+    """
+    if isinstance(slot, LetBlock):
+        return slot(value)
+    if isinstance(slot, list):
+        return [render_slot(entry, value) for entry in slot]
+    return slot
 
 
 def _attr(name: str, value: object) -> str:
@@ -522,6 +588,25 @@ def _for(static: tuple[str, ...], fp: int, keyed: bool, iterable: object, rows_o
     return Comprehension(static, tuple(rows), fp)
 
 
+def _dot(value: object, name: str) -> object:
+    """``value.name`` in a template: a dict's key ``name`` if it has one, else the attribute.
+
+    So ``{@todo.title}`` reads a dict as HEEx's ``@todo.title`` reads a map,
+    and an object (or a dict's method, ``@d.get("x")``) as Python does.
+    """
+    if isinstance(value, dict) and name in value:
+        return value[name]
+    try:
+        return getattr(value, name)
+    except AttributeError:
+        if not isinstance(value, Mapping):
+            raise
+        if name in value:  # a Mapping that is not a dict: its keys after its attributes
+            return value[name]
+        keys = ", ".join(repr(key) for key in sorted(value, key=str)[:20])
+        raise AttributeError(f"the {type(value).__name__} has no key {name!r} (its keys: {keys})") from None
+
+
 def _call(function: Callable, assigns: dict, tag: str) -> object:
     result = function(assigns)
     if isinstance(result, (Rendered, str)):
@@ -541,4 +626,6 @@ _RUNTIME = {
     "_tpl_attrs": _attrs,
     "_tpl_for": _for,
     "_tpl_call": _call,
+    "_tpl_dot": _dot,
+    "_tpl_LetBlock": LetBlock,
 }

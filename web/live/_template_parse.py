@@ -13,6 +13,8 @@ import ast
 import bisect
 import keyword
 import re
+from collections.abc import Iterator
+from typing import TypeGuard
 
 import attrs
 
@@ -83,7 +85,8 @@ class Element:
         return next((a for a in self.attrs if a.name == name), None)
 
     def without_specials(self) -> Element:
-        return attrs.evolve(self, attrs=tuple(a for a in self.attrs if not a.name.startswith(":")))
+        """The element without its :if, :for and :key (which its slot handles); :let stays, for the call."""
+        return attrs.evolve(self, attrs=tuple(a for a in self.attrs if a.name not in (":if", ":for", ":key")))
 
 
 # ---------------------------------------------------------------------------
@@ -122,7 +125,7 @@ _TAG_NAME = re.compile(r"[.:]?[A-Za-z][\w.:-]*")
 _ATTR_NAME = re.compile(r"""[^\s=/>{}"']+""")
 _UNQUOTED = re.compile(r"[^\s>]+")
 _TEXT_END = re.compile(r"[<{]")
-_SPECIALS = frozenset({":if", ":for", ":key"})
+_SPECIALS = frozenset({":if", ":for", ":key", ":let"})
 
 
 def parse(source: Source) -> list:
@@ -292,11 +295,13 @@ def _check_element(element: Element, source: Source, open_pos: int) -> None:
         if not attr.name.startswith(":"):
             continue
         if attr.name not in _SPECIALS:
-            raise source.error(f"unknown special attribute {attr.name}: expected :if, :for or :key", attr.line, attr.column)
+            raise source.error(f"unknown special attribute {attr.name}: expected :if, :for, :key or :let", attr.line, attr.column)
         if attr.kind != "expr":
             raise source.error(f"{attr.name} needs an expression, as in {attr.name}={{...}}", attr.line, attr.column)
         if element.kind == "slot":
             raise source.error(f"{attr.name} on a slot <{element.tag}> is not supported", attr.line, attr.column)
+        if attr.name == ":let" and element.kind != "component":
+            raise source.error(f":let is for components (<.form :let={{f}}>), not <{element.tag}>", attr.line, attr.column)
     key = element.special(":key")
     if key is not None and element.special(":for") is None:
         raise source.error(":key only makes sense with :for on the same element", key.line, key.column)
@@ -340,7 +345,8 @@ def expression(source: Source, code: str, line: int, column: int, *, prefix: str
         err_col = column + max(offset - len(prefix), 1) - 1 if lineno == 1 else offset
         raise source.error(f"invalid Python expression: {exc.msg}", line + lineno - 1, err_col) from None
     reads_assigns = any(isinstance(node, ast.Name) and node.id == "assigns" for node in ast.walk(tree))
-    return Python(rewritten, None if reads_assigns else frozenset(names))
+    dotted = _Dots(prefix + rewritten + suffix).rewritten()[len(prefix) : -len(suffix) or None]
+    return Python(dotted, None if reads_assigns else frozenset(names))
 
 
 def _rewrite(code: str) -> tuple[str, str, set[str]]:
@@ -368,6 +374,68 @@ def _rewrite(code: str) -> tuple[str, str, set[str]]:
     out.append(code[last:])
     check.append(code[last:])
     return "".join(out), "".join(check), names
+
+
+class _Dots:
+    """``x.name`` → ``_tpl_dot(x, 'name')`` in an expression's code, which reads a dict's key ``name``.
+
+    So ``{@todo.title}`` works on a dict as HEEx's ``@todo.title`` works on a
+    map (the runtime half is ``_template_compile._dot``). The code is
+    rewritten in place, every character outside the attribute accesses
+    kept, so the expression keeps its line breaks (and error lines). Left
+    alone: an attribute of a literal (``", ".join``, nothing to look up) and
+    whatever is inside an f-string (left as written).
+    """
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        self.tree = ast.parse(code, mode="eval")
+        self.line_starts = [0] + [m.end() for m in re.finditer("\n", code)]
+
+    def rewritten(self) -> str:
+        return self.splice(0, len(self.code), self.tree)
+
+    def splice(self, start: int, stop: int, node: ast.AST) -> str:
+        """``code[start:stop]`` (which holds ``node``) with its attribute accesses rewritten."""
+        out, position = [], start
+        # In the order they are written: the tree's order is not always (x if test else y).
+        spans = sorted((self.offset(dot.lineno, dot.col_offset), self.end(dot), dot) for dot in self.outermost(node))
+        for dot_start, dot_stop, dot in spans:
+            out += [self.code[position:dot_start], self.call(dot, dot_start, dot_stop)]
+            position = dot_stop
+        out.append(self.code[position:stop])
+        return "".join(out)
+
+    def call(self, dot: ast.Attribute, start: int, stop: int) -> str:
+        name_start = stop - len(dot.attr)
+        period = self.code.rindex(".", start, name_start)
+        value = self.splice(start, period, dot.value)
+        breaks = self.code.count("\n", period, name_start)  # (x.\n name): kept, for the line map
+        return f"_tpl_dot({value}, {dot.attr!r}{chr(10) * breaks})"
+
+    def outermost(self, node: ast.AST) -> Iterator[ast.Attribute]:
+        """The attribute accesses to rewrite at or under ``node``, not those inside them."""
+        if isinstance(node, ast.JoinedStr):
+            return
+        if _is_dot(node):
+            yield node
+            return
+        for child in ast.iter_child_nodes(node):
+            yield from self.outermost(child)
+
+    def offset(self, lineno: int, col_bytes: int) -> int:
+        start = self.line_starts[lineno - 1]
+        line = self.code[start:]
+        return start + len(line.encode("utf-8")[:col_bytes].decode("utf-8"))
+
+    def end(self, node: ast.expr) -> int:
+        assert node.end_lineno is not None and node.end_col_offset is not None  # (ast.parse sets them)
+        return self.offset(node.end_lineno, node.end_col_offset)
+
+
+def _is_dot(node: ast.AST) -> TypeGuard[ast.Attribute]:
+    """An attribute read worth a lookup: not a literal's (``"-".join``), not an assignment target."""
+    return isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and not isinstance(node.value, ast.Constant)
 
 
 def _operand_position(before: str, previous: str) -> bool:
