@@ -18,7 +18,11 @@ HTTP routes, sessions, static files and mounted ASGI applications are in
 :mod:`web.router`, :mod:`web.session`, :mod:`web.plugs`, :mod:`web.static`
 and :mod:`web.asgi`; the responses handlers return most are here
 (:func:`web.json`, :func:`web.html`, :func:`web.text`, :func:`web.redirect`).
+A one-file LiveView app is served by ``web.playground(View)`` (:mod:`web.playground`).
 """
+
+import importlib
+from typing import TYPE_CHECKING
 
 from otp import __version__ as __version__  # one package, one version
 from otp.lowlevel import fixup_module_metadata as _fixup_module_metadata
@@ -49,3 +53,13 @@ __all__ = [
 ]
 
 _fixup_module_metadata(__name__, globals())
+
+if TYPE_CHECKING:
+    from .playground import playground as playground  # at run time the module itself, which is callable
+
+
+def __getattr__(name: str) -> object:
+    """``web.playground``, imported on first use: ``web.playground(View)`` serves a one-file app (see that module)."""
+    if name == "playground":
+        return importlib.import_module(".playground", __name__)
+    raise AttributeError(f"module 'web' has no attribute {name!r}")
