@@ -71,6 +71,15 @@ Files
 :func:`template_from_file` compiles a file; :func:`template_next_to`
 finds ``name.html.heex`` (or ``.heex``, ``.html``) beside a module.
 
+A view's template
+-----------------
+A LiveView needs no ``render`` when its template is a class attribute,
+``template = '''<p>{@count}</p>'''`` (compiled when the class is
+made, so a syntax error shows at import), or a file beside its module
+named after the class (``TodoLive`` → ``todo_live.html.heex``): see
+:func:`view_template`. Its ``render(assigns, changed)`` is then the
+template's, change tracking and all.
+
 Built-in components
 -------------------
 ``<.link>``, ``<.live_file_input>`` and ``<.live_component>`` are known to
@@ -89,6 +98,7 @@ as :class:`TemplateRenderError` naming the template line, chained to it.
 
 from __future__ import annotations
 
+import re
 import sys
 import types
 from collections.abc import Callable, Mapping
@@ -100,6 +110,7 @@ from ._template_compile import Template, TemplateRenderError, compile_source, fi
 from ._template_parse import TemplateSyntaxError
 
 __all__ = [
+    "view_template",
     "Template",
     "TemplateSyntaxError",
     "TemplateRenderError",
@@ -162,6 +173,54 @@ def template_next_to(anchor: str | types.ModuleType, name: str, **options: Any) 
             return template_from_file(path, **options)
     tried = ", ".join(name + suffix for suffix in _SUFFIXES)
     raise FileNotFoundError(f"no template {name!r} in {directory} (tried {tried})")
+
+
+def view_template(view: type, *, renders_itself: bool) -> Template | None:
+    """The template of a view class, for the ``render`` it inherits; None when it has none.
+
+    In order: the class's own ``template`` attribute (source, compiled now,
+    or a :class:`Template`); else, for a class with no ``render`` of its
+    own (``renders_itself`` false), ``<snake_case class name>.html.heex`` (or ``.heex``, ``.html``)
+    beside its module; else the template it inherits. Source and file are
+    compiled with the names of the view's module as they are when the
+    class is made (its helpers, and its function components for
+    ``<.name>``), as a method would see them.
+
+    Raises:
+        TemplateSyntaxError: the template does not compile.
+        TypeError: ``template`` is neither a str nor a :class:`Template`.
+    """
+    own = view.__dict__.get("template")
+    if isinstance(own, Template) or (own is None and "template" in view.__dict__):
+        return own
+    module = sys.modules.get(view.__module__)
+    names = dict(vars(module)) if module is not None else {}
+    options: dict[str, Any] = {"components": _functions(names), "namespace": names}
+    if isinstance(own, str):
+        filename = f"{getattr(module, '__file__', None) or view.__module__}:{view.__qualname__}.template"
+        return compile_template(own, filename=filename, **options)
+    if own is not None:
+        raise TypeError(
+            f"{view.__qualname__}.template must be template source (a str) or a compiled Template "
+            f"(compile_template, template_next_to); got {own!r}"
+        )
+    inherited = getattr(view, "template", None)
+    if getattr(module, "__file__", None) and not renders_itself:
+        try:
+            return template_next_to(module, view_file_name(view), **options)  # type: ignore[arg-type]
+        except FileNotFoundError:
+            pass
+    return inherited
+
+
+def view_file_name(view: type) -> str:
+    """The name of the template file beside a view's module, without suffix: ``TodoLive`` → ``todo_live``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", view.__name__).lower()
+
+
+def _functions(names: Mapping[str, object]) -> dict[str, Callable]:
+    """The module's functions, which ``<.name>`` may call (as a HEEx template calls its module's)."""
+    return {name: value for name, value in names.items() if isinstance(value, types.FunctionType)}
 
 
 def _identity(mapping: Mapping | None) -> tuple:

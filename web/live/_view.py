@@ -281,15 +281,26 @@ class LiveView:
     ``on_mount``: hooks ``async hook(params, session, socket)`` run before
     ``mount`` (on the dead render and on the connected mount); one that
     returns :data:`HALT` stops the mount, having redirected.
+
+    ``template``: what the inherited ``render`` renders, so a view needs no
+    ``render`` of its own: template source (compiled when the class is
+    made, with the names of its module) or a compiled template; without
+    one, a file beside the module named after the class (``TodoLive`` →
+    ``todo_live.html.heex``). See ``web.live._template``, "A view's
+    template".
     """
 
     on_mount: ClassVar[list[OnMountHook]] = []
+    template: ClassVar[Any] = None  # a Template once the class is made (see view_template)
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         for name in ("mount", "handle_params", "handle_event", "handle_info", "handle_async", "terminate"):
             if not inspect.iscoroutinefunction(getattr(cls, name)):
                 raise TypeError(f"{cls.__qualname__}.{name} must be an async function (async def {name}(...))")
+        from ._template import view_template  # (here: the templates' components import this module)
+
+        cls.template = view_template(cls, renders_itself=cls.render is not LiveView.render)
 
     # The data parameters are typed Any (params and session are dicts, an event's
     # value a dict or a string) so that a subclass may annotate them as narrowly
@@ -317,4 +328,13 @@ class LiveView:
         return None
 
     def render(self, assigns: dict[str, Any], changed: set[str] | None) -> Rendered:
-        raise NotImplementedError(f"{type(self).__qualname__} must define render(assigns, changed)")
+        """The view's ``template`` rendered (``changed``: only the slots reading those assigns)."""
+        template = type(self).template
+        if template is None:
+            from ._template import view_file_name  # (see __init_subclass__)
+
+            raise NotImplementedError(
+                f"{type(self).__qualname__} has nothing to render: define render(assigns, changed), set "
+                f"template = '''...''' on the class, or put {view_file_name(type(self))}.html.heex beside its module"
+            )
+        return template.render(assigns, changed)
