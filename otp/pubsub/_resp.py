@@ -1,13 +1,13 @@
 """A minimal Redis client connection on trio: where to connect, RESP commands out, hiredis parsing in.
 
-Only what the PubSub adapter needs: connect (TCP or TLS, then AUTH and
-SELECT), send pipelined commands, read replies, read pushed pub/sub
-messages. ``hiredis`` (C) parses the protocol; writing a command is a few
+Only what the PubSub adapter needs: connect (TCP, TLS or a Unix domain
+socket, then AUTH and SELECT), send pipelined commands, read replies, read
+pushed pub/sub messages. ``hiredis`` (C) parses the protocol; writing a command is a few
 byte joins.
 
 :class:`RedisSettings` says where and how to connect; it is built from
-arguments or from a ``redis://`` / ``rediss://`` URL (the URL forms are in
-:meth:`RedisSettings.from_url`). A password is kept out of every repr, log
+arguments or from a ``redis://`` / ``rediss://`` / ``unix://`` URL (the URL
+forms are in :meth:`RedisSettings.from_url`). A password is kept out of every repr, log
 line and exception message.
 
 Errors form a small tree, all :class:`RedisError`::
@@ -124,6 +124,10 @@ class RedisSettings:
 
     Attributes:
         host, port: the server.
+        path: a Unix domain socket to connect to instead of ``host`` and
+            ``port`` (a ``unix://`` URL; a local Redis, or the workers' bus,
+            :mod:`otp.pubsub.broker`); no TLS (the socket never leaves the
+            machine).
         db: the database to ``SELECT`` (0: none is sent). Redis's pub/sub
             channels are shared by all databases of a server: ``db`` does
             not separate two clusters on one server; the adapter's
@@ -163,8 +167,14 @@ class RedisSettings:
     verify: bool = True
     ssl_context: ssl.SSLContext | None = attrs.field(default=None, repr=False)
     connect_timeout: float = attrs.field(default=10.0, validator=_positive)
+    path: str | None = None
 
     def __attrs_post_init__(self) -> None:
+        if self.path is not None:
+            if not isinstance(self.path, str) or not self.path:
+                raise ValueError(f"RedisSettings: path is the Unix socket's path; got {self.path!r}")
+            if self.tls:
+                raise ValueError("RedisSettings: a Unix socket (path) is local and takes no TLS: drop tls")
         if self.username is not None and self.password is None:
             raise ValueError(f"RedisSettings: user {self.username!r} has no password; AUTH needs one")
         if not self.tls:
@@ -193,19 +203,24 @@ class RedisSettings:
             redis://user:password@host                AUTH user password (an ACL user)
             rediss://user:password@host:6380/0        the same over TLS, server certificate verified
             rediss://host?ca_file=/etc/redis/ca.pem&cert_file=/etc/redis/client.pem
+            unix:///run/redis/redis.sock              a Unix domain socket (three slashes: no host)
+            unix://:password@/run/redis/redis.sock?db=2
 
         User and password are percent-decoded (write ``@`` as ``%40``). The
         query takes the options ``ca_file``, ``cert_file``, ``key_file``,
         ``check_hostname`` and ``verify`` (``true``/``false``) and
-        ``connect_timeout`` (seconds). Keyword ``overrides`` replace what
+        ``connect_timeout`` (seconds); a ``unix://`` URL's query takes
+        ``db`` and ``connect_timeout``. Keyword ``overrides`` replace what
         the URL says (``from_url(os.environ["REDIS_URL"], ca_file=...)``).
 
         >>> settings = RedisSettings.from_url("rediss://app:s3cr%40t@redis.example.com:6380/2")
         >>> settings
         RedisSettings(host='redis.example.com', port=6380, db=2, username='app', tls=True, ca_file=None, \
-cert_file=None, key_file=None, check_hostname=True, verify=True, connect_timeout=10.0)
+cert_file=None, key_file=None, check_hostname=True, verify=True, connect_timeout=10.0, path=None)
         >>> settings.password
         's3cr@t'
+        >>> RedisSettings.from_url("unix:///tmp/bus.sock?db=1").address
+        '/tmp/bus.sock'
 
         Raises:
             ValueError: not a Redis URL, or a part of it is malformed (the
@@ -215,7 +230,9 @@ cert_file=None, key_file=None, check_hostname=True, verify=True, connect_timeout
 
     @property
     def address(self) -> str:
-        """``host:port``, as errors and log lines name the server."""
+        """``host:port`` (or the Unix socket's path), as errors and log lines name the server."""
+        if self.path is not None:
+            return self.path
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
     @property
@@ -247,8 +264,8 @@ cert_file=None, key_file=None, check_hostname=True, verify=True, connect_timeout
 def redis_settings(where: RedisSettings | str = "127.0.0.1", port: int | None = None) -> RedisSettings:
     """Settings from what callers pass where a Redis server is asked for.
 
-    ``where`` is :class:`RedisSettings`, a ``redis://``/``rediss://`` URL,
-    or a host name (with ``port``, default 6379). A port beside settings or
+    ``where`` is :class:`RedisSettings`, a ``redis://``/``rediss://``/``unix://``
+    URL, or a host name (with ``port``, default 6379). A port beside settings or
     a URL is a mistake (which one wins?) and raises ValueError.
     """
     if isinstance(where, RedisSettings) or "://" in where:
@@ -259,6 +276,7 @@ def redis_settings(where: RedisSettings | str = "127.0.0.1", port: int | None = 
 
 
 _SCHEMES = {"redis": False, "rediss": True}  # scheme -> TLS
+_UNIX = "unix"
 _TEXT_OPTIONS = ("ca_file", "cert_file", "key_file")
 _FLAG_OPTIONS = ("check_hostname", "verify")
 _NUMBER_OPTIONS = ("connect_timeout",)
@@ -268,9 +286,11 @@ _FLAGS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0"
 def _parse_url(url: str) -> dict[str, Any]:
     # Every message names the part that is wrong, never the URL: it may hold a password.
     parts = urllib.parse.urlsplit(url)
+    if parts.scheme == _UNIX:
+        return _parse_unix_url(parts)
     if parts.scheme not in _SCHEMES:
         got = f"{parts.scheme}://" if parts.scheme else "no scheme"
-        raise ValueError(f"a Redis URL starts with redis:// or rediss://; got {got}")
+        raise ValueError(f"a Redis URL starts with redis://, rediss:// or unix://; got {got}")
     try:
         port = parts.port
     except ValueError:
@@ -280,15 +300,35 @@ def _parse_url(url: str) -> dict[str, Any]:
         settings["host"] = parts.hostname
     if port is not None:
         settings["port"] = port
+    settings.update(_credentials(parts))
+    settings.update(_query_options(parts.query))
+    return settings
+
+
+def _parse_unix_url(parts: urllib.parse.SplitResult) -> dict[str, Any]:
+    """``unix://[user:password@]/path/to/socket[?db=N&connect_timeout=S]``."""
+    if parts.hostname:
+        raise ValueError("a unix:// URL names no host: write unix:///path/to/socket (three slashes)")
+    if not parts.path:
+        raise ValueError("a unix:// URL needs the socket's path: unix:///path/to/socket")
+    settings: dict[str, Any] = {"path": urllib.parse.unquote(parts.path), **_credentials(parts)}
+    for name, value in _query_options(parts.query, _UNIX_OPTIONS).items():
+        if name == "db" and not value.isdigit():
+            raise ValueError(f"the unix:// URL option db is a database number (0, 1, ...); got {value!r}")
+        settings[name] = int(value) if name == "db" else value
+    return settings
+
+
+def _credentials(parts: urllib.parse.SplitResult) -> dict[str, str]:
     if parts.username and parts.password is None:
         # Not named: what stands there may be a password written in the wrong place.
         raise ValueError("the Redis URL has a user but no password: write user:password@host, or :password@host")
+    credentials = {}
     if parts.username:
-        settings["username"] = urllib.parse.unquote(parts.username)
+        credentials["username"] = urllib.parse.unquote(parts.username)
     if parts.password is not None:
-        settings["password"] = urllib.parse.unquote(parts.password)
-    settings.update(_query_options(parts.query))
-    return settings
+        credentials["password"] = urllib.parse.unquote(parts.password)
+    return credentials
 
 
 def _database_of(path: str) -> int:
@@ -300,12 +340,17 @@ def _database_of(path: str) -> int:
     return int(number)
 
 
-def _query_options(query: str) -> dict[str, Any]:
+_UNIX_OPTIONS = ("db", "connect_timeout")
+
+
+def _query_options(query: str, allowed: tuple[str, ...] | None = None) -> dict[str, Any]:
     options: dict[str, Any] = {}
     for name, value in urllib.parse.parse_qsl(query, keep_blank_values=True):
         if name in options:
             raise ValueError(f"the Redis URL gives the option {name!r} twice")
-        options[name] = _option_value(name, value)
+        if allowed is not None and name not in allowed:
+            raise ValueError(f"unknown unix:// URL option {name!r}; the options are {', '.join(allowed)}")
+        options[name] = value if name == "db" else _option_value(name, value)
     return options
 
 
@@ -339,7 +384,7 @@ def pack(*args: bytes | str | int) -> bytes:
 
 
 class Connection:
-    """One connection to Redis (TCP or TLS), authenticated and on its database once :meth:`open` returns."""
+    """One connection to Redis (TCP, TLS or a Unix socket), authenticated and on its database once :meth:`open` returns."""
 
     def __init__(self, stream: trio.abc.Stream) -> None:
         self.stream = stream
@@ -370,7 +415,9 @@ class Connection:
     @classmethod
     async def _open(cls, settings: RedisSettings) -> Connection:
         context = settings.tls_context()
-        if context is None:
+        if settings.path is not None:
+            connection = cls(await trio.open_unix_socket(settings.path))
+        elif context is None:
             connection = cls(await trio.open_tcp_stream(settings.host, settings.port))
         else:
             connection = cls(await trio.open_ssl_over_tcp_stream(settings.host, settings.port, ssl_context=context))

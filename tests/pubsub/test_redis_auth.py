@@ -451,10 +451,15 @@ async def test_a_wrong_password_is_retried_with_backoff_and_logged_once_per_inte
     # Redis saw exactly those attempts (and this question), no more.
     right = RedisSettings(server.host, server.port, password=PASSWORD)
     assert await redis_info(right, "total_connections_received") == 2 * len(ATTEMPTS_AT) + 1
-    # The first failure at once, then one line at the first failure past log_interval, counting those held.
-    header = f"{adapter!r}: cannot connect to Redis, retrying with backoff (attempts failed, by error)"
-    lines = [record.getMessage() for record in caplog.records]
-    assert lines == [f"{header}: 1 ({refusal}: 1)", f"{header}: 8 ({refusal}: 8)"]
+    # The first failure at once, then one line at the first failure past log_interval, counting those held
+    # (of both connections: one cause, by connection and error).
+    header = f"{adapter!r}: connection to Redis lost or refused, retrying with backoff (by connection and error)"
+    first, second = [record.getMessage() for record in caplog.records]
+    assert first in {f"{header}: 1 ({role}: {refusal}: 1)" for role in ("publisher", "subscriber")}
+    assert second.startswith(f"{header}: 8 (") and second.endswith(")")
+    held = dict(detail.rsplit(": ", 1) for detail in second[len(header) + 5 : -1].split(", "))
+    assert set(held) == {f"publisher: {refusal}", f"subscriber: {refusal}"}
+    assert sum(int(count) for count in held.values()) == 8
     assert PASSWORD not in caplog.text and quoted(PASSWORD) not in caplog.text
 
 
@@ -525,8 +530,8 @@ def test_keywords_override_the_url():
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("http://h", "a Redis URL starts with redis:// or rediss://; got http://"),
-        ("h:6379", "a Redis URL starts with redis:// or rediss://; got h://"),
+        ("http://h", "a Redis URL starts with redis://, rediss:// or unix://; got http://"),
+        ("h:6379", "a Redis URL starts with redis://, rediss:// or unix://; got h://"),
         (
             f"redis://{quoted(PASSWORD)}@h",
             "the Redis URL has a user but no password: write user:password@host, or :password@host",
@@ -576,7 +581,7 @@ def test_the_password_is_in_no_repr():
     adapter = Redis(settings, secret=SECRET, node_name="node_a")
     assert repr(settings) == (
         "RedisSettings(host='h', port=6380, db=1, username='app', tls=True, ca_file=None, cert_file=None, "
-        "key_file=None, check_hostname=True, verify=True, connect_timeout=10.0)"
+        "key_file=None, check_hostname=True, verify=True, connect_timeout=10.0, path=None)"
     )
     assert repr(adapter) == "Redis('h', 6380, node_name='node_a')"
     assert settings.password == PASSWORD
