@@ -23,6 +23,7 @@ import orjson
 import trio
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, CloseConnection, Ping, RejectConnection, Request, TextMessage
+from wsproto.extensions import PerMessageDeflate
 
 __all__ = ["PhxClient", "ServerClosed", "Refused", "decode", "http_get"]
 
@@ -46,31 +47,40 @@ class Refused(Exception):
 class PhxClient:
     """One Phoenix V2 WebSocket client. Not for sharing between tasks, except a reader + a writer."""
 
-    __slots__ = ("stream", "ws", "_events", "_parts", "_ref", "closed")
+    __slots__ = ("stream", "ws", "_events", "_parts", "_ref", "closed", "wire_in")
 
     def __init__(self, stream: trio.SocketStream) -> None:
         self.stream = stream
         self.ws = WSConnection(ConnectionType.CLIENT)
+        self.wire_in = 0  # bytes read from the socket after the upgrade (compressed, when deflate was agreed)
         self._events: deque = deque()
         self._parts: list[str] = []
         self._ref = 0
         self.closed = False
 
     @classmethod
-    async def connect(cls, host: str, port: int, user: str, path: str = "/socket/websocket") -> PhxClient:
+    async def connect(
+        cls, host: str, port: int, user: str, path: str = "/socket/websocket", *, deflate: bool = False
+    ) -> PhxClient:
         """Open and upgrade as ``user``; raises :class:`Refused` if the server says no."""
-        return await cls.open(host, port, f"{path}?vsn=2.0.0&user={user}")
+        return await cls.open(host, port, f"{path}?vsn=2.0.0&user={user}", deflate=deflate)
 
     @classmethod
-    async def open(cls, host: str, port: int, target: str) -> PhxClient:
-        """Open and upgrade on any target (``/live/websocket?_csrf_token=...``); :class:`Refused` if refused."""
+    async def open(cls, host: str, port: int, target: str, *, deflate: bool = False) -> PhxClient:
+        """Open and upgrade on any target (``/live/websocket?_csrf_token=...``); :class:`Refused` if refused.
+
+        ``deflate``: offer permessage-deflate, as browsers do (wsproto's own
+        extension: it inflates without a bound, fine for a load generator).
+        """
         stream = await trio.open_tcp_stream(host, port)
         client = cls(stream)
+        extensions = [PerMessageDeflate()] if deflate else []
         try:
-            await stream.send_all(client.ws.send(Request(host=f"{host}:{port}", target=target)))
+            await stream.send_all(client.ws.send(Request(host=f"{host}:{port}", target=target, extensions=extensions)))
             while True:
                 event = await client._next_event()
                 if isinstance(event, AcceptConnection):
+                    client.wire_in = 0  # the 101 is not WebSocket traffic
                     return client
                 if isinstance(event, RejectConnection):
                     raise Refused(f"upgrade refused: HTTP {event.status_code}")
@@ -92,6 +102,7 @@ class PhxClient:
                 data = await self.stream.receive_some(RECEIVE_SIZE)
             except (trio.BrokenResourceError, trio.ClosedResourceError):
                 data = b""
+            self.wire_in += len(data)
             self.ws.receive_data(data or None)
         return events.popleft()
 

@@ -1,7 +1,7 @@
 """Web load benchmarks (issue #5): the demo chat server under many sockets, against bare trio + h11 + wsproto.
 
-Five workloads, run only when named (``python -m benchmarks web-conns
-web-fanout web-pingpong web-churn abuse``), one module each:
+Six workloads, run only when named (``python -m benchmarks web-conns
+web-fanout web-pingpong web-churn web-deflate abuse``), one module each:
 
 ============  ===============  ==============================================  ==============
 id            module           what is done                                    figure
@@ -10,6 +10,8 @@ web-conns     ``conns``        hold N joined sockets (C1)                      B
 web-fanout    ``fanout``       one shout to N subscribers of one topic (C2)    ms p50
 web-pingpong  ``pingpong``     sequential push/reply round trips (C3)          round trips/s
 web-churn     ``churn``        connect → join → leave → close cycles (C4)      cycles/s
+web-deflate   ``deflate``      fan-out, memory and LiveView diffs with         B/frame
+                               permessage-deflate against plain frames (C5)
 abuse         ``abuse``        hostile clients, a fresh demo server per        attacks passed
                                attack (issue #12; ``--runs 1``)
 ============  ===============  ==============================================  ==============
@@ -47,9 +49,9 @@ C2 and C3) is never timed, except in C1 where the joins are the work (its
 ``connect_s`` field).
 """
 
-from . import abuse, churn, conns, fanout, pingpong
+from . import abuse, churn, conns, deflate, fanout, pingpong
 
 # In table order.
-WORKLOADS = (conns.WORKLOAD, fanout.WORKLOAD, pingpong.WORKLOAD, churn.WORKLOAD, abuse.WORKLOAD)
+WORKLOADS = (conns.WORKLOAD, fanout.WORKLOAD, pingpong.WORKLOAD, churn.WORKLOAD, deflate.WORKLOAD, abuse.WORKLOAD)
 
 __all__ = ["WORKLOADS"]

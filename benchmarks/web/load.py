@@ -38,15 +38,18 @@ def run(kind: str, main, *args) -> Sample:
 
 
 async def open_joined(
-    port: int, n: int, topic_of, errors: Errors, user_prefix: str = "u"
+    port: int, n: int, topic_of, errors: Errors, user_prefix: str = "u", *, deflate: bool = False
 ) -> list[tuple[PhxClient, str, str]]:
-    """Open ``n`` sockets and join each to ``topic_of(i)``, a bounded number at a time; return (client, join_ref, topic)."""
+    """Open ``n`` sockets and join each to ``topic_of(i)``, a bounded number at a time; return (client, join_ref, topic).
+
+    ``deflate``: the clients offer permessage-deflate, as browsers do.
+    """
     clients: list = [None] * n
     limit = trio.Semaphore(CONNECT_CONCURRENCY)
 
     async def one(i: int) -> None:
         async with limit:
-            client = await PhxClient.connect(HOST, port, f"{user_prefix}{i}")
+            client = await PhxClient.connect(HOST, port, f"{user_prefix}{i}", deflate=deflate)
             topic = topic_of(i)
             join_ref, answer = await client.join(topic)
             if answer.get("status") != "ok":
