@@ -137,20 +137,32 @@ class Cluster:
         for node in self.nodes.values():
             await node.wait_for(matching("ready"), timeout=timeout)
 
-    async def call_round(self, names: list[str] | None = None, timeout: float = 30.0) -> None:
-        """Each node named calls every live peer's server over ``otp.dist``; return once all came back."""
-        for name in names or list(self.nodes):
-            started = time.monotonic()
-            node = self.nodes[name]
-            await node.command("call")
-            for peer in self.live_peers(name):
-                await node.wait_for(matching("called", node=peer, ok=True), after=started, timeout=timeout)
+    async def call_round(self, names: list[str] | None = None, *, timeout: float = 30.0, each: float = 1.0) -> None:
+        """Each node named calls every live peer's server over ``otp.dist``; return once all came back.
 
-    async def fence(self, *, timeout: float = 30.0, attempt_timeout: float = 3.0) -> None:
+        A call that gets no answer within ``each`` seconds is made again: a
+        frame published while the receiver's subscription was down (Redis
+        restarting or refusing it) is lost, as a message to a disconnected
+        Erlang node is, and the call times out.
+        """
+        with trio.fail_after(timeout):
+            for name in names or self.live():
+                node = self.nodes[name]
+                for peer in self.live_peers(name):
+                    while True:
+                        started = time.monotonic()
+                        await node.command(f"call {peer} {each}")
+                        answer = await node.wait_for(matching("called", node=peer), after=started)
+                        if answer["ok"]:
+                            break
+
+    async def fence(self, *, timeout: float = 30.0, attempt_timeout: float = 3.0) -> int:
         """Fences until one round reaches every live node from every other: every gap before them is then counted.
 
         A fence missed by a node that was still reconnecting is followed by
-        another, later numbered: the first round that arrives everywhere ends it.
+        another, later numbered: the first round that arrives everywhere ends
+        it. Returns how many rounds were sent (a fence is a broadcast too:
+        one missed is counted as missed).
         """
         live = [name for name, node in self.nodes.items() if node.process.returncode is None]
         with trio.fail_after(timeout):
@@ -163,7 +175,8 @@ class Cluster:
                         for origin in live:
                             if origin != name:
                                 await self.nodes[name].wait_for(matching("fenced", tag=tag, origin=origin), after=started)
-                    return
+                    return round_number + 1
+        raise AssertionError("unreachable: fail_after ends the rounds")
 
     async def stats(self) -> dict[str, dict]:
         """Each live node's ``stats`` event, asked now."""

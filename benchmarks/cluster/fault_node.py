@@ -37,7 +37,9 @@ event         fields, and when
               were made (``refused``: raised ``RedisUnavailable``)
 ``fenced``    ``tag``, ``origin``: the fence ``tag`` of ``origin`` arrived
 ``called``    ``node``, ``ok``: a remote call to that node's ``server`` came back
-``stats``     ``received`` (origin → distinct numbers), ``duplicates``, and the
+              (``ok``), or failed (``call_failed`` says how first)
+``stats``     ``received`` (origin → distinct numbers), ``fences`` (origin →
+              fences), ``duplicates``, and the
               ``numbers`` adapter's ``missed``, ``dropped``; ``connect_failed`` and
               ``reconnects`` by PubSub and role
 ============  =====================================================================
@@ -48,13 +50,14 @@ Commands, on stdin, one per line:
   i in 0..COUNT-1, one every EVERY seconds, then say ``streamed``;
 * ``fence TAG``: broadcast the fence TAG on ``numbers`` (a later number: once
   it arrives, every gap before it is counted);
-* ``call``: call every peer's ``server`` (timeout 5 s), one ``called`` each;
+* ``call PEER TIMEOUT``: call that peer's ``server``, then say ``called``;
 * ``stop_server``: stop this node's ``server`` with the reason ``"stopped by
   the test"`` (the others' monitors of it fire with that reason);
 * ``stats``: say ``stats``.
 
-Warnings and errors are logged to stderr, one line each: ``t logger
-LEVEL message``. Only the public API of ``otp`` is used.
+Warnings and errors are logged to stderr: ``t logger LEVEL message``
+(``t`` on the events' clock; a traceback follows on lines of its own).
+Only the public API of ``otp`` is used.
 """
 
 from __future__ import annotations
@@ -80,7 +83,6 @@ NUMBERS = "numbers"  # a PubSub of its own, so that its adapter counts only what
 LOBBY = "lobby"
 TRACKER = "presence"
 HOLDERS = 10  # processes that hold this node's presences: a join scans its process's entries, so not one for all
-CALL_TIMEOUT = 5.0
 STOPPED = "stopped by the test"  # the reason the server stops with, at the command stop_server
 
 
@@ -119,6 +121,7 @@ class Numbers:
 
     def __init__(self) -> None:
         self.received: dict[str, set[int]] = collections.defaultdict(set)
+        self.fences: collections.Counter[str] = collections.Counter()  # by origin: broadcasts too, numbered
         self.duplicates = 0
 
     async def subscribe(self, ready: otp.Pid) -> None:
@@ -127,6 +130,7 @@ class Numbers:
         while True:
             kind, origin, value = await otp.receive()
             if kind == "fence":
+                self.fences[origin] += 1
                 say("fenced", tag=value, origin=origin)
             elif value in self.received[origin]:
                 self.duplicates += 1
@@ -162,7 +166,7 @@ def _say_verdicts(event: tuple, measurements: dict, metadata: dict, root: otp.Pi
 
 async def main(options: argparse.Namespace) -> None:
     name, peers = options.name, [peer for peer in options.peers.split(",") if peer and peer != options.name]
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(created).3f %(name)s %(levelname)s %(message)s")
+    _log_to_stderr()
     me = otp.current_pid()
     counts = Counts()
     counts.attach(me)
@@ -187,6 +191,19 @@ async def main(options: argparse.Namespace) -> None:
     otp.spawn_link(_commands, name, peers, numbers, adapter, counts)
     while True:
         _report(await otp.receive())
+
+
+def _log_to_stderr() -> None:
+    """Warnings and errors to stderr, each line stamped with ``time.monotonic()`` (the events' clock)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(monotonic).3f %(name)s %(levelname)s %(message)s"))
+    handler.addFilter(_stamp)
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
+
+
+def _stamp(record: logging.LogRecord) -> bool:
+    record.monotonic = time.monotonic()
+    return True
 
 
 def _given(options: argparse.Namespace, *names: str) -> dict:
@@ -254,8 +271,8 @@ async def _run(command: str, arguments: list[str], name: str, peers: list[str], 
     elif command == "fence":
         pubsub.broadcast(NUMBERS, NUMBERS, ("fence", name, arguments[0]))
     elif command == "call":
-        for peer in peers:
-            otp.spawn(_call, peer)
+        peer, timeout = arguments[0], float(arguments[1])
+        otp.spawn(_call, peer, timeout)
     elif command == "stop_server":
         await GenServer.stop("server", STOPPED)
     elif command == "stats":
@@ -263,6 +280,7 @@ async def _run(command: str, arguments: list[str], name: str, peers: list[str], 
         say(
             "stats",
             received={origin: len(got) for origin, got in numbers.received.items()},
+            fences=dict(numbers.fences),
             duplicates=numbers.duplicates,
             missed=statistics.missed,
             dropped=statistics.dropped,
@@ -283,9 +301,9 @@ async def _stream(name: str, count: int, every: float) -> None:
     say("streamed", count=count, refused=refused)
 
 
-async def _call(peer: str) -> None:
+async def _call(peer: str, timeout: float) -> None:
     try:
-        ok = await GenServer.call(("server", peer), "who", timeout=CALL_TIMEOUT) == peer
+        ok = await GenServer.call(("server", peer), "who", timeout=timeout) == peer
     except (otp.CallError, otp.ServerExited) as error:
         ok = False
         say("call_failed", node=peer, error=repr(error))

@@ -137,8 +137,13 @@ broadcasts are not numbered: one that reaches no subscriber is counted as
 
 Log lines are bounded whatever happens: at most one line per
 ``log_interval`` seconds per cause (missed broadcasts, short broadcasts,
-bad signatures, lost connections, silent nodes), the first at once, then
-one with the count of what followed, by origin or by detail.
+bad signatures, connections lost or refused, reconnections, silent
+nodes), the first at once, then one with the count of what followed, by
+origin or by detail. So while Redis refuses this node (``ERR max number of
+clients reached``), it writes two lines at once (the connection refused,
+the broadcasts that reached too few) and then two per ``log_interval``,
+whatever the number of attempts; each attempt still waits for the
+backoff.
 
 Telemetry
 ---------
@@ -359,11 +364,11 @@ _LINES = {
     "missed": "broadcasts of other nodes missed (gaps in their numbers; by origin)",
     "fewer_receivers": "broadcasts that reached fewer subscribed nodes than expected (expected/reached)",
     "bad_signature": "frames dropped for a bad signature (wrong secret?)",
-    "publisher_lost": "publisher connection lost",
-    "subscriber_lost": "subscriber connection lost",
     "silent_nodes": "nodes silent for node_timeout, no longer expected",
-    "connect_failed": "cannot connect to Redis, retrying with backoff (attempts failed, by error)",
-    "reconnected": "connected to Redis after failed attempts (by role)",
+    # One cause for both connections, lost or refused: while Redis is away or
+    # refuses us, an adapter writes one line at once, then one per interval.
+    "connection": "connection to Redis lost or refused, retrying with backoff (by connection and error)",
+    "reconnected": "connected to Redis after failed attempts (by connection)",
 }
 
 
@@ -820,7 +825,7 @@ class Redis:
         return connection
 
     def _connect_failed(self, role: str, error: BaseException, failures: int) -> None:
-        self._log.note("connect_failed", 1, str(error))
+        self._log.note("connection", 1, f"{role}: {error}")
         if telemetry.attached(CONNECT_FAILED):
             metadata = {"pubsub": self._pubsub, "node_name": self.node_name, "role": role, "error": error}
             telemetry.execute(CONNECT_FAILED, {"failures": failures, "retry_in": self._retry[role].delay}, metadata)
@@ -832,7 +837,7 @@ class Redis:
         say) would come back at once on a new connection: retrying it
         without a wait would be a busy loop against Redis.
         """
-        self._log.note(f"{role}_lost", 1, str(error))
+        self._log.note("connection", 1, f"{role}: {error}")
         if isinstance(error, RedisReplyError):
             self._retry[role].failed()
         else:

@@ -7,9 +7,9 @@ use only the public PubSub API, so what passes here works for users.
 
 import pytest
 import trio.testing
-import otp.testing
 
 import otp
+import otp.testing
 from otp import pubsub
 from otp.lowlevel import queued_messages
 from otp.testing import assert_receive, refute_receive
@@ -149,7 +149,7 @@ async def test_topics_must_be_strings(start):
 
 
 async def test_an_unknown_pubsub_is_a_clear_error(start):
-    started = await start()
+    await start()
     with pytest.raises(otp.NotRegistered):
         pubsub.subscribe("no_such_pubsub", "t")
     with pytest.raises(otp.NotRegistered):

@@ -63,3 +63,36 @@ def test_quick_json_reports_the_three_cluster_workloads_with_sane_figures():
     presence = by_id["presence"]
     assert presence["entries"] == 500 and presence["nodes"] == 3, presence
     assert _positive(presence["tracked_ms"]), presence
+
+
+FAULT_FIELDS = [
+    "fault_s", "recover_s", "node_downs", "false_node_downs", "noconnection_downs", "false_downs", "presences_left",
+    "presence_flaps", "lost", "counted", "log_lines", "failed_targets", "passed",
+]
+
+
+@pytest.mark.slow
+def test_quick_cluster_faults_reports_every_fault_and_the_defaults_meet_every_target():
+    # Three node OS processes with the library's defaults, a fresh redis-server per fault (about 40 s).
+    _need_redis()
+    result = run_json("cluster-faults", timeout=600)["cluster-faults"]
+    assert list(result) == list(FIELDS) + ["presences_per_node", "faults", "failed_faults"], result
+    assert (result["workload"], result["unit"], result["size"], result["runs"]) == (
+        "XF cluster faults", "faults passed", 4, 1
+    )
+    check_common(result, rate=True, has_baseline=False)
+    faults = result["faults"]
+    assert list(faults) == ["redis-restart", "pause", "refusal", "kill"]
+    for name, report in faults.items():
+        assert set(FAULT_FIELDS) <= set(report), (name, report)
+        assert report["passed"] and report["failed_targets"] == [], (name, report)
+        assert report["counted"] == report["lost"]
+    assert (result["figure"], result["failed_faults"]) == (4.0, [])
+    # A 2 s Redis restart: nothing declared, nothing lost; Redis refusing clients loses broadcasts, all counted.
+    assert {key: faults["redis-restart"][key] for key in ("node_downs", "noconnection_downs", "lost")} == {
+        "node_downs": 0, "noconnection_downs": 0, "lost": 0
+    }
+    assert faults["refusal"]["lost"] > 0 and faults["refusal"]["log_lines_per_s_per_conn"] <= 1.0
+    # The killed node: declared down by both others, its monitored server too, its presences gone everywhere.
+    kill = faults["kill"]
+    assert (kill["node_downs"], kill["noconnection_downs"], kill["presences_left"]) == (2, 2, 2 * 100)

@@ -177,7 +177,7 @@ async def test_every_broadcast_missed_under_subscriber_churn_is_counted_exactly(
         own = [line for line in lines if line.startswith(repr(node.adapter))]
         missed_lines = [line for line in own if "broadcasts of other nodes missed" in line]
         assert len(missed_lines) == (1 if node.adapter.statistics().missed else 0), own  # one per interval
-        assert len([line for line in own if "subscriber connection lost" in line]) == 1, own
+        assert len([line for line in own if "connection to Redis lost or refused" in line]) == 1, own
 
 
 # ---------------------------------------------------------------- the publisher's count, and who is expected
