@@ -47,8 +47,11 @@ The pieces, each in the file named after it:
 from ._async import AsyncResult
 from ._component import LiveComponent, send_update
 from ._diff import DiffState
+from ._hooks import Halt
+from ._nested import live_render
 from ._rendered import Comprehension, Rendered
-from ._router import LiveRouter, default_layout
+from ._router import LiveRoute, LiveRouter, LiveSession, default_layout
+from ._s3 import presigned_put_url
 from ._server import LIVEVIEW_VERSION, SESSION_SALT, HTTPError, LiveViewChannel
 from ._stream import LiveStream
 from ._template import Template, TemplateRenderError, TemplateSyntaxError, compile_template, template_from_file, template_next_to
@@ -67,6 +70,11 @@ __all__ = [
     "UploadConfig",
     "UploadEntry",
     "HALT",
+    "Halt",
+    "LiveRoute",
+    "LiveSession",
+    "live_render",
+    "presigned_put_url",
     "HTTPError",
     "JS",
     "send_update",

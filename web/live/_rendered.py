@@ -12,7 +12,9 @@ diffs of docs/protocol/liveview.md, "Rendered diffs". A dynamic slot holds:
   ``to_html`` takes from its ``components`` argument;
 * ``None``: unchanged since the previous render (change tracking skipped
   it because none of the assigns it reads changed). Only valid where the
-  previous render had the same fingerprint at the same place.
+  previous render had the same fingerprint at the same place;
+* :class:`LateHtml`: on a dead render only, HTML filled in after the tree
+  is built (a nested view's, whose mount is async while a render is not).
 
 The fingerprint identifies the template (its statics and the shape of its
 slots): the same fingerprint at the same place means the client already has
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import attrs
 
-__all__ = ["Rendered", "Comprehension"]
+__all__ = ["Rendered", "Comprehension", "LateHtml"]
 
 
 @attrs.frozen
@@ -65,6 +67,22 @@ class Comprehension:
         return "".join(parts)
 
 
+class LateHtml:
+    """HTML a dead render knows only after its tree is built: ``html`` is set before ``to_html``.
+
+    ``what`` names it in the error if it never is.
+    """
+
+    __slots__ = ("html", "what")
+
+    def __init__(self, what: str) -> None:
+        self.html: str | None = None
+        self.what = what
+
+    def __repr__(self) -> str:
+        return f"<LateHtml {self.what}: {'set' if self.html is not None else 'not set'}>"
+
+
 def _html(value: object, components: dict | None) -> str:
     if value is None:
         raise ValueError("to_html() needs a full render: a slot is None (unchanged)")
@@ -74,4 +92,8 @@ def _html(value: object, components: dict | None) -> str:
         return value.to_html(components)
     if isinstance(value, int) and components is not None:
         return components[value]
+    if isinstance(value, LateHtml):
+        if value.html is None:
+            raise ValueError(f"to_html(): {value.what} was never rendered")
+        return value.html
     raise TypeError(f"to_html() cannot render {value!r} (a cid needs its component's HTML in components)")

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -39,25 +39,82 @@ from otp import Destination
 from web._http import Handler, Request, Response
 from web._static import client_script
 from web.channel import Channel
-from web.socket import Socket
 from web.session import CSRF_SALT  # the session's CSRF tokens are the page's: one salt
+from web.socket import Socket
 from web.token import InvalidToken, sign, verify
 from web.transports.longpoll import LongPoll
 from web.transports.phoenix import phoenix_socket
 from web.transports.websocket import WebSocket
 
 from ._component import Components, current_components
+from ._nested import (
+    DEFAULT_CONTAINER,
+    INCARNATION,
+    Container,
+    DeadChild,
+    Nest,
+    check_container,
+    container_html,
+    current_nest,
+    view_name,
+)
 from ._server import FLASH_SALT, SESSION_SALT, STATIC_SALT, LiveViewChannel, default_title, http_status, mount_view
 from ._upload import UploadChannel
-from ._view import LiveSocket, LiveView
+from ._view import LiveSocket, LiveView, OnMountHook, _path_and_query
 
 __all__ = ["LiveRouter", "Route", "CSRF_SALT"]
 
 FLASH_COOKIE = "__phoenix_flash__"  # set by the client on a full redirect that carries a flash
 DEFAULT_SESSION = "default"
 
-#: What ``LiveRouter(routes=...)`` maps a path to: a view, or ``(view, live_session)``.
-RouteTarget = type[LiveView] | tuple[type[LiveView], str]
+#: A page layout: ``layout(title, container_html, csrf_token)`` -> the whole HTML document.
+Layout = Callable[[str, str, str], str]
+
+
+@attrs.frozen
+class LiveRoute:
+    """A route's view with its options, where a bare view class is not enough::
+
+        routes={
+            "/users/:id": LiveRoute(UserLive, "show"),
+            "/users/:id/edit": LiveRoute(UserLive, "edit"),        # @live_action == "edit"
+            "/admin": LiveRoute(AdminLive, live_session="admin", container=("main", {"class": "wide"})),
+        }
+
+    Args:
+        view: the LiveView class.
+        action: the view's ``@live_action`` at this route (Phoenix's ``live "/x", View, :action``);
+            a ``push_patch`` between two routes of one view changes it.
+        live_session: the route's live session (see :class:`LiveSession`).
+        layout: the page layout of this route, over its live session's and the router's.
+        container: ``(tag, attributes)`` of the view's container element, over the view's
+            ``container`` class attribute (``("div", {})``).
+    """
+
+    view: type[LiveView]
+    action: str | None = None
+    live_session: str = "default"
+    layout: Layout | None = None
+    container: tuple[str, Mapping[str, Any]] | None = None
+
+
+@attrs.frozen
+class LiveSession:
+    """What the routes of one live session share (Phoenix's ``live_session``).
+
+    Live navigation stays on the socket between views of one live session
+    only. ``layout``: the page layout of its routes (a route's own comes
+    first). ``on_mount``: hooks run before the ``on_mount`` hooks of each of
+    its views, on the dead render and on the join (the place to check who
+    the user is, once for a whole part of the app).
+    """
+
+    layout: Layout | None = None
+    on_mount: tuple[OnMountHook, ...] = attrs.field(default=(), converter=tuple)
+
+
+#: What ``LiveRouter(routes=...)`` maps a path to: a view, ``(view, live_session)`` or a :class:`LiveRoute`.
+RouteTarget = type[LiveView] | tuple[type[LiveView], str] | LiveRoute
 
 
 @attrs.frozen
@@ -68,22 +125,41 @@ class Redirect:
 
 @attrs.frozen
 class Route:
+    """A route as the router keeps it: its :class:`LiveRoute` options resolved, its path compiled."""
+
     path: str
     view: type[LiveView]
     live_session: str
     pattern: re.Pattern
+    action: str | None = None
+    layout: Layout | None = None  # the route's, else its live session's; None: the router's
+    container: Container = DEFAULT_CONTAINER
+    on_mount: tuple[OnMountHook, ...] = ()  # its live session's hooks, run before the view's own
 
     def match(self, path: str) -> dict[str, str] | None:
         found = self.pattern.fullmatch(path)
         return None if found is None else found.groupdict()
 
 
-def _route(path: str, target: RouteTarget) -> Route:
-    view, live_session = target if isinstance(target, tuple) else (target, DEFAULT_SESSION)
+def _route(path: str, target: RouteTarget, sessions: Mapping[str, LiveSession]) -> Route:
+    if isinstance(target, LiveRoute):
+        spec = target
+    elif isinstance(target, tuple):
+        spec = LiveRoute(target[0], live_session=target[1])
+    else:
+        spec = LiveRoute(target)
+    view = spec.view
     if not (isinstance(view, type) and issubclass(view, LiveView)):
         raise TypeError(f"route {path!r} needs a LiveView subclass; got {view!r}")
+    if spec.action is not None and not isinstance(spec.action, str):
+        raise TypeError(f"route {path!r}: action must be a string such as \"edit\"; got {spec.action!r}")
+    session = sessions.get(spec.live_session, LiveSession())
+    container = check_container(spec.container or getattr(view, "container", DEFAULT_CONTAINER), f"route {path!r}")
     regex = re.sub(r":([A-Za-z_]\w*)", lambda m: f"(?P<{m.group(1)}>[^/]+)", re.escape(path).replace("\\:", ":"))
-    return Route(path, view, live_session, re.compile(regex))
+    return Route(
+        path, view, spec.live_session, re.compile(regex), action=spec.action,
+        layout=spec.layout or session.layout, container=container, on_mount=session.on_mount,
+    )
 
 
 def default_layout(
@@ -182,11 +258,18 @@ class LiveRouter:
         session: Callable[[Request], dict[str, Any]] | None = None,
         socket_path: str = "/live",
         rate_limit: tuple[float, float] | None = None,
+        live_sessions: Mapping[str, LiveSession] | None = None,
+        tracked_static: Iterable[str] = (),
     ) -> None:
         if not secret:
             raise ValueError("LiveRouter needs a secret (it signs sessions, CSRF and upload tokens)")
         self.secret = secret
-        self.routes = [_route(path, target) for path, target in (routes or {}).items()]
+        self.live_sessions = dict(live_sessions or {})
+        self.routes = [_route(path, target, self.live_sessions) for path, target in (routes or {}).items()]
+        # The URLs of the app's phx-track-static files as served now (path and query), for
+        # LiveSocket.static_changed(); None when the app tracks none.
+        self.tracked_static = frozenset(_path_and_query(url) for url in tracked_static) or None
+        self.nested_views: dict[str, type[LiveView]] = {}  # view_name -> class, of every child rendered
         self.pubsub = pubsub
         self.channel_supervisor = channel_supervisor
         self.layout = layout
@@ -204,9 +287,22 @@ class LiveRouter:
         """Add a route after those given to the constructor (``web.router``'s ``live`` does).
 
         Raises:
-            TypeError: ``target`` is not a LiveView class or ``(view, live_session)``.
+            TypeError: ``target`` is not a LiveView class, ``(view, live_session)`` or a :class:`LiveRoute`.
         """
-        self.routes.append(_route(path, target))
+        self.routes.append(_route(path, target, self.live_sessions))
+
+    def layout_of(self, route: Route) -> Layout:
+        """The page layout of ``route``: its own, else its live session's, else the router's."""
+        return route.layout or self.layout
+
+    def same_layout(self, route: Route, loaded_path: object) -> bool:
+        """Whether ``route`` has the layout of the route at ``loaded_path`` (the page the browser loaded).
+
+        A live navigation keeps the loaded page around the view, so it may only go
+        where the layout is the same; elsewhere the client loads the page.
+        """
+        loaded = next((r for r in self.routes if r.path == loaded_path), None)
+        return loaded is not None and self.layout_of(loaded) is self.layout_of(route)
 
     def match(self, url: str) -> tuple[Route, dict[str, str]] | None:
         """The route of a URL (or path) and its params: path segments, then the query.
@@ -273,7 +369,7 @@ class LiveRouter:
             return Response(302, {"location": page.to, **(self._flash_carried(page.flash) or clear)}, b"")
         title, container = page
         csrf = csrf_token or sign(self.secret, CSRF_SALT, secrets.token_urlsafe(16))
-        body = self.layout(title, container, csrf)
+        body = self.layout_of(route)(title, container, csrf)
         return Response(200, {"content-type": "text/html; charset=utf-8", **clear}, body)
 
     def _flash_cookie(self, request: Request) -> dict[str, str] | None:
@@ -321,28 +417,82 @@ class LiveRouter:
         socket = LiveSocket(connected=False, view_id=view_id)
         if flash:
             socket.assign(flash=flash)
-        components = Components(lambda cid: LiveSocket(connected=False, view_id=view_id, myself=cid))
-        await mount_view(view, socket, params, session, url)
+        socket.tracked_static = self.tracked_static
+        await mount_view(view, socket, params, session, url, route=route)
         if socket.navigation is not None and socket.navigation[0] != "patch":
             return Redirect(socket.navigation[1], socket.assigns["flash"])
-        token = current_components.set(components)
-        try:
-            rendered = view.render(socket.assigns, None)
-        finally:
-            current_components.reset(token)
-        trees = await components.settle(full=True)
-        html = rendered.to_html(_ComponentHtml(trees))
+        html = await self._render_dead(view, socket, Nest(self, view_id, dict(session), route.live_session))
+        if isinstance(html, Redirect):
+            return html  # a nested view's mount navigated away: so does the page
         signed = sign(self.secret, SESSION_SALT, self.session_payload(view_id, route, session))
         # The static token: the same id, and the flash the dead render showed, for the join.
-        static = sign(self.secret, STATIC_SALT, {"id": view_id, "flash": flash or {}})
-        container = (
-            f'<div id="{view_id}" data-phx-main data-phx-session="{escape(signed)}" '
-            f'data-phx-static="{escape(static)}">{html}</div>'
-        )
+        static = self.sign_static(view_id, flash or {})
+        tag, attributes = route.container
+        ours = {"id": view_id, "data-phx-main": True, "data-phx-session": signed, "data-phx-static": static}
+        container = f"{container_html(tag, ours, attributes)}{html}</{tag}>"
         return socket.title or default_title(route.view), container
 
     def session_payload(self, view_id: str, route: Route, session: dict[str, Any]) -> dict[str, Any]:
         return {"id": view_id, "route": route.path, "live_session": route.live_session, "session": dict(session)}
+
+    # -- nested views ----------------------------------------------------------------
+
+    async def _render_dead(self, view: LiveView, socket: LiveSocket, nest: Nest) -> str | Redirect:
+        """The HTML of a mounted view on the dead render, its components and nested views in it."""
+        components = Components(lambda cid: LiveSocket(connected=False, view_id=socket.id, myself=cid))
+        tokens = current_components.set(components), current_nest.set(nest)
+        try:
+            rendered = view.render(socket.assigns, None)
+        finally:
+            current_nest.reset(tokens[1])
+            current_components.reset(tokens[0])
+        trees = await components.settle(full=True)
+        for child in nest.dead_children:
+            redirect = await self._render_dead_child(child, nest)
+            if redirect is not None:
+                return redirect
+        return rendered.to_html(_ComponentHtml(trees))
+
+    async def _render_dead_child(self, child: DeadChild, parent: Nest) -> Redirect | None:
+        """Mount and render a child the dead render placed (its HTML goes in ``child.html``).
+
+        A child has no URL: no params, no ``handle_params`` (see ``web.live._nested``).
+        Returns a :class:`Redirect` if its mount navigated away (the whole page then does).
+        """
+        view = child.view()
+        socket = LiveSocket(connected=False, view_id=child.id)
+        socket.parent_id = parent.parent_id
+        await mount_view(view, socket, {}, child.session, "")
+        if socket.navigation is not None and socket.navigation[0] != "patch":
+            return Redirect(socket.navigation[1], socket.assigns["flash"])
+        html = await self._render_dead(view, socket, Nest(self, child.id, child.session, parent.live_session))
+        if isinstance(html, Redirect):
+            return html
+        child.html.html = html
+        return None
+
+    def register_nested(self, view: type[LiveView]) -> None:
+        """Remember a view ``live_render`` placed, so that its child's join finds it by name."""
+        self.nested_views[view_name(view)] = view
+
+    def sign_nested_session(self, view_id: str, view: type[LiveView], session: dict[str, Any], nest: Nest, *, sticky: bool) -> str:
+        """The signed session of a nested view: its view by name, its parent's process unless sticky.
+
+        See docs/protocol/liveview.md, "Nested views"; the pid is a number of this OS process,
+        so ``INCARNATION`` comes with it (a token signed before a restart names no parent).
+        """
+        payload: dict[str, Any] = {
+            "id": view_id, "view": view_name(view), "live_session": nest.live_session, "session": session,
+            "sticky": sticky,
+        }
+        if not sticky and nest.parent is not None:
+            root = nest.root or nest.parent
+            payload["parent"] = {"id": nest.parent_id, "pid": nest.parent.number, "root": root.number, "run": INCARNATION}
+        return sign(self.secret, SESSION_SALT, payload)
+
+    def sign_static(self, view_id: str, flash: Mapping[str, str]) -> str:
+        """A view's static token: its id and the flash its dead render showed."""
+        return sign(self.secret, STATIC_SALT, {"id": view_id, "flash": dict(flash)})
 
     # -- the socket ------------------------------------------------------------------
 

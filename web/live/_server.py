@@ -59,6 +59,7 @@ from web.token import InvalidToken, sign, verify
 from ._async import AsyncDone, AsyncResult, run_async
 from ._component import Components, SendUpdate, current_components
 from ._diff import DiffState
+from ._nested import INCARNATION, Nest, current_nest
 from ._payloads import (
     BadPayload,
     EventPush,
@@ -72,7 +73,8 @@ from ._payloads import (
     live_patch_url,
     progress_push,
 )
-from ._view import HALT, LiveSocket
+from ._stream import StreamAsync, stream_async_items
+from ._view import HALT, LiveSocket, LiveView
 from ._wire import (
     ALLOW_UPLOAD,
     CIDS_DESTROYED,
@@ -92,7 +94,7 @@ from ._wire import (
 )
 
 if TYPE_CHECKING:
-    from ._router import LiveRouter  # (which imports this module)
+    from ._router import LiveRouter, Route  # (which imports this module)
 
 __all__ = ["LiveViewChannel", "LIVEVIEW_VERSION", "SESSION_SALT", "mount_view", "default_title"]
 
@@ -105,6 +107,7 @@ SESSION_MAX_AGE = 14 * 24 * 3600
 LEFT_BY_NAVIGATION = Shutdown("navigated")  # normal: the client gets phx_close after the reply
 MAX_PATCHES = 20  # consecutive push_patch from handle_params: a loop (Phoenix's limit)
 CANCELLED = Shutdown("cancel")  # what a cancelled assign_async fails with
+PARENT_EXITED = Shutdown("parent_exited")  # a nested view's parent ended: so does it
 
 
 RELOAD_SALT = "liveview reload"
@@ -144,15 +147,29 @@ def default_title(view: type) -> str:
     return view.__name__
 
 
-async def mount_view(view, socket: LiveSocket, params: dict, session: dict, url: str) -> object:
-    """``on_mount`` hooks, ``mount``, ``handle_params``; HALT if a hook halted (dead render and join)."""
-    for hook in type(view).on_mount:
+async def mount_view(view, socket: LiveSocket, params: dict, session: dict, url: str, *, route: Route | None = None) -> object:
+    """``on_mount`` hooks (the live session's, then the view's), ``mount``, ``handle_params``.
+
+    Returns HALT if a hook halted. The dead render and the join both mount
+    this way. ``route`` is None for a nested view: it has no URL, so no
+    ``handle_params``, and its ``live_action`` is None.
+    """
+    socket.assign(live_action=route.action if route is not None else None)
+    hooks = (*(route.on_mount if route is not None else ()), *type(view).on_mount)
+    for hook in hooks:
         if await hook(params, session, socket) is HALT:
             return HALT
     await view.mount(params, session, socket)
-    if socket.navigation is None:
-        await view.handle_params(params, url, socket)
+    if route is not None and socket.navigation is None:
+        await handle_params(view, socket, params, url)
     return None
+
+
+async def handle_params(view, socket: LiveSocket, params: dict, url: str) -> None:
+    """The ``handle_params`` hooks (``attach_hook``), then the view's ``handle_params`` unless one halted."""
+    if "handle_params" in socket.hooks and await socket.hooks.run("handle_params", params, url, socket) is not None:
+        return
+    await view.handle_params(params, url, socket)
 
 
 class LiveViewChannel(Channel):
@@ -174,6 +191,8 @@ class LiveViewChannel(Channel):
         static = self._verify_static(topic, payload)
         if session is None or static is None:
             return Error({"reason": "stale"})
+        if "view" in session:  # a view live_render placed: its session names it, not a route
+            return await self._mount_nested(session, static, fields, payload, socket)
         found = self.router.match(fields.url)
         if found is None:
             # A live navigation to what is not a LiveView is "unauthorized" (docs/protocol/liveview.md, "Join errors");
@@ -182,6 +201,8 @@ class LiveViewChannel(Channel):
         route, params = found
         if fields.redirect and route.live_session != session.get("live_session"):
             return Error({"reason": "unauthorized"})  # live navigation out of the live session
+        if fields.redirect and not self.router.same_layout(route, session.get("route")):
+            return Error({"reason": "unauthorized"})  # the page's layout is dead HTML: only a page load changes it
         if not fields.redirect and route.path != session.get("route"):
             return Error({"reason": "stale"})
         return await self._mount(route, params, session, static, fields, payload, socket)
@@ -212,30 +233,10 @@ class LiveViewChannel(Channel):
         self, route, params: dict, session: dict, static: dict, fields: JoinPush, payload: dict, socket
     ) -> Ok | Error:
         url = fields.url
-        view_id = socket.topic.removeprefix("lv:")
-        self.view = route.view()
-        self.route = route
-        self.url = url
-        self.event: str | None = None
-        self.component: str | None = None  # the component handling the current event, for crash reports
-        self.message: object = None  # the message handle_info is handling, for crash reports
-        self.live = LiveSocket(connected=True, view_id=view_id)
-        self.components = Components(lambda cid: LiveSocket(connected=True, view_id=view_id, myself=cid))
-        self.tracker = DiffState()
-        self.sent_title: str | None = None
-        self.tasks: dict[tuple, _AsyncTask] = {}  # (cid or None for the view, async name) -> its work
-        self.task_tokens = iter(range(1, 1 << 62))
-        self.socket = socket
-        self._describe_crashes()
-        self._take_flash(payload.get("flash"))
-        self.live.assign(flash={**self.live.assigns["flash"], **static.get("flash", {})})
-        user_session = session.get("session", {})
-        # mount gets the URL's params only, as on the dead render (else the two renders can
-        # differ); the client's connect params (_csrf_token, _mounts, ...) are apart.
-        self.live.connect_params = dict(fields.params)
+        user_session = self._begin(route.view(), route, url, session, static, fields, payload, socket)
         with _span("mount", {"view": route.view, "url": url, "params": params}):
             try:
-                halted = await mount_view(self.view, self.live, params, user_session, url)
+                halted = await mount_view(self.view, self.live, params, user_session, url, route=route)
             except Exception as error:
                 status = http_status(error)
                 if status is None:
@@ -265,9 +266,68 @@ class LiveViewChannel(Channel):
             # Live navigation keeps the page, and so the previous view's <title>: give this view
             # the title its own page load shows, so one URL has one title however it was reached.
             self.live.page_title(default_title(route.view))
+        if fields.redirect:
+            # The new view's container element: the client reshapes the one it keeps ("The join reply").
+            reply["container"] = _container_reply(route.container)
         reply[RENDERED] = await self._diff(full=True)
         reply["liveview_version"] = LIVEVIEW_VERSION
         return Ok(reply)
+
+    def _begin(
+        self, view: LiveView, route: Route | None, url: str, session: dict, static: dict, fields: JoinPush, payload: dict, socket
+    ) -> dict:
+        """The state of a view process before its mount; returns the user session to mount with."""
+        view_id = socket.topic.removeprefix("lv:")
+        self.view = view
+        self.route = route  # None for a nested view
+        self.url = url
+        self.event: str | None = None
+        self.component: str | None = None  # the component handling the current event, for crash reports
+        self.message: object = None  # the message handle_info is handling, for crash reports
+        self.live = LiveSocket(connected=True, view_id=view_id)
+        self.live.tracked_static = self.router.tracked_static
+        self.nesting = _Nesting(session)  # what live_render needs; a nested view's parent, if any
+        self._nest: Nest | None = None  # made from it at the first render
+        self.live.parent_id = self.nesting.parent_id
+        self.components = Components(lambda cid: LiveSocket(connected=True, view_id=view_id, myself=cid))
+        self.tracker = DiffState()
+        self.sent_title: str | None = None
+        self.tasks: dict[tuple, _AsyncTask] = {}  # (cid or None for the view, async name) -> its work
+        self.task_tokens = iter(range(1, 1 << 62))
+        self.socket = socket
+        self._describe_crashes()
+        self._take_flash(payload.get("flash"))
+        self.live.assign(flash={**self.live.assigns["flash"], **static.get("flash", {})})
+        # mount gets the URL's params only, as on the dead render (else the two renders can
+        # differ); the client's connect params (_csrf_token, _mounts, ...) are apart.
+        self.live.connect_params = dict(fields.params)
+        return session.get("session", {})
+
+    async def _mount_nested(self, session: dict, static: dict, fields: JoinPush, payload: dict, socket) -> Ok | Error:
+        """Join a view ``live_render`` placed (docs/protocol/liveview.md, "Nested views").
+
+        It has no URL: no params, no ``handle_params``. Unless sticky, it
+        watches its parent's process and ends with it; a parent already gone
+        (or of an earlier run of the server) is ``stale``, as is a view no
+        render of this server has placed.
+        """
+        view_cls = self.router.nested_views.get(session.get("view"))  # type: ignore[arg-type]
+        nesting = _Nesting(session)
+        if view_cls is None or not nesting.watch_parent():
+            return Error({"reason": "stale"})
+        user_session = self._begin(view_cls(), None, "", session, static, fields, payload, socket)
+        self.nesting = nesting
+        with _span("mount", {"view": view_cls, "url": "", "params": {}}):
+            halted = await mount_view(self.view, self.live, {}, user_session, "")
+        self._start_async_work()
+        navigation, self.live.navigation = self.live.navigation, None
+        if navigation is not None and navigation[0] == "patch":
+            self.nesting.patch_root(navigation)  # a child has no URL: it patches its page's
+        elif navigation is not None:
+            return Error({**self._navigation_reply(navigation), "events": self.live.events})
+        if halted is HALT:
+            return Error({"reason": "stale"})
+        return Ok({RENDERED: await self._diff(full=True), "liveview_version": LIVEVIEW_VERSION})
 
     def _describe_crashes(self) -> None:
         """Have this process's crash report name the view, its topic and URL (as text and as record fields)."""
@@ -321,7 +381,7 @@ class LiveViewChannel(Channel):
             result = await self._component_event(cid, name, value)
         else:
             with _span("handle_event", {"view": type(self.view), "event": name, "params": value}):
-                result = await self.view.handle_event(name, value, self.live)
+                result = await _handle_event(self.view, name, value, self.live)
         self.event = None
         return await self._reply(socket, reply_to_hook=result)
 
@@ -331,7 +391,7 @@ class LiveViewChannel(Channel):
             return None  # destroyed meanwhile: nothing to do (Phoenix logs and ignores it too)
         # A crash report names the component too, not just the view: a report says where it happened.
         self.component = f"{component.module.__qualname__} id={component.id!r} cid={cid}"
-        result = await component.instance.handle_event(name, value, component.socket)
+        result = await _handle_event(component.instance, name, value, component.socket)
         self.component = None
         self._adopt_component_effects(cid, component.socket)
         if component.socket.changed:
@@ -351,6 +411,9 @@ class LiveViewChannel(Channel):
         if config is None:
             return Ok({"ref": push.ref, "error": [[push.ref, "unknown upload"]]})
         response = config.preflight(push.entries, self.secret, self.live.id)
+        if config.external is not None and response.get("entries"):
+            # A direct-to-storage upload: each entry gets what its uploader needs instead of a token.
+            response["entries"] = await config.external_metas(list(response["entries"]), live)
         self._uploads_changed(live, push.cid)
         diff = await self._diff()
         if diff:
@@ -416,7 +479,11 @@ class LiveViewChannel(Channel):
         elif message.__class__ is SendUpdate:
             if not self.components.queue_update(message.module, message.id, message.assigns):
                 return None  # no such component (any more): Phoenix ignores it too
-        else:
+        elif message.__class__ is Down and message.ref == self.nesting.parent_ref:
+            return Stop(PARENT_EXITED)  # a nested view ends with its parent (the client gets phx_close)
+        elif message.__class__ is PatchFromChild:
+            self.live.push_patch(message.to, replace=message.kind == "replace")
+        elif "handle_info" not in self.live.hooks or await self.live.hooks.run("handle_info", message, self.live) is None:
             await self.view.handle_info(message, self.live)
         return await self._push_changes(socket)
 
@@ -428,7 +495,8 @@ class LiveViewChannel(Channel):
             socket.push(DIFF, diff)
         if navigation is not None:
             socket.push(*navigation)  # "redirect"/"live_redirect" after the last diff
-            return Stop(LEFT_BY_NAVIGATION)
+            if not self._stays(navigation):
+                return Stop(LEFT_BY_NAVIGATION)
         return None
 
     # -- async work ------------------------------------------------------------------
@@ -461,8 +529,11 @@ class LiveViewChannel(Channel):
         )
         task = self.tasks.get(key)
         self._cancel_async(key)
-        if task is not None and task.keys is not None:
-            live.assign(**{k: AsyncResult.failure(CANCELLED) for k in task.keys})
+        keys = task.keys if task is not None else None
+        if isinstance(keys, StreamAsync):
+            live.assign(**{keys.name: AsyncResult.failure(CANCELLED)})
+        elif keys is not None:
+            live.assign(**{k: AsyncResult.failure(CANCELLED) for k in keys})
 
     def _cancel_async(self, key: tuple) -> None:
         task = self.tasks.pop(key, None)
@@ -478,14 +549,18 @@ class LiveViewChannel(Channel):
                 return name, task
         return None
 
-    async def _apply_async(self, task_key: tuple, keys: list[str] | None, outcome: tuple) -> None:
+    async def _apply_async(self, task_key: tuple, keys: list[str] | StreamAsync | None, outcome: tuple) -> None:
         cid, name = task_key
         component = None if cid is None else self.components.get(cid)
         if cid is not None and component is None:
             return  # the component was destroyed meanwhile
         live = self.live if component is None else component.socket
         if keys is None:
-            await (self.view if component is None else component.instance).handle_async(name, outcome, live)
+            handler = self.view if component is None else component.instance
+            if "handle_async" not in live.hooks or await live.hooks.run("handle_async", name, outcome, live) is None:
+                await handler.handle_async(name, outcome, live)
+        elif isinstance(keys, StreamAsync):
+            _stream_async_result(live, keys.name, outcome)
         else:
             _assign_async_result(live, keys, outcome)
         if component is not None and live.changed:
@@ -528,8 +603,14 @@ class LiveViewChannel(Channel):
             response[DIFF] = diff
         if navigation is not None:
             response[navigation[0]] = navigation[1]
-            return Stop(LEFT_BY_NAVIGATION, reply=Ok(response))
+            if not self._stays(navigation):
+                return Stop(LEFT_BY_NAVIGATION, reply=Ok(response))
         return Ok(response)
+
+    def _stays(self, navigation: tuple[str, dict]) -> bool:
+        """Whether this view lives on after the navigation it asked for: a sticky view's live
+        navigation changes the page around it, which keeps its element (and so its process)."""
+        return self.nesting.sticky and navigation[0] == LIVE_REDIRECT
 
     async def _navigate(self, socket) -> tuple[str, dict] | None:
         """Act on push_patch (here) / push_navigate / redirect (returned: the view then stops)."""
@@ -540,6 +621,9 @@ class LiveViewChannel(Channel):
             kind, to, mode = navigation
             if kind != "patch":
                 return self._navigation_reply(navigation).popitem()
+            if self.route is None:  # a nested view has no URL: its page's root view patches
+                self.nesting.patch_root(navigation)
+                return None
             await self._patch(to)
             socket.push(LIVE_PATCH, {"to": to, "kind": mode})  # before the reply with the diff
         raise RuntimeError(f"{type(self.view).__qualname__}: more than {MAX_PATCHES} consecutive push_patch (a loop?)")
@@ -557,7 +641,9 @@ class LiveViewChannel(Channel):
         # as on the join (the client's location.href) and the dead render (_router.page_url).
         self.url = urljoin(self.url, to)
         self._describe_crashes()  # its report names the URL the view is at
-        await self.view.handle_params(params, self.url, self.live)
+        self.route = found[0]
+        self.live.assign(live_action=self.route.action)  # two routes of one view may have two actions
+        await handle_params(self.view, self.live, params, self.url)
 
     def _navigation_reply(self, navigation: tuple) -> dict:
         kind, to, mode = navigation
@@ -590,7 +676,8 @@ class LiveViewChannel(Channel):
     async def _render_diff(self, full: bool) -> dict:
         live = self.live
         diff: dict = {}
-        if full or live.changed:
+        view_rendered = full or bool(live.changed)
+        if view_rendered:
             rendered = self._render_view(None if full else set(live.changed))
             previous = self.tracker.root
             if not full and previous is not None and rendered.fingerprint != previous.fingerprint:
@@ -609,6 +696,7 @@ class LiveViewChannel(Channel):
         table = self.components.diff(components)
         if table:
             diff[COMPONENTS] = table
+        await self._after_render(view_rendered, components)
         if live.events:
             diff[EVENTS], live.events = live.events, []
         if live.title is not None:
@@ -617,12 +705,31 @@ class LiveViewChannel(Channel):
             live.title = None
         return diff
 
+    async def _after_render(self, view_rendered: bool, components: dict) -> None:
+        """Run the ``after_render`` hooks of the view (if it rendered) and of the components that did.
+
+        What they assign is kept but not marked changed, as in Phoenix: a render does
+        not cause another; what they push (``push_event``) goes out with this render.
+        """
+        if view_rendered and "after_render" in self.live.hooks:
+            await self.live.hooks.run("after_render", self.live)
+            self.live.changed.clear()
+        for cid in components:
+            component = self.components.get(cid)
+            if component is not None and "after_render" in component.socket.hooks:
+                await component.socket.hooks.run("after_render", component.socket)
+                component.socket.changed.clear()
+                self._adopt_component_effects(cid, component.socket)
+
     def _render_view(self, changed: set | None):
-        token = current_components.set(self.components)
+        if self._nest is None:
+            self._nest = self.nesting.nest(self.router, self.live.id)
+        tokens = current_components.set(self.components), current_nest.set(self._nest)
         try:
             return self.view.render(self.live.assigns, changed)
         finally:
-            current_components.reset(token)
+            current_nest.reset(tokens[1])
+            current_components.reset(tokens[0])
 
     async def terminate(self, reason: object, socket: ChannelSocket) -> None:
         view = getattr(self, "view", None)
@@ -636,18 +743,94 @@ class LiveViewChannel(Channel):
         await view.terminate(reason, self.live)
 
 
+class _Nesting:
+    """Where a view process stands among nested views (``web.live._nested``), read from its session token.
+
+    ``parent``: the parent view's process (a nested view that is not sticky),
+    watched once ``watch_parent`` ran; ``root``: the page's root view, which
+    a child's ``push_patch`` goes to.
+    """
+
+    __slots__ = ("session", "live_session", "sticky", "parent_id", "parent", "root", "parent_ref")
+
+    def __init__(self, token: dict) -> None:
+        self.session: dict = token.get("session", {})
+        self.live_session: str = token.get("live_session", "default")
+        self.sticky = bool(token.get("sticky"))
+        parent: dict = token.get("parent") or {}
+        self.parent_id: str | None = parent.get("id")
+        # Pids travel as numbers of this OS process: a token from an earlier run names nobody.
+        ours = parent.get("run") == INCARNATION
+        self.parent = otp.Pid(parent["pid"]) if ours else None
+        self.root = otp.Pid(parent["root"]) if ours else None
+        self.parent_ref: otp.Ref | None = None
+
+    def watch_parent(self) -> bool:
+        """Monitor the parent's process; False if there should be one and it is gone."""
+        if self.parent_id is None:
+            return True  # a root view, or a sticky one
+        if self.parent is None or not otp.is_alive(self.parent):
+            return False
+        self.parent_ref = otp.monitor(self.parent)
+        return True
+
+    def patch_root(self, navigation: tuple) -> None:
+        """A nested view's ``push_patch``: the page's root view patches (a child has no URL)."""
+        if self.root is not None:
+            otp.send(self.root, PatchFromChild(navigation[1], navigation[2]))
+
+    def nest(self, router: LiveRouter, view_id: str) -> Nest:
+        """What ``live_render`` needs while this view renders: its children's parent is this process."""
+        me = otp.current_pid()
+        return Nest(router, view_id, self.session, self.live_session, parent=me, root=self.root or me)
+
+
+class PatchFromChild:
+    """A nested view → its page's root view: ``push_patch(to)``, which a child cannot do itself."""
+
+    __slots__ = ("to", "kind")
+
+    def __init__(self, to: str, kind: str) -> None:
+        self.to, self.kind = to, kind
+
+
 class _AsyncTask:
-    """Work started by ``start_async``/``assign_async``, as the view keeps track of it.
+    """Work started by ``start_async``/``assign_async``/``stream_async``, as the view keeps track of it.
 
     ``token`` tells its :class:`AsyncDone` from that of the work it replaced
-    under the same name; ``keys`` are the assigns of an ``assign_async``
-    (None for ``start_async``, whose outcome goes to ``handle_async``).
+    under the same name; ``keys`` are the assigns of an ``assign_async``, a
+    :class:`StreamAsync` for ``stream_async`` (None for ``start_async``,
+    whose outcome goes to ``handle_async``).
     """
 
     __slots__ = ("pid", "ref", "token", "keys")
 
-    def __init__(self, pid: otp.Pid, ref: otp.Ref, token: int, keys: list[str] | None) -> None:
+    def __init__(self, pid: otp.Pid, ref: otp.Ref, token: int, keys: list[str] | StreamAsync | None) -> None:
         self.pid, self.ref, self.token, self.keys = pid, ref, token, keys
+
+
+def _container_reply(container: tuple[str, dict]) -> list:
+    """``[tag, attributes]`` as the join reply's ``container``: attribute values as the DOM takes them."""
+    tag, attributes = container
+    values = {}
+    for name, value in attributes.items():
+        if value is None or value is False or name == "id" or name.startswith("data-phx-"):
+            continue
+        values[name] = "" if value is True else " ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+    return [tag, values]
+
+
+async def _handle_event(handler: Any, name: str, value: object, live: LiveSocket) -> object:
+    """The ``handle_event`` hooks of ``live``, then ``handler.handle_event`` unless one halted.
+
+    Returns the reply to the JS hook that pushed the event: the handler's, or
+    that of the hook that halted (``Halt(reply=...)``).
+    """
+    if "handle_event" in live.hooks:
+        halted = await live.hooks.run("handle_event", name, value, live)
+        if halted is not None:
+            return halted.reply
+    return await handler.handle_event(name, value, live)
 
 
 def _assign_async_result(live: LiveSocket, keys: list[str], outcome: tuple) -> None:
@@ -661,6 +844,21 @@ def _assign_async_result(live: LiveSocket, keys: list[str], outcome: tuple) -> N
     else:
         error = ValueError(f"assign_async({list(keys)!r}) expected a dict with those keys; got {value!r}")
         live.assign(**{key: AsyncResult.failure(error) for key in keys})
+
+
+def _stream_async_result(live: LiveSocket, name: str, outcome: tuple) -> None:
+    """A ``stream_async`` outcome: its items into the stream and ``ok``, or the assign ``failed``."""
+    kind, value = outcome
+    if kind == "ok":
+        try:
+            items, options = stream_async_items(name, value)
+        except TypeError as error:
+            value = error  # what the function returned cannot be streamed: that is its failure
+        else:
+            live.stream(name, items, **options)
+            live.assign(**{name: AsyncResult.succeeded(True)})
+            return
+    live.assign(**{name: AsyncResult.failure(value)})
 
 
 def _discard_uploads(live: LiveSocket) -> None:

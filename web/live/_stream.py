@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 
 from ._rendered import Comprehension
 
-__all__ = ["LiveStream", "Streams"]
+__all__ = ["LiveStream", "Streams", "StreamAsync", "stream_async_items"]
 
 
 class LiveStream:
@@ -93,6 +93,7 @@ class Streams:
 
     def __init__(self, ref_prefix: str = "") -> None:
         self._streams: dict[str, LiveStream] = {}
+        self._dom_ids: dict[str, Callable] = {}  # stream_configure()d before the stream exists
         # A component's stream refs are "<cid>-<n>" (the protocol page's "Streams"): the client finds a
         # stream's children by ref on reset, so they must not collide with the view's "<n>".
         self._ref_prefix = ref_prefix
@@ -101,9 +102,17 @@ class Streams:
         return self._streams.get(name)
 
     def add(self, name: str, dom_id: Callable | None) -> LiveStream:
-        stream = LiveStream(name, f"{self._ref_prefix}{len(self._streams)}", dom_id)
+        stream = LiveStream(name, f"{self._ref_prefix}{len(self._streams)}", dom_id or self._dom_ids.get(name))
         self._streams[name] = stream
         return stream
+
+    def configure(self, name: str, dom_id: Callable) -> None:
+        """How the stream ``name``, not created yet, names its items (``stream_configure``)."""
+        if name in self._streams:
+            raise ValueError(f"stream {name!r} exists already: call stream_configure({name!r}, ...) before stream({name!r}, ...)")
+        if not callable(dom_id):
+            raise TypeError(f"stream_configure({name!r}): dom_id must be a function item -> str; got {dom_id!r}")
+        self._dom_ids[name] = dom_id
 
     def __getattr__(self, name: str) -> LiveStream:
         try:
@@ -129,3 +138,44 @@ def _default_dom_id(name: str) -> Callable[[object], str]:
         return f"{name}-{key}"
 
     return dom_id
+
+
+# ---------------------------------------------------------------- stream_async
+
+
+class StreamAsync:
+    """What a ``stream_async`` worker's outcome is for: the stream (and the assign) ``name``."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"StreamAsync({self.name!r})"
+
+    def __contains__(self, name: object) -> bool:
+        # cancel_async(name) finds the work it names among assign_async keys and these.
+        return name == self.name
+
+
+_STREAM_OPTIONS = frozenset({"at", "reset", "limit"})
+
+
+def stream_async_items(name: str, value: object) -> tuple[list, dict]:
+    """``(items, stream options)`` from what a ``stream_async`` function returned.
+
+    Raises:
+        TypeError: neither an iterable of items nor ``(items, options)`` with
+            options among ``at``, ``reset``, ``limit``.
+    """
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], dict):
+        items, options = value
+        unknown = set(options) - _STREAM_OPTIONS
+        if unknown:
+            raise TypeError(f"stream_async({name!r}) returned options {sorted(unknown)}; a stream takes at, reset, limit")
+    else:
+        items, options = value, {}
+    if isinstance(items, (str, bytes, dict)) or not isinstance(items, Iterable):
+        raise TypeError(f"stream_async({name!r}) must return the items (a list) or (items, options); got {value!r}")
+    return list(items), dict(options)

@@ -28,10 +28,33 @@ The round trip, each step answered by the view process:
 4. ``progress`` pushes update :attr:`UploadEntry.progress`; at 100 the entry
    is done and :meth:`LiveSocket.consume_uploaded_entries` hands its path on,
    then deletes the file.
+
+External uploads
+----------------
+With ``external=``, files go from the browser straight to a storage service
+(S3 and the like), never through the server: the preflight answers each
+entry with what ``external(entry, socket)`` returns (sync or async) instead
+of a token, a dict whose ``"uploader"`` names a JavaScript uploader of the
+page's ``LiveSocket`` (its ``uploaders`` option), with whatever that
+uploader needs (a presigned URL, form fields)::
+
+    def presign(entry, socket):
+        key = f"avatars/{entry.ref}-{entry.client_name}"
+        return {"uploader": "S3", "key": key, "url": presigned_put_url(BUCKET, key)}
+
+    socket.allow_upload("avatar", accept=[".png"], external=presign)
+
+The uploader sends the file where the meta says, reporting
+``entry.progress(percent)`` (or ``entry.error()``) as it goes; the view gets
+those as ``progress`` pushes, as for any upload, and
+``consume_uploaded_entries`` hands each finished entry's meta (not a path)
+to its function. :func:`web.live.presigned_put_url` presigns an S3 PUT
+without any AWS library.
 """
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import os
 import secrets
@@ -49,7 +72,7 @@ from ._wire import CHUNK
 if TYPE_CHECKING:
     from ._view import LiveSocket  # (which imports this module)
 
-__all__ = ["UploadConfig", "UploadEntry", "UploadOptions", "Uploads", "UploadChannel", "UPLOAD_SALT"]
+__all__ = ["UploadConfig", "UploadEntry", "UploadOptions", "Uploads", "UploadChannel", "UPLOAD_SALT", "ExternalUploader"]
 
 UPLOAD_SALT = "liveview upload"
 _upload_refs = itertools.count(1)
@@ -79,6 +102,7 @@ class UploadEntry:
     cancelled: bool = False
     errors: list[str] = attrs.field(factory=list)
     path: Path | None = None  # the temporary file, once preflighted
+    meta: dict | None = None  # an external upload's: what external() returned at the preflight
 
     @property
     def valid(self) -> bool:
@@ -89,6 +113,9 @@ EXTRA_ENTRIES = 16  # entries held past max_entries, to be shown as too many (se
 
 #: ``progress(name, entry, socket)``, called as an entry's progress comes in; it may be async.
 ProgressCallback = Callable[[str, UploadEntry, "LiveSocket"], object]
+
+#: ``external(entry, socket)``: the meta of an external upload's entry (a dict with ``"uploader"``); it may be async.
+ExternalUploader = Callable[[UploadEntry, "LiveSocket"], object]
 
 
 class UploadOptions(TypedDict, total=False):
@@ -101,6 +128,7 @@ class UploadOptions(TypedDict, total=False):
     chunk_timeout: int
     auto_upload: bool
     progress: ProgressCallback | None
+    external: ExternalUploader | None  # direct-to-storage uploads: see "External uploads" above
 
 
 def _accept_rule(instance: object, attribute: attrs.Attribute, value: object) -> None:
@@ -122,6 +150,7 @@ class UploadConfig:
     chunk_timeout: int = 10_000
     auto_upload: bool = False
     progress: ProgressCallback | None = None  # optional callback(name, entry, socket), sync or async
+    external: ExternalUploader | None = None  # external(entry, socket) -> meta: the entry goes to a storage
     entries: list[UploadEntry] = attrs.field(factory=list)
     errors: list[str] = attrs.field(factory=list)  # errors of the whole upload (too_many_files)
 
@@ -210,12 +239,7 @@ class UploadConfig:
                 errors[entry.ref] = list(entry.errors)
                 continue
             entry.preflighted = True
-            entry.path = _new_file()
-            tokens[entry.ref] = sign(
-                secret,
-                UPLOAD_SALT,
-                {"view": owner_id, "ref": entry.ref, "path": str(entry.path), "max_file_size": self.max_file_size},
-            )
+            tokens[entry.ref] = self._grant(entry, secret, owner_id)
         config = {
             "max_file_size": self.max_file_size,
             "max_entries": self.max_entries,
@@ -229,6 +253,37 @@ class UploadConfig:
         live = [entry for entry in self.entries if not entry.cancelled]
         return live[: self.max_entries] if self.auto_upload else live
 
+    def _grant(self, entry: UploadEntry, secret: str, owner_id: str) -> str | None:
+        """What the preflight gives an entry: a token naming a new temporary file for the upload
+        channel; None for an external upload, whose meta the view asks ``external`` for."""
+        if self.external is not None:
+            return None
+        entry.path = _new_file()
+        grant = {"view": owner_id, "ref": entry.ref, "path": str(entry.path), "max_file_size": self.max_file_size}
+        return sign(secret, UPLOAD_SALT, grant)
+
+    async def external_metas(self, refs: list[str], socket: LiveSocket) -> dict[str, dict]:
+        """The meta of each external entry preflighted now, from ``external(entry, socket)``.
+
+        Raises:
+            TypeError: ``external`` returned something else than a dict with an ``"uploader"`` string.
+        """
+        assert self.external is not None  # (only called for an external upload)
+        metas = {}
+        for ref in refs:
+            entry = self.entry(ref)
+            assert entry is not None  # (preflighted just now)
+            meta = self.external(entry, socket)
+            if inspect.isawaitable(meta):
+                meta = await meta
+            if not isinstance(meta, dict) or not isinstance(meta.get("uploader"), str):
+                raise TypeError(
+                    f"the external function of upload {self.name!r} returned {meta!r}; it returns a dict whose "
+                    '"uploader" names the page\'s JavaScript uploader, e.g. {"uploader": "S3", "url": ...}'
+                )
+            entry.meta = metas[ref] = meta
+        return metas
+
     def put_progress(self, entry_ref: str, progress: int | float | dict) -> UploadEntry | None:
         """Record the progress the page reports; None (ignored) for an entry without a file.
 
@@ -236,7 +291,7 @@ class UploadConfig:
         never preflighted would make it done with no path to consume.
         """
         entry = self.entry(entry_ref)
-        if entry is None or entry.path is None:
+        if entry is None or (entry.path is None and entry.meta is None):
             return None
         if isinstance(progress, dict):  # {"error": reason} from the uploader
             entry.errors.append(str(progress.get("error") or "failed"))

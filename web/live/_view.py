@@ -26,25 +26,17 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Iterable
-from pathlib import Path
 from typing import Any, ClassVar, TypeVar, Unpack
+from urllib.parse import urlsplit
 
 from ._async import AsyncResult
+from ._hooks import COMPONENT_STAGES, HALT, Halt, Hooks
 from ._rendered import Rendered
-from ._stream import LiveStream, Streams
+from ._stream import LiveStream, StreamAsync, Streams
 from ._upload import UploadConfig, UploadEntry, UploadOptions, Uploads
 
 __all__ = ["LiveView", "LiveSocket", "Halt", "HALT"]
 
-
-class Halt:
-    """Returned by an ``on_mount`` hook to stop mounting (after a ``redirect``/``push_navigate``)."""
-
-    def __repr__(self) -> str:
-        return "HALT"
-
-
-HALT = Halt()
 
 #: An ``on_mount`` hook: ``async hook(params, session, socket)``; returning :data:`HALT` stops the mount.
 OnMountHook = Callable[[Any, Any, "LiveSocket"], Awaitable[object]]
@@ -65,9 +57,13 @@ class LiveSocket:
         self.title: str | None = None
         self.navigation: tuple[str, str, str | None] | None = None  # ("patch" | "navigate" | "redirect", to, kind)
         self.temporary: dict[str, Any] = {}  # assign -> the value it returns to after each render
-        # (name, function, keys | None) to start
-        self.async_requests: list[tuple[object, Callable[[], Any], list[str] | None]] = []
+        # (name, function, what the outcome is for: assign_async's keys, a stream_async's stream, None) to start
+        self.async_requests: list[tuple[object, Callable[[], Any], list[str] | StreamAsync | None]] = []
         self.async_cancels: list[object] = []
+        # Lifecycle hooks (attach_hook); a component's socket has only the stages a component runs.
+        self.hooks = Hooks(COMPONENT_STAGES) if myself is not None else Hooks()
+        self.parent_id: str | None = None  # a nested view's parent's id (live_render)
+        self.tracked_static: frozenset[str] | None = None  # the router's tracked_static, for static_changed()
         if myself is not None:
             self.assigns["myself"] = myself
 
@@ -140,6 +136,42 @@ class LiveSocket:
         self.navigation = ("redirect", to, None)
         return self
 
+    def static_changed(self) -> bool:
+        """Whether the page runs other static files than the server serves now (a deploy since it loaded).
+
+        The client sends the ``src``/``href`` of the page's elements marked
+        ``phx-track-static``; they are compared, path and query, with the
+        router's ``tracked_static``. False on the dead render, when the page
+        tracks nothing, or when the router tracks nothing. Typical use, in
+        ``mount``: ``socket.assign(static_changed=socket.static_changed())``
+        and a "reload" banner in the template.
+        """
+        tracked = (self.connect_params or {}).get("_track_static")
+        if not self.connected or self.tracked_static is None or not isinstance(tracked, list):
+            return False
+        return any(_path_and_query(url) not in self.tracked_static for url in tracked)
+
+    # -- lifecycle hooks -----------------------------------------------------------
+
+    def attach_hook(self, name: str, stage: str, function: Callable[..., Any]) -> LiveSocket:
+        """Run ``function`` before the view's ``stage`` callback (see ``web.live._hooks``).
+
+        ``stage``: ``handle_params``, ``handle_event``, ``handle_info``,
+        ``handle_async`` or ``after_render``. The hook returns None to go on,
+        :data:`HALT` to stop there.
+
+        Raises:
+            ValueError: an unknown stage (or one a component has not), or ``name``
+                already attached on it.
+        """
+        self.hooks.attach(name, stage, function)
+        return self
+
+    def detach_hook(self, name: str, stage: str) -> LiveSocket:
+        """Remove the hook ``name`` from ``stage`` (nothing if it is not attached)."""
+        self.hooks.detach(name, stage)
+        return self
+
     # -- streams -----------------------------------------------------------------
 
     def stream(
@@ -153,10 +185,7 @@ class LiveSocket:
         dom_id: Callable[[Any], str] | None = None,
     ) -> LiveSocket:
         """Create the stream ``name`` (first call) and insert ``items``; ``reset`` empties it first."""
-        streams = self.assigns.get("streams")
-        if streams is None:
-            myself = self.assigns.get("myself")
-            streams = self.assigns["streams"] = Streams(f"{myself}-" if myself is not None else "")
+        streams = self._streams()
         stream = streams.get(name) or streams.add(name, dom_id)
         if reset:
             stream.clear()
@@ -164,6 +193,25 @@ class LiveSocket:
             stream.insert(item, at=at, limit=limit)
         self.changed.add("streams")
         return self
+
+    def stream_configure(self, name: str, *, dom_id: Callable[[Any], str]) -> LiveSocket:
+        """Configure the stream ``name`` before it is created: ``dom_id(item)`` names each item's element.
+
+        For a stream whose items come in several places (``stream``,
+        ``stream_insert``, ``stream_async``) with one naming rule, set once in ``mount``.
+
+        Raises:
+            ValueError: the stream exists already (its items are named by then).
+        """
+        self._streams().configure(name, dom_id)
+        return self
+
+    def _streams(self) -> Streams:
+        streams = self.assigns.get("streams")
+        if streams is None:
+            myself = self.assigns.get("myself")
+            streams = self.assigns["streams"] = Streams(f"{myself}-" if myself is not None else "")
+        return streams
 
     def stream_insert(
         self, name: str, item: Any, *, at: int = -1, limit: int | None = None, update_only: bool = False
@@ -211,6 +259,30 @@ class LiveSocket:
             self.async_requests.append((name, function, None))
         return self
 
+    def stream_async(self, name: str, function: Callable[[], Any], *, reset: bool = False) -> LiveSocket:
+        """Run ``function`` beside the view and insert the items it returns into the stream ``name``.
+
+        The stream is created (empty) if it is not yet, so the template can
+        always read ``@streams.<name>``; the assign ``name`` holds an
+        :class:`AsyncResult`: loading, then ``ok`` (its ``result`` True) once
+        the items are in, or ``failed`` with the exception ``function`` raised
+        (the stream is left as it was). ``function`` returns the items, or
+        ``(items, options)`` with the options of :meth:`stream` (``at``,
+        ``reset``, ``limit``). ``reset`` here is about the assign only: True
+        forgets the previous outcome while loading again. Runs only once
+        connected; ``cancel_async(name)`` stops it.
+        """
+        if self._streams().get(name) is None:
+            self.stream(name, [])
+        previous = self.assigns.get(name)
+        if reset or not isinstance(previous, AsyncResult):
+            self.assign(**{name: AsyncResult.pending()})
+        else:
+            self.assign(**{name: AsyncResult(loading=True, ok=previous.ok, result=previous.result)})
+        if self.connected:
+            self.async_requests.append((name, function, StreamAsync(name)))
+        return self
+
     def cancel_async(self, name: object) -> LiveSocket:
         """Stop the work started under ``name`` (a start_async name, or an assign_async key).
 
@@ -238,13 +310,20 @@ class LiveSocket:
         return done, [entry for entry in config.entries if not entry.done]
 
     def consume_uploaded_entries(
-        self, name: str, function: Callable[[Path, UploadEntry], _Consumed]
+        self, name: str, function: Callable[[Any, UploadEntry], _Consumed]
     ) -> list[_Consumed]:
-        """Call ``function(path, entry)`` for every finished entry, then delete its file; return the results."""
+        """Call ``function(path, entry)`` for every finished entry, then delete its file; return the results.
+
+        An external upload's entry (``allow_upload(..., external=...)``) has no
+        file here: ``function(meta, entry)`` gets the meta its preflight gave.
+        """
         config = self._upload(name)
         results = []
         for entry in config.take_done():
-            assert entry.path is not None  # (only an entry with a file is ever done: see put_progress)
+            if entry.meta is not None:
+                results.append(function(entry.meta, entry))
+                continue
+            assert entry.path is not None  # (only an entry with a file or a meta is ever done: see put_progress)
             try:
                 results.append(function(entry.path, entry))
             finally:
@@ -265,6 +344,17 @@ class LiveSocket:
         return config
 
 
+def _path_and_query(url: object) -> str:
+    """``/app.js?vsn=1`` of a tracked static's URL, absolute or not, so that the origin does not count."""
+    if not isinstance(url, str):
+        return ""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
 def _comparable(value: object) -> bool:
     # Mutable containers may have been changed in place: treat them as changed.
     return not isinstance(value, (list, dict, set))
@@ -282,6 +372,10 @@ class LiveView:
     ``mount`` (on the dead render and on the connected mount); one that
     returns :data:`HALT` stops the mount, having redirected.
 
+    ``container``: ``(tag, attributes)`` of the element the view lives in on
+    the page, ``("div", {})`` by default (a route's ``LiveRoute(container=...)``
+    and ``live_render(container=...)`` come first).
+
     ``template``: what the inherited ``render`` renders, so a view needs no
     ``render`` of its own: template source (compiled when the class is
     made, with the names of its module) or a compiled template; without
@@ -291,6 +385,7 @@ class LiveView:
     """
 
     on_mount: ClassVar[list[OnMountHook]] = []
+    container: ClassVar[tuple[str, dict[str, Any]]] = ("div", {})
     template: ClassVar[Any] = None  # a Template once the class is made (see view_template)
 
     def __init_subclass__(cls, **kwargs: object) -> None:
