@@ -501,7 +501,7 @@ async def _traced_bytes_per_socket(compress, offer, count=20):
 async def test_what_compression_costs_per_open_socket():
     """Measured with tracemalloc (zlib allocates through Python's raw allocator, which it traces).
 
-    Default (our context kept, window 2**10, memLevel 1): about 11 KiB more
+    Default (our context kept, window 2**10, memLevel 1): about 10 KiB more (10,486 B measured)
     than a plain socket; without server context takeover: nothing kept but
     the codec object. The client's inflater is dropped after each message
     either way.

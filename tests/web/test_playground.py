@@ -139,6 +139,17 @@ async def test_a_file_that_does_not_load_keeps_the_last_version_and_says_why(tmp
     assert '<h1 id="title">Fixed</h1>' in (await get(port)).body.decode()
 
 
+async def test_without_the_watch_extra_the_app_is_served_without_live_reload(tmp_path, monkeypatch, caplog):
+    monkeypatch.delitem(sys.modules, "otp.watcher")  # imported again, without watchfiles (restored after)
+    monkeypatch.setitem(sys.modules, "watchfiles", None)
+    with caplog.at_level(logging.WARNING, logger="web.playground"):
+        port = await start(write_app(tmp_path / "app.py"))
+    assert [r.getMessage() for r in caplog.records if r.name == "web.playground"] == [
+        "live reload is off: otp.watcher needs the watchfiles package: pip install 'trio-otp[watch]'"
+    ]
+    assert (await get(port)).status == 200
+
+
 async def test_a_bare_playground_line_in_the_file_does_nothing_while_it_loads(tmp_path):
     file = write_app(tmp_path / "app.py", tail="\nweb.playground(CounterLive)\n")
     assert load_view(file).__name__ == "CounterLive"  # returned: no server started

@@ -69,7 +69,7 @@ class Deflate:
             the next, so a frame like the last one costs a few bytes (a
             chat message ~10 bytes instead of ~90). It holds a window of
             ``2**server_max_window_bits`` bytes and zlib's tables per
-            socket (about 11 KiB with the defaults, measured). False: each
+            socket (about 10 KiB with the defaults, measured). False: each
             message is compressed alone with one compressor the whole node
             shares (no memory per socket; small frames barely shrink, and
             a message that would not shrink is sent plain). A client that

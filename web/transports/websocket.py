@@ -102,7 +102,7 @@ default                             why, and what it costs (tracemalloc, per ope
 our context kept between messages   a frame like an earlier one costs a few bytes: 50 chat
 (``server_context_takeover``)       messages of ~90 B (4.5 KB) went out in 480 B (each
                                     compressed alone: 4.2 KB); costs our compressor's
-                                    window and tables: ~11 KiB
+                                    window and tables: ~10 KiB (12 KB of RSS)
 a 1 KiB window, zlib memLevel 1     as small as zlib allows with no loss on such frames;
 (``server_max_window_bits=10``,     zlib's own defaults (32 KiB, memLevel 8) would keep
 ``mem_level=1``)                    256 KiB per socket, 2.5 GiB for 10,000 sockets
