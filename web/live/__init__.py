@@ -47,6 +47,7 @@ The pieces, each in the file named after it:
 from ._async import AsyncResult
 from ._component import LiveComponent, send_update
 from ._diff import DiffState
+from ._forms import Form, FormField, to_form, used_input
 from ._hooks import Halt
 from ._nested import live_render
 from ._rendered import Comprehension, Rendered
@@ -54,7 +55,15 @@ from ._router import LiveRoute, LiveRouter, LiveSession, default_layout
 from ._s3 import presigned_put_url
 from ._server import LIVEVIEW_VERSION, SESSION_SALT, HTTPError, LiveViewChannel
 from ._stream import LiveStream
-from ._template import Template, TemplateRenderError, TemplateSyntaxError, compile_template, template_from_file, template_next_to
+from ._template import (
+    Template,
+    TemplateRenderError,
+    TemplateSyntaxError,
+    compile_template,
+    render_slot,
+    template_from_file,
+    template_next_to,
+)
 from ._upload import UploadConfig, UploadEntry, upload_error_message
 from ._view import HALT, LiveSocket, LiveView
 from .js import JS
@@ -91,6 +100,11 @@ __all__ = [
     "Template",
     "TemplateSyntaxError",
     "TemplateRenderError",
+    "render_slot",
+    "to_form",
+    "used_input",
+    "Form",
+    "FormField",
 ]
 
 

@@ -47,6 +47,7 @@ from web.transports.phoenix import phoenix_socket
 from web.transports.websocket import WebSocket
 
 from ._component import Components, current_components
+from ._forms import current_csrf_token
 from ._nested import (
     DEFAULT_CONTAINER,
     INCARNATION,
@@ -356,6 +357,8 @@ class LiveRouter:
         route, params = found
         user_session = self.session(request) if session is None else dict(session)
         flash = self._flash_cookie(request)
+        csrf = csrf_token or sign(self.secret, CSRF_SALT, secrets.token_urlsafe(16))
+        rendering = current_csrf_token.set(csrf)  # (for the page's <.form action=...>)
         try:
             page = await self.render_container(route, params, user_session, url, flash=flash)
         except Exception as error:
@@ -363,12 +366,13 @@ class LiveRouter:
             if status is None:
                 raise
             return Response(status, {"content-type": "text/plain; charset=utf-8"}, f"{status} {error}")
+        finally:
+            current_csrf_token.reset(rendering)
         # The flash a full redirect carried (docs/protocol/liveview.md, "Navigation") is shown once: clear its cookie.
         clear = {"set-cookie": f"{FLASH_COOKIE}=; max-age=0; path=/"} if flash is not None else {}
         if isinstance(page, Redirect):  # the mount navigated away
             return Response(302, {"location": page.to, **(self._flash_carried(page.flash) or clear)}, b"")
         title, container = page
-        csrf = csrf_token or sign(self.secret, CSRF_SALT, secrets.token_urlsafe(16))
         body = self.layout_of(route)(title, container, csrf)
         return Response(200, {"content-type": "text/html; charset=utf-8", **clear}, body)
 
@@ -541,6 +545,9 @@ def _socket_class(router: LiveRouter, channel_cls: type[Channel], upload_cls: ty
         channels = {"lv:*": channel_cls, "lvu:*": upload_cls}
 
         async def connect(self, params, connect_info):
-            return {"csrf_ok": router.check_csrf(params.get("_csrf_token"))}
+            token = params.get("_csrf_token")
+            ok = router.check_csrf(token)
+            # The page's token, which its views' <.form action=...> render (web.live._forms.current_csrf_token).
+            return {"csrf_ok": ok, "csrf_token": token if ok else None}
 
     return LiveUserSocket

@@ -59,6 +59,7 @@ from web.token import InvalidToken, sign, verify
 from ._async import AsyncDone, AsyncResult, run_async
 from ._component import Components, SendUpdate, current_components
 from ._diff import DiffState
+from ._forms import current_csrf_token
 from ._nested import INCARNATION, Nest, current_nest
 from ._payloads import (
     BadPayload,
@@ -296,6 +297,8 @@ class LiveViewChannel(Channel):
         self.task_tokens = iter(range(1, 1 << 62))
         self.socket = socket
         self._describe_crashes()
+        # Set once for this process (a channel process runs in one task): its renders' <.form action=...>.
+        current_csrf_token.set(socket.assigns.get("csrf_token"))
         self._take_flash(payload.get("flash"))
         self.live.assign(flash={**self.live.assigns["flash"], **static.get("flash", {})})
         # mount gets the URL's params only, as on the dead render (else the two renders can

@@ -106,7 +106,7 @@ from pathlib import Path
 from typing import Any
 
 from ._builtins import BUILTINS
-from ._template_compile import Template, TemplateRenderError, compile_source, fingerprint
+from ._template_compile import Template, TemplateRenderError, compile_source, fingerprint, render_slot
 from ._template_parse import TemplateSyntaxError
 
 __all__ = [
@@ -118,6 +118,7 @@ __all__ = [
     "template_from_file",
     "template_next_to",
     "fingerprint",
+    "render_slot",
 ]
 
 _CACHE: dict = {}
