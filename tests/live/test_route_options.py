@@ -2,6 +2,7 @@
 per live session (and live navigation only within one layout), a container per route or per view, and
 static_changed() against the router's tracked_static."""
 
+import functools
 import re
 
 import pytest
@@ -9,7 +10,7 @@ from _live_wire import SECRET, Tracked, event_reply, join_payload
 
 from otp import PubSub
 from web._http import Request
-from web.live import HALT, LiveRoute, LiveRouter, LiveSession, compile_template
+from web.live import HALT, LiveRoute, LiveRouter, LiveSession, compile_template, default_layout, live_title
 from web.testing import connect
 from web.token import sign
 
@@ -195,3 +196,20 @@ async def test_static_changed_compares_the_page_s_tracked_statics_with_the_route
 
 async def test_static_changed_is_false_on_the_dead_render():
     assert "<div>same</div>" in await dead("/deployed", router(tracked_static=["/assets/app.js?vsn=2"]))
+
+
+# ---------------------------------------------------------------- live_title
+
+
+def test_live_title_writes_the_prefix_and_suffix_the_client_keeps_around_each_title():
+    assert live_title("Inbox", prefix="Mail · ", suffix=" (3)") == (
+        '<title data-prefix="Mail · " data-suffix=" (3)">Mail · Inbox (3)</title>'
+    )
+    assert live_title("", default="Welcome") == '<title data-default="Welcome">Welcome</title>'
+    assert live_title("<b>", suffix=' "x"') == '<title data-suffix=" &#34;x&#34;">&lt;b&gt; &#34;x&#34;</title>'
+
+
+async def test_default_layout_takes_a_title_prefix_and_suffix():
+    layout = functools.partial(default_layout, title_prefix="App · ", title_suffix=" · Demo")
+    html = await dead("/users/7", router(layout=layout))
+    assert '<title data-prefix="App · " data-suffix=" · Demo">App · User · Demo</title>' in html

@@ -51,7 +51,7 @@ from ._forms import Form, FormField, to_form, used_input
 from ._hooks import Halt
 from ._nested import live_render
 from ._rendered import Comprehension, Rendered
-from ._router import LiveRoute, LiveRouter, LiveSession, default_layout
+from ._router import LiveRoute, LiveRouter, LiveSession, default_layout, live_title
 from ._s3 import presigned_put_url
 from ._server import LIVEVIEW_VERSION, SESSION_SALT, HTTPError, LiveViewChannel
 from ._stream import LiveStream
@@ -83,6 +83,7 @@ __all__ = [
     "LiveRoute",
     "LiveSession",
     "live_render",
+    "live_title",
     "presigned_put_url",
     "HTTPError",
     "JS",

@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import attrs
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from otp import Destination
 from web._http import Handler, Request, Response
@@ -63,7 +63,7 @@ from ._server import FLASH_SALT, SESSION_SALT, STATIC_SALT, LiveViewChannel, def
 from ._upload import UploadChannel
 from ._view import LiveSocket, LiveView, OnMountHook, _path_and_query
 
-__all__ = ["LiveRouter", "Route", "CSRF_SALT"]
+__all__ = ["LiveRouter", "LiveRoute", "LiveSession", "Route", "CSRF_SALT", "live_title"]
 
 FLASH_COOKIE = "__phoenix_flash__"  # set by the client on a full redirect that carries a flash
 DEFAULT_SESSION = "default"
@@ -163,6 +163,25 @@ def _route(path: str, target: RouteTarget, sessions: Mapping[str, LiveSession]) 
     )
 
 
+def live_title(title: str, *, prefix: str = "", suffix: str = "", default: str | None = None) -> Markup:
+    """A page's ``<title>`` whose prefix and suffix stay when a view changes the title (Phoenix's ``live_title``).
+
+    The client writes ``prefix + title + suffix`` to ``document.title`` each
+    time a view sets its title (``page_title``), reading them from the
+    element's ``data-prefix`` and ``data-suffix``; ``default`` is the title
+    shown for an empty one::
+
+        >>> print(live_title("Inbox", suffix=" · Mail"))
+        <title data-suffix=" · Mail">Inbox · Mail</title>
+
+    For a layout of your own; :func:`default_layout` uses it.
+    """
+    shown = title if title.strip() or default is None else default
+    data = {"data-prefix": prefix, "data-suffix": suffix, "data-default": default}
+    attributes = "".join(f' {name}="{escape(value)}"' for name, value in data.items() if value)
+    return Markup(f"<title{attributes}>{escape(prefix)}{escape(shown)}{escape(suffix)}</title>")
+
+
 def default_layout(
     title: str,
     container: str,
@@ -172,6 +191,8 @@ def default_layout(
     before: str = "",
     hooks: str = "",
     live_socket_options: Mapping[str, str] | None = None,
+    title_prefix: str = "",
+    title_suffix: str = "",
 ) -> str:
     """A minimal page: the CSRF meta tag, the container, the two client scripts, the bootstrap.
 
@@ -185,6 +206,10 @@ def default_layout(
     ``head`` (e.g. a ``<style>``) goes at the end of ``<head>``, ``before``
     (e.g. a ``<nav>``) just before the container: an app's layout can be
     ``functools.partial(default_layout, head=..., before=...)``.
+
+    ``title_prefix`` and ``title_suffix`` go around every title of the page,
+    the first and those a view sets later (:func:`live_title`):
+    ``functools.partial(default_layout, title_suffix=" · My App")``.
 
     ``hooks`` is the JavaScript of the page's hooks object (``phx-hook``),
     ``live_socket_options`` any other option of the client's ``LiveSocket``,
@@ -207,7 +232,7 @@ def default_layout(
   <meta charset="utf-8">
   <meta name="csrf-token" content="{escape(csrf)}">
   <link rel="icon" href="data:,">
-  <title>{escape(title)}</title>{head}
+  {live_title(title, prefix=title_prefix, suffix=title_suffix)}{head}
 </head>
 <body>{before}
 {container}
