@@ -339,3 +339,25 @@ async def test_a_route_s_container_is_its_dead_render_s_element_and_a_live_navig
         status, response = await client.join("lv:phx-p", navigate)
         assert (status, response["container"]) == ("ok", container)
         await client.leave("lv:phx-p")
+
+
+# ---------------------------------------------------------------- web.testing
+
+
+async def test_web_testing_finds_and_joins_the_children_as_the_client_does():
+    from web.testing import find_live_child, live, live_children, render, render_hook
+
+    router = LiveRouter(secret=SECRET, routes=ROUTES, pubsub="nested_testing", session=lambda request: {"user": "ann"})
+    await otp.PubSub.start_link("nested_testing")
+    view = await live(router, "/parent")
+    assert '<div id="clock"' in view.html and 'data-phx-parent-id="' + view.id + '"' in view.html
+    clock = await find_live_child(view, "clock")
+    assert clock.html == '<p id="clock-face">UTC: 0</p>'
+    assert await find_live_child(view, "clock") is clock  # joined once
+    assert [child.id for child in await live_children(view)] == ["clock"]  # (the sticky player has no parent)
+    player = await find_live_child(view, "player")
+    assert player.html == '<audio id="player-state">none</audio>'
+    assert await render_hook(clock, "tick", {}) == '<p id="clock-face">UTC: 1</p>'  # its events are its own
+    assert "<h1>Parent </h1>" in await render(view)
+    with pytest.raises(AssertionError, match=r"has no nested view 'radio'; the nested views on the page: \['clock', 'player'\]$"):
+        await find_live_child(view, "radio")

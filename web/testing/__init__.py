@@ -28,6 +28,7 @@ Each concept in the file named after it:
   ``render_hook``, ``render_patch``;
 * ``_navigation.py``: :func:`assert_patch`, :func:`assert_redirect`,
   :func:`follow_redirect`;
+* ``_nested.py``: :func:`live_children`, :func:`find_live_child` (nested views);
 * ``_pushes.py``: what the view sends on its own (:func:`wait_for_html`,
   :func:`assert_push_event`, :func:`page_title`);
 * ``_uploads.py``: :func:`file_input`, :func:`render_upload`;
@@ -46,6 +47,7 @@ try:
     from ._events import render_change, render_click, render_hook, render_patch, render_submit
     from ._live import LiveViewTest, live
     from ._navigation import assert_patch, assert_redirect, follow_redirect
+    from ._nested import find_live_child, live_children
     from ._pushes import assert_push_event, page_title, wait_for_html
     from ._results import Redirect, UploadError
     from ._uploads import Upload, file_input, render_upload
@@ -63,6 +65,7 @@ __all__ = [
     "render_click", "render_change", "render_submit", "render_hook", "render_patch",
     "file_input", "render_upload",
     "assert_patch", "assert_redirect", "follow_redirect",
+    "live_children", "find_live_child",
     "assert_push_event", "page_title", "wait_for_html",
 ]
 
