@@ -55,7 +55,8 @@ Options
 ``start_link(handler, *, host="127.0.0.1", port=0, websocket=None, name=None,
 idle_timeout=60.0, max_body_size=1 MiB, max_header_size=16 KiB,
 header_timeout=10.0, body_timeout=60.0, max_header_count=100,
-max_outbound_total=32 MiB, max_connections=None, telemetry_period=1.0)``:
+max_outbound_total=32 MiB, max_connections=None, telemetry_period=1.0,
+tune_gc=True, reuse_port=False)``:
 
 * ``handler`` is ``async handler(request) -> Response`` (:mod:`web._http`);
   if it has a ``children`` attribute (a list of ``ChildSpec``, as a
@@ -89,7 +90,11 @@ max_outbound_total=32 MiB, max_connections=None, telemetry_period=1.0)``:
   burst of new connections (:class:`otp.collector.BurstFreezer`), so that
   thousands of held connections are not walked by every full pass: without
   it, 5,000 held sockets made the node stop for half a second every few
-  seconds. It measures every pass (``otp.collector.statistics()``).
+  seconds. It measures every pass (``otp.collector.statistics()``);
+* ``reuse_port`` (default False) listens with ``SO_REUSEPORT``: endpoints in
+  several OS processes of the same user listen on the same port, and the
+  kernel spreads new connections among them (:mod:`web._listen`). That is
+  how :mod:`web.workers` serves one app on every core.
 
 How many connections
 --------------------
@@ -181,6 +186,7 @@ from ._limits import (
     keep_big_buffers_mapped,
     raise_open_files_limit,
 )
+from ._listen import open_listeners
 from ._telemetry import ENDPOINT_STATISTICS
 from .transports.longpoll import check_longpoll_paths, mount_longpoll
 from .transports.websocket import WebSocket, upgrader
@@ -210,6 +216,7 @@ class _EndpointState:
     context: ConnectionContext | None = None  # what each connection is spawned with, set in init
     max_connections: float | None = None  # None until init derives it from the descriptor limit
     sessions: Pid | None = None  # the long-poll sessions' supervisor, when a mount has long-poll
+    reuse_port: bool = False  # listen with SO_REUSEPORT (web._listen)
 
     def make_context(self) -> None:
         """What every connection gets: the handler, limits, counters, pid, and the
@@ -264,6 +271,7 @@ class Endpoint:
         max_connections: float | None = None,
         telemetry_period: float | None = 1.0,
         tune_gc: bool = True,
+        reuse_port: bool = False,
     ) -> Pid:
         """Start an endpoint linked to the caller; return its pid once it is listening.
 
@@ -283,7 +291,7 @@ class Endpoint:
         )
         state = _EndpointState(
             handler, _mounts(websocket), limits, telemetry_period=telemetry_period, max_connections=max_connections,
-            tune_gc=tune_gc,
+            tune_gc=tune_gc, reuse_port=reuse_port,
         )
         return await _EndpointServer.start_link((state, host, port), name=name)
 
@@ -403,7 +411,7 @@ class _EndpointServer(GenServer):
         keep_big_buffers_mapped()  # a shed peer's outbox goes back to the system (see there)
         if self.state.max_connections is None:
             self.state.max_connections = default_max_connections(fd_limit)
-        listeners = await trio.open_tcp_listeners(port, host=host)
+        listeners = await open_listeners(host, port, reuse_port=self.state.reuse_port)
         try:
             # The acceptor keeps the count; the supervisor's own bound leaves room
             # for connections evicted at the limit that have not ended yet.

@@ -379,6 +379,9 @@ def _error(message: str) -> bytes:
 # ---------------------------------------------------------------- one client
 
 
+_GONE = (trio.BrokenResourceError, trio.ClosedResourceError)  # what reading or writing to a client gone raises
+
+
 class _Disconnect(Exception):
     """End this client's connection (after what is already queued, if ``flush``)."""
 
@@ -434,13 +437,20 @@ class _Client:
         self.hub.clients.discard(self)
 
     async def write_until_closed(self, stream: trio.abc.Stream) -> None:
-        """Write the outbox as it fills, until :meth:`close_output` and all of it is written."""
-        while True:
-            await self.wake.wait()
-            self.wake = trio.Event()
-            await self.write_queued(stream)
-            if self.closing:
-                return
+        """Write the outbox as it fills, until :meth:`close_output` and all of it is written.
+
+        A client that went away ends the connection, reading included: that
+        is how a subscriber that only reads is noticed gone.
+        """
+        try:
+            while True:
+                await self.wake.wait()
+                self.wake = trio.Event()
+                await self.write_queued(stream)
+                if self.closing:
+                    return
+        except _GONE:
+            self.scope.cancel()
 
     def close_output(self) -> None:
         """No more output: the writer ends once the outbox is written (not cancelled: a cancelled
@@ -612,8 +622,6 @@ async def _serve_client(stream: trio.SocketStream, hub: _Hub) -> None:
                 # The last answers (QUIT's OK, a protocol error's) go out, if the client takes them soon.
                 client.close_output()
                 nursery.cancel_scope.deadline = trio.current_time() + _LAST_WRITE_TIMEOUT
-    except (trio.BrokenResourceError, trio.ClosedResourceError):
-        pass  # the client went away: nothing to answer
     finally:
         client.forget()
         with trio.CancelScope(shield=True):
@@ -624,7 +632,10 @@ async def _read_commands(client: _Client, stream: trio.SocketStream) -> None:
     commands = _Commands(client.hub.limits.max_input)
     try:
         while True:
-            data = await stream.receive_some(_READ_SIZE)
+            try:
+                data = await stream.receive_some(_READ_SIZE)
+            except _GONE:
+                return  # reset by the client: the same as its end of file
             if not data:
                 return
             commands.feed(data)

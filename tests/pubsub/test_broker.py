@@ -272,3 +272,24 @@ async def test_reading_a_pid_that_is_no_broker_says_so():
     with pytest.raises(LookupError, match="is not a running broker"):
         Broker.url("nobody")
 
+
+
+async def test_a_subscriber_that_goes_away_while_messages_are_written_to_it_ends_without_a_crash_report():
+    pid = await Broker.start_link(host="127.0.0.1")
+    url = Broker.url(pid)
+    leaver_socket = trio.socket.socket()
+    leaver_socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    await leaver_socket.connect(address(url))
+    leaver = Connection(trio.SocketStream(leaver_socket))
+    await leaver.send(pack(b"SUBSCRIBE", b"ch"))
+    assert await leaver.read() == [b"subscribe", b"ch", 1]
+    publisher = await Connection.open(url)
+    with capture_crash_reports() as reports:
+        for _ in range(64):  # 4 MiB it does not read: the broker is still writing when it leaves
+            assert await command(publisher, b"PUBLISH", b"ch", b"x" * 65536) == 1
+        leaver_socket.close()
+        while await command(publisher, b"PUBLISH", b"ch", b"x") != 0:
+            pass  # until the broker has seen it go
+        await trio.testing.wait_all_tasks_blocked()
+    assert reports == []
+    assert Broker.statistics(pid).clients == 1
