@@ -101,7 +101,7 @@ silence counts afresh: from then, or, if a connection of ours was down,
 from then plus ``backoff[1]`` (the other nodes' connections may come back
 up to that much later than ours). ``otp.dist``
 declares a node down, and a Tracker a replica, only on silence counted
-this way; the telemetry event ``bus_back`` says when it starts again.
+this way; the telemetry event ``bus_back`` says when it starts (again).
 
 Counting what is lost
 ---------------------
@@ -163,8 +163,8 @@ connect that failed (``failures``: in a row for that connection,
 ``retry_in``: seconds until the next; metadata ``pubsub``, ``node_name``,
 ``role``, ``error``: the exception, such as :class:`RedisAuthError`), and
 ``("otp", "pubsub", "redis", "bus_back")`` when this node's own frames come
-back through Redis after a break (``silence_counts_from``; metadata
-``pubsub``, ``node_name``).
+back through Redis, the first time and after a break
+(``silence_counts_from``; metadata ``pubsub``, ``node_name``).
 
 The log lines go to the logger ``otp.pubsub.redis`` (``logger=`` names
 another; ``otp.dist``'s own adapter logs as ``otp.dist.redis``), each
@@ -595,7 +595,7 @@ class Redis:
         """One of our frames came back through Redis: the bus works for this node, both ways."""
         now = trio.current_time()
         if self._silence_from is None:
-            self._silence_from = now  # the first time: nobody was heard before, nobody lags behind
+            self._bus_back(now)  # the first time: nobody was heard before, nobody lags behind
         elif self._echo_at is None:
             # A connection of ours went down since the last one: the others' may
             # have too, and may come back up to backoff[1] later than ours.

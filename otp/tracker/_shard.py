@@ -276,7 +276,7 @@ class Shard(GenServer):
             # This process did not run (its OS process stopped, or starved): the
             # heartbeats that came meanwhile are unread. Silence counts from now.
             self.resumed_at = now
-            logger.warning("tracker %r did not tick for %.1f s: silence counts from now", options.name, late)
+            logger.warning("tracker %r did not run for %.1f s: silence counts from now", options.name, late)
         since = self.bus()
         if since is None:
             return  # this node does not hear the bus: the others' silence says nothing
