@@ -158,20 +158,33 @@ async def test_an_unknown_upload_ref_is_answered():
     assert await preflight(client, "phx-nope", meta("0")) == {"ref": "phx-nope", "error": [["phx-nope", "unknown upload"]]}
 
 
-async def test_a_file_past_max_file_size_is_refused_and_the_upload_channel_stops():
+async def test_a_file_past_its_declared_size_is_refused_and_the_upload_channel_stops():
+    # The client declared 8 bytes (within max_file_size, 10): the 9th is refused, as Phoenix
+    # refuses past an entry's client size.
     client, upload_ref = await avatar_client()
     await client.assert_reply(choose(client, upload_ref, meta("0")), "ok")
     token = (await preflight(client, upload_ref, meta("0")))["entries"]["0"]
     path = Path(verify(SECRET, UPLOAD_SALT, token)["path"])
-    await send_chunks(client, "0", token, b"1234", b"5678")
-    ref = client.push_binary("lvu:0", "chunk", b"9abc")
-    await client.assert_reply(ref, "error", {"reason": "file_size_limit_exceeded", "limit": 10})
+    await send_chunks(client, "0", token, b"1234")
+    ref = client.push_binary("lvu:0", "chunk", b"56789")
+    await client.assert_reply(ref, "error", {"reason": "file_size_limit_exceeded", "limit": 8})
     await client.assert_push("lvu:0", "phx_close", {})
     assert not path.exists()
     # The client reports the failure as the entry's progress; the view renders it.
     assert await progress(client, upload_ref, "0", {"error": "file_size_limit_exceeded"}) == {
         "diff": {"1": {"k": {"0": {"2": "file_size_limit_exceeded"}, "kc": 1}}}
     }
+
+
+async def test_the_upload_channel_closes_once_the_whole_file_is_there():
+    # So nothing of it errors on the page when the socket goes (the client would report
+    # the closed channel's error as the entry's failure), as Phoenix's closes once consumed.
+    client, upload_ref = await avatar_client()
+    await client.assert_reply(choose(client, upload_ref, meta("0")), "ok")
+    token = (await preflight(client, upload_ref, meta("0")))["entries"]["0"]
+    await send_chunks(client, "0", token, b"1234", b"5678")
+    await client.assert_push("lvu:0", "phx_close", {})
+    assert Path(verify(SECRET, UPLOAD_SALT, token)["path"]).read_bytes() == b"12345678"
 
 
 async def test_the_upload_channel_refuses_a_bad_token_and_a_token_for_another_entry():

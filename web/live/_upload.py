@@ -259,7 +259,9 @@ class UploadConfig:
         if self.external is not None:
             return None
         entry.path = _new_file()
-        grant = {"view": owner_id, "ref": entry.ref, "path": str(entry.path), "max_file_size": self.max_file_size}
+        # At most the size the client declared (validated against max_file_size), as Phoenix's channel takes.
+        size = min(entry.client_size, self.max_file_size)
+        grant = {"view": owner_id, "ref": entry.ref, "path": str(entry.path), "max_file_size": size}
         return sign(secret, UPLOAD_SALT, grant)
 
     async def external_metas(self, refs: list[str], socket: LiveSocket) -> dict[str, dict]:
@@ -371,8 +373,10 @@ class UploadChannel(Channel):
     """``lvu:<entry ref>``: receives one entry's chunks into the file its token names.
 
     Subclass with ``secret`` set (the router does). Each ``chunk`` is a binary
-    push acknowledged with ``ok``; past ``max_file_size`` it answers
-    ``error {"reason": "file_size_limit_exceeded", "limit": N}`` and stops.
+    push acknowledged with ``ok``; past the size the client declared (at
+    most ``max_file_size``) it answers ``error {"reason":
+    "file_size_limit_exceeded", "limit": N}`` and stops; once the whole file
+    is there it stops after the ``ok`` (the client gets ``phx_close``).
     """
 
     secret: str = ""
@@ -408,6 +412,14 @@ class UploadChannel(Channel):
             return Stop(Shutdown("file_size_limit_exceeded"), reply=Error({"reason": "file_size_limit_exceeded", "limit": self.limit}))
         self.file.write(payload)
         self.file.flush()
+        if self.written == self.limit:
+            # The whole file is here: end (the client gets phx_close), as Phoenix's channel ends once its
+            # entry is consumed. A channel left open would fail when the page goes, and the client report
+            # that as the entry's failure (a console error, a progress push on a dead socket).
+            from otp import Shutdown, Stop
+
+            self.file.close()
+            return Stop(Shutdown("closed"), reply=Ok({}))
         return Ok({})
 
     async def terminate(self, reason: object, socket) -> None:
