@@ -10,9 +10,10 @@ from _live_wire import SECRET, Tracked, event_reply, join, open_client, render_h
 
 import otp
 import otp.testing
-from web.live import LiveComponent, LiveSocket, compile_template
+from otp import PubSub
+from web.live import LiveComponent, LiveRouter, LiveSocket, compile_template
 from web.live._upload import EXTRA_ENTRIES, UPLOAD_SALT, UploadConfig
-from web.testing import ANY
+from web.testing import ANY, UploadError, element, file_input, live, render_submit, render_upload
 from web.token import verify
 
 PAGE = compile_template(
@@ -423,10 +424,6 @@ async def test_auto_upload_grants_the_valid_entries_and_answers_the_errors_of_th
 
 
 async def test_auto_upload_with_too_many_files_through_web_testing():
-    from otp import PubSub
-    from web.live import LiveRouter
-    from web.testing import UploadError, element, file_input, live, render_submit, render_upload
-
     CONSUMED.clear()
     await PubSub.start_link("auto_ps")
     view = await live(LiveRouter(secret=SECRET, routes={"/avatar": AutoAvatar}, pubsub="auto_ps"), "/avatar")
