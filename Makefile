@@ -1,5 +1,6 @@
 # The two commands: `make demo` and `make test`. Both set up .venv on first
 # use (and again only when pyproject.toml changes), so a second run is fast.
+# `make demo` serves on every core (one worker process per core); `make demo WORKERS=1` in one process.
 
 PYTHON ?= python3
 VENV := .venv
@@ -10,7 +11,7 @@ PY := $(VENV)/bin/python
 demo: $(VENV)/.installed-web
 	$(PY) examples/kernel_demo.py
 	$(PY) examples/supervisor_demo.py
-	$(PY) -m web.demo chat --port $(or $(PORT),4000)
+	$(PY) -m web.demo chat --port $(or $(PORT),4000) $(if $(WORKERS),--workers $(WORKERS))
 
 # pytest exits with 5 when it collected no tests: that is a failure here.
 test: $(VENV)/.installed-dev tests/js/node_modules/.installed

@@ -4,9 +4,13 @@
 // online. Prints one JSON line; exit code 0 on success.
 //
 //   node browser_chat.mjs http://127.0.0.1:4000 [screenshot.png]
+//
+// Two bases, comma-separated, open alice's tab on the first and bob's on the
+// second (one per worker: tests/web/test_demo_workers.py).
 import { launchChromium } from "./chromium.mjs";
 
-const [base, screenshot] = process.argv.slice(2);
+const [bases, screenshot] = process.argv.slice(2);
+const [aliceBase, bobBase = aliceBase] = bases.split(",");
 const TIMEOUT = 15000;
 
 const browser = await launchChromium();
@@ -14,8 +18,8 @@ try {
   const context = await browser.newContext();
   const alice = await context.newPage();
   const bob = await context.newPage();
-  await alice.goto(`${base}/?user=alice`);
-  await bob.goto(`${base}/?user=bob`);
+  await alice.goto(`${aliceBase}/?user=alice`);
+  await bob.goto(`${bobBase}/?user=bob`);
   for (const page of [alice, bob]) {
     await page.waitForFunction(() => document.getElementById("online").textContent === "online: alice, bob", null, { timeout: TIMEOUT });
   }

@@ -3,9 +3,14 @@
 // one JSON line: {"ok": bool, "results": {scenario: facts}, "errors": [...]}.
 //
 //   node browser_demo_live.mjs http://127.0.0.1:4000 [scenario ...]
+//
+// Several bases, comma-separated, open the pages on them in turn (with one
+// base per worker, the chat's two users are on different workers).
 import { launchChromium } from "./chromium.mjs";
 
 const [base, ...only] = process.argv.slice(2);
+const bases = base.split(",");
+let opened = 0;
 const TIMEOUT = 15000;
 const browser = await launchChromium();
 const errors = [];
@@ -13,7 +18,7 @@ const errors = [];
 async function open(path) {
   const page = await browser.newPage();
   page.on("pageerror", (error) => errors.push(`${path}: ${error}`));
-  await page.goto(`${base}${path}`);
+  await page.goto(`${bases[opened++ % bases.length]}${path}`);
   const dead = await page.content();
   await page.waitForSelector("[data-phx-main].phx-connected", { timeout: TIMEOUT });
   return { page, dead };

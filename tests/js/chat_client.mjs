@@ -3,6 +3,10 @@
 //
 //   node chat_client.mjs <scenario> <ws url, e.g. ws://127.0.0.1:4000/socket> [websocket|longpoll]
 //
+// Several URLs, comma-separated, put the clients on them in turn (the first
+// client connects to the first, the second to the second...): with workers,
+// one URL per worker puts alice and bob on different workers (tests/web/test_demo_workers.py).
+//
 // The Python tests (tests/web/test_js_client.py, and tests/web/test_longpoll_js.py
 // over long-poll) start the server, run a
 // scenario and assert on the JSON. Every wait is for an event, bounded by a
@@ -14,11 +18,13 @@ import WebSocket from "ws";
 // that cannot open a WebSocket); the scenarios report the same on both, but for close_and_unmatched's
 // leave within 1 s, which only a closing WebSocket tells the server (see tests/web/test_longpoll_js.py).
 const [scenario, url, transportName = "websocket"] = process.argv.slice(2);
+const urls = url.split(",");
+let connections = 0;
 const Transport = transportName === "longpoll" ? LongPoll : WebSocket;
 const TIMEOUT = 5000;
 
 function connect(user, extra = {}) {
-  const socket = new Socket(url, { transport: Transport, params: { user }, ...extra });
+  const socket = new Socket(urls[connections++ % urls.length], { transport: Transport, params: { user }, ...extra });
   socket.connect();
   return socket;
 }

@@ -14,7 +14,10 @@ check in front of the endpoint's handler::
 page                       shows
 =========================  =================================================================
 ``/dashboard``             uptime, processes, memory, event-loop lag, and charts of the
-                           last five minutes (SVG, redrawn at most once a second)
+                           last five minutes (SVG, redrawn at most once a second); on a
+                           node of a cluster (``otp.dist``: each worker of
+                           ``web.workers``), every node, selectable, the selected one's
+                           facts read in that node (``_cluster.py``)
 ``/dashboard/tree``        every supervision tree of the node, expandable; restarts
                            highlighted as they happen
 ``/dashboard/processes``   the processes, sortable; kill one (after a confirmation) and

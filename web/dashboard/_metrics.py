@@ -14,6 +14,11 @@ garbage collector's passes with the longest pause among them
 (:mod:`otp.collector`). Pages
 subscribe to ``TOPIC`` and re-render at most once a second, whatever the
 load.
+
+``Metrics.overview(server)`` is all the home page shows of a node (its
+name, OS pid, uptime, process count, collector and the samples), read in
+the sampler's own node: a page on another node of the cluster asks it with
+``Metrics.overview((name, node))`` (see ``_cluster.py``).
 """
 
 from __future__ import annotations
@@ -26,9 +31,9 @@ import attrs
 
 import otp
 from otp import Destination, From, GenServer, collector, introspection, pubsub, telemetry
-from otp.lowlevel import take_queued
+from otp.lowlevel import current_node, take_queued
 
-__all__ = ["Metrics", "Sample", "TOPIC", "HISTORY", "resident_memory"]
+__all__ = ["Metrics", "Sample", "NodeOverview", "TOPIC", "HISTORY", "resident_memory"]
 
 TOPIC = "dashboard:tick"
 HISTORY = 300  # samples kept: five minutes at one a second
@@ -47,6 +52,21 @@ class Sample:
     restarts: int  # in the last period
     gc_passes: int = 0  # garbage-collector passes in the last period (otp.collector)
     gc_pause_ms: float = 0.0  # the longest of them
+
+
+@attrs.frozen
+class NodeOverview:
+    """One node as its sampler sees it: what the dashboard's home page shows (picklable: it crosses nodes)."""
+
+    node: str
+    os_pid: int
+    uptime: float  # seconds
+    processes: int
+    history: list[Sample]  # oldest first
+    gc_passes: int  # since the node started (otp.collector)
+    gc_max_pause: float  # seconds
+    gc_max_pause_generation: int | None
+    gc_frozen: int
 
 
 @attrs.frozen
@@ -131,7 +151,24 @@ class Metrics(GenServer):
     async def handle_call(self, request: object, caller: From) -> object:
         if request == "history":
             return list(self.samples)
+        if request == "overview":
+            return self._overview()
         raise ValueError(f"Metrics: unknown call {request!r}")
+
+    def _overview(self) -> NodeOverview:
+        node = current_node()
+        gc_stats = collector.statistics()
+        return NodeOverview(
+            node=node.name or "nonode@nohost",
+            os_pid=os.getpid(),
+            uptime=node.statistics().uptime,
+            processes=node.statistics().processes,
+            history=list(self.samples),
+            gc_passes=gc_stats.pauses,
+            gc_max_pause=gc_stats.max_pause,
+            gc_max_pause_generation=gc_stats.max_pause_generation,
+            gc_frozen=gc_stats.frozen,
+        )
 
     async def terminate(self, reason: object) -> None:
         telemetry.detach(self.handler_id)
@@ -140,6 +177,11 @@ class Metrics(GenServer):
     @staticmethod
     async def history(server: Destination) -> list[Sample]:
         return await GenServer.call(server, "history")
+
+    @staticmethod
+    async def overview(server: Destination, timeout: float = 5.0) -> NodeOverview:
+        """The node of ``server`` (a sampler, maybe ``(name, node)`` on another node), as its home page shows it."""
+        return await GenServer.call(server, "overview", timeout=timeout)
 
 
 def _messages_handled() -> int:

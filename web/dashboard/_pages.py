@@ -19,6 +19,7 @@ the detail say so instead of holding the page.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import otp
@@ -30,7 +31,8 @@ from web.live import LiveView, compile_template
 from web.socket import STATISTICS
 
 from ._charts import chart
-from ._metrics import TOPIC, Metrics, Sample
+from ._cluster import cluster_nodes, overview_of, this_node
+from ._metrics import TOPIC, NodeOverview, Sample
 from ._protected import SHOWN, SOCKET_PROCESS, kill_refusal, parse_pid
 
 if TYPE_CHECKING:
@@ -90,8 +92,12 @@ class DashboardPage(LiveView):
 # ---------------------------------------------------------------- home: the node and its charts
 
 HOME = page_template(
-    """<h1>Node <code>{@node}</code></h1>
-<p id="node-facts">up <b id="uptime">{@uptime}</b> · <b id="process-count">{@processes}</b> processes ·
+    """<form :if={len(@nodes) > 1} id="node-select" phx-change="select-node"><label>node <select name="node">
+  <option :for={name in @nodes} :key={name} value={name} selected={name == @node}>{name}</option>
+</select></label> <span id="node-count">{len(@nodes)} nodes in the cluster</span></form>
+<p :if={@unreachable} id="node-unreachable">{@unreachable}</p>
+<h1>Node <code>{@node}</code></h1>
+<p id="node-facts">OS pid <b id="os-pid">{@os_pid}</b> · up <b id="uptime">{@uptime}</b> · <b id="process-count">{@processes}</b> processes ·
   <b id="memory">{@memory}</b> MiB resident · event loop lag <b id="lag">{@lag}</b> ms</p>
 <p id="gc-facts">garbage collector: <b id="gc-passes">{@gc_passes}</b> passes, longest pause
   <b id="gc-max-pause">{@gc_max_pause}</b> ms (generation {@gc_generation}), <b id="gc-frozen">{@gc_frozen}</b> objects frozen</p>
@@ -111,25 +117,61 @@ SERIES = ("processes", "memory_mib", "messages_per_second", "restarts", "cpu_per
 
 
 class HomePage(DashboardPage):
+    """The node: this one, or another node of the cluster chosen in its selector (``?node=`` too).
+
+    Another node's facts are read there, by a call to its sampler, on each
+    of this node's samples (see ``_cluster.py``).
+    """
+
     title = "Home"
 
+    async def mount(self, params, session, socket):
+        socket.assign(selected=params.get("node") or this_node(), unreachable=None)
+        await super().mount(params, session, socket)
+
+    async def handle_event(self, event, value, socket):
+        if event == "select-node":
+            name = value.get("node") if isinstance(value, dict) else None
+            if name in await cluster_nodes():  # a forged name selects nothing
+                socket.assign(selected=name, history=[])
+                await self.refresh(socket, None)
+
     async def refresh(self, socket, sample):
-        if sample is None:  # on mount: the history so far
-            history = await Metrics.history(self.config.metrics)
-        else:
-            history = socket.assigns["history"][-(self.config.history - 1):] + [sample]
-        node = current_node()
-        stats = node.statistics()
+        nodes = await cluster_nodes()
+        selected = socket.assigns["selected"]
+        found = await overview_of(self.config.metrics, selected) if selected != this_node() else None
+        unreachable = found if isinstance(found, str) else None
+        overview = found if isinstance(found, NodeOverview) else await self._local_overview(socket, sample)
+        history = overview.history[-self.config.history:]
         last = history[-1] if history else None
         socket.assign(
+            nodes=nodes,
+            unreachable=unreachable,
             history=history,
             series={name: [getattr(s, name) for s in history] for name in SERIES},
-            node=node.name or "nonode@nohost",
-            uptime=_duration(stats.uptime),
-            processes=stats.processes,
+            node=overview.node,
+            os_pid=overview.os_pid,
+            uptime=_duration(overview.uptime),
+            processes=overview.processes,
             memory=f"{last.memory_mib:.1f}" if last else "–",
             lag=f"{last.lag_ms:.1f}" if last else "–",
-            **_collector_facts(),
+            gc_passes=overview.gc_passes,
+            gc_max_pause=f"{overview.gc_max_pause * 1000:.1f}",
+            gc_generation="–" if overview.gc_max_pause_generation is None else overview.gc_max_pause_generation,
+            gc_frozen=overview.gc_frozen,
+        )
+
+    async def _local_overview(self, socket, sample: Sample | None) -> NodeOverview:
+        """This node's overview: its sampler's on mount (or back from another node), then each new sample added."""
+        if sample is None or socket.assigns.get("node") != this_node():
+            found = await overview_of(self.config.metrics, this_node())
+            assert isinstance(found, NodeOverview)  # (this node's own sampler answers)
+            return found
+        stats, gc_stats = current_node().statistics(), collector.statistics()
+        history = socket.assigns["history"][-(self.config.history - 1):] + [sample]
+        return NodeOverview(
+            this_node(), os.getpid(), stats.uptime, stats.processes, history,
+            gc_stats.pauses, gc_stats.max_pause, gc_stats.max_pause_generation, gc_stats.frozen,
         )
 
     def render(self, assigns, changed):

@@ -16,10 +16,17 @@ and ``/socket/websocket``) and the LiveView pages of docs/demo/live.md
 long-poll too (``/socket/longpoll``, ``/live/longpoll``), and the dashboard
 (``/dashboard``): to this machine only, unless started with a dashboard
 token (``--dashboard-token`` or ``DASHBOARD_TOKEN``; see web.dashboard).
+
+With workers (``python -m web.demo chat`` runs one per core; ``web.workers``)
+each worker runs this tree, built by :func:`worker_children`: the PubSub
+reaches the other workers through the parent's broker, so a shout, a
+presence diff or a LiveView chat message reaches every worker's sockets,
+and the LiveView sessions are signed with a key every worker shares.
 """
 
 from __future__ import annotations
 
+import functools
 from importlib import resources
 
 import otp
@@ -27,12 +34,13 @@ from otp import ChildSpec, ChildType, DynamicSupervisor, GenServer, PubSub
 from web.endpoint import Endpoint
 from web.presence import Presence
 from web.transports.phoenix import phoenix_socket
+from web.workers import Worker
 
 from .._http import Request, Response
 from .._static import client_script
 from .chat import PRESENCE, PUBSUB, ChatSocket
 
-__all__ = ["chat_children", "pages", "endpoint_child"]
+__all__ = ["chat_children", "worker_children", "pages", "endpoint_child"]
 
 _STATIC = resources.files(__package__) / "static"
 CHANNELS = "chat.channels"  # the DynamicSupervisor of channel processes
@@ -50,11 +58,11 @@ async def pages(request: Request) -> Response:
     return Response(404, {"content-type": "text/plain"}, b"not found")
 
 
-def endpoint_child(handler, websocket, host: str, port: int, on_listening=None) -> ChildSpec:
+def endpoint_child(handler, websocket, host: str, port: int, on_listening=None, reuse_port: bool = False) -> ChildSpec:
     """The endpoint's child spec; ``on_listening(line)`` gets the "listening on http://..." line."""
 
     async def start_endpoint():
-        pid = await Endpoint.start_link(handler, host=host, port=port, websocket=websocket)
+        pid = await Endpoint.start_link(handler, host=host, port=port, websocket=websocket, reuse_port=reuse_port)
         bound_host, bound_port = Endpoint.address(pid)
         if on_listening is not None:
             on_listening(f"listening on http://{bound_host}:{bound_port}")
@@ -85,12 +93,15 @@ def _on_this_machine(request: Request) -> bool:
     return is_loopback(request.peer[0] if request.peer else None)
 
 
-def chat_children(host: str, port: int, *, on_listening=None, dashboard_token: str | None = None) -> list:
+def chat_children(
+    host: str, port: int, *, on_listening=None, dashboard_token: str | None = None, worker: Worker | None = None
+) -> list:
     """The tree's children, in start order; ``on_listening(line)`` gets the "listening on" line.
 
     ``dashboard_token``: without it the dashboard answers only clients on
     this machine (whatever ``host`` is); with it, any client that brings it
     (``/dashboard?token=...`` once). See the threat model in web.dashboard.
+    ``worker``: the tree of one worker of several (:func:`worker_children`).
     """
     from web.dashboard import Dashboard
 
@@ -98,7 +109,8 @@ def chat_children(host: str, port: int, *, on_listening=None, dashboard_token: s
 
     chat_socket = phoenix_socket(ChatSocket, pubsub=PUBSUB, channel_supervisor=CHANNELS, longpoll=True)
     dashboard = Dashboard(path="/dashboard", pubsub=PUBSUB, presence=[PRESENCE], token=dashboard_token)
-    router = live_router(pubsub=PUBSUB, channel_supervisor=CHANNELS, dashboard=dashboard)
+    secret = worker.derive_secret("web.demo.live") if worker is not None else None
+    router = live_router(pubsub=PUBSUB, channel_supervisor=CHANNELS, dashboard=dashboard, secret=secret)
     # The dashboard's check comes first: its pages are served only to whom it admits.
     handler, exporters = dashboard.http(router.http(pages)), []
     try:  # Prometheus metrics at /metrics when the `metrics` extra is installed
@@ -109,12 +121,46 @@ def chat_children(host: str, port: int, *, on_listening=None, dashboard_token: s
         exporter = PrometheusExporter()
         # For this machine only, as the dashboard without a token: a scraper elsewhere gets 403.
         handler, exporters = exporter.http(handler, allow=_on_this_machine), [exporter.child_spec()]
+    adapter = worker.pubsub_adapter() if worker is not None else None  # None: the Local adapter
+    mounts = [chat_socket, router.websocket()]
     return [
-        PubSub.child_spec(PUBSUB),
+        PubSub.child_spec(PUBSUB, adapter=adapter),
         *exporters,
         dashboard.child_spec(),
-        Presence.child_spec(PUBSUB, pubsub=PUBSUB, name=PRESENCE),
+        Presence.child_spec(PUBSUB, pubsub=PUBSUB, name=PRESENCE, **_presence_options(worker)),
         Clock.child_spec(None, name="demo.clock", id="demo.clock"),
         DynamicSupervisor.child_spec(name=CHANNELS),
-        endpoint_child(handler, [chat_socket, router.websocket()], host, port, on_listening),
+        endpoint_child(handler, mounts, host, port, on_listening, reuse_port=worker is not None and worker.reuse_port),
+        *_direct_endpoint(worker, handler, mounts),
     ]
+
+
+# With workers, presence changes cross to the other workers at this pace (Phoenix's default is 1.5 s,
+# for clusters of machines): a user who joins or leaves on one worker is seen so on all within it.
+CLUSTER_PRESENCE_PERIOD = 0.2
+
+
+def _presence_options(worker: Worker | None) -> dict:
+    return {"broadcast_period": CLUSTER_PRESENCE_PERIOD} if worker is not None and worker.clustered else {}
+
+
+def _direct_endpoint(worker: Worker | None, handler, mounts: list) -> list:
+    """For tests only (``options={"direct_ports": True}``): a second endpoint of this worker alone, on a port
+    of its own, announced on stdout as ``direct listening on http://HOST:PORT``.
+
+    On the shared port the kernel picks the worker; a test that must put one
+    client on each worker connects to their direct ports instead.
+    """
+    if worker is None or not worker.options.get("direct_ports"):
+        return []
+    announce = functools.partial(print, "direct", flush=True)
+    spec = endpoint_child(handler, mounts, worker.host, 0, announce)
+    return [ChildSpec(id="endpoint.direct", start=spec.start, type=spec.type)]
+
+
+def worker_children(worker: Worker) -> list:
+    """One worker's tree (``web.workers``' app factory): :func:`chat_children` for that worker.
+
+    ``worker.options`` carries the parent's ``dashboard_token``.
+    """
+    return chat_children(worker.host, worker.port, dashboard_token=worker.options.get("dashboard_token"), worker=worker)

@@ -131,7 +131,7 @@ class CounterLive(LiveView):
 
 @attrs.frozen
 class ChatMessage:
-    id: int
+    id: str  # unique across workers: each worker numbers its own, after its own prefix
     user: str
     body: str
 
@@ -149,6 +149,7 @@ class StoppedTyping:
 
 
 _message_ids = itertools.count(1)
+_MESSAGE_PREFIX = secrets.token_hex(4)  # this OS process's: two workers never make the same id (the DOM id)
 
 CHAT = compile_template(
     """<div class="chat">
@@ -201,7 +202,7 @@ class ChatLive(LiveView):
                 pubsub.broadcast_from(self.pubsub, otp.current_pid(), CHAT_TOPIC, Typing(socket.assigns["user"]))
         elif event == "send":
             if error is None and body.strip():
-                message = ChatMessage(next(_message_ids), socket.assigns["user"], body)
+                message = ChatMessage(f"{_MESSAGE_PREFIX}-{next(_message_ids)}", socket.assigns["user"], body)
                 pubsub.broadcast(self.pubsub, CHAT_TOPIC, message)
                 socket.assign(body="", error=None)
             else:
@@ -286,11 +287,17 @@ class AsyncLive(LiveView):
         return ASYNC.render(assigns, changed)
 
 
-def live_router(*, pubsub: str, channel_supervisor: otp.Destination | None, dashboard=None) -> LiveRouter:
-    """The four pages (and the dashboard's) on one router: navigation between them stays live."""
+def live_router(
+    *, pubsub: str, channel_supervisor: otp.Destination | None, dashboard=None, secret: str | None = None
+) -> LiveRouter:
+    """The four pages (and the dashboard's) on one router: navigation between them stays live.
+
+    ``secret`` signs the pages' sessions (default :data:`SECRET`); with
+    workers, every worker must have the same (``web.demo.app``).
+    """
     pages = {"/live/counter": CounterLive, "/live/chat": ChatLive, "/live/upload": UploadLive, "/live/async": AsyncLive}
     return LiveRouter(
-        secret=SECRET,
+        secret=secret or SECRET,
         routes={**pages, **(dashboard.routes() if dashboard is not None else {})},
         pubsub=pubsub,
         channel_supervisor=channel_supervisor,
