@@ -361,3 +361,18 @@ async def test_web_testing_finds_and_joins_the_children_as_the_client_does():
     assert "<h1>Parent </h1>" in await render(view)
     with pytest.raises(AssertionError, match=r"has no nested view 'radio'; the nested views on the page: \['clock', 'player'\]$"):
         await find_live_child(view, "radio")
+
+
+async def test_one_id_placed_twice_in_a_render_is_refused():
+    twice = compile_template(
+        '<main>{live_render(Clock, id="clock")}{live_render(Clock, id="clock")}</main>',
+        namespace={"live_render": live_render, "Clock": Clock},
+    )
+
+    class Twice(Tracked):
+        def render(self, assigns, changed):
+            return twice.render(assigns, changed)
+
+    router = LiveRouter(secret=SECRET, routes={"/twice": Twice}, pubsub="unused")
+    with pytest.raises(Exception, match="live_render: the id 'clock' is placed twice in one render; each nested view needs its own id"):
+        await router.render(Request("GET", "/twice", {}, {}, ("127.0.0.1", 1), b"", ""))

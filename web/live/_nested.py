@@ -90,6 +90,7 @@ class Nest:
     parent: Pid | None = None
     root: Pid | None = None
     dead_children: list[DeadChild] = attrs.field(factory=list)
+    placed: set[str] = attrs.field(factory=set)  # the ids placed by the render under way
 
 
 current_nest: contextvars.ContextVar[Nest | None] = contextvars.ContextVar("live_nest", default=None)
@@ -129,6 +130,9 @@ def live_render(
             "renders: call it from a view's render or template, not from a component or elsewhere"
         )
     child_session = _check_arguments(view, id, session)
+    if id in nest.placed:
+        raise ValueError(f"live_render: the id {id!r} is placed twice in one render; each nested view needs its own id")
+    nest.placed.add(id)
     tag, attributes = _container_of(view, container)
     nest.router.register_nested(view)
     merged = {**nest.session, **child_session}

@@ -727,6 +727,7 @@ class LiveViewChannel(Channel):
     def _render_view(self, changed: set | None):
         if self._nest is None:
             self._nest = self.nesting.nest(self.router, self.live.id)
+        self._nest.placed.clear()
         tokens = current_components.set(self.components), current_nest.set(self._nest)
         try:
             return self.view.render(self.live.assigns, changed)
