@@ -48,10 +48,10 @@ from markupsafe import escape
 from otp import Pid
 
 from ._rendered import LateHtml, Rendered
+from ._view import LiveView
 
 if TYPE_CHECKING:
     from ._router import LiveRouter
-    from ._view import LiveView
 
 __all__ = ["live_render", "Nest", "DeadChild", "current_nest", "container_html", "view_name", "INCARNATION"]
 
@@ -189,8 +189,6 @@ def check_container(container: object, where: str) -> Container:
 
 
 def _check_arguments(view: object, id: object, session: object) -> dict[str, Any]:
-    from ._view import LiveView  # (which imports the template layer, which may import this module)
-
     if not (isinstance(view, type) and issubclass(view, LiveView)):
         raise TypeError(f"live_render() needs a LiveView subclass; got {view!r}")
     if not isinstance(id, str) or not id:
