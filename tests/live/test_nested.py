@@ -376,3 +376,14 @@ async def test_one_id_placed_twice_in_a_render_is_refused():
     router = LiveRouter(secret=SECRET, routes={"/twice": Twice}, pubsub="unused")
     with pytest.raises(Exception, match="live_render: the id 'clock' is placed twice in one render; each nested view needs its own id"):
         await router.render(Request("GET", "/twice", {}, {}, ("127.0.0.1", 1), b"", ""))
+
+
+async def test_a_live_patch_sent_to_a_child_is_refused_and_the_child_goes_on():
+    # A child has no URL (only the page's main view gets live_patch from the official client).
+    routes = {**ROUTES, "/clock": Clock}  # (even when its view is also routed)
+    _, client = await open_client(routes)
+    rendered = await joined_parent(client)
+    await client.join("lv:clock", child_payload(rendered, "clock"))
+    ref = client.push("lv:clock", "live_patch", {"url": "http://x/clock"})
+    await client.assert_reply(ref, "error", {"reason": "a nested view has no URL: live_patch is for the page's main view"})
+    assert await event_reply(client, "clock", "tick") == {"diff": {"1": "1"}}

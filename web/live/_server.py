@@ -403,6 +403,8 @@ class LiveViewChannel(Channel):
 
     async def _on_live_patch(self, url: str, socket):
         # The client followed a patch link (docs/protocol/liveview.md, "live_patch").
+        if self.route is None:
+            return Error({"reason": "a nested view has no URL: live_patch is for the page's main view"})
         found = self.router.match(url)
         if found is None or found[0].view is not type(self.view):
             return Ok({"link_redirect": True})
