@@ -34,7 +34,10 @@ The pieces, each in the file named after it:
   trees in, the JSON of docs/protocol/liveview.md, "Rendered diffs", out, with the wire keys of ``_wire.py``;
 * the behaviour and its socket (``_view.py``): assigns, flash, navigation,
   streams (``_stream.py``), async assigns (``_async.py``), uploads
-  (``_upload.py``);
+  (``_upload.py``, straight to storage with ``_s3.py``'s presigned URLs),
+  lifecycle hooks (``_hooks.py``);
+* nested views (``_nested.py``): ``live_render`` of a child view, with a
+  process of its own;
 * stateful components (``_component.py``) and the built-in function
   components ``<.live_component>``, ``<.live_file_input>``, ``<.link>``
   (``_builtins.py``);

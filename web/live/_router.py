@@ -21,6 +21,27 @@ Routes may have ``:name`` segments (they become params). Routes belong to a
 (``push_navigate``, ``<.link navigate=...>``) stays on the socket only
 between views of the same live session; give a route as ``(View,
 "admin")`` to put it in another one.
+
+A route may also be a :class:`LiveRoute`, with the view's ``@live_action``
+there, a page layout and a container element of its own; the router's
+``live_sessions`` give each live session a layout and ``on_mount`` hooks
+(:class:`LiveSession`)::
+
+    router = LiveRouter(
+        secret=SECRET, pubsub="live",
+        routes={
+            "/users/:id": LiveRoute(UserLive, "show"),
+            "/users/:id/edit": LiveRoute(UserLive, "edit"),
+            "/admin": LiveRoute(AdminLive, live_session="admin"),
+        },
+        live_sessions={"admin": LiveSession(layout=admin_layout, on_mount=[require_admin])},
+        tracked_static=["/assets/app.js?vsn=3f2a"],     # for LiveSocket.static_changed()
+    )
+
+A route's layout is its own, else its live session's, else the router's;
+a live navigation only goes where the layout is the page's (elsewhere the
+client loads the page). Views placed in a view with ``live_render`` are
+rendered here too, on the dead render (``web.live._nested``).
 """
 
 from __future__ import annotations
