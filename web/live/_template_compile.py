@@ -30,7 +30,7 @@ import hashlib
 import itertools
 import linecache
 from collections.abc import Callable, Iterable, Mapping
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
 import attrs
 from markupsafe import escape
@@ -588,7 +588,7 @@ def _for(static: tuple[str, ...], fp: int, keyed: bool, iterable: object, rows_o
     return Comprehension(static, tuple(rows), fp)
 
 
-def _dot(value: object, name: str, _isinstance=isinstance, _dict=dict, _getattr=getattr) -> object:
+def _dot(value: Any, name: str, _isinstance=isinstance, _dict=dict, _getattr=getattr) -> object:
     """``value.name`` in a template: a dict's key ``name`` if it has one, else the attribute.
 
     So ``{@todo.title}`` reads a dict as HEEx's ``@todo.title`` reads a map,
@@ -606,12 +606,12 @@ def _dot(value: object, name: str, _isinstance=isinstance, _dict=dict, _getattr=
 
 def _key_of_mapping(value: object, name: str) -> object:
     """A dot that found no attribute: a Mapping's key (a dict's was tried first), else the error."""
-    if not isinstance(value, Mapping):
-        raise
-    if name in value:  # a Mapping that is not a dict: its keys after its attributes
-        return value[name]
-    keys = ", ".join(repr(key) for key in sorted(value, key=str)[:20])
-    raise AttributeError(f"the {type(value).__name__} has no key {name!r} (its keys: {keys})") from None
+    if isinstance(value, Mapping):
+        if name in value:  # a Mapping that is not a dict: its keys after its attributes
+            return value[name]
+        keys = ", ".join(repr(key) for key in sorted(value, key=str)[:20])
+        raise AttributeError(f"the {type(value).__name__} has no key {name!r} (its keys: {keys})") from None
+    raise  # (the AttributeError being handled by _dot)
 
 
 def _call(function: Callable, assigns: dict, tag: str) -> object:
