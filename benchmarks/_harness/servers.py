@@ -69,7 +69,10 @@ class Server:
         return self.process.pid
 
     def rss(self) -> int:
-        return process_rss(self.pid)
+        """VmRSS of the server's whole process tree (a parent and its workers: ``tree.tree_rss``), in bytes."""
+        from .tree import tree_rss
+
+        return tree_rss(self.pid)
 
     def log_text(self) -> str:
         self.log.flush()

@@ -2,45 +2,47 @@
 
 ::
 
-    python -m benchmarks.web.chat_server     # prints "listening on http://127.0.0.1:PORT"
+    python -m benchmarks.web.chat_server [--workers N]   # prints "listening on http://127.0.0.1:PORT"
 
-The tree of ``web/demo/app.py`` (PubSub, Presence, the channels'
-DynamicSupervisor, the Endpoint with the Phoenix socket) under ``otp.run``,
-with the demo's ``ChatSocket`` and ``RoomChannel`` and one change made for
-load, by subclassing: topics ``quiet:<room>`` route to ``RoomChannel``
-without Presence. C2 joins N sockets to *one* topic, and with Presence
-every join broadcasts a ``presence_diff`` to everyone already there and
-pushes the whole ``presence_state`` to the joiner: N²/2 frames (50 million
-at 10,000), which would time the joins, not the fan-out. (Big rooms in
+As the demo ships, on every core: ``web.workers`` runs one worker process
+per core (``--workers N`` for another count; 1 is a single process), each
+running the tree of ``web/demo/app.py`` (PubSub through the parent's
+broker, Presence, the channels' DynamicSupervisor, the Endpoint with the
+Phoenix socket on the shared port) built by :func:`children`, with the
+demo's ``ChatSocket`` and ``RoomChannel`` and one change made for load, by
+subclassing: topics ``quiet:<room>`` route to ``RoomChannel`` without
+Presence. C2 joins N sockets to *one* topic, and with Presence every join
+broadcasts a ``presence_diff`` to everyone already there and pushes the
+whole ``presence_state`` to the joiner: N²/2 frames (50 million at
+10,000), which would time the joins, not the fan-out. (Big rooms in
 Phoenix also do without Presence or with a sampled one.) Sockets have no
 message-rate limit by default, so the load generator needs no change there.
 
-``load.server("ours")`` starts it in an OS process of its own.
+``load.server("ours")`` starts it in an OS process of its own (the parent;
+its workers below it: the benchmarks read the whole tree's RSS and CPU).
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 
 from .._harness.servers import HOST, announce, raise_fd_limit
 
-__all__ = ["serve"]
+__all__ = ["serve", "children"]
 
 
-def serve() -> None:
-    """Run the demo chat tree on a free port of :data:`HOST` until killed."""
+def children(worker) -> list:
+    """One worker's tree (the ``web.workers`` app factory): the demo's, with the ``quiet:`` rooms."""
     # Imported here, when serving: importing this module costs nothing.
-    import otp
-    from otp import ChildSpec, ChildType, DynamicSupervisor, PubSub, Supervisor
+    from otp import ChildSpec, ChildType, DynamicSupervisor, PubSub
     from web.channel import Ok
-    from web.demo.app import CHANNELS, pages
+    from web.demo.app import CHANNELS, pages, presence_options
     from web.demo.chat import PRESENCE, PUBSUB, ChatSocket, RoomChannel
     from web.endpoint import Endpoint
     from web.presence import Presence
     from web.transports.phoenix import phoenix_socket
-
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
     class QuietRoomChannel(RoomChannel):
         """The demo's room without Presence (no ``after_join`` track): for the one-topic fan-out."""
@@ -57,27 +59,29 @@ def serve() -> None:
     # chat_children (web/demo/app.py) with BenchSocket for ChatSocket.
     async def start_endpoint():
         socket = phoenix_socket(BenchSocket, pubsub=PUBSUB, channel_supervisor=CHANNELS)
-        pid = await Endpoint.start_link(pages, host=HOST, port=0, websocket=socket)
-        announce(*Endpoint.address(pid))
-        return pid
+        return await Endpoint.start_link(pages, websocket=socket, **worker.endpoint_options())
 
-    children = [
-        PubSub.child_spec(PUBSUB),
-        Presence.child_spec(PUBSUB, pubsub=PUBSUB, name=PRESENCE),
+    return [
+        PubSub.child_spec(PUBSUB, adapter=worker.pubsub_adapter()),
+        Presence.child_spec(PUBSUB, pubsub=PUBSUB, name=PRESENCE, **presence_options(worker)),
         DynamicSupervisor.child_spec(name=CHANNELS),
         ChildSpec(id="endpoint", start=(start_endpoint,), type=ChildType.SUPERVISOR),
     ]
 
-    async def main() -> None:
-        await Supervisor.start_link(children)
-        await otp.receive(lambda m: False)  # until killed
 
-    otp.run(main)
+def serve(workers: int | None = None) -> None:
+    """Run the demo chat tree on ``workers`` processes (default: one per core) on a free port of :data:`HOST`."""
+    from web import workers as web_workers
+
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    web_workers.run(
+        "benchmarks.web.chat_server:children", workers=workers, host=HOST, port=0,
+        on_listening=lambda line: announce(HOST, int(line.rsplit(":", 1)[1])),
+    )
 
 
 if __name__ == "__main__":
-    raise_fd_limit()
-    try:
-        serve()
-    except KeyboardInterrupt:
-        pass
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.web.chat_server", description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core, as the demo)")
+    raise_fd_limit()  # (the workers inherit it)
+    serve(parser.parse_args().workers)

@@ -2,10 +2,10 @@
 
 N WebSockets (``/socket/websocket?vsn=2.0.0&user=uN``), each joined to a
 room of its own (``room:cN``: with Presence, as the demo tracks every
-joiner). Figure: the server process's RSS growth ÷ N, in bytes per
-connection (VmRSS read from ``/proc/<pid>/status`` once the server is up,
-and again 1 s after the last join reply, the pushes after the joins
-drained). Baseline: the bare server holding the same N joined sockets.
+joiner). Figure: the server's RSS growth ÷ N, in bytes per connection
+(the VmRSS of its whole process tree, the parent and every worker, read
+from ``/proc`` once the server is up, and again 1 s after the last join
+reply, the pushes after the joins drained). Baseline: the bare server holding the same N joined sockets.
 
 The joins are the work here, so they are timed too (``connect_s``). Sizes:
 N = 10,000 / ``--quick`` 100, lowered to what the descriptors allow

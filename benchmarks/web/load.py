@@ -3,18 +3,26 @@
 Every web workload runs its ``main(server, *args)`` through :func:`run`: a
 fresh server process (:func:`server`: ``"ours"`` or ``"raw"``), the load
 generator's collector quieted as the servers' is, a timeout on the whole
-run, and the server's stderr counted into ``server_log_lines``.
+run, and the server's stderr counted into ``server_log_lines``. Every run
+also reports what the server's whole process tree (ours: the parent and
+its workers, as the demo ships) cost: ``server_workers`` (the processes
+serving), ``server_rss`` (bytes, at the end of the run) and
+``server_cpu_percent`` (CPU time over the run's wall time; 200 is two
+cores busy).
 """
 
 from __future__ import annotations
+
+import time
 
 import trio
 
 from .._harness import Sample
 from .._harness.servers import HOST, Errors, quiet_gc_while, server_process, with_timeout
+from .._harness.tree import tree_cpu_seconds, tree_pids, tree_rss
 from .._harness.web_client import PhxClient, ServerClosed
 
-__all__ = ["SERVERS", "server", "run", "open_joined", "close_all", "drain", "CONNECT_CONCURRENCY"]
+__all__ = ["SERVERS", "server", "run", "tree_usage", "open_joined", "close_all", "drain", "CONNECT_CONCURRENCY"]
 
 CONNECT_CONCURRENCY = 64  # connections being opened at once (the listen backlog is bounded)
 
@@ -29,12 +37,25 @@ def server(kind: str):
 
 
 def run(kind: str, main, *args) -> Sample:
-    """``main(server, *args)`` against a fresh ``kind`` server; its sample plus ``server_log_lines``."""
+    """``main(server, *args)`` against a fresh ``kind`` server; its sample plus ``server_log_lines`` and the tree's cost."""
     with quiet_gc_while(), server(kind) as srv:
+        cpu_before, started = tree_cpu_seconds(srv.pid), time.monotonic()
         sample = trio.run(with_timeout, main, srv, *args)
+        cpu, elapsed = tree_cpu_seconds(srv.pid) - cpu_before, time.monotonic() - started
         extra = dict(sample.extra)
         extra["server_log_lines"] = srv.log_lines()
+        extra.update(tree_usage(srv.pid, cpu, elapsed))
         return Sample(figure=sample.figure, rss_per_process=sample.rss_per_process, extra=extra)
+
+
+def tree_usage(pid: int, cpu_seconds: float, elapsed: float) -> dict:
+    """``server_workers``, ``server_rss`` and ``server_cpu_percent`` of the server process ``pid`` and its tree."""
+    pids = tree_pids(pid)
+    return {
+        "server_workers": max(1, len(pids) - 1),  # a parent and its workers, or one process
+        "server_rss": tree_rss(pid),
+        "server_cpu_percent": round(100 * cpu_seconds / max(elapsed, 1e-9), 1),
+    }
 
 
 async def open_joined(

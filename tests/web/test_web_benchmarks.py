@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 FIELDS = list(COMMON_FIELDS)
 
-COMMON_OWN = ["errors", "first_error", "server_log_lines"]
+COMMON_OWN = ["errors", "first_error", "server_log_lines", "server_workers", "server_rss", "server_cpu_percent"]
+TREE = ["server_workers", "server_rss", "server_cpu_percent"]  # the server's whole process tree (load.tree_usage)
 
 EXPECTED = {
     # id: (name, unit, rate, size at --quick, has a baseline, the workload's own fields)
@@ -36,7 +37,8 @@ EXPECTED = {
         False,
         100,
         True,
-        ["connections", "server_rss_before", "server_rss_after", "connect_s", "errors", "first_error", "server_log_lines"],
+        ["connections", "server_rss_before", "server_rss_after", "connect_s", "errors", "first_error", "server_log_lines",
+         *TREE],
     ),
     "web-fanout": (
         "C2 web fanout",
@@ -44,7 +46,7 @@ EXPECTED = {
         False,
         50,
         True,
-        ["subscribers", "rounds", "p99_ms", "max_ms", "errors", "first_error", "server_log_lines"],
+        ["subscribers", "rounds", "p99_ms", "max_ms", "errors", "first_error", "server_log_lines", *TREE],
     ),
     "web-pingpong": (
         "C3 web pingpong",
@@ -52,9 +54,12 @@ EXPECTED = {
         True,
         500,
         True,
-        ["clients", "p50_ms", "p99_ms", "errors", "first_error", "server_log_lines"],
+        ["clients", "p50_ms", "p99_ms", "errors", "first_error", "server_log_lines", *TREE],
     ),
-    "web-churn": ("C4 web churn", "cycles/s", True, 50, False, ["workers", "completed", "errors", "first_error", "server_log_lines"]),
+    "web-churn": (
+        "C4 web churn", "cycles/s", True, 50, False,
+        ["workers", "completed", "errors", "first_error", "server_log_lines", *TREE],
+    ),
 }
 
 RUNS = 5  # per side: the CLI's default
@@ -109,6 +114,9 @@ def test_quick_json_reports_the_four_web_workloads_with_sane_figures():
         # Nothing went wrong: no error replies, no unexpected closes, a quiet server.
         assert row["errors"] == 0 and row["first_error"] is None, row
         assert row["server_log_lines"] == 0, row
+        # The demo as it ships: one worker per core; its whole tree's memory and CPU.
+        assert row["server_workers"] == len(os.sched_getaffinity(0)), row
+        assert _positive(row["server_rss"]) and _positive(row["server_cpu_percent"]), row
 
         if has_baseline:
             assert row["baseline"] == "raw trio"

@@ -127,7 +127,7 @@ def chat_children(
         PubSub.child_spec(PUBSUB, adapter=adapter),
         *exporters,
         dashboard.child_spec(),
-        Presence.child_spec(PUBSUB, pubsub=PUBSUB, name=PRESENCE, **_presence_options(worker)),
+        Presence.child_spec(PUBSUB, pubsub=PUBSUB, name=PRESENCE, **presence_options(worker)),
         Clock.child_spec(None, name="demo.clock", id="demo.clock"),
         DynamicSupervisor.child_spec(name=CHANNELS),
         endpoint_child(handler, mounts, host, port, on_listening, reuse_port=worker is not None and worker.reuse_port),
@@ -140,7 +140,8 @@ def chat_children(
 CLUSTER_PRESENCE_PERIOD = 0.2
 
 
-def _presence_options(worker: Worker | None) -> dict:
+def presence_options(worker: Worker | None) -> dict:
+    """The Presence tracker's options for ``worker`` (its pace across workers)."""
     return {"broadcast_period": CLUSTER_PRESENCE_PERIOD} if worker is not None and worker.clustered else {}
 
 

@@ -164,9 +164,19 @@ def _cluster_children(
             [sys.executable, "-m", "web.workers", "--worker"], id=f"worker-{index}", label=f"worker-{index}",
             input=json.dumps(config) + "\n", ready=f"^{READY.format(node=worker.node_name)}$",
             ready_timeout=ready_timeout, eof_timeout=shutdown + 1.0, shutdown=5.0,
-            on_output=on_output or relay_to_stderr,
+            on_output=_all_but_ready(on_output or relay_to_stderr, READY.format(node=worker.node_name)),
         ))
     return children
+
+
+def _all_but_ready(on_output: OutputHandler, ready: str) -> OutputHandler:
+    """``on_output`` for every line but the ready line (the parent says "listening on" for all)."""
+
+    def handle(label: str, line: str, stream: str) -> None:
+        if line != ready:
+            on_output(label, line, stream)
+
+    return handle
 
 
 def relay_to_stderr(label: str, line: str, stream: str) -> None:
