@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from _live_wire import SECRET, Tracked, event_reply, join, open_client, render_html
+from _live_wire import PIDS, SECRET, Tracked, event_reply, join, open_client, render_html
 
 import otp
 import otp.testing
@@ -177,15 +177,38 @@ async def test_a_file_past_its_declared_size_is_refused_and_the_upload_channel_s
     }
 
 
-async def test_the_upload_channel_closes_once_the_whole_file_is_there():
-    # So nothing of it errors on the page when the socket goes (the client would report
-    # the closed channel's error as the entry's failure), as Phoenix's closes once consumed.
+async def test_the_upload_channel_stays_until_its_entry_is_consumed_then_closes():
+    # As Phoenix's: a chunk past the end is still refused, and once the view consumed the entry
+    # the channel ends (phx_close), so nothing of it errors on the page when the socket goes
+    # (the client would report the channel's error as the entry's failure).
     client, upload_ref = await avatar_client()
     await client.assert_reply(choose(client, upload_ref, meta("0")), "ok")
     token = (await preflight(client, upload_ref, meta("0")))["entries"]["0"]
     await send_chunks(client, "0", token, b"1234", b"5678")
+    await progress(client, upload_ref, "0", 100)
+    closed = await client.receive_frame(lambda f: isinstance(f, list) and f[2] == "lvu:0" and f[3] == "phx_close", timeout=0)
+    assert closed is None  # done, not yet consumed: the channel stays
+    await event_reply(client, "phx-u", "save", "", type="form")
     await client.assert_push("lvu:0", "phx_close", {})
-    assert Path(verify(SECRET, UPLOAD_SALT, token)["path"]).read_bytes() == b"12345678"
+    assert [data for _, data, _ in CONSUMED] == [b"12345678"]
+
+
+async def test_the_upload_channel_closes_when_its_entry_is_cancelled():
+    client, upload_ref = await avatar_client()
+    await client.assert_reply(choose(client, upload_ref, meta("0")), "ok")
+    token = (await preflight(client, upload_ref, meta("0")))["entries"]["0"]
+    await send_chunks(client, "0", token, b"1234")
+    await event_reply(client, "phx-u", "cancel", {"ref": "0"})
+    await client.assert_push("lvu:0", "phx_close", {})
+
+
+async def test_the_upload_channel_ends_with_its_view():
+    client, upload_ref = await avatar_client()
+    token = (await preflight(client, upload_ref, meta("0")))["entries"]["0"]
+    await send_chunks(client, "0", token, b"1234")
+    view = PIDS["phx-u"]
+    await otp.testing.kill_and_wait(view, otp.KILL)
+    await client.assert_push("lvu:0", "phx_close", {})
 
 
 async def test_the_upload_channel_refuses_a_bad_token_and_a_token_for_another_entry():
@@ -211,8 +234,8 @@ async def test_the_temporary_file_is_deleted_when_the_view_ends():
     assert path.read_bytes() == b"1234"
     await client.leave("lv:phx-u")
     assert not path.exists()
-    # The upload channel cannot bring it back: its view is gone.
-    await client.leave("lvu:0")
+    await client.assert_push("lvu:0", "phx_close", {})  # the upload channel ends with its view
+    # and cannot bring the file back: its view is gone.
     assert await client.join("lvu:0", {"token": token}) == ("error", {"reason": "invalid_token"})
     assert not path.exists()
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import contextvars
 import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -44,8 +44,12 @@ import otp
 
 from ._diff import DiffState
 from ._rendered import Rendered
-from ._view import LiveSocket
 from ._wire import ROOT, STATIC
+
+if TYPE_CHECKING:
+    # Annotations only: a view's class (web.live._view) finds its template through the
+    # templates' components, this module among them.
+    from ._view import LiveSocket
 
 __all__ = ["LiveComponent", "Components", "SendUpdate", "live_component", "send_update"]
 

@@ -75,6 +75,7 @@ from ._payloads import (
     progress_push,
 )
 from ._stream import StreamAsync, stream_async_items
+from ._upload import UploadJoined
 from ._view import HALT, LiveSocket, LiveView
 from ._wire import (
     ALLOW_UPLOAD,
@@ -488,6 +489,9 @@ class LiveViewChannel(Channel):
             return Stop(PARENT_EXITED)  # a nested view ends with its parent (the client gets phx_close)
         elif message.__class__ is PatchFromChild:
             self.live.push_patch(message.to, replace=message.kind == "replace")
+        elif message.__class__ is UploadJoined:
+            self._upload_joined(message)
+            return None  # nothing on the page changes
         elif "handle_info" not in self.live.hooks or await self.live.hooks.run("handle_info", message, self.live) is None:
             await self.view.handle_info(message, self.live)
         return await self._push_changes(socket)
@@ -580,6 +584,14 @@ class LiveViewChannel(Channel):
         live = self.live if component is None else component.socket
         uploads = live.assigns.get("uploads")
         return (uploads.by_ref(ref) if uploads is not None else None), live
+
+    def _upload_joined(self, message: UploadJoined) -> None:
+        """Note which upload channel receives an entry, to end it once the entry leaves (web.live._upload)."""
+        sockets = [self.live, *(component.socket for component in self.components)]
+        for live in sockets:
+            uploads = live.assigns.get("uploads")
+            if uploads is not None and any(config.joined(message.ref, message.channel) for config in uploads):
+                return
 
     def _uploads_changed(self, live: LiveSocket, cid: int | None) -> None:
         live.changed.add("uploads")

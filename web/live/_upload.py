@@ -64,6 +64,8 @@ from typing import TYPE_CHECKING, Callable, Literal, TypedDict, Unpack
 
 import attrs
 
+import otp
+from otp import Down, Shutdown, Stop
 from web.channel import Channel, Error, Ok
 from web.token import InvalidToken, sign, verify
 
@@ -72,9 +74,14 @@ from ._wire import CHUNK
 if TYPE_CHECKING:
     from ._view import LiveSocket  # (which imports this module)
 
-__all__ = ["UploadConfig", "UploadEntry", "UploadOptions", "Uploads", "UploadChannel", "UPLOAD_SALT", "ExternalUploader"]
+__all__ = [
+    "UploadConfig", "UploadEntry", "UploadOptions", "Uploads", "UploadChannel", "UPLOAD_SALT", "ExternalUploader",
+    "UploadJoined", "UPLOAD_DONE", "RUN",
+]
 
 UPLOAD_SALT = "liveview upload"
+#: Tells this OS process's pids from an earlier run's, whose numbers start again: a token names its view by both.
+RUN = secrets.token_hex(8)
 _upload_refs = itertools.count(1)
 
 # What each error reason says to a person, for upload_error_message().
@@ -102,6 +109,7 @@ class UploadEntry:
     cancelled: bool = False
     errors: list[str] = attrs.field(factory=list)
     path: Path | None = None  # the temporary file, once preflighted
+    channel: otp.Pid | None = None  # the upload channel receiving it, once joined (ended when it leaves)
     meta: dict | None = None  # an external upload's: what external() returned at the preflight
 
     @property
@@ -261,7 +269,10 @@ class UploadConfig:
         entry.path = _new_file()
         # At most the size the client declared (validated against max_file_size), as Phoenix's channel takes.
         size = min(entry.client_size, self.max_file_size)
-        grant = {"view": owner_id, "ref": entry.ref, "path": str(entry.path), "max_file_size": size}
+        grant = {
+            "view": owner_id, "ref": entry.ref, "path": str(entry.path), "max_file_size": size,
+            "pid": otp.current_pid().number, "run": RUN,  # the view's process, which the channel tells it joined
+        }
         return sign(secret, UPLOAD_SALT, grant)
 
     async def external_metas(self, refs: list[str], socket: LiveSocket) -> dict[str, dict]:
@@ -312,7 +323,18 @@ class UploadConfig:
     def take_done(self) -> list[UploadEntry]:
         done = [entry for entry in self.entries if entry.done and entry.valid]
         self.entries = [entry for entry in self.entries if entry not in done]
+        for entry in done:
+            _release(entry)  # (the file stays, for the consumer: it is whole)
         return done
+
+    def joined(self, entry_ref: str, channel: otp.Pid) -> bool:
+        """Record the upload channel receiving an entry (:class:`UploadJoined`); False if not ours."""
+        entry = self.entry(entry_ref)
+        if entry is None or entry.path is None:
+            otp.send(channel, UPLOAD_DONE)  # cancelled meanwhile: nothing to receive
+            return entry is not None
+        entry.channel = channel
+        return True
 
     def discard_all(self) -> None:
         for entry in self.entries:
@@ -364,9 +386,35 @@ def _new_file() -> Path:
 
 
 def _remove(entry: UploadEntry) -> None:
+    _release(entry)
     if entry.path is not None:
         entry.path.unlink(missing_ok=True)
         entry.path = None
+
+
+def _release(entry: UploadEntry) -> None:
+    """End the upload channel of an entry that leaves its view (see :class:`UploadChannel`)."""
+    if entry.channel is not None:
+        otp.send(entry.channel, UPLOAD_DONE)
+        entry.channel = None
+
+
+@attrs.frozen
+class UploadJoined:
+    """From an upload channel to the view that granted its entry: ``channel`` receives ``ref``."""
+
+    ref: str
+    channel: otp.Pid
+
+
+class _UploadDone:
+    """To an upload channel: its entry left the view; end."""
+
+    def __repr__(self) -> str:
+        return "UPLOAD_DONE"
+
+
+UPLOAD_DONE = _UploadDone()
 
 
 class UploadChannel(Channel):
@@ -375,8 +423,10 @@ class UploadChannel(Channel):
     Subclass with ``secret`` set (the router does). Each ``chunk`` is a binary
     push acknowledged with ``ok``; past the size the client declared (at
     most ``max_file_size``) it answers ``error {"reason":
-    "file_size_limit_exceeded", "limit": N}`` and stops; once the whole file
-    is there it stops after the ``ok`` (the client gets ``phx_close``).
+    "file_size_limit_exceeded", "limit": N}`` and stops. It tells its view
+    (the process the token names) that it receives the entry, and ends
+    (``phx_close``) once the view lets the entry go, consumed or cancelled,
+    or itself ends, as Phoenix's upload channel does.
     """
 
     secret: str = ""
@@ -398,29 +448,41 @@ class UploadChannel(Channel):
         except FileNotFoundError:
             return Error({"reason": "invalid_token"})
         self.file.truncate()
+        self.owner = self._tell_owner(grant)
         return Ok({})
+
+    def _tell_owner(self, grant: dict) -> otp.Ref | None:
+        """Watch the view that granted the upload and tell it this channel receives the entry.
+
+        The token names the view's process by number and run: a token from an earlier run of
+        the server (its pid numbers start again) names no process of ours.
+        """
+        if grant.get("run") != RUN or not isinstance(grant.get("pid"), int):
+            return None
+        owner = otp.Pid(grant["pid"])
+        ref = otp.monitor(owner)  # (a view already gone: a Down at once, and this channel ends)
+        otp.send(owner, UploadJoined(str(grant["ref"]), otp.current_pid()))
+        return ref
 
     async def handle_in(self, event: str, payload: object, socket):
         if event != CHUNK or not isinstance(payload, bytes):
             return Error({"reason": "expected a binary chunk"})
         self.written += len(payload)
         if self.written > self.limit:
-            from otp import Shutdown, Stop
-
             self.file.close()
             self.path.unlink(missing_ok=True)
             return Stop(Shutdown("file_size_limit_exceeded"), reply=Error({"reason": "file_size_limit_exceeded", "limit": self.limit}))
         self.file.write(payload)
         self.file.flush()
-        if self.written == self.limit:
-            # The whole file is here: end (the client gets phx_close), as Phoenix's channel ends once its
-            # entry is consumed. A channel left open would fail when the page goes, and the client report
-            # that as the entry's failure (a console error, a progress push on a dead socket).
-            from otp import Shutdown, Stop
-
-            self.file.close()
-            return Stop(Shutdown("closed"), reply=Ok({}))
         return Ok({})
+
+    async def handle_info(self, message: object, socket):
+        # Its entry left the view (consumed, cancelled), or the view ended: this channel's work is
+        # done. Ending it closes it on the page too (phx_close), where a channel left open would
+        # fail when the page goes, and the client report that as the entry's failure.
+        if message is UPLOAD_DONE or (message.__class__ is Down and message.ref == self.owner):
+            return Stop(Shutdown("closed"))
+        return None
 
     async def terminate(self, reason: object, socket) -> None:
         file = getattr(self, "file", None)
