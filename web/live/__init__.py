@@ -39,8 +39,10 @@ The pieces, each in the file named after it:
 * nested views (``_nested.py``): ``live_render`` of a child view, with a
   process of its own;
 * stateful components (``_component.py``) and the built-in function
-  components ``<.live_component>``, ``<.live_file_input>``, ``<.link>``
-  (``_builtins.py``);
+  components ``<.live_component>``, ``<.live_file_input>``, ``<.link>``,
+  ``<.form>``, ``<.input>``, ``<.inputs_for>`` (``_builtins.py``);
+* forms (``_forms.py``): ``to_form`` and the :class:`Form` those render,
+  ``used_input``, and the decoding of form bodies;
 * the process (``_server.py``), which reads every join and push through
   ``_payloads.py`` (each field's type checked: a wrong one is answered with
   an error, never a crash; form bodies decoded by ``_forms.py``), and the
