@@ -19,15 +19,20 @@ This module does three things about it:
   (``gc.freeze``): objects made at start-up and connections held for long
   are not walked again. It collects first, so no garbage cycle is frozen in;
   that pass walks only what is not frozen yet (what was made since the last
-  freeze), so it stays short however much is frozen. Freezing does not
+  freeze), so it stays short however much is frozen, as long as freezes
+  come often enough that little is made between two. Freezing does not
   keep anything alive: a frozen object whose last reference goes is freed
   by reference counting as before (only a cycle that becomes garbage after
   it was frozen waits for :func:`unfreeze`).
 - :func:`tune_for_server` raises the first threshold (a young collection
   after 50,000 allocations instead of 700: fewer, and still short, passes)
   and freezes. The endpoint calls it once listening and calls
-  :func:`freeze` again after each burst of new connections
-  (:class:`BurstFreezer`).
+  :func:`freeze` again every hundred new connections, at most four times a
+  second (:class:`BurstFreezer`): each freeze walks only those.
+
+Nothing here walks the frozen objects: :func:`statistics` is O(1) however
+many there are (``gc.get_freeze_count()`` walks all of them, about 12 ms a
+million, so ``frozen`` is counted by :func:`freeze` as it freezes).
 
 Example::
 
@@ -86,7 +91,9 @@ class CollectorStatistics:
         max_pause_generation: the generation of that longest pass (None before any).
         last_pause: the most recent pass, in seconds.
         collected: objects the passes freed (unreachable cycles).
-        frozen: objects out of the collector's reach now (``gc.get_freeze_count()``).
+        frozen: objects :func:`freeze` took out of the collector's reach, as
+            counted when it froze them, until :func:`unfreeze` (a
+            ``gc.freeze()`` or ``gc.unfreeze()`` called directly is not seen).
     """
 
     collections: tuple[int, int, int]
@@ -139,12 +146,13 @@ class _Recorder:
             max_pause_generation=self.max_generation,
             last_pause=self.last,
             collected=self.collected,
-            frozen=gc.get_freeze_count(),
+            frozen=_FROZEN[0],
         )
 
 
 _PENDING_LIMIT = 1000  # passes kept for emit(); more between two emits are counted, not itemised
 _RECORDER = _Recorder()
+_FROZEN = [0]  # objects freeze() has frozen since the last unfreeze(), as it counted them
 
 
 def watch() -> None:
@@ -190,17 +198,20 @@ def emit() -> int:
 def freeze() -> int:
     """Collect what is not frozen yet, then move every object alive out of the collector's reach.
 
-    Returns how many objects are frozen now. The collection first means no
-    garbage cycle is frozen in; it walks only unfrozen objects.
+    Returns how many objects are frozen now (``statistics().frozen``). The
+    collection first means no garbage cycle is frozen in; it walks only
+    unfrozen objects, and so does the count of those it freezes.
     """
     gc.collect()
+    _FROZEN[0] += len(gc.get_objects())  # what gc.freeze() moves: every tracked object not frozen yet
     gc.freeze()
-    return gc.get_freeze_count()
+    return _FROZEN[0]
 
 
 def unfreeze() -> None:
     """Give every frozen object back to the collector (the next full pass walks them)."""
     gc.unfreeze()
+    _FROZEN[0] = 0
 
 
 def tune_for_server() -> None:
@@ -212,35 +223,41 @@ def tune_for_server() -> None:
 def restore_defaults() -> None:
     """The interpreter's thresholds as they were at import, and nothing frozen."""
     gc.set_threshold(*_DEFAULT_THRESHOLDS)
-    gc.unfreeze()
+    unfreeze()
 
 
 class BurstFreezer:
-    """Freezes again after a burst of new long-lived objects (connections), at most once per ``interval``.
+    """Freezes again every ``minimum`` new connections (long-lived owners of objects), at most once per ``interval``.
 
-    ``note(count, now)`` is told how many connections are open; once that
-    number has grown by ``growth`` (a fraction, default a quarter) and by at
-    least ``minimum`` since the last freeze, it freezes (if ``interval``
+    ``note(made, now)`` is told how many connections were made so far (a
+    running total, such as the endpoint's ``accepted``); once ``minimum``
+    more were made since the last freeze, it freezes (if ``interval``
     seconds have passed since the last one) and returns True::
 
         >>> freezer = BurstFreezer(minimum=100, interval=1.0)
-        >>> freezer.note(50, now=0.0), freezer.note(200, now=0.5), freezer.note(220, now=2.0)
+        >>> freezer.note(50, now=0.0), freezer.note(150, now=0.5), freezer.note(220, now=1.0)
         (False, True, False)
-        >>> freezer.note(400, now=1.0), freezer.note(400, now=5.0)
+        >>> freezer.note(400, now=1.2), freezer.note(400, now=1.5)  # 250 more, but wait for the interval
         (False, True)
+
+    Counted as made, not as open: a freeze's collection walks what was made
+    since the last freeze, so a pause stays as short as the connections made
+    in one ``interval`` take to walk (a few ms for a few hundred sockets)
+    however many are held, and connections that open and close all the
+    time (their number steady) are frozen too while they last. Those that
+    close are freed by reference counting, frozen or not.
     """
 
-    def __init__(self, *, minimum: int = 500, growth: float = 0.25, interval: float = 5.0) -> None:
-        self.minimum, self.growth, self.interval = minimum, growth, interval
+    def __init__(self, *, minimum: int = 100, interval: float = 0.25) -> None:
+        self.minimum, self.interval = minimum, interval
         self.frozen_at_count = 0
         self.last_freeze: float | None = None
 
-    def note(self, count: int, now: float) -> bool:
-        grown = count - self.frozen_at_count
-        if grown < max(self.minimum, self.frozen_at_count * self.growth):
+    def note(self, made: int, now: float) -> bool:
+        if made - self.frozen_at_count < self.minimum:
             return False
         if self.last_freeze is not None and now - self.last_freeze < self.interval:
             return False
         freeze()
-        self.frozen_at_count, self.last_freeze = count, now
+        self.frozen_at_count, self.last_freeze = made, now
         return True

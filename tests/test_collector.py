@@ -22,7 +22,7 @@ def restore_the_collector():
     yield
     gc.set_threshold(*thresholds)
     gc.callbacks[:] = callbacks
-    gc.unfreeze()
+    collector.unfreeze()
     collector.reset_statistics()
 
 
@@ -147,3 +147,37 @@ async def test_an_endpoint_freezes_again_after_a_burst_of_connections(monkeypatc
     assert freezes == ["freeze", "freeze"]
     for stream in streams:
         await stream.aclose()
+
+
+def test_statistics_never_walk_the_frozen_objects(monkeypatch):
+    held = [Node() for _ in range(1000)]
+    frozen = collector.freeze()
+    assert frozen == collector.statistics().frozen == gc.get_freeze_count() >= len(held)
+    # gc.get_freeze_count() walks every frozen object (12 ms a million): statistics() must not call it.
+    monkeypatch.setattr(gc, "get_freeze_count", lambda: pytest.fail("statistics() walked the frozen objects"))
+    assert collector.statistics().frozen == frozen
+    more = [Node() for _ in range(500)]
+    assert collector.freeze() >= frozen + len(more)
+    collector.unfreeze()
+    assert collector.statistics().frozen == 0
+
+
+async def test_an_endpoint_freezes_after_connections_made_even_when_they_closed(monkeypatch, autojump_clock):
+    async def handler(request):
+        return Response(200, {}, b"ok")
+
+    freezes = []
+    real_freeze = collector.freeze
+    monkeypatch.setattr(collector, "freeze", lambda: freezes.append("freeze") or real_freeze())
+    monkeypatch.setattr(collector, "BurstFreezer", functools.partial(collector.BurstFreezer, minimum=3, interval=0.0))
+    endpoint = await Endpoint.start_link(handler)
+    host, port = Endpoint.address(endpoint)
+    for _ in range(3):  # never more than one open: churn, not growth
+        stream = await trio.open_tcp_stream(host, port)
+        await trio.testing.wait_all_tasks_blocked()
+        await stream.aclose()
+        await trio.testing.wait_all_tasks_blocked()
+    assert Endpoint.statistics(endpoint).active == 0
+    assert Endpoint.statistics(endpoint).accepted == 3
+    await trio.sleep(1.5)  # past the next freeze check (every second), on the autojump clock
+    assert freezes == ["freeze", "freeze"]  # once listening, once after the three

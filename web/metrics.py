@@ -27,7 +27,18 @@ metric                                                 from
 ``web_channel_crashes_total``                          ``("web", "channel", "crash")``
 ``web_live_view_event_duration_seconds{view}``         ``("web", "live_view", "handle_event", "stop")``
 ``web_live_view_diff_bytes``                           ``("web", "live_view", "render", "stop")``
+``otp_gc_pause_seconds{generation}``                   ``("otp", "vm", "gc")``: each garbage-collector
+                                                       pass (its ``_count`` is the passes)
+``otp_gc_max_pause_seconds``                           ``otp.collector.statistics()`` when scraped
+``otp_gc_frozen_objects``                              ``otp.collector.statistics()`` when scraped
 =====================================================  ===========================================
+
+The collector's passes are emitted by whoever calls ``otp.collector.emit()``
+(the endpoint's statistics tick, the dashboard's sampler); a scrape calls it
+too, so ``/metrics`` has every pass up to that moment even on a node that
+does neither. Pauses over 20 ms are what a server must not have (a fresh
+client's round trip waits for them): ``otp_gc_pause_seconds_bucket`` has a
+bound there.
 
 Handlers run in the process that emits: each is one increment or one
 observation, and ``prometheus_client`` metrics are safe to update there.
@@ -46,7 +57,7 @@ except ImportError:
     raise  # the package is there, but something in it failed: show that
 
 import otp
-from otp import ChildSpec, GenServer, telemetry
+from otp import ChildSpec, GenServer, collector, telemetry
 
 from ._http import Handler, Request, Response
 
@@ -54,6 +65,7 @@ __all__ = ["PrometheusExporter"]
 
 _SECONDS = (0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0)
 _BYTES = (16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576)
+_PAUSES = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 
 
 class PrometheusExporter:
@@ -75,6 +87,13 @@ class PrometheusExporter:
         self.crashes = Counter("web_channel_crashes", "Channel processes that crashed.", registry=r)
         self.events = Histogram("web_live_view_event_duration_seconds", "LiveView handle_event.", ["view"], buckets=_SECONDS, registry=r)
         self.diff_bytes = Histogram("web_live_view_diff_bytes", "LiveView diffs sent, in bytes of JSON.", buckets=_BYTES, registry=r)
+        self.gc_pauses = Histogram(
+            "otp_gc_pause_seconds", "Garbage-collector passes, by generation.", ["generation"], buckets=_PAUSES, registry=r
+        )
+        max_pause = Gauge("otp_gc_max_pause_seconds", "The longest garbage-collector pass measured.", registry=r)
+        max_pause.set_function(lambda: collector.statistics().max_pause)
+        frozen = Gauge("otp_gc_frozen_objects", "Objects out of the garbage collector's reach (gc.freeze).", registry=r)
+        frozen.set_function(lambda: collector.statistics().frozen)
         self._routes = {
             ("otp", "process", "spawn"): lambda m, md: self.spawns.inc(),
             ("otp", "process", "exit"): lambda m, md: self.exits.labels(_reason_kind(md.get("reason"))).inc(),
@@ -88,9 +107,11 @@ class PrometheusExporter:
             ("web", "channel", "crash"): lambda m, md: self.crashes.inc(),
             ("web", "live_view", "handle_event", "stop"): lambda m, md: self.events.labels(_view(md)).observe(m["duration"]),
             ("web", "live_view", "render", "stop"): lambda m, md: self.diff_bytes.observe(m["diff_bytes"]),
+            collector.GC_EVENT: lambda m, md: self.gc_pauses.labels(str(md["generation"])).observe(m["duration"]),
         }
 
     def attach(self) -> None:
+        collector.watch()  # every pass measured from now on (idempotent)
         telemetry.attach_many(self.handler_id, list(self._routes), self._handle)
 
     def detach(self) -> None:
@@ -104,7 +125,8 @@ class PrometheusExporter:
         self._routes[event](measurements, metadata)
 
     def text(self) -> bytes:
-        """The metrics in Prometheus's text format."""
+        """The metrics in Prometheus's text format (the collector's passes so far included)."""
+        collector.emit()
         return generate_latest(self.registry)
 
     def http(

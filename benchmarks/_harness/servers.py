@@ -21,6 +21,7 @@ trigger is part of the figures, on both sides alike.
 
 from __future__ import annotations
 
+import os
 import resource
 import subprocess
 import sys
@@ -86,8 +87,11 @@ class Server:
 
 
 @contextmanager
-def server_process(module_and_args: list[str], label: str) -> Iterator[Server]:
-    """Run ``python -m <module_and_args>``; yield once it prints "listening on ...:PORT"; kill it after."""
+def server_process(module_and_args: list[str], label: str, *, env: dict[str, str] | None = None) -> Iterator[Server]:
+    """Run ``python -m <module_and_args>``; yield once it prints "listening on ...:PORT"; kill it after.
+
+    ``env``: variables set for the server, beside ours.
+    """
     # stderr goes to a file: a pipe nobody reads could fill and block the server.
     log = tempfile.TemporaryFile("w+")
     process = subprocess.Popen(
@@ -96,6 +100,7 @@ def server_process(module_and_args: list[str], label: str) -> Iterator[Server]:
         stderr=log,
         text=True,
         cwd=ROOT,
+        env=None if env is None else {**os.environ, **env},
     )
     try:
         line = process.stdout.readline()  # "" if it died first

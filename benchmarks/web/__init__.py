@@ -1,7 +1,7 @@
 """Web load benchmarks (issue #5): the demo chat server under many sockets, against bare trio + h11 + wsproto.
 
-Six workloads, run only when named (``python -m benchmarks web-conns
-web-fanout web-pingpong web-churn web-deflate abuse``), one module each:
+Seven workloads, run only when named (``python -m benchmarks web-conns
+web-fanout web-pingpong web-churn web-deflate web-hold abuse``), one module each:
 
 ============  ===============  ==============================================  ==============
 id            module           what is done                                    figure
@@ -12,6 +12,8 @@ web-pingpong  ``pingpong``     sequential push/reply round trips (C3)          r
 web-churn     ``churn``        connect → join → leave → close cycles (C4)      cycles/s
 web-deflate   ``deflate``      fan-out, memory and LiveView diffs with         B/frame
                                permessage-deflate against plain frames (C5)
+web-hold      ``hold``         N joined sockets held, a fresh client's ping    ms ping p100
+                               every 100 ms: pauses, memory per socket (C6)
 abuse         ``abuse``        hostile clients, a fresh demo server per        attacks passed
                                attack (issue #12; ``--runs 1``)
 ============  ===============  ==============================================  ==============
@@ -49,9 +51,9 @@ C2 and C3) is never timed, except in C1 where the joins are the work (its
 ``connect_s`` field).
 """
 
-from . import abuse, churn, conns, deflate, fanout, pingpong
+from . import abuse, churn, conns, deflate, fanout, hold, pingpong
 
 # In table order.
-WORKLOADS = (conns.WORKLOAD, fanout.WORKLOAD, pingpong.WORKLOAD, churn.WORKLOAD, deflate.WORKLOAD, abuse.WORKLOAD)
+WORKLOADS = (conns.WORKLOAD, fanout.WORKLOAD, pingpong.WORKLOAD, churn.WORKLOAD, deflate.WORKLOAD, hold.WORKLOAD, abuse.WORKLOAD)
 
 __all__ = ["WORKLOADS"]

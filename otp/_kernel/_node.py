@@ -102,6 +102,16 @@ class Node:
             uptime=trio.current_time() - self.started_at,
         )
 
+    def messages_received(self) -> int:
+        """Messages taken so far by the processes alive now, summed (a rate's numerator, for a sampler).
+
+        One pass over the process table that makes no object per process:
+        a sampler calling it every second on a node of 20,000 processes
+        costs about a millisecond, where a snapshot of every process's
+        counters would make 40,000 objects for the collector to count.
+        """
+        return sum(process.messages_received for process in self.processes.values())
+
     def process_ended(self, process: Process) -> None:
         """Called by ``finish`` for every process; tracks the drain of phase 1."""
         draining = self._draining

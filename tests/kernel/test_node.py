@@ -136,6 +136,27 @@ async def test_node_statistics_count_processes_names_and_timers():
     assert stats.uptime >= 0
 
 
+async def test_node_messages_received_sums_what_the_live_processes_took():
+    node = current_node()
+    before = node.messages_received()
+
+    async def take(n):
+        for _ in range(n):
+            await otp.receive()
+        await otp.receive(lambda m: m == "stop")
+
+    pids = [otp.spawn(take, 3), otp.spawn(take, 2)]
+    for pid in pids:
+        for n in range(3):
+            otp.send(pid, n)
+    await trio.testing.wait_all_tasks_blocked()
+    assert node.messages_received() == before + 5  # the third message to the second waits, untaken
+    for pid in pids:
+        otp.send(pid, "stop")
+    await trio.testing.wait_all_tasks_blocked()
+    assert node.messages_received() == before  # ended processes no longer count
+
+
 async def test_processes_ended_because_the_outer_program_cancels_the_node_report_shutdown(autojump_clock):
     watcher = otp.spawn(_watcher, otp.current_pid())
     with trio.move_on_after(0.01):

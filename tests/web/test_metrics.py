@@ -104,3 +104,34 @@ async def test_the_demo_serves_its_metrics_to_this_machine_only():
     assert _on_this_machine(Request("GET", "/metrics", {}, {}, ("127.0.0.1", 5)))
     assert _on_this_machine(Request("GET", "/metrics", {}, {}, ("::1", 5)))
     assert not _on_this_machine(Request("GET", "/metrics", {}, {}, ("192.0.2.9", 5)))
+
+
+def gc_passes(text: bytes, generation: int) -> float:
+    prefix = f'otp_gc_pause_seconds_count{{generation="{generation}"}} '
+    return next((float(line[len(prefix):]) for line in lines(text) if line.startswith(prefix)), 0.0)
+
+
+async def test_every_collector_pass_is_in_the_metrics_when_scraped():
+    import gc
+
+    from otp import collector
+
+    exporter = PrometheusExporter()
+    exporter.attach()
+    gc.disable()  # only the passes this test makes
+    try:
+        before = exporter.text()  # emits the passes measured so far: counted from here
+        gc.collect()
+        gc.collect()
+        after = exporter.text()
+        stats = collector.statistics()
+    finally:
+        gc.enable()
+        exporter.detach()
+    assert gc_passes(after, 2) == gc_passes(before, 2) + 2
+    assert gc_passes(after, 0) == gc_passes(before, 0)
+    found = lines(after)
+    assert f"otp_gc_max_pause_seconds {stats.max_pause!r}" in found
+    assert f"otp_gc_frozen_objects {float(stats.frozen)!r}" in found
+    bounds = [line.split('le="')[1].split('"')[0] for line in found if line.startswith('otp_gc_pause_seconds_bucket{generation="2"')]
+    assert "0.02" in bounds  # the bound a server's pauses must stay under

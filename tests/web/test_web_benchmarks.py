@@ -148,3 +148,37 @@ def test_quick_json_reports_the_four_web_workloads_with_sane_figures():
     churn = by_id["web-churn"]
     assert churn["workers"] == 10
     assert churn["completed"] == 50 and churn["errors"] == 0, churn
+
+
+HOLD_FIELDS = [
+    "sockets", "p50_ms", "p99_ms", "pings", "gc_passes", "gc_slow_pauses", "gc_max_pause_ms", "rss_per_socket",
+    "idle_rss", "held_rss", "connect_s", "errors", "first_error", "server_log_lines", "server_workers", "server_rss",
+    "server_cpu_percent",
+]
+
+
+@pytest.mark.slow
+def test_quick_json_reports_the_hold_workload_with_sane_figures():
+    _need_web()
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "web-hold", "--quick", "--json", "--runs", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    [row] = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    assert list(row) == FIELDS + HOLD_FIELDS, row
+    assert (row["workload"], row["unit"], row["size"], row["runs"]) == ("C6 web hold", "ms ping p100", 100, 1)
+    # 100 sockets held, a fresh client's ping every 100 ms for 2 s; the demo, one process, quiet.
+    assert row["sockets"] == 100 and row["pings"] == 20, row
+    assert row["errors"] == 0 and row["first_error"] is None and row["server_log_lines"] == 0, row
+    assert row["server_workers"] == 1, row
+    assert 0 < row["p50_ms"] <= row["p99_ms"] <= row["figure"], row
+    # The collector's figures, from the demo's /metrics: passes per generation while pinging.
+    assert len(row["gc_passes"]) == 3 and all(isinstance(n, int) and n >= 0 for n in row["gc_passes"]), row
+    assert 0 <= row["gc_slow_pauses"] <= sum(row["gc_passes"]), row
+    assert _positive(row["gc_max_pause_ms"]), row  # (the freeze once listening is one pass)
+    assert row["held_rss"] > row["idle_rss"] > 0 and _positive(row["rss_per_socket"]), row
+    assert row["baseline"] == "raw trio" and _positive(row["baseline_figure"]), row
