@@ -7,7 +7,7 @@ import sys
 import pytest
 
 OTP_MODULES = ["otp", "otp.lowlevel", "otp.testing", "otp.genserver", "otp.supervisor", "otp.task", "otp.agent", "otp.port", "otp.program", "otp.watcher", "otp.collector", "otp.registry", "otp.pubsub", "otp.pubsub.adapter", "otp.pubsub.redis", "otp.pubsub.broker", "otp.dist", "otp.tracker", "otp.telemetry", "otp.introspection", "otp.log", "otp.chaos", "otp.sys"]
-WEB_MODULES = ["web", "web.endpoint", "web.socket", "web.channel", "web.presence", "web.serializer", "web.token", "web.metrics", "web.live", "web.live.js", "web.testing", "web.transports.websocket", "web.transports.longpoll", "web.transports.phoenix", "web.dashboard", "web.router", "web.session", "web.plugs", "web.static", "web.asgi", "web.playground"]
+WEB_MODULES = ["web", "web.endpoint", "web.socket", "web.channel", "web.presence", "web.serializer", "web.token", "web.metrics", "web.live", "web.live.js", "web.testing", "web.transports.websocket", "web.transports.longpoll", "web.transports.phoenix", "web.dashboard", "web.router", "web.session", "web.plugs", "web.static", "web.asgi", "web.playground", "web.workers"]
 PUBLIC_MODULES = OTP_MODULES + WEB_MODULES
 
 

@@ -19,6 +19,8 @@ HTTP routes, sessions, static files and mounted ASGI applications are in
 and :mod:`web.asgi`; the responses handlers return most are here
 (:func:`web.json`, :func:`web.html`, :func:`web.text`, :func:`web.redirect`).
 A one-file LiveView app is served by ``web.playground(View)`` (:mod:`web.playground`).
+An app is served on every core, by worker processes in one cluster, by
+:mod:`web.workers`.
 """
 
 import importlib

@@ -18,7 +18,9 @@ whole ``presence_state`` to the joiner: N²/2 frames (50 million at
 Phoenix also do without Presence or with a sampled one.) Sockets have no
 message-rate limit by default, so the load generator needs no change there.
 
-``load.server("ours")`` starts it in an OS process of its own (the parent;
+``BENCH_WORKERS=1 python -m benchmarks web-pingpong`` runs the same
+workloads against one worker, for comparison (the shipped default is one
+per core). ``load.server("ours")`` starts it in an OS process of its own (the parent;
 its workers below it: the benchmarks read the whole tree's RSS and CPU).
 """
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from .._harness.servers import HOST, announce, raise_fd_limit
@@ -82,6 +85,9 @@ def serve(workers: int | None = None) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m benchmarks.web.chat_server", description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core, as the demo)")
+    parser.add_argument(
+        "--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", 0)) or None,
+        help="worker processes (default: $BENCH_WORKERS, else one per core, as the demo ships)",
+    )
     raise_fd_limit()  # (the workers inherit it)
     serve(parser.parse_args().workers)
