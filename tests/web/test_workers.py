@@ -224,15 +224,9 @@ async def test_a_worker_that_cannot_start_fails_the_start_and_leaves_nothing_run
 
 
 async def test_workers_whose_parent_is_killed_exit_within_a_second_and_free_the_port():
-    parent = subprocess.Popen(
-        [sys.executable, "-u", "-m", "web.workers", APP, "--workers", "2", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=Path(__file__).parents[1],
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
-    )
+    parent = start_parent()
     try:
-        line = parent.stdout.readline()
-        assert line.startswith("listening on http://127.0.0.1:"), line
-        port = int(line.rsplit(":", 1)[1])
+        port = int(listening_line(parent).rsplit(":", 1)[1])
         worker_pids = children_of(parent.pid)
         assert len(worker_pids) == 2
         watched = [os.pidfd_open(pid) for pid in worker_pids]
@@ -249,6 +243,39 @@ async def test_workers_whose_parent_is_killed_exit_within_a_second_and_free_the_
         parent.kill()
         parent.wait()
         parent.stdout.close()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+async def test_sigterm_or_ctrl_c_stops_the_workers_then_the_parent_and_frees_the_port(signum):
+    parent = start_parent()
+    try:
+        port = int(listening_line(parent).rsplit(":", 1)[1])
+        watched = [os.pidfd_open(pid) for pid in children_of(parent.pid)]
+        parent.send_signal(signum)
+        for fd in watched:  # each worker stopped (by the parent, in order)...
+            with trio.fail_after(30):
+                await trio.lowlevel.wait_readable(fd)
+            os.close(fd)
+        assert await trio.to_thread.run_sync(parent.wait, 30) == 0  # ...then the parent ended, well
+        assert can_bind(port)
+    finally:
+        parent.kill()
+        parent.wait()
+        parent.stdout.close()
+
+
+def start_parent() -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-u", "-m", "web.workers", APP, "--workers", "2", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=Path(__file__).parents[1],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+    )
+
+
+def listening_line(parent: subprocess.Popen) -> str:
+    line = parent.stdout.readline()
+    assert line.startswith("listening on http://127.0.0.1:"), line
+    return line
 
 
 def children_of(pid: int) -> list[int]:

@@ -64,9 +64,9 @@ if __name__ == "__main__":
         parser.error(f"--workers is a number of processes, at least 1; got {args.workers}")
 
     async def main() -> None:
-        await Supervisor.start_link(children)
-        with trio.open_signal_receiver(signal.SIGTERM) as signals:  # until SIGTERM (or Ctrl-C)
-            async for _ in signals:
+        with trio.open_signal_receiver(signal.SIGTERM) as signals:  # (ours before "listening on" is printed)
+            await Supervisor.start_link(children)
+            async for _ in signals:  # until SIGTERM (or Ctrl-C)
                 return  # the root ends: the tree stops in order, as after Ctrl-C
 
     if (args.workers or default_workers()) == 1:

@@ -203,10 +203,11 @@ def run(app: str | AppFactory, *, on_listening: Callable[[str], None] | None = p
 
 
 async def _serve_until_stopped(app: str | AppFactory, options: dict[str, Any], on_listening) -> None:
-    tree = await start_link(app, **options)
-    if on_listening is not None:
-        host, port = address(tree)
-        on_listening(f"listening on http://{host}:{port}")
+    # SIGTERM is ours before anyone hears we listen: one sent at once must stop the tree in order too.
     with trio.open_signal_receiver(signal.SIGTERM) as signals:
+        tree = await start_link(app, **options)
+        if on_listening is not None:
+            host, port = address(tree)
+            on_listening(f"listening on http://{host}:{port}")
         async for _ in signals:
             return  # the root ends: its tree stops in order, as after Ctrl-C

@@ -28,7 +28,7 @@ import signal
 import socket
 import sys
 import threading
-from typing import Any, Callable
+from typing import Any, AsyncIterator, Callable
 
 import attrs
 import trio
@@ -176,12 +176,13 @@ async def serve_worker(worker: Worker, factory: AppFactory, watch: _StopWatch) -
     """The worker node's root: the cluster and the app's tree, until stdin ends or SIGTERM comes."""
     watch.start()
     children = [*_cluster_children(worker), *factory(worker)]
-    await Supervisor.start_link(children)
-    print(READY.format(node=worker.node_name), flush=True)
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(_stop_on_sigterm, watch)
-        await watch.stop.wait()
-        nursery.cancel_scope.cancel()
+    with trio.open_signal_receiver(signal.SIGTERM) as signals:  # ours from the start, not only once ready
+        await Supervisor.start_link(children)
+        print(READY.format(node=worker.node_name), flush=True)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(_stop_on_signal, signals, watch)
+            await watch.stop.wait()
+            nursery.cancel_scope.cancel()
     # Returning ends the root: the app's tree stops in order (otp.run's shutdown).
 
 
@@ -193,10 +194,9 @@ def _cluster_children(worker: Worker) -> list[ChildSpec]:
     return [ChildSpec(id="otp.dist", start=(start,), type=ChildType.SUPERVISOR)]
 
 
-async def _stop_on_sigterm(watch: _StopWatch) -> None:
-    with trio.open_signal_receiver(signal.SIGTERM) as signals:
-        async for _ in signals:
-            watch.stop.set()
+async def _stop_on_signal(signals: AsyncIterator[int], watch: _StopWatch) -> None:
+    async for _ in signals:
+        watch.stop.set()
 
 
 class _StopWatch:
