@@ -23,6 +23,10 @@ logger                  what it logs
                         ``start_error``, ``shutdown_error``,
                         ``reached_max_restart_intensity`` (ERROR)
 ``otp.telemetry``       a handler that raised and was detached (ERROR)
+``otp.port``            a Program's output lines, as ``<label>: <line>`` (stdout INFO,
+                        stderr WARNING), unless it was given ``on_output``
+``otp.pubsub.broker``   subscribers disconnected for not reading, connections closed
+                        for malformed input (WARNING, throttled)
 ``otp.tracker``         an unexpected message, a heartbeat or message it could not
                         send (WARNING); replicas going up and down (DEBUG)
 ``otp.pubsub.redis``    lost connections, broadcasts missed or dropped, reconnects
