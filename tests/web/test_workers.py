@@ -14,11 +14,13 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 import trio
+from _redis import free_port
 
 import otp
 from otp import StartError, Supervisor
@@ -193,13 +195,16 @@ async def test_malformed_arguments_are_refused_precisely(app, options, error):
     assert str(refused.value) == error
 
 
-async def test_an_app_defined_in_main_cannot_be_imported_by_a_worker():
+async def test_an_app_defined_in_main_cannot_be_imported_by_a_worker_and_nothing_is_left_behind(tmp_path, monkeypatch):
     def children(worker):
         return []
 
     children.__module__ = "__main__"
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the bus's directory would be made
+    port = free_port()
     with pytest.raises(ValueError, match="cannot import"):
-        await workers.start_link(children, workers=2, port=0)
+        await workers.start_link(children, workers=2, port=port)
+    assert list(tmp_path.iterdir()) == [] and can_bind(port)
 
 
 async def test_a_port_taken_by_another_server_is_an_os_error_before_any_worker_starts():

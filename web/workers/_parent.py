@@ -93,23 +93,29 @@ async def start_link(
     count = default_workers() if workers is None else workers
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise ValueError(f"web.workers: workers must be a positive number of processes (or None: one per core); got {workers!r}")
-    reservation = await reserve_port(host, port) if (count > 1 or port == 0) else None
-    bound = reservation.getsockname()[1] if reservation is not None else port
-    if count == 1:
-        served = _Served(host, bound, reservation, None)
-        worker = Worker(1, 1, host, bound, reuse_port=reservation is not None, options=dict(options or {}))
-        children = [_keeper(served), *load_app(app)(worker)]
-    else:
-        served = _Served(host, bound, reservation, tempfile.mkdtemp(prefix="web-workers-"))
-        children = [_keeper(served), *_cluster_children(_app_name(app), count, served, options, on_output,
-                                                          ready_timeout, shutdown)]
+    served = await _serve_on(host, port, count)
     try:
-        pid = await Supervisor.start_link(children, max_restarts=max(3, 2 * count), max_seconds=5.0, name=name)
+        if count == 1:
+            worker = Worker(1, 1, host, served.port, reuse_port=served.reservation is not None, options=dict(options or {}))
+            children = load_app(app)(worker)
+        else:
+            children = _cluster_children(_app_name(app), count, served, options, on_output, ready_timeout, shutdown)
+        pid = await Supervisor.start_link(
+            [_keeper(served), *children], max_restarts=max(3, 2 * count), max_seconds=5.0, name=name
+        )
     except BaseException:
-        served.close()
+        served.close()  # the port and the directory go back, whatever failed
         raise
     _SERVED[pid] = served
     return pid
+
+
+async def _serve_on(host: str, port: int, count: int) -> _Served:
+    """The port (reserved when workers share it, or to learn the one port 0 picks) and, for a cluster, a directory."""
+    reservation = await reserve_port(host, port) if (count > 1 or port == 0) else None
+    bound = reservation.getsockname()[1] if reservation is not None else port
+    directory = tempfile.mkdtemp(prefix="web-workers-") if count > 1 else None  # mode 0700: only this user enters
+    return _Served(host, bound, reservation, directory)
 
 
 def child_spec(app: str | AppFactory, *, id: object = "web.workers", **options: Any) -> ChildSpec:
