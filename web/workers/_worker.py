@@ -20,6 +20,8 @@ orphan keeps the port.
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 import importlib
 import json
 import logging
@@ -105,9 +107,6 @@ class Worker:
         """
         if self.secret is None:
             return None
-        import hashlib
-        import hmac
-
         return hmac.new(self.secret, purpose.encode(), hashlib.sha256).hexdigest()
 
     def to_json(self) -> str:
