@@ -23,7 +23,8 @@ gets one here. This module only re-exports (the code is in ``otp._kernel``,
 * :func:`exiting`, :func:`registered_name`, :func:`is_linked`,
   :func:`take_queued`, :func:`take_exit_signal`: O(1) reads and clean-ups
   a behaviour needs around its protocols; :func:`release_mailbox`: what a
-  hibernating GenServer gives back.
+  hibernating GenServer gives back; :func:`set_mail_callback`: how a process
+  waiting on a socket learns it has mail.
 * :func:`set_distribution`, :func:`local_process`, :func:`deliver_local`,
   :func:`deliver_down`, :func:`signal_link_exit`, :func:`signal_exit`,
   :func:`add_remote_link`, :func:`remove_remote_link`: the local end of
@@ -58,6 +59,7 @@ from ._kernel import (
     respond_to,
     set_behaviour,
     set_distribution,
+    set_mail_callback,
     set_report_details,
     signal_exit,
     signal_link_exit,
@@ -87,6 +89,7 @@ __all__ = [
     "take_queued",
     "take_exit_signal",
     "release_mailbox",
+    "set_mail_callback",
     "node_name_of",
     "set_distribution",
     "local_process",

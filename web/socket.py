@@ -21,10 +21,18 @@ one channel process per ``phx_join``, forwards pushes and leaves to it, and
 turns each channel's end into ``phx_close`` (normal) or ``phx_error``
 (crash). It writes through a *transport*: any object with ``send(frame)``
 (sync, never blocking; ``str`` text, ``bytes`` binary) and ``close(code)``.
-The WebSocket transport and ``web.testing`` both provide one.
+The WebSocket transport's sender is one, and ``web.testing`` provides one.
 
-The process that owns the connection runs :meth:`SocketState.serve`; the
-transport feeds it two messages, besides the channels' own:
+The process that owns the connection drives it, one call at a time:
+:meth:`~SocketState.handle_frame` for each frame the client sends,
+:meth:`~SocketState.handle_info` for each message sent to the process (its
+channels' ``Joined`` and ``Down``, a "disconnect" broadcast), and
+:meth:`~SocketState.close` once the connection is gone. The WebSocket and
+long-poll transports call them from the connection's (or the session's)
+own process, as it reads (:mod:`web.transports.phoenix`): that process is
+the socket's, there is no other. A transport that hands the frames to a
+process of their own runs :meth:`SocketState.serve` there instead, and
+feeds it two messages besides the channels' own (``web.testing`` does):
 
 =====================  ==============================================
 message                meaning
@@ -45,9 +53,12 @@ client's writes block), never queued in a mailbox and judged after the fact:
 =========================  =====================================================
 limit                      what happens past it
 =========================  =====================================================
-``INBOUND_FRAMES`` frames  the transport stops reading until the socket process
-or ``INBOUND_BYTES``       has handled some (:class:`InboundWindow`); nothing
-handed over, unhandled     is refused, nothing logged
+one frame being handled    the process that reads is the one that handles it:
+                           nothing more is read until it is (a join waiting
+                           for its channel, say); nothing refused or logged
+``INBOUND_FRAMES`` frames  (a transport feeding :meth:`SocketState.serve`)
+or ``INBOUND_BYTES``       it stops reading until the socket process has
+handed over, unhandled     handled some (:class:`InboundWindow`)
 ``Socket.rate_limit``      frames are read only as fast as the limit allows
 (off by default)           (:class:`RateLimiter`); a client throttled without a
                            break for ``rate_limit_grace`` s is closed with 1008,
@@ -390,13 +401,17 @@ class _Membership:
 class SocketState:
     """The channel protocol of one connection, driven by the process that owns it.
 
+    One lives as long as its connection, on every connection: it has slots,
+    and finds a channel's membership by topic (its ``Down`` by scanning the
+    at most ``MAX_CHANNELS`` memberships: no second table).
+
     Args:
         socket, assigns: the connected socket and what its ``connect`` returned.
         transport: what frames are written through (see the module docstring).
         pubsub: the PubSub the channels broadcast on.
         channel_supervisor: a DynamicSupervisor to start channels under, or None.
         window: the :class:`InboundWindow` the transport counts the frames it
-            hands over in; None if it does not.
+            hands over in, for :meth:`serve`; None if it does not.
         peer: the client's address, whose failed joins ``failed_joins`` counts.
         failed_joins: the mount's :class:`FailedJoins`, shared by all its
             sockets; None: failed joins are counted per socket only.
@@ -404,6 +419,11 @@ class SocketState:
             misbehaving sockets gives one line per cause per interval; None:
             every line is written (``web.testing``, a socket on its own).
     """
+
+    __slots__ = (
+        "socket", "log", "assigns", "transport", "pubsub", "channel_supervisor", "window", "peer",
+        "failed_joins", "join_failures", "joins_slowed", "id", "by_topic",
+    )
 
     def __init__(
         self,
@@ -431,7 +451,6 @@ class SocketState:
         self.joins_slowed = False  # logged once per socket
         self.id = socket.id(assigns)
         self.by_topic: dict[str, _Membership] = {}
-        self.by_ref: dict = {}  # channel monitor ref -> membership
         if self.id is not None:
             # "disconnect" broadcasts on the socket's id close it (docs/protocol/channels.md, "Disconnecting a user").
             pubsub_module.subscribe(pubsub, self.id)
@@ -485,7 +504,6 @@ class SocketState:
         pid, ref = await self._start_channel(channel, message)
         membership = _Membership(message.topic, message.join_ref, message.ref, pid, ref)
         self.by_topic[message.topic] = membership
-        self.by_ref[ref] = membership
         if old is not None and not old.leaving:
             membership.replaces = old  # its phx_close goes after our join's reply
 
@@ -544,8 +562,11 @@ class SocketState:
                 membership.joined = True
                 self._close_replaced(membership)
             return True
-        if message.__class__ is Down and message.ref in self.by_ref:
-            self._channel_ended(self.by_ref[message.ref], message.reason)
+        if message.__class__ is Down:
+            membership = self._membership_monitored_by(message.ref)
+            if membership is None:
+                return False  # not one of our channels' (a forgotten one's: see _stop_duplicate)
+            self._channel_ended(membership, message.reason)
             return True
         if message.__class__ is Broadcast and message.topic == self.id and message.event == "disconnect":
             self.transport.close(GOING_AWAY)
@@ -649,7 +670,12 @@ class SocketState:
     def _forget(self, membership: _Membership) -> None:
         if self.by_topic.get(membership.topic) is membership:
             del self.by_topic[membership.topic]
-        self.by_ref.pop(membership.monitor, None)
+
+    def _membership_monitored_by(self, ref) -> _Membership | None:
+        for membership in self.by_topic.values():
+            if membership.monitor == ref:
+                return membership
+        return None
 
     def _close_replaced(self, membership: _Membership) -> None:
         if membership.replaces is not None:

@@ -35,6 +35,7 @@ from ._hooks import (
     registered_name,
     release_mailbox,
     resolve_pid,
+    set_mail_callback,
     set_report_details,
     take_exit_signal,
     take_queued,
@@ -94,7 +95,7 @@ __all__ = [
     "ServerExited", "StartError", "AlreadyAttached",
     # hooks for behaviours and tools (otp.lowlevel)
     "resolve_pid", "queued_messages", "set_report_details", "exiting", "registered_name",
-    "is_linked", "take_queued", "take_exit_signal", "set_behaviour", "behaviour_of", "release_mailbox",
+    "is_linked", "take_queued", "take_exit_signal", "set_behaviour", "behaviour_of", "release_mailbox", "set_mail_callback",
     "process_counters",
     # distribution (otp.lowlevel, for otp.dist)
     "set_distribution", "local_process", "deliver_local", "deliver_down",

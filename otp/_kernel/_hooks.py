@@ -126,6 +126,23 @@ def release_mailbox() -> bool:
     return True
 
 
+def set_mail_callback(callback: Callable[[], None] | None) -> None:
+    """Have ``callback()`` called whenever a message is queued for the caller; None: no more.
+
+    For a process whose own task waits on something other than its mailbox
+    (a socket's next bytes, say) and must still take the messages sent to
+    it: the callback wakes it (cancels that wait), and it takes them with
+    ``receive_nowait``. A message that a ``receive`` in progress takes at
+    once is not queued, so it calls nothing.
+
+    The callback runs in the *sender's* task, inside ``send`` (or wherever
+    the message comes from: a monitor's ``Down``, a timer): it must be
+    sync, quick, and never raise (set a flag, cancel a scope). It is
+    dropped when the process ends.
+    """
+    current_process().mail_callback = callback
+
+
 def take_exit_signal(pid: Pid) -> ExitSignal | None:
     """Remove and return a queued ``ExitSignal`` from ``pid`` (the caller traps exits), or None."""
     return take_queued(lambda m: m.__class__ is ExitSignal and m.pid == pid)

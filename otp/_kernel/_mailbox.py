@@ -294,6 +294,8 @@ def _enqueue(process: Process, message: object) -> None:
         mailbox.append(message)
         if HANDLERS and len(mailbox) >= FIRST_MARK:  # the empty table first: W4 queues a million
             _high_water(process, len(mailbox))
+    if process.mail_callback is not None:
+        process.mail_callback()  # it waits on something else (a socket): see set_mail_callback
 
 
 def _high_water(process: Process, length: int) -> None:

@@ -46,6 +46,7 @@ class Process:
         "patterns",  # what the parked receive() accepts; () means anything
         "awaiting",  # the ref of the request it waits for (see _request.py), or None
         "abort",  # its trio abort callback for parking, made on first use
+        "mail_callback",  # called when a message is queued while it is not in receive(), or None (see _hooks.py)
         # signals (see _signals.py)
         "links",  # set of linked Process records, or None
         "remote_links",  # set of linked pids on other nodes, or None (see otp.dist)
@@ -77,6 +78,7 @@ class Process:
         self.patterns: tuple[Any, ...] = ()
         self.awaiting: Ref | None = None
         self.abort: Callable[[Any], trio.lowlevel.Abort] | None = None
+        self.mail_callback: Callable[[], None] | None = None
         self.links: set[Process] | None = None
         self.remote_links: set[Pid] | None = None
         self.monitors: dict[Ref, Process] | None = None

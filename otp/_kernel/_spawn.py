@@ -182,6 +182,7 @@ def finish(process: Process, reason: object, *, report: bool = True) -> None:
     process.report_logging = None
     process.behaviour = None  # a GenServer's state: pids outlive their process
     process.abort = None  # it closes over the record: break the cycle
+    process.mail_callback = None  # it holds what the process waited on (a socket's session)
 
 
 def _emit_spawn(parent: Process, child: Process, fn: Callable[..., object]) -> None:

@@ -65,9 +65,9 @@ async def confirm(view, pid_text) -> str:
 def page_processes() -> dict:
     """The processes serving the one dashboard page open on the demo's endpoint, by role."""
     [page] = [pid for pid in otp.processes() if otp.process_info(pid).kind == "channel"]
-    [socket_process] = otp.process_info(page).monitors
-    [connection] = otp.process_info(socket_process).links
-    return {"page": page, "socket": socket_process, "connection": connection}
+    [socket] = otp.process_info(page).monitors  # its connection's process: it runs the socket
+    assert otp.process_info(socket).function == "web._http.serve_connection"
+    return {"page": page, "socket": socket}
 
 
 def endpoint_parts(endpoint) -> dict:
@@ -108,7 +108,6 @@ async def test_the_endpoint_and_the_page_s_own_processes_are_refused(caplog):
         parts["endpoint"]: f"refused: {parts['endpoint']!r} is part of the endpoint serving this page",
         parts["acceptor"]: f"refused: {parts['acceptor']!r} is part of the endpoint serving this page",
         parts["connection supervisor"]: f"refused: {parts['connection supervisor']!r} is part of the endpoint serving this page",
-        serving["connection"]: f"refused: {serving['connection']!r} is part of the endpoint serving this page",
         serving["socket"]: f"refused: {serving['socket']!r} serves this page (its own process or socket)",
         serving["page"]: f"refused: {serving['page']!r} serves this page (its own process or socket)",
         channels: f"refused: {channels!r} (chat.channels) supervises what serves this page",

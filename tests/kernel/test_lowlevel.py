@@ -63,3 +63,58 @@ async def test_queued_messages_copies_without_consuming():
 async def test_current_node_is_the_node_of_the_caller():
     pid = otp.spawn(otp.receive)
     assert current_node().processes[pid.number].pid == pid
+
+
+async def test_set_mail_callback_wakes_a_process_that_waits_on_something_else():
+    import trio
+
+    from otp.lowlevel import set_mail_callback
+
+    me = otp.current_pid()
+    woken = []
+
+    async def waits_on_an_event():
+        # The process's own task waits on a trio event (as a WebSocket's waits on its socket).
+        wake, mine = trio.Event(), otp.current_pid()
+        set_mail_callback(lambda: (woken.append(len(queued_messages(mine))), wake.set()))
+        otp.send(me, "waiting")
+        await wake.wait()
+        otp.send(me, ("took", otp.receive_nowait()))
+        set_mail_callback(None)
+        await otp.receive(lambda m: m == "end")
+
+    pid, ref = spawn_opt(waits_on_an_event, monitor=True)
+    assert await assert_receive(str) == "waiting"
+    otp.send(pid, "mail")
+    assert woken == [1]  # at once, in the sender's task: the message is queued first
+    assert await assert_receive(tuple) == ("took", "mail")
+    otp.send(pid, "end")  # taken by the receive in progress: nothing queued, and no callback any more
+    await assert_down(ref, otp.NORMAL)
+    assert woken == [1]
+
+
+async def test_the_mail_callback_is_called_for_a_down_and_dropped_when_the_process_ends():
+    import trio
+    import trio.testing
+
+    from otp.lowlevel import set_mail_callback
+
+    calls = []
+    target = otp.spawn(otp.receive)
+    done = trio.Event()
+
+    async def watcher():
+        mine = otp.current_pid()
+        set_mail_callback(lambda: calls.append(queued_messages(mine)[-1].__class__.__name__))
+        otp.monitor(target)
+        await done.wait()
+
+    pid = otp.spawn(watcher)
+    await trio.testing.wait_all_tasks_blocked()
+    otp.exit(target, otp.KILL)
+    await trio.testing.wait_all_tasks_blocked()
+    assert calls == ["Down"]
+    record = otp.lowlevel.local_process(pid)
+    done.set()
+    await trio.testing.wait_all_tasks_blocked()
+    assert not otp.is_alive(pid) and record.mail_callback is None

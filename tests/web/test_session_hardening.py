@@ -19,14 +19,14 @@ from _clients import Closed, WSClient
 from wsproto.events import Ping, Pong
 
 import otp
-from otp import Down, PubSub, monitor, process_info, receive
+from otp import Down, PubSub, monitor, receive
 from otp.testing import capture_crash_reports, wait_all_tasks_blocked
 from web import Endpoint, Response, SocketHandler, WebSocket
 from web._limits import ConnectionContext, ConnectionCounters, ConnectionLimits
 from web.channel import Channel, Ok
 from web.socket import Socket, SocketState
 from web.transports._session import CLOSE_RESERVE, EVENTS_PER_TURN, Sender, Session, _Outbox
-from web.transports.phoenix import PhoenixSocketHandler, _SenderTransport, phoenix_socket
+from web.transports.phoenix import PhoenixSocketHandler, phoenix_socket
 
 PUBSUB = "session_hardening_pubsub"
 
@@ -108,7 +108,7 @@ class RoomSocket(Socket):
 
 def connection_objects() -> list:
     """Every object of a WebSocket connection alive now (tracked by the collector, so listed even with gc off)."""
-    kinds = (Session, Sender, SocketState, PhoenixSocketHandler, _SenderTransport)
+    kinds = (Session, Sender, SocketState, PhoenixSocketHandler)
     return [o for o in gc.get_objects() if isinstance(o, kinds) or isinstance(o, SocketHandler)]
 
 
@@ -225,18 +225,17 @@ async def test_a_closed_phoenix_socket_is_freed_by_reference_counting_alone(end)
     with no_garbage_collection():
         client = await WSClient.connect(port, "/socket/websocket?vsn=2.0.0")
         connection = await opened()
-        (socket_process,) = [pid for pid in process_info(connection).links if "_socket_process" in process_info(pid).function]
         await client.send_text('["1","1","room:a","phx_join",{}]')
         assert await client.receive() == '["1","1","room:a","phx_reply",{"status":"ok","response":{}}]'
-        # Session, Sender, the handler, the transport the socket process writes through, the socket's state
-        assert len([o for o in connection_objects() if id(o) not in known]) == 5
+        # Session, Sender (the socket's transport too), the handler, the socket's state: all in the connection's process
+        assert len([o for o in connection_objects() if id(o) not in known]) == 4
         if end is close_normally:
             await client.send_text('[null,"2","phoenix","heartbeat",{}]')
             assert await client.receive() == '[null,"2","phoenix","phx_reply",{"status":"ok","response":{}}]'
             assert await client.close(1000) == Closed(1000)
         else:
             await end(client, endpoint)
-        await wait_ended(connection, socket_process)
+        await wait_ended(connection)
         assert [o for o in connection_objects() if id(o) not in known] == []
 
 

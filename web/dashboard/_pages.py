@@ -33,7 +33,7 @@ from web.socket import STATISTICS
 from ._charts import chart
 from ._cluster import cluster_nodes, overview_of, this_node
 from ._metrics import TOPIC, NodeOverview, Sample
-from ._protected import SHOWN, SOCKET_PROCESS, kill_refusal, parse_pid
+from ._protected import SHOWN, SOCKET, kill_refusal, parse_pid
 
 if TYPE_CHECKING:
     from . import Dashboard  # (which imports this module)
@@ -438,10 +438,10 @@ class PubSubPage(DashboardPage):
             rows = [(topic, n, sorted({str(k) for k, _ in Tracker.list(tracker, topic)})) for topic, n in sorted(counts.items())]
             presences.append((tracker, rows))
         sockets = channels = 0
-        for pid, row in introspection.snapshot().processes.items():
+        for row in introspection.snapshot().processes.values():
             if row.kind == "channel":
                 channels += 1
-            elif (info := otp.process_info(pid)) is not None and info.function == SOCKET_PROCESS:
+            elif row.kind == SOCKET:  # the process running a socket (its connection's)
                 sockets += 1
         socket.assign(
             pubsub=self.config.pubsub,

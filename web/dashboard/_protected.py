@@ -32,13 +32,13 @@ the roots (the demo's ``Clock``) stay killable: their supervisors restart
 them, which is what the page is for.
 
 How the page's own processes are found, from the view's process: the
-processes it monitors (its socket process), what the socket process is
-linked to (the connection process), the connection's supervisor (the
-endpoint's connection supervisor), the endpoint that owns it (the linked
-process that is no child of it) and the endpoint's other linked helpers
-(its acceptor). Then every supervisor above any of them. All of it is read
-from process records and the supervision trees (``otp.introspection``),
-without a message.
+process it monitors that runs its socket (the WebSocket's connection
+process, or a long-poll session's: the socket has no process of its own),
+the connection's supervisor (the endpoint's connection supervisor), the
+endpoint that owns it (the linked process that is no child of it) and the
+endpoint's other linked helpers (its acceptor). Then every supervisor above
+any of them. All of it is read from process records and the supervision
+trees (``otp.introspection``), without a message.
 """
 
 from __future__ import annotations
@@ -51,9 +51,9 @@ import otp
 from otp import introspection
 from otp.lowlevel import current_node
 
-__all__ = ["Target", "parse_pid", "kill_refusal", "serving", "SOCKET_PROCESS", "CONNECTION_PROCESS", "SHOWN"]
+__all__ = ["Target", "parse_pid", "kill_refusal", "serving", "SOCKET", "CONNECTION_PROCESS", "SHOWN"]
 
-SOCKET_PROCESS = "web.transports.phoenix._socket_process"  # one per open Phoenix socket
+SOCKET = "socket"  # the kind of a process running a Phoenix socket (process_info(pid).kind)
 CONNECTION_PROCESS = "web._http.serve_connection"  # one per TCP connection of an endpoint
 _PID_TEXT = re.compile(r"<(\d{1,9})\.(\d{1,18})\.0>")
 SHOWN = 40  # characters of a malformed pid text quoted back: the page must not echo a megabyte
@@ -126,11 +126,10 @@ def serving(page, tree: _Tree | None = None) -> dict:
     """pid → why it serves the page whose process is ``page``: "page", "endpoint" or "supervisor"."""
     tree = tree if tree is not None else _Tree.read()
     roles = {page: "page"}
-    for socket in _running_as(_monitors(page), SOCKET_PROCESS):
+    for socket in _sockets(_monitors(page)):
         roles.setdefault(socket, "page")
-        for connection in _running_as(_links(socket), CONNECTION_PROCESS):
-            roles.setdefault(connection, "endpoint")
-            for part in _endpoint_of(connection, tree):
+        if _running_as([socket], CONNECTION_PROCESS):  # (a long-poll session is no connection)
+            for part in _endpoint_of(socket, tree):
                 roles.setdefault(part, "endpoint")
     for pid in list(roles):
         for above in tree.ancestors(pid):
@@ -175,6 +174,10 @@ def _describe(pid) -> str:
     info = otp.process_info(pid)
     name = info.registered_name if info is not None else None
     return f"{pid!r} ({name})" if name is not None else repr(pid)
+
+
+def _sockets(pids) -> list:
+    return [pid for pid in pids if (info := otp.process_info(pid)) is not None and info.kind == SOCKET]
 
 
 def _running_as(pids, function: str) -> list:

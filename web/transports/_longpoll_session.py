@@ -6,9 +6,11 @@ picks. What a WebSocket's connection process is to its socket, a *session
 process* is here (see :mod:`web.transports.longpoll` for the manual):
 
 * it calls the :class:`~web.transports.websocket.SocketHandler`, one
-  callback at a time: ``on_open`` first (the Phoenix handler spawns the socket
-  process, linked to this one), then ``on_text``/``on_binary`` for each frame
-  a ``POST`` brought, and ``on_close`` once the session is over;
+  callback at a time: ``on_open`` first (the Phoenix handler starts the
+  socket's protocol here: this process is the socket's), then
+  ``on_text``/``on_binary`` for each frame a ``POST`` brought, ``on_info``
+  for every other message sent to it, and ``on_close`` once the session is
+  over;
 * it ends the session after ``1.5 * window`` seconds without a poll.
 
 The frames for the client do not go through it: any process writes them
@@ -260,10 +262,10 @@ class LongPollSession:
         self.close(GOING_AWAY)
         return 408
 
-    def handed_on(self, batch: _Batch) -> None:
-        """The session process is done with ``batch``: answer its ``POST``."""
+    def handed_on(self, batch: _Batch, every_frame: bool) -> None:
+        """The session process is done with ``batch``: answer its ``POST`` (GONE if not ``every_frame`` was handed on)."""
         self._batches.discard(batch)
-        batch.finish(DISPATCHED if self.code is None else GONE)
+        batch.finish(DISPATCHED if every_frame else GONE)
 
     # ------------------------------------------------------------ the end (the session process)
 
@@ -273,7 +275,7 @@ class LongPollSession:
             return
         self.over = True
         if self.code is None:
-            self.code = ABNORMAL_CLOSURE  # killed: the endpoint shut down, or its socket process crashed
+            self.code = ABNORMAL_CLOSURE  # killed (the endpoint shut down), or a callback crashed
         self.forget(self)
         for batch in self._batches:
             batch.finish(GONE)
@@ -328,9 +330,9 @@ async def run_session(session: LongPollSession, handler: SocketHandler) -> None:
     """The session process: open the socket, hand it the client's frames, end it when the session is over.
 
     A callback that raises crashes this process (a crash report on
-    ``web.transports``); killed (the endpoint shutting down, its socket
-    process crashing), it ends without ``on_close``, as a WebSocket's
-    connection does. Either way :meth:`LongPollSession.finish` runs.
+    ``web.transports``); killed (the endpoint shutting down), it ends
+    without ``on_close``, as a WebSocket's connection does. Either way
+    :meth:`LongPollSession.finish` runs.
     """
     session.pid = current_pid()  # (already set by whoever spawned it, if it did)
     set_report_details(lambda: {"long-poll session": repr(session)}, logger=logger)
@@ -344,25 +346,32 @@ async def run_session(session: LongPollSession, handler: SocketHandler) -> None:
 
 
 async def _serve(session: LongPollSession, handler: SocketHandler) -> int:
-    """Hand on the client's frames until the session is closed or idle; the close code."""
+    """Hand on the client's frames, and any other message to ``on_info``, until the session is closed or idle; the close code."""
     while session.code is None:
         try:
-            message = await receive(_Batch, _Wake, timeout=session.seconds_until_idle(trio.current_time()))
+            message = await receive(timeout=session.seconds_until_idle(trio.current_time()))
         except ReceiveTimeout:
             if not session.polled_lately(trio.current_time()):
                 session.close(GOING_AWAY)
             continue
         if message.__class__ is _Batch:
             await _hand_on(session, message, handler)
+        elif message.__class__ is not _Wake:
+            await handler.on_info(message)  # the socket's own mail (its channels', a "disconnect"), as a WebSocket's
     return session.code
 
 
 async def _hand_on(session: LongPollSession, batch: _Batch, handler: SocketHandler) -> None:
     for frame in batch.frames:
         if session.code is not None:
-            break  # closed by one of them (a malformed frame, the rate limit): the rest is dropped
+            # Closed by one of them (a malformed frame, the rate limit): the rest is dropped.
+            session.handed_on(batch, every_frame=False)
+            return
         if isinstance(frame, str):
             await handler.on_text(frame)
         else:
             await handler.on_binary(frame)
-    session.handed_on(batch)
+    # Every frame handed on, even if the last one closed the session (it was
+    # read, as a WebSocket's would be): 200, as when the socket had a process
+    # of its own and closed after the answer.
+    session.handed_on(batch, every_frame=True)

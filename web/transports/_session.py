@@ -9,6 +9,14 @@ connection, which is safe because trio runs one task at a time and wsproto's
   idle deadline, feeds wsproto and calls the handler, one message at a time;
 * the **writer** drains the outbox into the socket.
 
+The reader also takes the messages sent to the process, for a handler that
+wants them (``on_info``): a message wakes it from its read (the kernel
+calls back, see ``otp.lowlevel.set_mail_callback``, and the read is
+cancelled, which loses no byte), it hands each queued message to the
+handler, then reads on. So one task serves both the client and the
+process's mail, as a Phoenix socket's process does: the channel protocol
+runs here, with no process of its own (see :mod:`web.transports.phoenix`).
+
 Any process may write through the :class:`Sender` (sync, never blocks):
 frames are encoded at once and queued whole, so the peer only ever sees
 complete frames in order. The outbox holds at most ``max_outbound_bytes``
@@ -62,7 +70,8 @@ import trio
 from wsproto.connection import Connection, ConnectionState
 from wsproto.events import BytesMessage, CloseConnection, Message, Ping, TextMessage
 
-from otp import telemetry
+from otp import WouldBlock, receive_nowait, telemetry
+from otp.lowlevel import release_mailbox, set_mail_callback
 
 from .._limits import ConnectionContext
 from .._telemetry import WEBSOCKET_SHED
@@ -109,6 +118,14 @@ class Sender:
     def send_binary(self, data: bytes) -> bool:
         """Queue a binary frame; False if the connection is closing or closed."""
         return self._session.send(BytesMessage(data=bytes(data)))
+
+    def send(self, frame: str | bytes) -> bool:
+        """Queue ``frame``: a text frame for a ``str``, a binary one for ``bytes``.
+
+        So a sender is a transport of :mod:`web.socket` as it is, with no
+        object in between.
+        """
+        return self.send_text(frame) if frame.__class__ is str else self.send_binary(frame)  # type: ignore[arg-type]
 
     def close(self, code: int = GOING_AWAY, reason: str = "") -> None:
         """Start the closing handshake with ``code`` (after the frames already queued).
@@ -212,6 +229,13 @@ class _Outbox:
         self._flushed.set()
 
 
+def _takes_mail(handler: SocketHandler) -> bool:
+    """Whether ``handler`` overrides ``on_info``: only then does mail wake the reader."""
+    from .websocket import SocketHandler  # (websocket imports this module)
+
+    return type(handler).on_info is not SocketHandler.on_info
+
+
 def _utf8_size(text: str) -> int:
     """Bytes of ``text`` in UTF-8, without encoding it when it is ASCII (``isascii`` is O(1))."""
     return len(text) if text.isascii() else len(text.encode("utf-8"))
@@ -248,6 +272,8 @@ class Session:
         self._partial: bytearray | None = None
         self._partial_is_text = False
         self._message_deadline = math.inf  # when the message begun in _partial must be finished
+        self._idle_deadline = math.inf  # idle_timeout after the last bytes read
+        self._mail = False  # a message came for the process: take it before reading on
         self.bytes_in = self.bytes_out = 0  # read from and written to the socket
         self.frames_in = self.frames_out = 0  # messages received and queued
 
@@ -319,6 +345,11 @@ class Session:
                 # and a session pointing back would make a cycle that only a
                 # full garbage collection frees.
                 await self._callback(handler.on_open, Sender(self))
+                if _takes_mail(handler):
+                    # Held by the process record until the process ends: the
+                    # session does not point back, so there is no cycle.
+                    set_mail_callback(self._mail_arrived)
+                    self._mail = True  # what came before
                 await self._read_loop(handler)
                 if not self.aborted:
                     with trio.move_on_after(self.options.close_timeout):
@@ -345,22 +376,48 @@ class Session:
 
     async def _read_loop(self, handler: SocketHandler) -> None:
         idle = self.options.idle_timeout
+        self._idle_deadline = trio.current_time() + idle
         while not self.aborted:
-            deadline = min(trio.current_time() + idle, self._close_deadline, self._message_deadline)
+            if self._mail:
+                await self._take_mail(handler)
+                continue  # (aborted meanwhile, or more mail came)
+            deadline = min(self._idle_deadline, self._close_deadline, self._message_deadline)
             data = None
             with trio.CancelScope(deadline=deadline) as self._read_scope:
                 data = await self._receive()
             self._read_scope = None
-            if data is None:  # a deadline passed, or abort() cancelled the read
+            if data is None:  # mail came, a deadline passed, or abort() cancelled the read
+                if self._mail:
+                    continue
                 if self.closing:
                     return  # aborted, or the peer never answered our close
                 self._deadline_passed()
                 continue
+            self._idle_deadline = trio.current_time() + idle
             self.bytes_in += len(data)
             self.context.counters.bytes_in += len(data)
             self.ws.receive_data(data or None)
             if await self._handle_events(handler):
                 return
+
+    def _mail_arrived(self) -> None:
+        # The kernel calls this in the sender's task: only a flag and a cancel.
+        self._mail = True
+        if self._read_scope is not None:
+            self._read_scope.cancel()
+
+    async def _take_mail(self, handler: SocketHandler) -> None:
+        """Hand every message queued for the process to ``on_info``, one at a time."""
+        self._mail = False
+        while not self.aborted:
+            try:
+                message = receive_nowait()
+            except WouldBlock:
+                break
+            await self._callback(handler.on_info, message)
+        # Mail is rare here (a channel joining or ending): no need to keep the
+        # mailbox's 0.6 KB block for the next one, on every socket.
+        release_mailbox()
 
     def _deadline_passed(self) -> None:
         if trio.current_time() >= self._message_deadline:

@@ -36,9 +36,9 @@ Sessions
 The first ``GET`` (no token) runs ``connect``, starts a *session* and
 answers ``{"status": 410, "token": T}``: the client is open. A session is
 one process per client (see :mod:`web.transports._longpoll_session`), under
-a supervisor of the endpoint's own, beside its connections; it holds the
-socket process a WebSocket's connection would, and the frames waiting for
-the client's next poll. Every later request carries the session's token
+a supervisor of the endpoint's own, beside its connections; it is the
+socket's process, as a WebSocket's connection process is, and holds the
+frames waiting for the client's next poll. Every later request carries the session's token
 ``T`` (query parameter ``token``, or header ``x-phoenix-longpoll-token``):
 it is signed (:mod:`web.token`, with the mount's ``secret``), names the
 session, and is given anew with every poll.

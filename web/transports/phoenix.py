@@ -12,19 +12,23 @@ process below, and everything else is the same.
 
 The upgrade runs the socket's ``connect(params, connect_info)`` (a refusal,
 or a ``vsn`` other than 2.0.x, is answered 403 with no WebSocket). Once
-open, every connection gets a *socket process* of its own, linked to the
-connection's process: it owns the channel protocol
-(:class:`~web.socket.SocketState`), takes the connection's frames as
-messages (a :class:`~web.socket.ClientFrame` each, then one
-:class:`~web.socket.TransportClosed`), monitors its channel processes, and
-writes through the connection's sender. Closing the WebSocket ends its channels
-(``Shutdown("closed")``), and nothing more is sent.
+open, the connection's own process *is* the socket's process, as in
+Phoenix: it runs the channel protocol (:class:`~web.socket.SocketState`)
+on each frame as it reads it, takes its channels' messages (``Joined``,
+their ``Down``) and a "disconnect" broadcast between two frames (the
+transport wakes it for them: ``SocketHandler.on_info``), monitors its
+channel processes, and writes through the connection's sender. Closing the
+WebSocket ends its channels (``Shutdown("closed")``), and nothing more is
+sent; the process's end, whatever its reason, ends them too (each channel
+monitors it). One process a socket, not two: a joined socket costs its
+connection, its channels, and nothing in between.
 
-The connection's process applies the socket's limits as it reads (see
-:mod:`web.socket`): it hands at most a window of frames to the socket
-process before it waits for them to be handled, and reads no faster than
-``Socket.rate_limit``. Failed joins are counted per socket and per peer
-address in one table per mount (:class:`~web.socket.FailedJoins`).
+The socket's limits apply as the process reads (see :mod:`web.socket`):
+while it handles a frame (a join waiting for its channel, say), it reads
+nothing, so a client sending faster than it is served is held back by TCP;
+and it reads no faster than ``Socket.rate_limit``. Failed joins are counted
+per socket and per peer address in one table per mount
+(:class:`~web.socket.FailedJoins`).
 
 Each ``connect`` is timed and emitted as the telemetry event ``("web",
 "socket", "connect")`` (see ``otp.telemetry``).
@@ -36,20 +40,12 @@ import logging
 import time
 from typing import Any
 
-from otp import Destination, Pid, send, spawn_link, telemetry
+from otp import Destination, telemetry
 from otp.log import ThrottledLogger
+from otp.lowlevel import set_behaviour
 
 from .._telemetry import SOCKET_CONNECT
-from ..socket import (
-    STATISTICS,
-    ClientFrame,
-    FailedJoins,
-    InboundWindow,
-    RateLimiter,
-    Socket,
-    SocketState,
-    TransportClosed,
-)
+from ..socket import STATISTICS, FailedJoins, RateLimiter, Socket, SocketState
 from ._session import POLICY_VIOLATION
 from .websocket import ConnectInfo, Sender, SocketHandler, WebSocket
 
@@ -59,46 +55,14 @@ logger = logging.getLogger("web.socket")  # what it logs is about the sockets it
 _EVERY_LINE = ThrottledLogger(logger, interval=0)  # for a handler given no mount's logger
 
 
-class _SenderTransport(InboundWindow):
-    """What SocketState writes through (the connection's sender), and the window of frames handed to it.
-
-    One object for both, shared by the connection process and the socket
-    process: one allocation per connection, not two.
-    """
-
-    __slots__ = ("sender",)
-
-    def __init__(self, sender: Sender) -> None:
-        super().__init__()
-        self.sender = sender
-
-    def send(self, frame: str | bytes) -> None:
-        if isinstance(frame, str):
-            self.sender.send_text(frame)
-        else:
-            self.sender.send_binary(frame)
-
-    def close(self, code: int) -> None:
-        self.sender.close(code)
-
-
-async def _socket_process(handler: PhoenixSocketHandler) -> None:
-    # One argument: this frame lives as long as the socket, and each one costs 8 bytes a connection.
-    await SocketState(
-        handler.socket,
-        handler.assigns,
-        handler.transport,
-        pubsub=handler.pubsub,
-        channel_supervisor=handler.channel_supervisor,
-        window=handler.transport,
-        peer=handler.peer,
-        failed_joins=handler.failed_joins,
-        log=handler.log,
-    ).serve()
-
-
 class PhoenixSocketHandler(SocketHandler):
-    """Feeds one connection's frames to its socket process, within the socket's limits.
+    """Runs one connection's channel protocol in the connection's process, within the socket's limits.
+
+    ``on_open`` makes its :class:`~web.socket.SocketState` (writing through
+    the sender); each frame goes through the rate limit, if any, then to
+    :meth:`~web.socket.SocketState.handle_frame`; each message for the
+    process to :meth:`~web.socket.SocketState.handle_info`; ``on_close``
+    ends the channels. The long-poll session process calls it the same way.
 
     Args:
         socket, assigns: the connected socket and what its ``connect`` returned.
@@ -109,6 +73,9 @@ class PhoenixSocketHandler(SocketHandler):
         log: the mount's :class:`otp.log.ThrottledLogger` (one line per cause
             per interval, whatever the number of sockets), or None: every line.
     """
+
+    # Slots: one of these lives as long as its socket, on every socket.
+    __slots__ = ("socket", "assigns", "pubsub", "channel_supervisor", "peer", "failed_joins", "log", "limiter", "state")
 
     def __init__(
         self,
@@ -126,29 +93,34 @@ class PhoenixSocketHandler(SocketHandler):
         self.peer, self.failed_joins = peer, failed_joins
         self.log = _EVERY_LINE if log is None else log
         self.limiter = None if socket.rate_limit is None else RateLimiter(socket.rate_limit, socket.rate_limit_grace)
-        # Both set by on_open, which the session calls before any other callback.
-        self.transport: _SenderTransport | None = None
-        self.process: Pid | None = None
+        self.state: SocketState | None = None  # made by on_open, which the transport calls first
 
     async def on_open(self, sender: Sender) -> None:
-        self.transport = _SenderTransport(sender)
-        self.process = spawn_link(_socket_process, self)
+        self.state = SocketState(
+            self.socket,
+            self.assigns,
+            sender,
+            pubsub=self.pubsub,
+            channel_supervisor=self.channel_supervisor,
+            peer=self.peer,
+            failed_joins=self.failed_joins,
+            log=self.log,
+        )
+        set_behaviour("socket", self.state)  # process_info(pid).kind == "socket": the dashboard counts them
 
     async def on_text(self, text: str) -> None:
-        await self._forward(text)
+        await self._handle(text)
 
     async def on_binary(self, data: bytes) -> None:
-        await self._forward(data)
+        await self._handle(data)
 
-    async def _forward(self, data: str | bytes) -> None:
-        # Limits at read time: while this waits, nothing more is read from the
-        # client, so a flood is held back by TCP instead of piling up here.
+    async def _handle(self, data: str | bytes) -> None:
+        # The rate limit at read time: while this waits, nothing more is read
+        # from the client, so a flood is held back by TCP instead of piling up here.
         if self.limiter is not None and not await self.limiter.admit():
             return self._close_rate_limited()
-        assert self.process is not None and self.transport is not None  # (on_open came first)
-        send(self.process, ClientFrame(data))
-        if self.transport.added(len(data)):
-            await self.transport.wait_room()
+        assert self.state is not None  # (on_open came first)
+        await self.state.handle_frame(data)
 
     def _close_rate_limited(self) -> None:
         # Called once: after the close, the session hands over no more frames.
@@ -161,12 +133,16 @@ class PhoenixSocketHandler(SocketHandler):
             "(rate_limit, rate_limit_grace)",
             self.socket.id(self.assigns), self.peer, rate, burst, self.socket.rate_limit_grace, detail=self.peer or "",
         )
-        assert self.transport is not None  # (on_open came first)
-        self.transport.close(POLICY_VIOLATION)
+        assert self.state is not None  # (on_open came first)
+        self.state.transport.close(POLICY_VIOLATION)
+
+    async def on_info(self, message: object) -> None:
+        assert self.state is not None  # (on_open came first)
+        self.state.handle_info(message)  # a channel's Joined or Down, a "disconnect"; anything else is dropped
 
     async def on_close(self, code: int) -> None:
-        if self.process is not None:
-            send(self.process, TransportClosed())
+        if self.state is not None:
+            await self.state.close()
 
 
 def phoenix_socket(

@@ -60,7 +60,8 @@ After the upgrade
 -----------------
 The connection process calls the :class:`SocketHandler`, one callback at a
 time: ``on_open(sender)``, then ``on_text``/``on_binary`` per complete
-message, and ``on_close(code)`` once the connection is closed. Pings are
+message (and ``on_info`` per message sent to the process, if it takes
+them), and ``on_close(code)`` once the connection is closed. Pings are
 answered. The :class:`~web.transports._session.Sender` writes frames from
 any process.
 
@@ -205,6 +206,8 @@ class SocketHandler:
     the next message is read only once it returns.
     """
 
+    __slots__ = ()  # a subclass may declare its own and keep no __dict__ a connection
+
     async def on_open(self, sender: Sender) -> None:
         """The WebSocket is open; keep ``sender`` to write to it."""
 
@@ -213,6 +216,15 @@ class SocketHandler:
 
     async def on_binary(self, data: bytes) -> None:
         """A complete binary message arrived."""
+
+    async def on_info(self, message: object) -> None:
+        """A message sent to the connection process (a monitor's ``Down``, a broadcast...).
+
+        Only a handler that overrides this gets them: a message then wakes
+        the process from its read, and the handler takes it between two of
+        the client's messages, as one more callback. Otherwise they stay in
+        the mailbox, unread.
+        """
 
     async def on_close(self, code: int) -> None:
         """The connection is closed (see the module table for ``code``)."""
