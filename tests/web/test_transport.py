@@ -419,3 +419,72 @@ async def test_many_concurrent_connections_each_echo():
             nursery.start_soon(one, n)
     assert results == {n: bytes([n]) for n in range(50)}
     assert Endpoint.statistics(endpoint).upgrades == 50
+
+
+# ---------------------------------------------------------------- WebSocket: the connection process's mail
+
+
+class Mailed(Echo):
+    """An echo that also takes its process's mail: each message is written to the client as ``info:<message>``."""
+
+    async def on_open(self, sender):
+        self.sender = sender
+        otp.send(self.notify, ("open", otp.current_pid()))
+
+    async def on_text(self, text):
+        if text == "slow":
+            await otp.receive(equal("go on"))  # busy in a callback: mail for it waits, then comes in order
+            self.sender.send_text("done")
+        else:
+            await super().on_text(text)
+
+    async def on_info(self, message):
+        self.sender.send_text(f"info:{message}")
+
+
+def mailed_socket(**options):
+    me = otp.current_pid()
+    return WebSocket(handler=lambda info, accepted: Mailed(me), **options)
+
+
+async def test_mail_to_the_connection_process_wakes_it_from_its_read_and_goes_to_on_info():
+    endpoint, port = await start(mailed_socket(idle_timeout=60.0))
+    client = await WSClient.connect(port)
+    (_, connection) = await assert_receive(lambda m: m[0] == "open", timeout=1)
+    otp.send(connection, "first")
+    otp.send(connection, "second")
+    assert [await client.receive(), await client.receive()] == ["info:first", "info:second"]
+    assert otp.process_info(connection).message_queue_len == 0
+    await client.send_text("still reading")  # the read goes on after the mail, no byte lost
+    assert await client.receive() == "still reading"
+    await client.send_text("slow")
+    await trio.testing.wait_all_tasks_blocked()
+    otp.send(connection, "meanwhile")  # queued while on_text runs: taken after it, not during
+    otp.send(connection, "go on")  # taken by the receive in on_text
+    assert [await client.receive(), await client.receive()] == ["done", "info:meanwhile"]
+    assert await client.close(1000) == Closed(1000)
+
+
+async def test_mail_does_not_count_as_the_peer_being_heard_from(autojump_clock):
+    endpoint, port = await start(mailed_socket(idle_timeout=1.0), telemetry_period=None)
+    client = await WSClient.connect(port)
+    (_, connection) = await assert_receive(lambda m: m[0] == "open", timeout=1)
+    opened = trio.current_time()
+    for n in range(3):
+        await trio.sleep(0.3)
+        otp.send(connection, n)
+        assert await client.receive() == f"info:{n}"
+    assert await client.receive() == Closed(1001, "idle timeout")
+    assert trio.current_time() - opened == 1.0  # an idle_timeout after the last bytes read, mail or not
+    assert Endpoint.statistics(endpoint).idle_timeouts == 1
+
+
+async def test_a_handler_without_on_info_leaves_the_mail_in_the_mailbox():
+    endpoint, port = await start(echo_socket())
+    client = await WSClient.connect(port)
+    await assert_receive(lambda m: m[0] == "open", timeout=1)
+    [child] = await otp.DynamicSupervisor.which_children(Endpoint.connection_supervisor(endpoint))
+    otp.send(child.pid, "unread")
+    await client.send_text("hello")  # the read is not disturbed by it
+    assert await client.receive() == "hello"
+    assert otp.lowlevel.queued_messages(child.pid) == ["unread"]
