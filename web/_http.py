@@ -304,9 +304,11 @@ class ResponseWriter:
 
 Handler = Callable[[Request], Awaitable[Response]]
 
-#: ``await upgrade(conn, stream, request)``: take the connection over after
-#: ``request`` was read (answer it, then speak another protocol, or refuse).
-#: The connection is closed once it returns.
+#: ``await upgrade(conn, stream, request, context)``: take the connection over
+#: after ``request`` was read (answer it, then speak another protocol, or
+#: refuse). The connection is closed once it returns. It is awaited once the
+#: HTTP layer has let go of the h11 connection and the request: an upgrade
+#: that no longer needs them after its handshake can drop them (``del``).
 Upgrade = Callable[[h11.Connection, trio.SocketStream, Request, ConnectionContext], Awaitable[None]]
 
 
@@ -369,8 +371,12 @@ async def serve_connection(stream: trio.SocketStream, context: ConnectionContext
             CONNECTION_OPEN, {"active": context.counters.active}, {"endpoint": context.endpoint, "peer": peer}
         )
     try:
-        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=context.limits.max_header_size)
-        await _serve_requests(conn, stream, peer, context)
+        # No local for the h11 connection: an upgraded connection keeps none of its HTTP state (see below).
+        upgraded = await _serve_requests(
+            h11.Connection(h11.SERVER, max_incomplete_event_size=context.limits.max_header_size), stream, peer, context
+        )
+        if upgraded is not None:
+            await upgraded  # the upgrade's protocol (a WebSocket), for as long as the connection lives
     finally:
         context.counters.active -= 1
         if telemetry.attached(CONNECTION_CLOSE):
@@ -381,24 +387,29 @@ async def serve_connection(stream: trio.SocketStream, context: ConnectionContext
         context.reclaimer.connection_ended(context.endpoint)
 
 
-async def _serve_requests(conn: h11.Connection, stream, peer: tuple, context: ConnectionContext) -> None:
+async def _serve_requests(conn: h11.Connection, stream, peer: tuple, context: ConnectionContext) -> Awaitable[None] | None:
+    """Serve requests until the connection ends (None), or return the upgrade that takes it over, to be awaited."""
     while True:
         try:
             request = await _read_request(conn, stream, peer, context)
         except (_Refusal, h11.RemoteProtocolError) as refusal:
-            return await _refuse(conn, stream, refusal, context.counters)
+            await _refuse(conn, stream, refusal, context.counters)
+            return None
         except (trio.BrokenResourceError, trio.ClosedResourceError):
-            return  # the peer reset the connection: a normal end, nobody to answer
+            return None  # the peer reset the connection: a normal end, nobody to answer
         if request is None:
-            return  # the client closed the connection, or was silent for too long
+            return None  # the client closed the connection, or was silent for too long
         context.counters.requests += 1
         upgrade = context.upgrades.get(request.path) if context.upgrades else None
         if upgrade is not None:
-            return await upgrade(conn, stream, request, context)
+            # Not awaited here: this frame holds the h11 connection and the
+            # request, and an upgraded connection may live for hours, on
+            # every one of thousands (about 1.5 KB each).
+            return upgrade(conn, stream, request, context)
         if not await _respond(conn, stream, request, context):
-            return  # the peer is gone, or took nothing of the response for idle_timeout
+            return None  # the peer is gone, or took nothing of the response for idle_timeout
         if conn.our_state is h11.MUST_CLOSE or conn.their_state is h11.MUST_CLOSE:
-            return
+            return None
         conn.start_next_cycle()
 
 

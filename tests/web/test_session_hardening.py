@@ -239,6 +239,27 @@ async def test_a_closed_phoenix_socket_is_freed_by_reference_counting_alone(end)
         assert [o for o in connection_objects() if id(o) not in known] == []
 
 
+async def test_an_open_websocket_keeps_nothing_of_its_http_handshake():
+    import h11
+
+    from web import Request
+    from web.transports.websocket import ConnectInfo, Offer
+
+    def of_the_handshake(o) -> bool:  # (the test's clients keep their own h11 state: a client's)
+        return isinstance(o, (Request, Offer, ConnectInfo)) or (isinstance(o, h11.Connection) and o.our_role is h11.SERVER)
+
+    endpoint, port = await start(echo_socket())
+    known = {id(o) for o in gc.get_objects() if of_the_handshake(o)}
+    with no_garbage_collection():
+        clients = [await WSClient.connect(port) for _ in range(3)]
+        for client in clients:
+            await opened()
+            await client.send_text("hello")
+            assert await client.receive() == "hello"
+        # The h11 state, the upgrade request, the offer and what accept was told: all gone, on every socket.
+        assert [o for o in gc.get_objects() if of_the_handshake(o) and id(o) not in known] == []
+
+
 # ---------------------------------------------------------------- item 1: every byte for the peer counts
 
 

@@ -511,6 +511,9 @@ async def upgrade(
         return  # the peer reset the connection before the 101: a normal end
     ws = Connection(ConnectionType.SERVER, _extensions(offer, options), trailing_data=conn.trailing_data[0])
     session = Session(ws, stream, request.peer, options, context)
+    # What the handshake needed (the h11 state, the request, the offer and
+    # its headers): an open WebSocket keeps none of it, on every connection.
+    del conn, request, offer, accepted
     opened = time.perf_counter()
     if telemetry.attached(WEBSOCKET_OPEN):
         telemetry.execute(WEBSOCKET_OPEN, {"upgrades": context.counters.upgrades}, session.telemetry_metadata())
