@@ -314,26 +314,32 @@ def test_the_outbox_refuses_past_its_limit_and_keeps_room_for_one_close_frame_on
     assert outbox.size == 100 + CLOSE_RESERVE
 
 
-async def test_a_peer_that_pings_without_reading_is_shed_when_its_pongs_pass_max_outbound_bytes(caplog):
+async def test_a_peer_that_pings_without_reading_is_read_no_more_once_its_pongs_fill_the_socket(autojump_clock, caplog):
+    # The connection's task writes what the socket did not take before it reads on: a peer that does not
+    # read our pongs is not read either. Its pings wait in TCP, unanswered and uncounted, until it is idle.
     caplog.set_level(logging.WARNING, logger="web")
-    endpoint, port = await start(echo_socket(max_outbound_bytes=64 * 1024))
+    endpoint, port = await start(
+        echo_socket(max_outbound_bytes=64 * 1024, idle_timeout=2.0, close_timeout=1.0), telemetry_period=None
+    )
     client = await WSClient.connect(port, receive_buffer=4096)
     await opened()
+    started = trio.current_time()
     pings = b"".join(client.ws.send(Ping(payload=b"p" * 125)) for _ in range(1000))  # 127 KB of pongs each
-    shed = False
-    for _ in range(200):  # 25 MB of pongs: far past the limit plus what the kernel buffers
+    sent = 0
+    with trio.move_on_after(10.0):  # (on the autojump clock: never reached)
         try:
-            await client.stream.send_all(pings)
-        except trio.BrokenResourceError:  # reset by the server
-            shed = True
-            break
-    assert shed
-    assert await receive(lambda m: isinstance(m, tuple) and m[0] == "closed", timeout=2.0) == ("closed", 1006)
-    assert Endpoint.statistics(endpoint).outbound_overflows == 1
-    assert [r.getMessage() for r in caplog.records if r.name == "web.transports"] == [
-        f"closing the WebSocket of {client.stream.socket.getsockname()}: the peer does not read and its outbound "
-        "buffer passed 65536 bytes (max_outbound_bytes)"
-    ]
+            while True:
+                await client.stream.send_all(pings)
+                sent += len(pings)
+        except trio.BrokenResourceError:  # the server closed the connection under it
+            pass
+    assert await receive(lambda m: isinstance(m, tuple) and m[0] == "closed", timeout=1.0) == ("closed", 1001)
+    # Idle 2 s after the last read, then 1 s for its close frame, 1 s more for what it did not take.
+    assert trio.current_time() - started == 4.0
+    statistics = Endpoint.statistics(endpoint)
+    assert (statistics.idle_timeouts, statistics.outbound_overflows, statistics.outbound_queued) == (1, 0, 0)
+    assert statistics.bytes_in < sent  # most of what it sent was never read
+    assert [r.getMessage() for r in caplog.records if r.name == "web.transports"] == []
 
 
 async def test_a_ping_after_our_close_frame_is_ignored_not_a_crash():
@@ -434,26 +440,30 @@ async def test_a_message_not_finished_within_message_timeout_is_closed_with_1008
 
 
 class Filler(SocketHandler):
-    """On "fill", queues 1,000-byte frames for a peer that does not read until just under the limit; then on
-    "shed", one more than fits."""
+    """On "fill", queues 1,000-byte frames for a peer that does not read until just under the limit.
+
+    Its sender goes to ``notify`` as it opens: once the connection's task has
+    frames queued, it reads nothing until they go, so a peer that does not
+    read is shed by the frames another process sends it.
+    """
 
     def __init__(self, notify):
         self.notify = notify
 
     async def on_open(self, sender):
         self.sender = sender
+        otp.send(self.notify, ("opened", sender))
 
     async def on_text(self, text):
-        frame = "x" * 996  # 1,000 bytes with the frame's header
         if text == "fill":
             for n in range((4 << 20) // 1000 - 1):
-                assert self.sender.send_text(frame)
+                assert self.sender.send_text(FRAME)
                 if n % 100 == 0:
-                    await trio.sleep(0)  # let the writer fill the kernel's buffers too
-        else:
-            while self.sender.send_text(frame):
-                pass
+                    await trio.sleep(0)
         otp.send(self.notify, text)
+
+
+FRAME = "x" * 996  # 1,000 bytes with the frame's header
 
 
 def resident_megabytes() -> float:
@@ -471,12 +481,14 @@ async def test_the_memory_of_shed_peers_goes_back_to_the_system(caplog):
     before = resident_megabytes()
     for _ in range(2):  # the allocator behaves differently once it has seen big blocks freed
         clients = [await WSClient.connect(port, receive_buffer=4096) for _ in range(10)]
-        for event in ["fill", "shed"]:
-            for client in clients:
-                await client.send_text(event)
-                await receive(lambda m, event=event: m == event, timeout=5.0)
-            if event == "fill":
-                assert resident_megabytes() > before + 30  # ten peers' 4 MiB each are really held
+        senders = [(await receive(lambda m: isinstance(m, tuple) and m[0] == "opened", timeout=5.0))[1] for _ in clients]
+        for client in clients:
+            await client.send_text("fill")
+            await receive(lambda m: m == "fill", timeout=5.0)
+        assert resident_megabytes() > before + 30  # ten peers' 4 MiB each are really held
+        for sender in senders:  # one frame more than fits: shed
+            while sender.send_text(FRAME):
+                pass
         for client in clients:
             await client.stream.aclose()
         await wait_all_tasks_blocked()

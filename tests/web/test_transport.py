@@ -488,3 +488,54 @@ async def test_a_handler_without_on_info_leaves_the_mail_in_the_mailbox():
     await client.send_text("hello")  # the read is not disturbed by it
     assert await client.receive() == "hello"
     assert otp.lowlevel.queued_messages(child.pid) == ["unread"]
+
+
+# ---------------------------------------------------------------- WebSocket: writes
+
+
+class Burst(SocketHandler):
+    """Gives the test its sender; on "burst <n>", sends n numbered frames of 10,000 bytes at once."""
+
+    def __init__(self, notify):
+        self.notify = notify
+
+    async def on_open(self, sender):
+        self.sender = sender
+        otp.send(self.notify, ("sender", sender))
+
+    async def on_text(self, text):
+        if text.startswith("burst "):
+            for n in range(int(text.split()[1])):
+                assert self.sender.send_text(f"{n:05d}" + "x" * 9995)
+        else:
+            self.sender.send_text(text)
+
+
+def burst_socket(**options):
+    me = otp.current_pid()
+    return WebSocket(handler=lambda info, accepted: Burst(me), **options)
+
+
+async def test_a_frame_is_written_in_the_senders_own_task_at_once():
+    endpoint, port = await start(burst_socket())
+    client = await WSClient.connect(port)
+    (_, sender) = await assert_receive(lambda m: m[0] == "sender", timeout=1)
+    before = Endpoint.statistics(endpoint).bytes_out
+    assert sender.send_text("now")
+    assert Endpoint.statistics(endpoint).bytes_out == before + 5  # on the wire already: no task switch, no queue
+    assert await client.receive() == "now"
+
+
+async def test_what_the_socket_does_not_take_is_written_by_the_connection_once_the_peer_reads():
+    endpoint, port = await start(burst_socket())
+    client = await WSClient.connect(port, receive_buffer=4096)
+    await assert_receive(lambda m: m[0] == "sender", timeout=1)
+    await client.send_text("burst 300")  # 3 MB at once: far more than the socket's buffers take
+    await trio.testing.wait_all_tasks_blocked()
+    assert Endpoint.statistics(endpoint).outbound_queued > 0  # the rest waits in the outbox
+    received = [await client.receive() for _ in range(300)]
+    assert [frame[:5] for frame in received] == [f"{n:05d}" for n in range(300)]  # whole, in order
+    assert all(len(frame) == 10_000 for frame in received)
+    await client.send_text("and then")  # read again once the outbox is empty
+    assert await client.receive() == "and then"
+    assert Endpoint.statistics(endpoint).outbound_queued == 0

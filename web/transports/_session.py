@@ -1,33 +1,36 @@
-"""An open WebSocket: the read loop, the write loop, the bounded outbox, the sender.
+"""An open WebSocket: one task that reads, writes what waits and takes the process's mail; the sender.
 
 Runs inside the connection process once the upgrade succeeded (see
-:mod:`web.transports.websocket` for the manual). Two tasks share the wsproto
-connection, which is safe because trio runs one task at a time and wsproto's
-``send`` is synchronous:
+:mod:`web.transports.websocket` for the manual). The process's own task
+does everything, so an idle socket costs one parked task and nothing else:
 
-* the **reader** (the process's own task) reads from the socket with the
-  idle deadline, feeds wsproto and calls the handler, one message at a time;
-* the **writer** drains the outbox into the socket.
-
-The reader also takes the messages sent to the process, for a handler that
-wants them (``on_info``): a message wakes it from its read (the kernel
-calls back, see ``otp.lowlevel.set_mail_callback``, and the read is
-cancelled, which loses no byte), it hands each queued message to the
-handler, then reads on. So one task serves both the client and the
-process's mail, as a Phoenix socket's process does: the channel protocol
-runs here, with no process of its own (see :mod:`web.transports.phoenix`).
+* it **reads** from the socket with the idle deadline, feeds wsproto and
+  calls the handler, one message at a time;
+* it **takes the messages** sent to the process, for a handler that wants
+  them (``on_info``): a message wakes it from its read (the kernel calls
+  back, see ``otp.lowlevel.set_mail_callback``, and the read is cancelled,
+  which loses no byte), it hands each queued message to the handler, then
+  reads on. So one task serves both the client and the process's mail, as
+  a Phoenix socket's process does: the channel protocol runs here, with no
+  process of its own (see :mod:`web.transports.phoenix`);
+* it **writes what the socket could not take** at once (see below),
+  reading nothing meanwhile: a peer that does not read is not read either,
+  until it does.
 
 Any process may write through the :class:`Sender` (sync, never blocks):
-frames are encoded at once and queued whole, so the peer only ever sees
-complete frames in order. The outbox holds at most ``max_outbound_bytes``
-(queued plus being written), and every byte for the peer counts: data
-frames, the pongs answering its pings, and the close frame (which alone may
-use :data:`CLOSE_RESERVE` bytes more, so the closing handshake can always
-start). One more frame and the peer is declared too slow: the queue is
-dropped, a warning logged, ``outbound_overflows`` counted, the telemetry
-event ``("web", "websocket", "shed")`` emitted, and the TCP connection
-reset. No close frame: it would have to wait behind the data the peer is not
-reading.
+frames are encoded at once and written straight to the socket, in the
+sender's own task, as far as the socket takes them without waiting (almost
+always all of it: no task switch, no copy). What it does not take is kept
+in the outbox, whole frames in order behind it, and the reader is woken to
+write it as the socket drains, so the peer only ever sees complete frames
+in order. The outbox holds at most ``max_outbound_bytes``, and every byte
+for the peer counts: data frames, the pongs answering its pings, and the
+close frame (which alone may use :data:`CLOSE_RESERVE` bytes more, so the
+closing handshake can always start). One more frame and the peer is
+declared too slow: the queue is dropped, a warning logged,
+``outbound_overflows`` counted, the telemetry event ``("web", "websocket",
+"shed")`` emitted, and the TCP connection reset. No close frame: it would
+have to wait behind the data the peer is not reading.
 
 What a peer costs us, whatever it sends
 ---------------------------------------
@@ -48,6 +51,10 @@ What a peer costs us, whatever it sends
   thousands of events; the reader lets other tasks run every
   :data:`EVENTS_PER_TURN` of them, so a few such peers share the CPU with
   everyone else instead of taking it in 50 ms slices.
+* A peer that does not read is not read either once frames wait for it:
+  what it sends stays in TCP (its writes block) and costs us nothing, the
+  frames waiting for it at most ``max_outbound_bytes``, and it is closed
+  ``idle_timeout`` s after the last bytes read.
 * A closed connection is freed by reference counting at once, not by the
   next full garbage collection: nothing here refers back to the session (the
   :class:`Sender` points to the session, the session not to it; a
@@ -146,28 +153,31 @@ class Sender:
 
 
 class _Outbox:
-    """Encoded frames waiting for the writer, in one ``bytearray``; counts bytes until they are written.
+    """Encoded frames the socket did not take at once, in one ``bytearray``, within the peer's limits.
 
     One growing ``bytearray``, not a queue of ``bytes`` frames: thousands of
     small frames would each be a small object, and freed small objects leave
     the allocator's arenas fragmented, so the memory of a shed peer's 4 MiB
     would not go back to the system. A large buffer is one allocation, which
-    the C allocator maps on its own and unmaps when it is dropped.
+    the C allocator maps on its own and unmaps when it is dropped. (Taking
+    written bytes from its front costs nothing: a ``bytearray`` just moves
+    its start.)
     """
 
-    __slots__ = ("limit", "context", "queued", "size", "refused_by", "_wakeup", "_flushed")
+    __slots__ = ("limit", "context", "queued", "refused_by")
 
     def __init__(self, limit: float, context: ConnectionContext) -> None:
         self.limit = limit
         # The endpoint's limits and counters: every byte queued here is also
         # counted in counters.outbound_queued, against limits.max_outbound_total.
         self.context = context
-        self.queued = bytearray()  # not yet taken by the writer
-        self.size = 0  # queued + being written
+        self.queued = bytearray()  # not written yet, oldest first
         self.refused_by: str | None = None  # the limit the last refused frame would have passed
-        self._wakeup = trio.Event()
-        self._flushed = trio.Event()
-        self._flushed.set()
+
+    @property
+    def size(self) -> int:
+        """Bytes queued."""
+        return len(self.queued)
 
     def put(self, data: bytes) -> bool:
         """Queue ``data``; False (and nothing queued, ``refused_by`` set) if that would pass a limit.
@@ -175,7 +185,7 @@ class _Outbox:
         The peer's own ``limit``, or the endpoint's ``max_outbound_total``
         once this peer holds more than its share of it.
         """
-        size = self.size + len(data)
+        size = len(self.queued) + len(data)
         if size > self.limit:
             self.refused_by = "max_outbound_bytes"
             return False
@@ -192,7 +202,7 @@ class _Outbox:
         A session queues at most one close frame, so the outbox never holds
         more than ``limit + CLOSE_RESERVE`` bytes.
         """
-        if self.size + len(data) > self.limit + CLOSE_RESERVE:
+        if len(self.queued) + len(data) > self.limit + CLOSE_RESERVE:
             self.refused_by = "max_outbound_bytes"
             return False
         self._append(data)
@@ -200,34 +210,19 @@ class _Outbox:
 
     def _append(self, data: bytes) -> None:
         self.queued += data
-        self.size += len(data)
         self.context.counters.outbound_queued += len(data)
-        self._wakeup.set()
-        if self._flushed.is_set():
-            self._flushed = trio.Event()
-
-    async def take(self) -> bytearray:
-        """Everything queued, as one write (the writer calls :meth:`written` after)."""
-        while not self.queued:
-            self._wakeup = trio.Event()
-            await self._wakeup.wait()
-        data, self.queued = self.queued, bytearray()
-        return data
 
     def written(self, count: int) -> None:
-        self.size -= count
+        """The first ``count`` bytes queued were written."""
         self.context.counters.outbound_queued -= count
-        if not self.queued:
-            self._flushed.set()
-
-    async def wait_flushed(self) -> None:
-        await self._flushed.wait()
+        if count == len(self.queued):
+            self.queued = bytearray()  # (its memory back at once, not when the next frame comes)
+        else:
+            del self.queued[:count]
 
     def drop(self) -> None:
+        self.context.counters.outbound_queued -= len(self.queued)
         self.queued = bytearray()
-        self.context.counters.outbound_queued -= self.size
-        self.size = 0
-        self._flushed.set()
 
 
 def _read(fd: int) -> bytes:
@@ -280,9 +275,10 @@ class Session:
         self.aborted = False
         self.crash: Exception | None = None
         self._close_deadline = math.inf
+        # The reader's wait (a read, or a write of what is queued), while it waits: what wakes it cancels this.
         self._read_scope: trio.CancelScope | None = None
-        self._write_scope = trio.CancelScope()
-        self._writing = False  # a write was cut short: the stream may end mid-frame
+        self._flushing = False  # the reader is writing what is queued: more frames just join the queue
+        self._mid_frame = False  # the outbox begins with the rest of a frame: the stream must not end here
         # The message being received in fragments: its bytes (text as UTF-8), or None.
         self._partial: bytearray | None = None
         self._partial_is_text = False
@@ -290,15 +286,14 @@ class Session:
         self._idle_deadline = math.inf  # idle_timeout after the last bytes read
         self._mail = False  # a message came for the process: take it before reading on
         self.bytes_in = self.bytes_out = 0  # read from and written to the socket
-        self.frames_in = self.frames_out = 0  # messages received and queued
+        self.frames_in = self.frames_out = 0  # messages received and sent (or queued)
 
     # ------------------------------------------------------------ sender side
 
     def send(self, event: Message) -> bool:
         if self.closing:
             return False
-        if not self.outbox.put(self.ws.send(event)):
-            self._overflow()
+        if not self._write(self.ws.send(event)):
             return False
         self.frames_out += 1
         return True
@@ -317,8 +312,39 @@ class Session:
             self._read_scope.deadline = min(self._read_scope.deadline, self._close_deadline)
 
     def _queue_close(self, frame: bytes) -> None:
-        if not self.outbox.put_close(frame):
+        self._write(frame, close=True)
+
+    def _write(self, frame: bytes, *, close: bool = False) -> bool:
+        """Write ``frame`` now as far as the socket takes it, unless frames wait before it; queue the rest.
+
+        False if queueing it would pass a limit (the peer is then shed).
+        Sync, in whichever task sends: a write that would wait is never made.
+        """
+        if not self.outbox.queued:
+            written = self._write_now(frame)
+            if written == len(frame) or self.aborted:
+                return True  # (aborted: the peer is gone, and the frame with it)
+            self._mid_frame = written > 0
+            frame = frame[written:]
+        if not (self.outbox.put_close(frame) if close else self.outbox.put(frame)):
             self._overflow()
+            return False
+        if self._read_scope is not None and not self._flushing:
+            self._read_scope.cancel()  # the reader is reading: it must write this first
+        return True
+
+    def _write_now(self, data: bytes | bytearray) -> int:
+        """Write as much of ``data`` as the socket takes without waiting; how much. A peer gone: abort()."""
+        try:
+            written = os.write(self.stream.socket.fileno(), data)
+        except BlockingIOError:
+            return 0
+        except OSError:  # reset, or closed (EPIPE): nobody to write to (fileno() is -1 once closed: EBADF)
+            self.abort()
+            return 0
+        self.bytes_out += written
+        self.context.counters.bytes_out += written
+        return written
 
     def _overflow(self) -> None:
         self.context.counters.outbound_overflows += 1
@@ -345,7 +371,6 @@ class Session:
         self.code = ABNORMAL_CLOSURE
         self._partial = None
         self.outbox.drop()
-        self._write_scope.cancel()
         if self._read_scope is not None:
             self._read_scope.cancel()
 
@@ -354,28 +379,28 @@ class Session:
     async def run(self, handler: SocketHandler) -> None:
         """Serve until closed; then ``on_close``; re-raise a handler's exception (the process crashes)."""
         try:
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._write_loop)
-                # The sender is made here, not kept: it points to the session,
-                # and a session pointing back would make a cycle that only a
-                # full garbage collection frees.
-                await self._callback(handler.on_open, Sender(self))
-                if _takes_mail(handler):
-                    # Held by the process record until the process ends: the
-                    # session does not point back, so there is no cycle.
-                    set_mail_callback(self._mail_arrived)
-                    self._mail = True  # what came before
-                await self._read_loop(handler)
-                if not self.aborted:
-                    with trio.move_on_after(self.options.close_timeout):
-                        await self.outbox.wait_flushed()
-                self._write_scope.cancel()
+            # The sender is made here, not kept: it points to the session,
+            # and a session pointing back would make a cycle that only a
+            # full garbage collection frees.
+            await self._callback(handler.on_open, Sender(self))
+            if _takes_mail(handler):
+                # Held by the process record until the process ends: the
+                # session does not point back, so there is no cycle.
+                set_mail_callback(self._mail_arrived)
+                self._mail = True  # what came before
+            await self._read_loop(handler)
+            if not self.aborted:
+                with trio.move_on_after(self.options.close_timeout):
+                    await self._flush()
         except BaseException:
             # Killed (the endpoint is shutting down): try to say so. 1012 makes
             # phoenix.js and LiveView reconnect (docs/protocol/channels.md, "Close codes").
             await self._say_goodbye()
             raise
         finally:
+            # No write once the socket is closed: its descriptor may be another connection's by then.
+            self.closing = True
+            self.outbox.drop()  # what it did not take goes with it (and leaves the endpoint's count)
             await self._close_socket()
         crash = self._take_crash()
         if crash is not None:
@@ -396,17 +421,16 @@ class Session:
             if self._mail:
                 await self._take_mail(handler)
                 continue  # (aborted meanwhile, or more mail came)
-            deadline = min(self._idle_deadline, self._close_deadline, self._message_deadline)
             data = None
-            with trio.CancelScope(deadline=deadline) as self._read_scope:
-                data = await self._receive()
+            with trio.CancelScope(deadline=min(self._idle_deadline, self._close_deadline, self._message_deadline)) as scope:
+                self._read_scope = scope
+                data = await (self._flush() if self.outbox.queued else self._receive())
             self._read_scope = None
-            if data is None:  # mail came, a deadline passed, or abort() cancelled the read
-                if self._mail:
-                    continue
-                if self.closing:
-                    return  # aborted, or the peer never answered our close
-                self._deadline_passed()
+            if data is None:  # flushed, or woken: mail, frames to write, a deadline, abort()
+                if scope.cancelled_caught and trio.current_time() >= scope.deadline:
+                    if self.closing:
+                        return  # the peer never answered our close (or read what came before it)
+                    self._deadline_passed()
                 continue
             self._idle_deadline = trio.current_time() + idle
             self.bytes_in += len(data)
@@ -440,6 +464,7 @@ class Session:
             self.close(POLICY_VIOLATION, "message not finished in time")
         else:
             self.context.counters.idle_timeouts += 1
+            self._idle_deadline = math.inf  # closing: the close deadline rules now
             self.close(GOING_AWAY, "idle timeout")
 
     async def _receive(self) -> bytes:
@@ -483,8 +508,8 @@ class Session:
             if isinstance(event, CloseConnection):
                 return self._on_close_frame(event)
             if isinstance(event, Ping):
-                if not self.closing and not self.outbox.put(self.ws.send(event.response())):
-                    self._overflow()  # a pong counts like any frame: a peer pinging without reading is shed
+                if not self.closing:
+                    self._write(self.ws.send(event.response()))  # a pong counts like any frame: a peer pinging without reading is shed
             elif isinstance(event, (TextMessage, BytesMessage)):
                 await self._on_data(event, handler)
             if self.aborted:
@@ -566,26 +591,27 @@ class Session:
 
     # ------------------------------------------------------------ messages out
 
-    async def _write_loop(self) -> None:
-        with self._write_scope:
-            try:
-                while True:
-                    data = await self.outbox.take()
-                    self._writing = True
-                    await self.stream.send_all(data)
-                    self._writing = False
-                    self.outbox.written(len(data))
-                    self.bytes_out += len(data)
-                    self.context.counters.bytes_out += len(data)
-                    del data  # written: freed now, not kept while the next frames are awaited
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                self.abort()
+    async def _flush(self) -> None:
+        """Write what is queued as the socket takes it (in the reader's turn: nothing is read meanwhile)."""
+        self._flushing = True
+        try:
+            while self.outbox.queued and not self.aborted:
+                await trio.lowlevel.wait_writable(self.stream.socket.fileno())
+                written = self._write_now(self.outbox.queued)
+                if written and not self.aborted:
+                    self.outbox.written(written)
+                    # A write may end anywhere in the queue: say a frame is cut unless nothing is left.
+                    self._mid_frame = bool(self.outbox.queued)
+        finally:
+            self._flushing = False
 
     # ------------------------------------------------------------ the end
 
     async def _say_goodbye(self) -> None:
-        if self.aborted or self._writing or self.ws.state is not ConnectionState.OPEN:
+        if self.aborted or self._mid_frame or self.ws.state is not ConnectionState.OPEN:
             return  # (after half a frame, a close frame would only be garbage)
+        self.closing = True  # no frame from another process may cut into this one
+        self.outbox.drop()  # (whole frames only: they go unsent, the close frame first)
         with trio.CancelScope(shield=True), trio.move_on_after(_SHUTDOWN_GRACE):
             try:
                 await self.stream.send_all(self.ws.send(CloseConnection(code=SERVICE_RESTART)))

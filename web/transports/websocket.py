@@ -63,7 +63,9 @@ time: ``on_open(sender)``, then ``on_text``/``on_binary`` per complete
 message (and ``on_info`` per message sent to the process, if it takes
 them), and ``on_close(code)`` once the connection is closed. Pings are
 answered. The :class:`~web.transports._session.Sender` writes frames from
-any process.
+any process: straight to the socket, as far as it takes them at once; what
+it does not take is queued, and the connection's process writes it before
+it reads on.
 
 ============================================  =====================================
 situation                                     what happens (code given to on_close)
@@ -82,6 +84,9 @@ peer does not answer our close in             TCP closed; our code
 peer vanishes (EOF, reset)                    1006
 outbound buffer over ``max_outbound_bytes``   reset, warning logged, 1006 (counter
 (frames, pongs and close frame alike)         ``outbound_overflows``)
+peer reads nothing while frames wait for it  it is read no more until it does (what
+                                              it sends waits in TCP); after
+                                              ``idle_timeout`` s, close 1001
 peer pings after our close frame              no pong (nothing may follow a close)
 a callback raises                             close 1011, no ``on_close``; the
                                               process crashes with the exception
