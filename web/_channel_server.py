@@ -25,7 +25,7 @@ import time
 
 from otp import NORMAL, Down, Exit, ExitSignal, Pid, Shutdown, Stop, current_pid, monitor, pubsub, telemetry
 from otp import receive, send, spawn_link, trap_exits
-from otp.lowlevel import set_behaviour, set_report_details
+from otp.lowlevel import release_mailbox, set_behaviour, set_report_details
 
 from . import serializer
 from ._telemetry import CHANNEL_JOIN
@@ -50,9 +50,17 @@ class Joined:
 
 
 class Go:
-    """Socket → supervised channel: the socket monitors you now; start the join."""
+    """Socket → supervised channel: the socket monitors you now; here is the ``phx_join`` to answer.
 
-    __slots__ = ()
+    The join comes in this message, not in the start arguments: the
+    supervisor keeps those for as long as the channel lives, and nothing of
+    the join (its payload may hold a password) needs to last that long.
+    """
+
+    __slots__ = ("join",)
+
+    def __init__(self, join: Message) -> None:
+        self.join = join
 
 
 class Leave:
@@ -91,39 +99,50 @@ def fastlane(entries: list, from_pid, message: object) -> None:
         lane.transport.send(encoded)
 
 
-async def start_supervised_channel(
-    channel_cls, join: Message, socket_pid, transport, assigns: dict, socket_id, pubsub_name: str
-) -> Pid:
-    """The start function of a channel under the endpoint's channel supervisor (``run_channel``'s arguments)."""
-    return spawn_link(run_channel, channel_cls, join, socket_pid, transport, assigns, socket_id, pubsub_name, True)
+async def start_supervised_channel(channel_cls, socket_pid, transport, assigns: dict, socket_id, pubsub_name: str) -> Pid:
+    """The start function of a channel under the endpoint's channel supervisor; the join comes in :class:`Go`."""
+    return spawn_link(run_channel, channel_cls, None, socket_pid, transport, assigns, socket_id, pubsub_name)
 
 
 async def run_channel(
-    channel_cls, join: Message, socket_pid, transport, assigns: dict, socket_id, pubsub_name: str, supervised: bool = False
+    channel_cls, join: Message | None, socket_pid, transport, assigns: dict, socket_id, pubsub_name: str
 ) -> None:
-    """The whole life of one channel process."""
+    """The whole life of one channel process; ``join`` None: it comes in :class:`Go` (a supervised channel)."""
     trap_exits(True)
     socket_ref = monitor(socket_pid)
-    if supervised:
+    if join is None:
         # Race: started by the supervisor, we could end (a refused join)
         # before the socket monitors us, and it would see NOPROC instead of
         # our real end. So wait until it says it watches.
         first = await receive(lambda m: m.__class__ is Go or (m.__class__ is Down and m.ref == socket_ref))
         if first.__class__ is Down:
             return
+        join = first.join
+        del first
+    joined = await _join(channel_cls, join, socket_pid, transport, assigns, socket_id, pubsub_name)
+    # This frame lives as long as the channel: it keeps nothing of the join (its payload, its reply).
+    del join, assigns
+    if joined is not None:
+        await _serve(*joined, socket_pid)
+
+
+async def _join(
+    channel_cls, join: Message, socket_pid, transport, assigns: dict, socket_id, pubsub_name: str
+) -> tuple[object, ChannelSocket] | None:
+    """Run the channel's ``join`` and answer it; the channel and its socket if it joined, else None."""
     if join.payload.__class__ is not dict:
         # A binary phx_join: every join callback may count on a dict, so refuse it here.
         _reply(transport, join, Error({"reason": "a join payload must be a JSON object, not binary"}))
-        return
+        return None
     socket = ChannelSocket(
         topic=join.topic, join_ref=join.join_ref, assigns=dict(assigns), socket_id=socket_id,
         transport=transport, pubsub=pubsub_name, fastlane=fastlane,
     )
     channel = channel_cls()
     set_report_details(
-        lambda: {"channel": channel_cls.__qualname__, "topic": join.topic, "assigns": socket.assigns},
+        lambda: {"channel": type(channel).__qualname__, "topic": socket.topic, "assigns": socket.assigns},
         logger=logger,
-        fields={"otp_topic": join.topic},
+        fields={"otp_topic": socket.topic},
     )
     set_behaviour("channel", channel)
     started = time.perf_counter()
@@ -134,7 +153,7 @@ async def run_channel(
         _emit_join(channel_cls, socket, result, time.perf_counter() - started)
     if result.__class__ is Error:
         _reply(transport, join, result)
-        return  # refused: no process remains, nothing else is sent
+        return None  # refused: no process remains, nothing else is sent
     if result.__class__ is not Ok:
         raise TypeError(
             f"{channel_cls.__qualname__}.join returned {result!r}; expected Ok(response), None or Error(response)"
@@ -142,7 +161,7 @@ async def run_channel(
     _reply(transport, join, result)
     send(socket_pid, Joined(join.topic, join.join_ref, current_pid()))
     pubsub.subscribe(pubsub_name, join.topic, _Lane(transport, channel_cls.intercept))
-    await _serve(channel, socket, socket_pid)
+    return channel, socket
 
 
 def _emit_join(channel_cls, socket: ChannelSocket, result: object, duration: float) -> None:
@@ -160,6 +179,10 @@ async def _serve(channel, socket: ChannelSocket, socket_pid) -> None:
             if stop is not None:
                 reason = stop
                 break
+            # Most channels wait far longer than they work: give back the
+            # mailbox's 0.6 KB between messages (one allocation a message).
+            del message, stop
+            release_mailbox()
     except Exit as error:
         reason = error.reason
     except Exception as error:

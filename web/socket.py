@@ -508,14 +508,14 @@ class SocketState:
             membership.replaces = old  # its phx_close goes after our join's reply
 
     async def _start_channel(self, channel, message: Message):
-        args = (channel, message, current_pid(), self.transport, self.assigns, self.id, self.pubsub)
+        args = (current_pid(), self.transport, self.assigns, self.id, self.pubsub)
         if self.channel_supervisor is None:
-            return spawn_monitor(run_channel, *args)
-        spec = ChildSpec(id=message.topic, start=(start_supervised_channel, *args), restart=Restart.TEMPORARY)
+            return spawn_monitor(run_channel, channel, message, *args)
+        spec = ChildSpec(id=message.topic, start=(start_supervised_channel, channel, *args), restart=Restart.TEMPORARY)
         pid = await DynamicSupervisor.start_child(self.channel_supervisor, spec)
         assert pid is not None  # (start_supervised_channel starts a process: it never ignores)
         ref = monitor(pid)
-        send(pid, Go())
+        send(pid, Go(message))  # the join, once we watch it (not in the spec: its supervisor keeps that)
         return pid, ref
 
     async def _stop_duplicate(self, old: _Membership) -> None:

@@ -183,8 +183,11 @@ async def _park_for_answer(me: Process, patterns: tuple[Pattern]) -> Any:
 
 def _forget(me: Process, ref: Ref) -> None:
     me.awaiting = None
+    me.patterns = ()  # (the answer's pattern would keep its closure and the ref until the next receive)
     if me.aliases is not None:  # always: the request made ref an alias
         me.aliases.discard(ref)
+        if not me.aliases:
+            me.aliases = None  # an empty set is 216 bytes, on every process that ever made a call
     me.node.aliases.pop(ref, None)
     target = me.monitors.pop(ref, None) if me.monitors else None
     if target is not None and target.monitored_by:

@@ -118,3 +118,19 @@ async def test_the_mail_callback_is_called_for_a_down_and_dropped_when_the_proce
     done.set()
     await trio.testing.wait_all_tasks_blocked()
     assert not otp.is_alive(pid) and record.mail_callback is None
+
+
+async def test_a_finished_call_leaves_no_alias_set_and_no_pattern_on_the_callers_record():
+    # A process that made one call and waits on for hours (a socket after its join) keeps nothing of it.
+    server = await _Pong.start_link(None)
+    me = otp.lowlevel.local_process(otp.current_pid())
+    assert await otp.GenServer.call(server, "ping") == "pong"
+    assert (me.aliases, me.patterns, me.awaiting) == (None, (), None)
+
+
+class _Pong(otp.GenServer):
+    async def init(self, arg):
+        return None
+
+    async def handle_call(self, request, caller):
+        return "pong"

@@ -308,3 +308,20 @@ async def test_channels_can_run_under_a_dynamic_supervisor():
     assert await c.join("room:lobby") == ("ok", {"room": "lobby", "user": "alice"})
     (again,) = await otp.DynamicSupervisor.which_children(sup)
     assert again.pid != child.pid  # temporary: the crash was not restarted; the rejoin made a new one
+
+
+async def test_a_joined_channel_keeps_nothing_of_its_join_and_no_mailbox_between_messages():
+    import gc
+
+    await PubSub.start_link(PUBSUB)
+    sup = await otp.DynamicSupervisor.start_link()
+    c = await connect(UserSocket, {"user": "alice"}, pubsub=PUBSUB, channel_supervisor=sup)
+    note = ["a payload only the join needs"]  # (a list: the collector lists it, and the dict holding it)
+    assert await c.join("room:lobby", {"note": note}) == ("ok", {"room": "lobby", "user": "alice"})
+    refs = [c.push("room:lobby", "ping", {"n": n}) for n in range(3)]  # the 2nd and 3rd wait in its mailbox
+    for n, ref in enumerate(refs):
+        await c.assert_reply(ref, "ok", {"n": n})
+    (child,) = await otp.DynamicSupervisor.which_children(sup)
+    # Neither its supervisor's spec nor the channel's frames hold the join (a payload may carry a password).
+    assert [o for o in gc.get_objects() if o.__class__ is list and o == note and o is not note] == []
+    assert otp.lowlevel.local_process(child.pid).mailbox is None  # given back while it waits
