@@ -533,3 +533,19 @@ async def test_a_read_of_many_tiny_messages_lets_other_tasks_run_every_few_of_th
     # and after the next, so the ticker is seen to stand still for at most two steps.
     # (Without the checkpoint, all 2,001 were handled in one step.)
     assert longest <= 2 * EVENTS_PER_TURN
+
+
+def test_wsproto_s_own_event_queue_is_a_list_of_at_most_one_close():
+    import sys
+
+    from wsproto.connection import Connection, ConnectionType
+    from wsproto.events import CloseConnection
+
+    from web.transports._session import _shrink_event_queue
+
+    ws = Connection(ConnectionType.SERVER)
+    _shrink_event_queue(ws)
+    assert sys.getsizeof(ws._events) < 100  # wsproto's deque: 760 bytes on every connection
+    ws.receive_data(None)  # the stream ended: wsproto makes up the close, in that queue
+    assert [(e.__class__, e.code) for e in ws.events()] == [(CloseConnection, 1006)]
+    assert not ws._events
