@@ -72,6 +72,18 @@ class Leave:
         self.ref = ref
 
 
+class _ReportDetails:
+    """What a channel's crash report adds: its class, topic and assigns (a slotted callable: every channel has one)."""
+
+    __slots__ = ("channel", "socket")
+
+    def __init__(self, channel: Channel, socket: ChannelSocket) -> None:
+        self.channel, self.socket = channel, socket
+
+    def __call__(self) -> dict[str, object]:
+        return {"channel": type(self.channel).__qualname__, "topic": self.socket.topic, "assigns": self.socket.assigns}
+
+
 class _Lane:
     """A subscriber's PubSub metadata: where its broadcasts are written without it."""
 
@@ -163,11 +175,7 @@ async def _join(
         transport=transport, pubsub=pubsub_name, fastlane=fastlane,
     )
     channel = channel_cls()
-    set_report_details(
-        lambda: {"channel": type(channel).__qualname__, "topic": socket.topic, "assigns": socket.assigns},
-        logger=logger,
-        fields={"otp_topic": socket.topic},
-    )
+    set_report_details(_ReportDetails(channel, socket), logger=logger, fields={"otp_topic": socket.topic})
     set_behaviour("channel", channel)
     started = time.perf_counter()
     result = await channel.join(join.topic, join.payload, socket)

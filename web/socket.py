@@ -402,8 +402,9 @@ class SocketState:
     """The channel protocol of one connection, driven by the process that owns it.
 
     One lives as long as its connection, on every connection: it has slots,
-    and finds a channel's membership by topic (its ``Down`` by scanning the
-    at most ``MAX_CHANNELS`` memberships: no second table).
+    and keeps its memberships in a list (at most ``MAX_CHANNELS``, nearly
+    always one or two), scanned by topic or by monitor: 64 bytes where a
+    dict by topic and another by monitor took 464.
 
     Args:
         socket, assigns: the connected socket and what its ``connect`` returned.
@@ -422,7 +423,7 @@ class SocketState:
 
     __slots__ = (
         "socket", "log", "assigns", "transport", "pubsub", "channel_supervisor", "window", "peer",
-        "failed_joins", "join_failures", "joins_slowed", "id", "by_topic",
+        "failed_joins", "join_failures", "joins_slowed", "id", "memberships",
     )
 
     def __init__(
@@ -450,7 +451,7 @@ class SocketState:
         self.join_failures: TokenBucket | None = None  # this socket's, from its first failed join
         self.joins_slowed = False  # logged once per socket
         self.id = socket.id(assigns)
-        self.by_topic: dict[str, _Membership] = {}
+        self.memberships: list[_Membership] = []  # one per topic joined
         if self.id is not None:
             # "disconnect" broadcasts on the socket's id close it (docs/protocol/channels.md, "Disconnecting a user").
             pubsub_module.subscribe(pubsub, self.id)
@@ -495,15 +496,15 @@ class SocketState:
         if not await self._may_join(message):
             self._reply(message.join_ref, message, "error", TOO_MANY_FAILED_JOINS)
             return
-        old = self.by_topic.get(message.topic)
+        old = self._membership_of(message.topic)
         if old is not None:
             await self._stop_duplicate(old)
-        elif len(self.by_topic) >= MAX_CHANNELS:
+        elif len(self.memberships) >= MAX_CHANNELS:
             self._reply(message.join_ref, message, "error", {"reason": "too many channels joined"})
             return
         pid, ref = await self._start_channel(channel, message)
         membership = _Membership(message.topic, message.join_ref, message.ref, pid, ref)
-        self.by_topic[message.topic] = membership
+        self.memberships.append(membership)
         if old is not None and not old.leaving:
             membership.replaces = old  # its phx_close goes after our join's reply
 
@@ -536,7 +537,7 @@ class SocketState:
             self._join_failed()
 
     def _leave(self, message: Message) -> None:
-        membership = self.by_topic.get(message.topic)
+        membership = self._membership_of(message.topic)
         if membership is None:
             self._reply(message.join_ref, message, "ok", {})  # not joined: ok anyway
         elif message.join_ref is None or message.join_ref == membership.join_ref:
@@ -545,7 +546,7 @@ class SocketState:
         # else: an older membership's leave; ignore it
 
     def _push(self, message: Message) -> None:
-        membership = self.by_topic.get(message.topic)
+        membership = self._membership_of(message.topic)
         if membership is None:
             self._reply(None, message, "error", {"reason": "unmatched topic"})
         elif message.join_ref is None or message.join_ref == membership.join_ref:
@@ -557,7 +558,7 @@ class SocketState:
     def handle_info(self, message: object) -> bool:
         """A message for the protocol (channel joined or ended); False if it is not one."""
         if message.__class__ is Joined:
-            membership = self.by_topic.get(message.topic)
+            membership = self._membership_of(message.topic)
             if membership is not None and membership.pid == message.pid:
                 membership.joined = True
                 self._close_replaced(membership)
@@ -610,7 +611,7 @@ class SocketState:
 
     async def close(self) -> None:
         """The connection is closing: end every channel (``Shutdown("closed")``), send nothing."""
-        for membership in list(self.by_topic.values()):
+        for membership in list(self.memberships):
             self._forget(membership)
             demonitor(membership.monitor, flush=True)
             exit(membership.pid, CLOSED)
@@ -668,11 +669,17 @@ class SocketState:
         telemetry.execute(CHANNEL_CRASH, {}, metadata)
 
     def _forget(self, membership: _Membership) -> None:
-        if self.by_topic.get(membership.topic) is membership:
-            del self.by_topic[membership.topic]
+        if membership in self.memberships:
+            self.memberships.remove(membership)
+
+    def _membership_of(self, topic: str) -> _Membership | None:
+        for membership in self.memberships:
+            if membership.topic == topic:
+                return membership
+        return None
 
     def _membership_monitored_by(self, ref) -> _Membership | None:
-        for membership in self.by_topic.values():
+        for membership in self.memberships:
             if membership.monitor == ref:
                 return membership
         return None

@@ -100,6 +100,11 @@ class Process:
         state = "alive" if self.alive else f"exited {self.reason!r}"
         return f"<Process {self.pid!r} {state}>"
 
+    def stop_waiting(self, raise_cancel: object) -> trio.lowlevel.Abort:
+        """trio's abort callback for the process parked in ``receive`` (see ``_mailbox.py``): it waits no more."""
+        self.waiting = False
+        return trio.lowlevel.Abort.SUCCEEDED
+
 
 # Each process task sets this once when it starts; trio copies the context
 # into child tasks, so helper tasks a process starts see their owner too.

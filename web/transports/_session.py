@@ -394,18 +394,38 @@ class Session:
     # ------------------------------------------------------------ the process
 
     async def run(self, handler: SocketHandler) -> None:
-        """Serve until closed; then ``on_close``; re-raise a handler's exception (the process crashes)."""
+        """Serve until closed; then ``on_close``; re-raise a handler's exception (the process crashes).
+
+        The read loop is written out here, not in a method of its own: this
+        frame lives as long as the connection, and a second one would cost a
+        quarter of a KB on every connection.
+        """
         try:
-            # The sender is made here, not kept: it points to the session,
-            # and a session pointing back would make a cycle that only a
-            # full garbage collection frees.
-            await self._callback(handler.on_open, Sender(self))
-            if _takes_mail(handler):
-                # Held by the process record until the process ends: the
-                # session does not point back, so there is no cycle.
-                set_mail_callback(self._mail_arrived)
-                self._mail = True  # what came before
-            await self._read_loop(handler)
+            await self._open(handler)
+            while not self.aborted:
+                if self._mail:
+                    await self._take_mail(handler)
+                    continue  # (aborted meanwhile, or more mail came)
+                data = None
+                with trio.CancelScope(deadline=min(self._idle_deadline, self._close_deadline, self._message_deadline)) as scope:
+                    self._read_scope = scope
+                    if self.outbox.queued:
+                        await self._flush()
+                    elif (data := self._read_now()) is not None:
+                        await trio.lowlevel.cancel_shielded_checkpoint()  # bytes were waiting: let others run, keep them
+                    else:
+                        # Parked here on every idle socket: straight in trio's wait, no frame of ours in between.
+                        await trio.lowlevel.wait_readable(self.stream.socket.fileno())
+                        data = self._read_now()  # (None if woken with nothing to read after all: read again)
+                self._read_scope = None
+                if data is not None:
+                    if await self._received(data, handler):
+                        break  # a close frame, or the stream ended
+                elif scope.cancelled_caught and trio.current_time() >= scope.deadline:
+                    if self.closing:
+                        break  # the peer never answered our close (or read what came before it)
+                    self._deadline_passed()
+                # else: flushed, or woken (mail, frames to write, abort()): go round
             if not self.aborted:
                 with trio.move_on_after(self.options.close_timeout):
                     await self._flush()
@@ -431,37 +451,26 @@ class Session:
         crash, self.crash = self.crash, None
         return crash
 
-    async def _read_loop(self, handler: SocketHandler) -> None:
-        idle = self.options.idle_timeout
-        self._idle_deadline = trio.current_time() + idle
-        while not self.aborted:
-            if self._mail:
-                await self._take_mail(handler)
-                continue  # (aborted meanwhile, or more mail came)
-            data = None
-            with trio.CancelScope(deadline=min(self._idle_deadline, self._close_deadline, self._message_deadline)) as scope:
-                self._read_scope = scope
-                if self.outbox.queued:
-                    await self._flush()
-                elif (data := self._read_now()) is not None:
-                    await trio.lowlevel.cancel_shielded_checkpoint()  # bytes were waiting: let others run, keep them
-                else:
-                    # Parked here on every idle socket: straight in trio's wait, no frame of ours in between.
-                    await trio.lowlevel.wait_readable(self.stream.socket.fileno())
-                    data = self._read_now()  # (None if woken with nothing to read after all: read again)
-            self._read_scope = None
-            if data is None:  # flushed, or woken: mail, frames to write, a deadline, abort()
-                if scope.cancelled_caught and trio.current_time() >= scope.deadline:
-                    if self.closing:
-                        return  # the peer never answered our close (or read what came before it)
-                    self._deadline_passed()
-                continue
-            self._idle_deadline = trio.current_time() + idle
-            self.bytes_in += len(data)
-            self.context.counters.bytes_in += len(data)
-            self.ws.receive_data(data or None)
-            if await self._handle_events(handler):
-                return
+    async def _open(self, handler: SocketHandler) -> None:
+        # The sender is made here, not kept: it points to the session, and a
+        # session pointing back would make a cycle that only a full garbage
+        # collection frees.
+        await self._callback(handler.on_open, Sender(self))
+        if _takes_mail(handler):
+            # Held by the process record until the process ends: the
+            # session does not point back, so there is no cycle.
+            set_mail_callback(self._mail_arrived)
+            self._mail = True  # what came before
+        self._idle_deadline = trio.current_time() + self.options.idle_timeout
+
+    async def _received(self, data: bytes, handler: SocketHandler) -> bool:
+        """Feed what was read to wsproto and act on it; True when the connection is over."""
+        if not self.closing:
+            self._idle_deadline = trio.current_time() + self.options.idle_timeout
+        self.bytes_in += len(data)
+        self.context.counters.bytes_in += len(data)
+        self.ws.receive_data(data or None)
+        return await self._handle_events(handler)
 
     def _mail_arrived(self) -> None:
         # The kernel calls this in the sender's task: only a flag and a cancel.
