@@ -13,9 +13,9 @@ import os
 import socket
 import struct
 
+import _clients
 import pytest
 import trio
-import _clients
 from _clients import Closed, WSClient
 from wsproto.events import Ping, Pong
 
