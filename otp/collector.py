@@ -27,7 +27,7 @@ This module does three things about it:
 - :func:`tune_for_server` raises the first threshold (a young collection
   after 50,000 allocations instead of 700: fewer, and still short, passes)
   and freezes. The endpoint calls it once listening and calls
-  :func:`freeze` again every hundred new connections, at most four times a
+  :func:`freeze` again every hundred new connections, at most ten times a
   second (:class:`BurstFreezer`): each freeze walks only those.
 
 Nothing here walks the frozen objects: :func:`statistics` is O(1) however
@@ -248,7 +248,7 @@ class BurstFreezer:
     close are freed by reference counting, frozen or not.
     """
 
-    def __init__(self, *, minimum: int = 100, interval: float = 0.25) -> None:
+    def __init__(self, *, minimum: int = 100, interval: float = 0.1) -> None:
         self.minimum, self.interval = minimum, interval
         self.frozen_at_count = 0
         self.last_freeze: float | None = None

@@ -489,7 +489,7 @@ class _FreezeCheck:
 
 
 _FREEZE_CHECK = _FreezeCheck()
-_FREEZE_CHECK_EVERY = 0.25  # seconds: each freeze then walks what a quarter of a second of connections made
+_FREEZE_CHECK_EVERY = 0.1  # seconds: each freeze then walks what a tenth of a second of connections made
 
 
 async def _start_services(handler: Handler) -> Pid | None:

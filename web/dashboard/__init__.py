@@ -60,8 +60,8 @@ got (sessions are signed with the router's secret: keep it secret).
 
 What is refused, whoever asks: the processes page never kills the node's
 root process, a root supervisor, the endpoint serving the page (the
-endpoint, its acceptor, its connection supervisor, the page's connection),
-the page's own LiveView and socket processes, the supervisors above them,
+endpoint, its acceptor, its connection supervisor), the page's own LiveView
+process and its connection's (which runs its socket), the supervisors above them,
 or the dashboard's sampler; it answers "refused: <pid> is ..." on the page
 instead (the table in ``web/dashboard/_protected.py``). Every event is
 checked on the server: a forged ``kill`` or ``confirm-kill`` with any text

@@ -8,7 +8,7 @@
     ├── Presence "chat_presence" (a Tracker broadcasting presence_diff)
     ├── Clock "demo.clock"       a harmless worker to kill from the dashboard and see restarted
     ├── DynamicSupervisor "chat.channels"   one temporary child per joined channel or LiveView
-    └── Endpoint                 acceptor + one process per connection (+ its socket process)
+    └── Endpoint                 acceptor + one process per connection (a WebSocket's runs its socket)
 
 One endpoint serves both demos: the channels chat of docs/demo/chat.md (``/``
 and ``/socket/websocket``) and the LiveView pages of docs/demo/live.md

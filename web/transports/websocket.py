@@ -84,8 +84,8 @@ peer does not answer our close in             TCP closed; our code
 peer vanishes (EOF, reset)                    1006
 outbound buffer over ``max_outbound_bytes``   reset, warning logged, 1006 (counter
 (frames, pongs and close frame alike)         ``outbound_overflows``)
-peer reads nothing while frames wait for it  it is read no more until it does (what
-                                              it sends waits in TCP); after
+peer reads nothing while frames wait          it is read no more until it does (what
+for it                                        it sends waits in TCP); after
                                               ``idle_timeout`` s, close 1001
 peer pings after our close frame              no pong (nothing may follow a close)
 a callback raises                             close 1011, no ``on_close``; the
