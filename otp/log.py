@@ -30,7 +30,10 @@ logger                  what it logs
 ``otp.tracker``         an unexpected message, a heartbeat or message it could not
                         send (WARNING); replicas going up and down (DEBUG)
 ``otp.pubsub.redis``    lost connections, broadcasts missed or dropped, reconnects
-                        (WARNING, throttled)
+                        (WARNING, throttled); each line names its adapter's PubSub
+``otp.dist``            a node declared down, this node found not running (WARNING);
+                        verdicts held while it is cut off, and judged again (INFO)
+``otp.dist.redis``      the distribution's own Redis adapter: as ``otp.pubsub.redis``
 ``web.endpoint``        connections refused at ``max_connections`` (WARNING),
                         failing ``accept()`` (ERROR), both throttled
 ``web.http``            crash reports of connections whose HTTP handler raised (ERROR)

@@ -142,6 +142,14 @@ The behaviours:
 ``("otp", "pubsub", "redis", "node_gone")``: a node no longer expected to receive broadcasts
     (none); ``pubsub``, ``node_name``, ``node``, ``reason`` (``"goodbye"``: it
     stopped in order; ``"silent"``: nothing heard for ``node_timeout``).
+``("otp", "pubsub", "redis", "bus_back")``: this node's own frames come back through Redis
+    (the first time, and after a break) ``silence_counts_from`` (trio's clock);
+    ``pubsub``, ``node_name``.
+``("otp", "dist", "held")``: ``otp.dist`` stops declaring silent nodes down
+    ``late`` (seconds, for a pause only); ``node_name``, ``reason``
+    (``"bus"``: this node is cut off from Redis; ``"paused"``: it did not run).
+``("otp", "dist", "judging")``: it declares silent nodes down again
+    ``held`` (seconds the verdicts were held); ``node_name``.
 
 The web layer (``web.endpoint``, ``web.transports``, ``web.socket``, channels):
 

@@ -357,7 +357,7 @@ NAMES = {
 
 GROUPS = {
     "kernel": ["w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "reg", "reg-dispatch", "upgrade", "port"],
-    "cluster": ["xbroadcast", "xlatency", "presence"],
+    "cluster": ["xbroadcast", "xlatency", "presence", "cluster-faults"],
     "web": ["web-conns", "web-fanout", "web-pingpong", "web-churn", "web-deflate", "web-hold", "abuse"],
     "live": ["live-events", "live-render", "live-list", "live-diff"],
     "micro": ["micro-diff", "micro-frames", "micro-presence"],
