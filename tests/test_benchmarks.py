@@ -332,7 +332,8 @@ def test_the_cluster_baselines_pad_to_the_adapters_real_frame_size():
     from otp import pubsub
 
     for message in [("bench", 19_999), (1234.5, 7, b""), {"a": [1, 2, 3]}]:
-        frame = nodes.adapter("127.0.0.1", 0, nodes.NODES[0])._encode(nodes.TOPIC, message, pubsub.dispatch)
+        adapter = nodes.adapter("127.0.0.1", 6379, nodes.NODES[0])  # never connects: it only encodes here
+        frame = adapter._encode(nodes.TOPIC, message, pubsub.dispatch)
         assert nodes.frame_bytes(message) == len(frame)
         padded = pickle.dumps((nodes.NODES[0], nodes.TOPIC, message, nodes.raw_padding(message)))
         # Within a byte: pickle memoizes the padding once it is not empty (one opcode more).

@@ -248,9 +248,9 @@ def _shrink_event_queue(ws: Connection) -> None:
 
 def _takes_mail(handler: SocketHandler) -> bool:
     """Whether ``handler`` overrides ``on_info``: only then does mail wake the reader."""
-    from .websocket import SocketHandler  # (websocket imports this module)
-
-    return type(handler).on_info is not SocketHandler.on_info
+    # Told apart by where on_info is defined: importing SocketHandler here would be an
+    # import circle (web.transports.websocket imports this module).
+    return type(handler).on_info.__qualname__ != "SocketHandler.on_info"
 
 
 def _utf8_size(text: str) -> int:
