@@ -209,9 +209,9 @@ async def test_a_program_that_ignores_sigterm_is_killed_after_shutdown_seconds()
     started = trio.current_time()
     await Program.stop(program)
     await os_process_ended(os_pid)
+    # It outlived SIGTERM: only the SIGKILL after `shutdown` ended it. (Its "ignoring SIGTERM"
+    # line may or may not be read before the kill on a loaded machine, so it is not asserted.)
     assert trio.current_time() - started >= 0.3
-    label = os.path.basename(sys.executable)
-    assert ("output", label, "ignoring SIGTERM", "stdout") in otp.lowlevel.queued_messages()
 
 
 async def test_the_child_spec_gives_the_supervisor_time_for_the_whole_stop_sequence():
