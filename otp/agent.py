@@ -141,12 +141,12 @@ class Agent:
             StartError: ``init`` raised or took longer than ``timeout`` (``.reason``).
             AlreadyStarted: ``name`` is taken (``.pid`` holds it).
         """
-        return _started(await _AgentServer.start_link(init, name=name, timeout=timeout))
+        return await _AgentServer.start_link(init, name=name, timeout=timeout)
 
     @staticmethod
     async def start(init: Init, *, name: str | Via | None = None, timeout: float = math.inf) -> Pid:
         """Like :meth:`start_link`, without the link."""
-        return _started(await _AgentServer.start(init, name=name, timeout=timeout))
+        return await _AgentServer.start(init, name=name, timeout=timeout)
 
     @staticmethod
     async def get(agent: Destination, fun: Callable[[Any], R | Awaitable[R]], timeout: float = 5.0) -> R:
@@ -185,8 +185,3 @@ class Agent:
         overrides.setdefault("id", Agent if name is None else name)
         return ChildSpec(start=(functools.partial(Agent.start_link, name=name), init), **overrides)
 
-
-def _started(pid: Pid | None) -> Pid:
-    # An agent's init never returns Ignore(), so a started agent always has a pid.
-    assert pid is not None
-    return pid
