@@ -82,7 +82,22 @@ async def test_without_ready_start_link_returns_as_soon_as_the_program_runs():
 async def test_output_goes_to_the_otp_port_logger_with_the_label(caplog):
     caplog.set_level(logging.INFO, logger="otp.port")
     argv = python("import sys; print('hello'); print('careful', file=sys.stderr); print('go', flush=True); sys.stdin.read()")
-    await Program.start_link(argv, ready="go", label="worker-1")
+    # stderr is a pipe of its own: its line may be read after the ready line on stdout. Wait for its record.
+    warned = trio.Event()
+
+    class _WarningSeen(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno == logging.WARNING:
+                warned.set()
+
+    seen = _WarningSeen()
+    logging.getLogger("otp.port").addHandler(seen)
+    try:
+        await Program.start_link(argv, ready="go", label="worker-1")
+        with trio.fail_after(10):
+            await warned.wait()
+    finally:
+        logging.getLogger("otp.port").removeHandler(seen)
     records = [(r.name, r.levelname, r.getMessage()) for r in caplog.records if r.name == "otp.port"]
     assert sorted(records) == sorted([
         ("otp.port", "INFO", "worker-1: hello"),
