@@ -137,6 +137,7 @@ async def rejected_connections(redis) -> int:
 STREAM = 300  # broadcasts per node, one every STREAM_EVERY seconds
 STREAM_EVERY = 0.005
 REFUSAL = 1.0  # seconds Redis refuses new clients
+IN_FLIGHT_AT_KILL = 2  # broadcasts of one origin Redis may hold for a subscriber at the instant it is killed
 
 
 async def test_while_redis_refuses_clients_every_lost_broadcast_is_counted_and_nodes_back_off_quietly(redis_server):
@@ -168,10 +169,14 @@ async def test_while_redis_refuses_clients_every_lost_broadcast_is_counted_and_n
         for name in NAMES:  # counted by the node that missed them, by origin, exactly
             assert stats[name]["missed"] == {o: lost[name, o] for o in NAMES if o != name and lost[name, o]}
             assert stats[name]["duplicates"] == 0
-        # A broadcast that missed a node is counted by its publisher too, each one (not once per episode).
+        # A broadcast that missed a node is counted by its publisher too, each one (not once per episode):
+        # every one Redis delivered to fewer nodes than expected. Redis cannot tell the publisher about
+        # the few it had accepted for a subscriber but not yet written when CLIENT KILL cut it (a
+        # broadcast every 5 ms: at most IN_FLIGHT_AT_KILL of them); the receivers count those (above).
         for name in NAMES:
             short = stats[name]["dropped"].get("fewer_receivers", 0)
-            assert short >= max(lost[other, name] for other in NAMES if other != name)
+            missed_elsewhere = [lost[other, name] for other in NAMES if other != name]
+            assert max(missed_elsewhere) - IN_FLIGHT_AT_KILL <= short <= sum(missed_elsewhere)
 
         # Each connection refused backs off: the wait doubles from 0.05 s with each attempt (Redis counts them).
         attempts = 2 + math.log2((accepted_at - refused_at) / 0.05)
