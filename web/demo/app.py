@@ -33,6 +33,7 @@ import otp
 from otp import ChildSpec, ChildType, DynamicSupervisor, GenServer, PubSub
 from web.endpoint import Endpoint
 from web.presence import Presence
+from web.transports.longpoll import LongPoll
 from web.transports.phoenix import phoenix_socket
 from web.workers import Worker
 
@@ -107,7 +108,10 @@ def chat_children(
 
     from .live import live_router
 
-    chat_socket = phoenix_socket(ChatSocket, pubsub=PUBSUB, channel_supervisor=CHANNELS, longpoll=True)
+    # With workers, a long-poll session opened on one is polled through whichever its requests reach.
+    longpoll_secret = worker.derive_secret("web.demo.longpoll") if worker is not None else None
+    longpoll = LongPoll(secret=longpoll_secret) if longpoll_secret is not None else True
+    chat_socket = phoenix_socket(ChatSocket, pubsub=PUBSUB, channel_supervisor=CHANNELS, longpoll=longpoll)
     dashboard = Dashboard(path="/dashboard", pubsub=PUBSUB, presence=[PRESENCE], token=dashboard_token)
     secret = worker.derive_secret("web.demo.live") if worker is not None else None
     router = live_router(pubsub=PUBSUB, channel_supervisor=CHANNELS, dashboard=dashboard, secret=secret)

@@ -46,6 +46,8 @@ rendered here too, on the dead render (``web.live._nested``).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -553,8 +555,14 @@ class LiveRouter:
         leaves it out; a :class:`~web.transports.longpoll.LongPoll` tunes it),
         which :func:`default_layout`'s pages fall back to when their WebSocket
         does not open within 2.5 s. ``options`` are those of
-        :class:`~web.transports.websocket.WebSocket`.
+        :class:`~web.transports.websocket.WebSocket`. ``longpoll=True`` signs
+        its session tokens with a key derived from the router's secret, so
+        that every node with this router (every worker of
+        :mod:`web.workers`) serves every session.
         """
+        if longpoll is True:
+            key = self.secret.encode() if isinstance(self.secret, str) else self.secret
+            longpoll = LongPoll(secret=hmac.new(key, b"web.live longpoll", hashlib.sha256).hexdigest())
         return phoenix_socket(
             self.socket_cls, pubsub=self.pubsub, channel_supervisor=self.channel_supervisor,
             path=self.socket_path + "/websocket", longpoll=longpoll, **options,

@@ -116,6 +116,19 @@ A poll waiting when its session ends gets what was left for it (200) or
 410. One poll waits per session at a time: a second one replaces the
 first, which is answered 204.
 
+Across nodes
+------------
+A client's requests may reach another node than its session's: with
+:mod:`web.workers` the kernel spreads connections among the workers, and
+machines sit behind a load balancer. The token names the session's node,
+and a request that reaches another node is done there through ``otp.dist``
+(:mod:`web.transports._longpoll_relay`): the client sees one session
+whichever node answers. A poll for a session that is not there any more
+(its node gone) opens a new one where it lands. Every node must sign with
+the same ``LongPoll(secret=...)``: in :mod:`web.workers`,
+``LongPoll(secret=worker.derive_secret("..."))``; a LiveView router's
+long-poll derives its secret from the router's.
+
 What a client may cost
 ----------------------
 Sessions are bounded (``max_sessions`` per mount), and a crowd opening
@@ -131,6 +144,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import inspect
 import secrets
 from typing import Any, Awaitable, Callable, Iterable, Mapping
@@ -140,13 +154,15 @@ import attrs
 import orjson
 import trio
 
-from otp import ChildSpec, DynamicSupervisor, Pid, Restart, spawn_link
+from otp import ChildSpec, DynamicSupervisor, Pid, Restart, dist, spawn_link
 from otp.lowlevel import fixup_module_metadata as _fixup_module_metadata
 from web.token import InvalidToken, sign, verify
 
 from .._http import RECEIVE_SIZE, Handler, Request, Response, ResponseWriter
 from .._limits import ConnectionContext
+from . import _longpoll_relay as relay
 from ._longpoll_options import LongPoll, longpoll_path
+from ._longpoll_relay import Relay, SessionRef, relay_name
 from ._longpoll_session import GONE, LongPollSession, run_session
 from ._session import GOING_AWAY, MESSAGE_TOO_BIG, POLICY_VIOLATION
 from .websocket import ConnectInfo, WebSocket, origin_allowed
@@ -214,7 +230,9 @@ async def mount_longpoll(
     for mount in mounts:
         assert mount.longpoll is not None  # (filtered above)
         path = longpoll_path(mount.path, mount.longpoll)
-        routes[path] = _Mount(mount, mount.longpoll, path, context, supervisor).handle
+        served = _Mount(mount, mount.longpoll, path, context, supervisor)
+        await Relay.start_link((served.sessions, served.polled), name=served.relay)
+        routes[path] = served.handle
     return attrs.evolve(context, handler=_with_routes(routes, context.handler)), supervisor
 
 
@@ -246,7 +264,9 @@ class _Mount:
 
     ``unpolled`` holds the sessions opened but not yet polled, oldest
     first: at ``max_sessions`` the oldest of them makes room (see the
-    module docstring, "What a client may cost").
+    module docstring, "What a client may cost"). ``relay`` is the name of
+    the process that serves its sessions to the requests other nodes get
+    for them (:mod:`web.transports._longpoll_relay`).
     """
 
     def __init__(self, websocket: WebSocket, options: LongPoll, path: str, context: ConnectionContext, supervisor: Pid) -> None:
@@ -255,6 +275,7 @@ class _Mount:
         self.salt = f"longpoll session {path}"
         self.sessions: dict[str, LongPollSession] = {}
         self.unpolled: dict[str, LongPollSession] = {}
+        self.relay = relay_name(path)
 
     async def handle(self, request: Request) -> Response | _PollAnswer:
         if request.method == "OPTIONS":
@@ -263,14 +284,20 @@ class _Mount:
             return Response(405, {"allow": "GET, POST, OPTIONS"})
         if not self._origin_allowed(request):
             return _answer(403)
-        session_id = self._session_id(_session_token(request))
-        session = self.sessions.get(session_id) if session_id is not None else None
+        ref = self._session_ref(_session_token(request))
+        if ref is not None and not ref.here(self.relay):
+            return await self._relayed(request, ref)
+        session = self.sessions.get(ref.id) if ref is not None else None
         if request.method == "POST":
             return _answer(GONE) if session is None else await self._publish(session, request)
-        if session is not None:
-            self.unpolled.pop(session.id, None)
-            return _PollAnswer(self.options.window, session, self._token(session))
-        return await self._open(request, _connect_params(request, ours=session_id is not None))
+        if ref is not None and session is not None:
+            self.polled(session.id)
+            return _PollAnswer(functools.partial(session.poll, self.options.window), session.close, self._token(ref))
+        return await self._open(request, _connect_params(request, ours=ref is not None))
+
+    def polled(self, session_id: str) -> None:
+        """A poll came for the session: it no longer counts as never polled."""
+        self.unpolled.pop(session_id, None)
 
     def _origin_allowed(self, request: Request) -> bool:
         try:
@@ -280,16 +307,16 @@ class _Mount:
 
     # -- tokens
 
-    def _token(self, session: LongPollSession) -> str:
-        return sign(self.options.secret, self.salt, session.id)
+    def _token(self, ref: SessionRef) -> str:
+        return sign(self.options.secret, self.salt, ref.to_payload())
 
-    def _session_id(self, token: str | None) -> str | None:
-        """The session id a token of ours names; None for no token, or a forged, expired or foreign one."""
+    def _session_ref(self, token: str | None) -> SessionRef | None:
+        """The session a token of ours names; None for no token, or a forged, expired or foreign one."""
         try:
-            session_id = verify(self.options.secret, self.salt, token, max_age=TOKEN_MAX_AGE)
+            payload = verify(self.options.secret, self.salt, token, max_age=TOKEN_MAX_AGE)
         except InvalidToken:
             return None
-        return session_id if isinstance(session_id, str) else None
+        return SessionRef.from_payload(payload)
 
     # -- GET
 
@@ -312,7 +339,7 @@ class _Mount:
         handler = self.websocket.handler(info, accepted)
         spec = ChildSpec(id="longpoll session", start=(_spawn_session, session, handler), restart=Restart.TEMPORARY)
         await DynamicSupervisor.start_child(self.supervisor, spec)
-        return _answer(410, token=self._token(session), messages=[])
+        return _answer(410, token=self._token(SessionRef(session.id, dist.node_name(), self.relay)), messages=[])
 
     def _make_room(self) -> bool:
         """True if one more session fits, after ending the oldest session never polled if need be."""
@@ -340,9 +367,35 @@ class _Mount:
             return _answer(refused.status)
         return _answer(await session.dispatch(frames))
 
+    # -- a session another node holds (see web.transports._longpoll_relay)
+
+    async def _relayed(self, request: Request, ref: SessionRef) -> Response | _PollAnswer:
+        if request.method == "POST":
+            return await self._publish_there(ref, request)
+        return _PollAnswer(
+            functools.partial(relay.poll, ref, self.options.window),
+            functools.partial(relay.close, ref),
+            self._token(ref),
+            functools.partial(self._open, request, _connect_params(request, ours=True)),
+        )
+
+    async def _publish_there(self, ref: SessionRef, request: Request) -> Response:
+        try:
+            frames = _frames_of(request, self.websocket.max_message_size)
+        except _Refused as refused:
+            relay.close(ref, refused.code)
+            return _answer(refused.status)
+        status = await relay.publish(ref, frames, self.options.dispatch_timeout)
+        return _answer(status if isinstance(status, int) else GONE)
+
 
 class _PollAnswer:
     """The answer to a poll, written once the session has frames for it (or its window passed).
+
+    ``poll()`` waits for the frames (here, or relayed to the session's
+    node), ``close(code)`` ends the session; ``reopen()``, for a relayed
+    poll whose session is not there (:data:`relay.UNKNOWN`), opens a new
+    one on this node, as a poll with a stale token does.
 
     A handler's response may be anything with ``async write_to(writer)``
     (see :class:`web.StreamingResponse`): so the poll waits with the
@@ -353,27 +406,38 @@ class _PollAnswer:
     and a half later.
     """
 
-    __slots__ = ("window", "session", "token")
+    __slots__ = ("poll", "close", "token", "reopen")
 
-    def __init__(self, window: float, session: LongPollSession, token: str) -> None:
-        self.window, self.session, self.token = window, session, token
+    def __init__(
+        self,
+        poll: Callable[[], Awaitable[list[str] | None | str]],
+        close: Callable[[int], None],
+        token: str,
+        reopen: Callable[[], Awaitable[Response]] | None = None,
+    ) -> None:
+        self.poll, self.close, self.token, self.reopen = poll, close, token, reopen
 
     async def write_to(self, writer: ResponseWriter) -> None:
         answer = await self._wait(writer)
+        if answer is None:
+            assert self.reopen is not None  # (only a relayed poll may find no session)
+            answer = await self.reopen()
         await writer.start(answer.status, {**answer.headers, "content-length": str(len(answer.body))})
         await writer.write(answer.body)
 
-    async def _wait(self, writer: ResponseWriter) -> Response:
-        frames: list[str] | None = []
+    async def _wait(self, writer: ResponseWriter) -> Response | None:
+        frames: list[str] | None | str = []
         watch = _ClientWatch(writer)
         async with trio.open_nursery() as nursery:
             nursery.start_soon(watch.run, nursery.cancel_scope)
-            frames = await self.session.poll(self.window)
+            frames = await self.poll()
             nursery.cancel_scope.cancel()
         if watch.gone:
-            self.session.close(GOING_AWAY)
+            self.close(GOING_AWAY)
             return _answer(GONE)  # (to nobody: the connection is closed)
-        if frames is None:
+        if frames == relay.UNKNOWN:
+            return None
+        if frames is None or isinstance(frames, str):
             return _answer(GONE)
         return _answer(200 if frames else 204, token=self.token, messages=frames)
 

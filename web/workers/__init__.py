@@ -44,7 +44,9 @@ worker's tree. What it must do for the workers to be one server:
 * derive what must be equal on every worker from the run's shared secret,
   ``worker.derive_secret("purpose")`` (a LiveView router's signing key: a
   page rendered by one worker is joined through whichever worker its
-  WebSocket reaches); anything a worker keeps to itself in memory (a
+  WebSocket reaches; a long-poll mount's ``LongPoll(secret=...)``: a
+  client's polls reach any worker, and each is relayed to the worker
+  that holds its session); anything a worker keeps to itself in memory (a
   counter, a cache) is per worker.
 
 ``options=`` (JSON values) reach every worker as ``worker.options``.
