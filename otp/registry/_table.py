@@ -2,11 +2,14 @@
 
 Two indexes, kept in step:
 
-* ``by_key``: key → ``{pid: value}`` for unique keys (one entry), key →
-  ``{pid: [values]}`` for duplicate keys (a process may register one key
-  several times);
+* ``by_key``: key → ``{pid: value}`` for unique keys (one entry), and for
+  duplicate keys too while a process registered a key once; a process that
+  registered it several times has its values in a ``_Many`` list there;
 * ``by_pid``: pid → ``{key: count}``, so that cleaning up after a process
-  that ended costs its own entries, not a scan of the table.
+  that ended costs its own entries, not a scan of the table. Most processes
+  hold one key once (a channel subscribed to its topic): for them it is
+  pid → the key itself, which saves a dict (224 bytes) per process. A key
+  is hashable, so never a dict: the two cannot be confused.
 
 Everything here is synchronous and runs in whichever process calls it: the
 node is single-threaded, so a read never sees half a write. Entries of a
@@ -17,10 +20,19 @@ registry process, told by the link, deletes them.
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 from .._kernel import AlreadyRegistered, Pid
 
 __all__ = ["Keys", "Table"]
+
+_NOTHING = object()  # no entry (a key or a value may be None)
+
+
+class _Many(list):
+    """A process's values under one duplicate key when it registered it more than once (one is held as itself)."""
+
+    __slots__ = ()
 
 
 class Keys(enum.Enum):
@@ -39,7 +51,7 @@ class Table:
     def __init__(self, keys: Keys, owner: Pid) -> None:
         self.keys = keys
         self.by_key: dict = {}
-        self.by_pid: dict[Pid, dict] = {}
+        self.by_pid: dict[Pid, Any] = {}  # pid -> {key: count}, or the key itself (held once)
         self.meta: dict = {}
         self.owner = owner  # the registry process
         self.linked: set[Pid] = set()  # processes linked to the registry by registering
@@ -58,9 +70,20 @@ class Table:
         else:
             if entries is None:
                 entries = self.by_key[key] = {}
-            entries.setdefault(pid, []).append(value)
-        counts = self.by_pid.setdefault(pid, {})
-        counts[key] = counts.get(key, 0) + 1
+            values = entries.get(pid, _NOTHING)
+            if values is _NOTHING:
+                entries[pid] = value
+            elif values.__class__ is _Many:
+                values.append(value)
+            else:
+                entries[pid] = _Many((values, value))
+        held = self.by_pid.get(pid, _NOTHING)
+        if held is _NOTHING:
+            self.by_pid[pid] = key
+        elif held.__class__ is dict:
+            held[key] = held.get(key, 0) + 1
+        else:
+            self.by_pid[pid] = {key: 2} if held == key else {held: 1, key: 1}
 
     def delete(self, key: object, pid: Pid) -> bool:
         """Remove every entry of ``pid`` under ``key``; True if there was one."""
@@ -72,7 +95,7 @@ class Table:
 
     def delete_pid(self, pid: Pid) -> None:
         """Remove every entry of ``pid`` (it has ended)."""
-        for key in list(self.by_pid.get(pid, ())):
+        for key, _ in self._counts(pid):
             self._delete_all(key, pid)
         self.linked.discard(pid)
 
@@ -81,10 +104,19 @@ class Table:
         del entries[pid]
         if not entries:
             del self.by_key[key]
-        counts = self.by_pid[pid]
-        del counts[key]
-        if not counts:
-            del self.by_pid[pid]
+        held = self.by_pid[pid]
+        if held.__class__ is dict:
+            del held[key]
+            if held:
+                return
+        del self.by_pid[pid]
+
+    def _counts(self, pid: Pid) -> list[tuple[object, int]]:
+        """``[(key, count), ...]`` of ``pid`` (a copy: safe to delete while iterating)."""
+        held = self.by_pid.get(pid, _NOTHING)
+        if held is _NOTHING:
+            return []
+        return list(held.items()) if held.__class__ is dict else [(held, 1)]
 
     def update(self, key: object, pid: Pid, value: object) -> None:
         self.by_key[key][pid] = value
@@ -100,25 +132,29 @@ class Table:
             for pid, value in entries.items():
                 process = pid._process
                 return [(pid, value)] if process is not None and process.alive else []
-        return [(pid, value) for pid, values in entries.items() if alive(pid) for value in values]
+        return [
+            (pid, value)
+            for pid, values in entries.items()
+            if alive(pid)
+            for value in (values if values.__class__ is _Many else (values,))
+        ]
 
     def keys_of(self, pid: Pid) -> list:
         if not alive(pid):
             return []
-        return [key for key, count in self.by_pid.get(pid, {}).items() for _ in range(count)]
+        return [key for key, count in self._counts(pid) for _ in range(count)]
 
     def count(self) -> int:
-        return sum(count for pid, counts in self.by_pid.items() if alive(pid) for count in counts.values())
+        return sum(
+            sum(held.values()) if held.__class__ is dict else 1 for pid, held in self.by_pid.items() if alive(pid)
+        )
 
     def count_by_key(self) -> dict:
         unique = self.keys is Keys.UNIQUE
         counts = {}
         for key, entries in self.by_key.items():
-            n = sum(1 if unique else len(values) for pid, values in entries.items() if alive(pid))
+            n = sum(1 if unique or values.__class__ is not _Many else len(values) for pid, values in entries.items() if alive(pid))
             if n:
                 counts[key] = n
         return counts
 
-    def value_of(self, key: object, pid: Pid) -> object:
-        entries = self.by_key.get(key)
-        return entries.get(pid) if entries else None

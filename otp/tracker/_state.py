@@ -84,11 +84,13 @@ True
 from __future__ import annotations
 
 import builtins
-from typing import Any, Iterator, NamedTuple
+from typing import Any, Iterator, NamedTuple, TypeAlias
 
 import attrs
 
 from .._kernel import OTPError
+
+_Dots: TypeAlias = "tuple | dict[tuple, None]"  # an index's dots (see _index_add)
 
 __all__ = ["State", "Delta", "Diff", "Presence", "Context", "AlreadyTracked", "NotTracked"]
 
@@ -295,12 +297,14 @@ class State:
         self.replica = replica
         self._context = Context()
         self._entries: dict[tuple, Presence] = {}  # dot -> presence, every known replica's, hidden or not
-        self._by_topic: dict[Any, dict[tuple, None]] = {}  # topic -> {dot: None}, in the order they joined
-        self._by_pid: dict[Any, dict[tuple, None]] = {}
-        self._by_replica: dict[Any, dict[tuple, None]] = {}
-        # (pid, topic, key) -> {dot: None}: finds one presence without scanning
+        # The indexes below map a value to its dots, in the order they joined:
+        # one dot as itself, several as {dot: None} (see _index_add).
+        self._by_topic: dict[Any, _Dots] = {}
+        self._by_pid: dict[Any, _Dots] = {}
+        self._by_replica: dict[Any, dict[tuple, None]] = {}  # always {dot: None}: few replicas, many dots each
+        # (pid, topic, key) -> dots: finds one presence without scanning
         # all of a process's (a process tracked under 10,000 keys, say).
-        self._by_identity: dict[Any, dict[tuple, None]] = {}
+        self._by_identity: dict[Any, _Dots] = {}
         self._known = {replica}  # replicas whose entries and dots merge brings in
         self._down: set = set()  # known replicas whose entries are hidden
         self._delta = Delta(replica, 0, 0, {}, Context())  # local operations not yet handed out
@@ -492,7 +496,7 @@ class State:
 
     def list(self, topic: object) -> list[tuple[Any, Any]]:
         """``[(key, meta), ...]`` present in ``topic``, in the order they joined."""
-        dots = self._by_topic.get(topic)
+        dots = _index_get(self._by_topic, topic)
         if not dots:
             return []
         entries, down = self._entries, self._down
@@ -502,7 +506,8 @@ class State:
         """``{topic: number of presences}`` for every topic with someone present."""
         down = self._down
         counts = {}
-        for topic, dots in self._by_topic.items():
+        for topic in self._by_topic:
+            dots = _index_get(self._by_topic, topic)
             count = sum(1 for dot in dots if not down or dot[0] not in down)
             if count:
                 counts[topic] = count
@@ -512,7 +517,7 @@ class State:
 
     def get_by_key(self, topic: object, key: object) -> builtins.list[tuple[Any, Any]]:
         """``[(pid, meta), ...]`` present in ``topic`` as ``key``."""
-        dots = self._by_topic.get(topic, ())
+        dots = _index_get(self._by_topic, topic)
         entries, down = self._entries, self._down
         return [
             (entries[dot].pid, entries[dot].meta)
@@ -560,12 +565,12 @@ class State:
         return Delta(self.replica, start, self.counter, entries, own)
 
     def _find(self, pid: object, topic: object, key: object) -> builtins.list[tuple]:
-        dots = self._by_pid.get(pid)
+        dots = _index_get(self._by_pid, pid)
         if not dots:
             return []
         if topic is None:
             return list(dots)
-        return list(self._by_identity.get((pid, topic, key), ()))
+        return list(_index_get(self._by_identity, (pid, topic, key)))
 
     def _entries_of(self, replica: object) -> builtins.list[tuple[tuple, Presence]]:
         entries = self._entries
@@ -573,25 +578,55 @@ class State:
 
     def _insert(self, dot: tuple, presence: Presence) -> None:
         self._entries[dot] = presence
-        self._by_topic.setdefault(presence.topic, {})[dot] = None
-        self._by_pid.setdefault(presence.pid, {})[dot] = None
+        _index_add(self._by_topic, presence.topic, dot)
+        _index_add(self._by_pid, presence.pid, dot)
         self._by_replica.setdefault(dot[0], {})[dot] = None
-        self._by_identity.setdefault((presence.pid, presence.topic, presence.key), {})[dot] = None
+        _index_add(self._by_identity, (presence.pid, presence.topic, presence.key), dot)
 
     def _remove(self, dot: tuple) -> Presence:
         presence = self._entries.pop(dot)
-        indexes = (
-            (self._by_topic, presence.topic),
-            (self._by_pid, presence.pid),
-            (self._by_replica, dot[0]),
-            (self._by_identity, (presence.pid, presence.topic, presence.key)),
-        )
-        for index, value in indexes:
-            dots = index[value]
-            del dots[dot]
-            if not dots:
-                del index[value]
+        _index_remove(self._by_topic, presence.topic, dot)
+        _index_remove(self._by_pid, presence.pid, dot)
+        _index_remove(self._by_replica, dot[0], dot)
+        _index_remove(self._by_identity, (presence.pid, presence.topic, presence.key), dot)
         return presence
+
+
+# ---------------------------------------------------------------- the indexes: value -> dots
+#
+# Most topics, pids and identities have one presence (a socket in a room of
+# its own, a user on one page): a dict for each would cost 224 bytes per
+# index per presence, three times over, on every replica that knows it. So
+# one dot is held as itself (a dot is a tuple, never a dict), and a second
+# one turns it into {dot: None} (insertion-ordered, as the reads need).
+
+def _index_add(index: dict, value: object, dot: tuple) -> None:
+    held = index.get(value)
+    if held is None:
+        index[value] = dot
+    elif held.__class__ is dict:
+        held[dot] = None
+    else:
+        index[value] = {held: None, dot: None}
+
+
+def _index_remove(index: dict, value: object, dot: tuple) -> None:
+    held = index[value]
+    if held.__class__ is dict:
+        del held[dot]
+        if not held:
+            del index[value]
+    else:
+        assert held == dot, (held, dot)
+        del index[value]
+
+
+def _index_get(index: dict, value: object) -> tuple | dict:
+    """The dots of ``value`` (an empty tuple if none), to iterate over."""
+    held = index.get(value)
+    if held is None:
+        return ()
+    return held if held.__class__ is dict else (held,)
 
 
 def _diff(joins: list, leaves: list) -> Diff:
