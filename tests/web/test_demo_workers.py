@@ -12,6 +12,9 @@ on the worker it wants (on the shared port the kernel picks). Then:
 * the LiveView pages in Chromium, the chat's two users on two workers; and
   a page rendered by one worker and joined through the other;
 * the shared port reaches both workers;
+* a long-poll session opened on one worker is joined, polled and posted
+  through the other; the official client over long-poll on the shared
+  port, its requests spread across both workers;
 * the dashboard of either worker lists both nodes, and shows the other's
   facts (read there) when it is selected.
 """
@@ -21,9 +24,11 @@ from __future__ import annotations
 import re
 import socket
 
+import orjson
 import pytest
 from _node_tools import run_js
 from dashboard._real_live import HTTPClient, RealSocket, WSClient, _page_tokens, open_live
+from test_longpoll import LongPollClient, session_of
 
 import otp
 from otp import Supervisor
@@ -170,6 +175,44 @@ async def test_the_shared_port_reaches_both_workers():
         if len(reached) == 2:
             break
     assert reached == {node(1), node(2)}
+
+
+# ---------------------------------------------------------------- long-poll across workers
+
+
+async def test_a_long_poll_session_opened_on_one_worker_is_joined_polled_and_posted_through_the_other():
+    _, (first, second) = await demo_on_two_workers()
+    on_first = LongPollClient(first)
+    opened = await on_first.open()
+    assert opened == {"status": 410, "token": opened["token"], "messages": []}
+    session = session_of(on_first.token, signed_with_secret=False)  # [id, node, relay]: the demo's secret is its own
+    assert session[1] == node(1)
+    on_second = LongPollClient(second)
+    on_second.token = on_first.token
+
+    join = await on_second.join()
+    answer = await on_second.get()
+    assert answer["status"] == 200 and session_of(answer["token"], signed_with_secret=False) == session
+    on_second.pending += [orjson.loads(message) for message in answer["messages"]]
+    joined = SCENARIOS["basic"]["joined"]
+    assert await on_second.frame_where(lambda f: f[1] == join) == [join, join, "room:lobby", "phx_reply", joined]
+    ping = {"n": 1, "nested": {"ok": True}}
+    for pushed_through, polled_through, ref in [(on_first, on_second, "2"), (on_second, on_first, "3")]:
+        assert await pushed_through.post([join, ref, "room:lobby", "ping", ping]) == {"status": 200}
+        reply = await polled_through.frame_where(lambda f, ref=ref: f[1] == ref)
+        assert reply == [join, ref, "room:lobby", "phx_reply", SCENARIOS["basic"]["ping"]]
+
+
+async def test_the_official_client_over_long_poll_on_the_shared_port_of_two_workers():
+    # Each client polls on one connection and posts on another, each to the worker the kernel picks:
+    # both on one worker for a client, half the time. So three clients, one after the other; not those of
+    # two_clients and close_and_unmatched, which see who is present: a long-poll client that disconnects
+    # between two polls is present for 1.5 windows more (tests/web/test_longpoll_js.py).
+    port, _ = await demo_on_two_workers()
+    for scenario in ("basic", "secret", "crash_rejoin"):
+        output = await run_js("chat_client.mjs", scenario, f"ws://127.0.0.1:{port}/socket", "longpoll")
+        assert output["ok"], f"{scenario}: {output.get('error', '')}\n{output['stderr']}"
+        assert output["result"] == SCENARIOS[scenario], scenario
 
 
 # ---------------------------------------------------------------- the dashboard shows the cluster
