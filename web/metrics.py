@@ -42,26 +42,50 @@ bound there.
 
 Handlers run in the process that emits: each is one increment or one
 observation, and ``prometheus_client`` metrics are safe to update there.
+
+A cluster in one scrape
+-----------------------
+Each node counts its own. With several nodes behind one address (the
+workers of :mod:`web.workers` share a port, and the kernel picks which one
+answers), ``PrometheusExporter(cluster=True)`` makes ``/metrics`` on any
+node answer for every node: the node scraped asks the others
+(``otp.dist``, each node's exporter process is registered as
+:data:`CLUSTER_NAME`), and every sample carries a ``node`` label::
+
+    otp_gc_max_pause_seconds{node="worker-1@host"} 0.012
+    otp_gc_max_pause_seconds{node="worker-2@host"} 0.009
+
+A node that does not answer within :data:`CLUSTER_TIMEOUT` seconds is left
+out of that scrape (``web_metrics_nodes_missing`` counts them), so a
+stalled worker cannot stall the scrape. On a node that is not distributed,
+``cluster=True`` changes nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 from otp.lowlevel import import_extra as _import_extra
 
 try:
     from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+    from prometheus_client.metrics_core import Metric
+    from prometheus_client.samples import Sample
 except ImportError:
     _import_extra("prometheus_client", extra="metrics", needed_by="web.metrics")  # raises, naming the extra
     raise  # the package is there, but something in it failed: show that
 
 import otp
-from otp import ChildSpec, GenServer, collector, telemetry
+from otp import ChildSpec, GenServer, collector, dist, telemetry
 
 from ._http import Handler, Request, Response
 
-__all__ = ["PrometheusExporter"]
+__all__ = ["PrometheusExporter", "CLUSTER_NAME", "CLUSTER_TIMEOUT"]
+
+#: The name each node's exporter process holds when ``cluster=True`` (one such exporter per node).
+CLUSTER_NAME = "web.metrics"
+#: Seconds a scrape waits for each other node's metrics.
+CLUSTER_TIMEOUT = 2.0
 
 _SECONDS = (0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0)
 _BYTES = (16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576)
@@ -69,11 +93,18 @@ _PAUSES = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 
 
 class PrometheusExporter:
-    """Telemetry handlers feeding ``prometheus_client`` metrics, and the ``/metrics`` page."""
+    """Telemetry handlers feeding ``prometheus_client`` metrics, and the ``/metrics`` page.
 
-    def __init__(self, registry: CollectorRegistry | None = None, *, path: str = "/metrics") -> None:
+    ``cluster=True``: ``/metrics`` answers for every node of the cluster
+    (see "A cluster in one scrape" above); its :meth:`child_spec` process
+    then holds the name :data:`CLUSTER_NAME`.
+    """
+
+    def __init__(self, registry: CollectorRegistry | None = None, *, path: str = "/metrics", cluster: bool = False) -> None:
         self.registry = registry or CollectorRegistry()
         self.path = path
+        self.cluster = cluster
+        self.nodes_missing = 0  # other nodes left out of a scrape, since this exporter was made
         self.handler_id = ("web.metrics", id(self))
         r = self.registry
         self.spawns = Counter("otp_process_spawns", "Processes spawned.", registry=r)
@@ -118,16 +149,38 @@ class PrometheusExporter:
         telemetry.detach(self.handler_id)
 
     def child_spec(self) -> ChildSpec:
-        """A child that keeps the handlers attached while it runs."""
+        """A child that keeps the handlers attached while it runs (named :data:`CLUSTER_NAME` with ``cluster=True``)."""
+        if self.cluster:
+            return _Attached.child_spec(self, id=self.handler_id, name=CLUSTER_NAME)
         return _Attached.child_spec(self, id=self.handler_id)
 
     def _handle(self, event: tuple, measurements: dict, metadata: dict, config: object) -> None:
         self._routes[event](measurements, metadata)
 
     def text(self) -> bytes:
-        """The metrics in Prometheus's text format (the collector's passes so far included)."""
+        """This node's metrics in Prometheus's text format (the collector's passes so far included)."""
         collector.emit()
         return generate_latest(self.registry)
+
+    def families(self) -> list[Metric]:
+        """This node's metric families (what another node's scrape asks for)."""
+        collector.emit()
+        return list(self.registry.collect())
+
+    async def cluster_text(self) -> bytes:
+        """Every node's metrics, each sample labelled with its ``node`` (this node's alone if not distributed)."""
+        here = dist.node_name()
+        if here is None:
+            return self.text()
+        by_node = {here: self.families()}
+        for node in sorted(await dist.nodes()):
+            try:
+                by_node[node] = await GenServer.call((CLUSTER_NAME, node), "families", timeout=CLUSTER_TIMEOUT)
+            except otp.CallError:  # gone, stalled, or serving no cluster exporter
+                self.nodes_missing += 1
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(_Labelled(by_node, self.nodes_missing))
+        return generate_latest(registry)
 
     def http(
         self,
@@ -147,7 +200,8 @@ class PrometheusExporter:
             if request.path == self.path and request.method == "GET":
                 if allow is not None and not allow(request):
                     return Response(403, {"content-type": "text/plain"}, b"the metrics are not served to this client")
-                return Response(200, {"content-type": CONTENT_TYPE_LATEST}, self.text())
+                body = await self.cluster_text() if self.cluster else self.text()
+                return Response(200, {"content-type": CONTENT_TYPE_LATEST}, body)
             if fallback is not None:
                 return await fallback(request)
             return Response(404, {"content-type": "text/plain"}, b"not found")
@@ -164,8 +218,36 @@ class _Attached(GenServer):
         exporter.detach()
         exporter.attach()
 
+    async def handle_call(self, request: object, caller: object) -> object:
+        if request == "families":  # another node's scrape (cluster=True)
+            return self.exporter.families()
+        raise ValueError(f"web.metrics exporter: unknown request {request!r}")
+
     async def terminate(self, reason: object) -> None:
         self.exporter.detach()
+
+
+class _Labelled:
+    """A collector over several nodes' families: each family once, each sample with its node's label."""
+
+    def __init__(self, by_node: dict[str, list[Metric]], nodes_missing: int) -> None:
+        self.by_node, self.nodes_missing = by_node, nodes_missing
+
+    def collect(self) -> Iterator[Metric]:
+        merged: dict[str, Metric] = {}
+        for node, families in self.by_node.items():
+            for family in families:
+                into = merged.get(family.name)
+                if into is None:
+                    into = merged[family.name] = Metric(family.name, family.documentation, family.type, family.unit)
+                into.samples.extend(
+                    Sample(sample.name, {**sample.labels, "node": node}, sample.value, sample.timestamp, sample.exemplar)
+                    for sample in family.samples
+                )
+        yield from merged.values()
+        missing = Metric("web_metrics_nodes_missing", "Other nodes left out of a scrape (no answer in time).", "counter")
+        missing.add_sample("web_metrics_nodes_missing_total", {}, float(self.nodes_missing))
+        yield missing
 
 
 def _reason_kind(reason: object) -> str:

@@ -2,9 +2,8 @@
 
 What a crowd of idle sockets costs the server, and whether it ever stops
 the world. The server is the demo itself, as shipped (``python -m web.demo
-chat``; ``--workers 1`` where the demo has that option: one OS process, so
-that its collector's figures are the only ones), in an OS process of its
-own. The load generator:
+chat``: one worker per core; ``BENCH_WORKERS=1`` for one process), in an
+OS process of its own. The load generator:
 
 1. reads the server's process tree's RSS once it is idle (``idle_rss``:
    the server and every process it started, VmRSS from ``/proc``);
@@ -21,10 +20,12 @@ own. The load generator:
 4. ``hold_s`` seconds after the last join, reads the tree's RSS again
    (``held_rss``): ``rss_per_socket`` is ``(held_rss - idle_rss) / N``;
 5. reads the server's garbage-collector figures from its ``/metrics``
-   (:mod:`web.metrics`, served to this machine) as the pings start and as
-   they end: the passes in that window per generation, the pauses over 20
-   ms among them, and the longest pause the node measured since it
-   started (``gc_max_pause_ms``, connecting included).
+   (:mod:`web.metrics`, served to this machine; with workers, any of them
+   answers for all, each sample labelled with its node) as the pings start
+   and as they end: the passes in that window per generation (every
+   worker's), the pauses over 20 ms among them, and the longest pause any
+   node measured since it started (``gc_max_pause_ms``, connecting
+   included).
 
 Figure: the longest round trip (p100), in ms; ``p50_ms`` and ``p99_ms``
 beside it. Targets (issue #13) at 10,000 sockets: p100 at most 50 ms, no
@@ -57,15 +58,19 @@ took over 20 ms (the dashboard's sampler snapshotting every process each
 second, and young passes over what connecting had left); the longest
 pauses were the endpoint's freezes, each walking every connection made
 since the last. After: no pass at all during the pings; the longest pause
-is a freeze or a young pass while connecting. Clients that offer
-permessage-deflate (browsers, Node's ``ws``) add the compressor each
-socket keeps with the default ``Deflate()``: 31,334 B a socket at 2,000.
+is a freeze or a young pass while connecting. The demo ships without
+compression (permessage-deflate is off by default, as in Phoenix), so
+these figures hold whatever the clients offer (ours offer nothing). A
+mount with ``compress=True`` adds, for each client that offers it
+(browsers, Node's ``ws``), the compressor its socket keeps with the
+default ``Deflate()``: 31,334 B a socket at 2,000.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import math
+import os
 import re
 import time
 from time import perf_counter
@@ -97,11 +102,12 @@ SLOW_PAUSE = 0.02  # seconds: a collector pause longer than this misses the targ
 # ------------------------------------------------------------ the servers
 
 
-def _demo_command(workers: int) -> list[str]:
-    """``web.demo chat`` on a free port, with ``--workers`` when the demo has that option."""
+def _demo_command(workers: int | None) -> list[str]:
+    """``web.demo chat`` on a free port; with ``--workers`` if given (and the demo has that option)."""
     command = ["web.demo", "chat", "--port", "0"]
     spec = importlib.util.find_spec("web.demo.__main__")
-    if spec is not None and spec.origin is not None and "--workers" in open(spec.origin).read():
+    has_option = spec is not None and spec.origin is not None and "--workers" in open(spec.origin).read()
+    if workers is not None and has_option:
         command += ["--workers", str(workers)]
     return command
 
@@ -109,7 +115,8 @@ def _demo_command(workers: int) -> list[str]:
 def _server(kind: str):
     if kind == "ours":
         # The demo prints its "listening on" line without flushing: unbuffered, it reaches us at once.
-        return server_process(_demo_command(1), "the demo", env={"PYTHONUNBUFFERED": "1"})
+        workers = int(os.environ.get("BENCH_WORKERS", 0)) or None  # None: as shipped, one per core
+        return server_process(_demo_command(workers), "the demo", env={"PYTHONUNBUFFERED": "1"})
     return server_process([SERVERS[kind]], f"the {kind} server")
 
 
@@ -128,23 +135,25 @@ def _run(kind: str, n: int, hold_s: float, ping_s: float) -> Sample:
 # ------------------------------------------------------------ the collector's figures
 
 
-_PAUSE_COUNT = re.compile(r'^otp_gc_pause_seconds_count\{generation="(\d)"\} (\S+)$', re.M)
-_PAUSE_FAST = re.compile(r'^otp_gc_pause_seconds_bucket\{generation="(\d)",le="0\.02"\} (\S+)$', re.M)
-_MAX_PAUSE = re.compile(r"^otp_gc_max_pause_seconds (\S+)$", re.M)
+_NODE = r'(?:,?node="[^"]*")?'  # with workers, every sample is labelled with its node
+_PAUSE_COUNT = re.compile(r'^otp_gc_pause_seconds_count\{generation="(\d)"' + _NODE + r"\} (\S+)$", re.M)
+_PAUSE_FAST = re.compile(r'^otp_gc_pause_seconds_bucket\{generation="(\d)",le="0\.02"' + _NODE + r"\} (\S+)$", re.M)
+_MAX_PAUSE = re.compile(r"^otp_gc_max_pause_seconds(?:\{" + _NODE + r"\})? (\S+)$", re.M)
 
 
 class _Collector:
-    """The server's collector figures, from one read of its ``/metrics``."""
+    """The server's collector figures (every node's), from one read of its ``/metrics``."""
 
     def __init__(self, text: str) -> None:
         self.passes = [0, 0, 0]
         self.fast = 0  # passes of at most SLOW_PAUSE
         for generation, count in _PAUSE_COUNT.findall(text):
-            self.passes[int(generation)] = int(float(count))
+            self.passes[int(generation)] += int(float(count))
         for _, count in _PAUSE_FAST.findall(text):
             self.fast += int(float(count))
-        found = _MAX_PAUSE.search(text)
-        self.max_pause = float(found.group(1)) if found else math.nan
+        pauses = [float(value) for value in _MAX_PAUSE.findall(text)]
+        self.max_pause = max(pauses) if pauses else math.nan
+        self.nodes = max(1, len(pauses))
 
     @property
     def slow(self) -> int:
@@ -160,11 +169,12 @@ class _Collector:
 
 def _collector_fields(start: _Collector | None, end: _Collector | None) -> dict:
     if start is None or end is None:
-        return {"gc_passes": None, "gc_slow_pauses": None, "gc_max_pause_ms": None}
+        return {"gc_passes": None, "gc_slow_pauses": None, "gc_max_pause_ms": None, "gc_nodes": None}
     return {
         "gc_passes": [e - s for s, e in zip(start.passes, end.passes, strict=True)],  # per generation, during the pings
         "gc_slow_pauses": end.slow - start.slow,  # pauses over 20 ms during the pings
         "gc_max_pause_ms": end.max_pause * 1e3,  # since the server started, connecting included
+        "gc_nodes": end.nodes,  # the nodes whose figures these are (every worker's)
     }
 
 

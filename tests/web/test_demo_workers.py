@@ -177,6 +177,22 @@ async def test_the_shared_port_reaches_both_workers():
     assert reached == {node(1), node(2)}
 
 
+# ---------------------------------------------------------------- /metrics answers for the cluster
+
+
+async def test_metrics_from_either_worker_hold_both_workers_figures_each_labelled_with_its_node():
+    _, direct = await demo_on_two_workers()
+    for port in direct:
+        client = await HTTPClient.open(port)
+        response = await client.request("GET", "/metrics")
+        await client.aclose()
+        assert response.status == 200, response
+        text = response.body.decode()
+        for index in (1, 2):
+            assert re.search(rf'^otp_gc_max_pause_seconds{{node="{re.escape(node(index))}"}} \S+$', text, re.M), text
+        assert re.search(r"^web_metrics_nodes_missing_total 0\.0$", text, re.M), text
+
+
 # ---------------------------------------------------------------- long-poll across workers
 
 

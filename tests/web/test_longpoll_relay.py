@@ -19,6 +19,7 @@ from test_longpoll import JOIN_OK, NDJSON, SECRET, LongPollClient, SessionToken,
 
 import otp
 from otp import PubSub, Shutdown
+from otp.testing import wait_for_restart
 from web import Endpoint
 from web.demo.chat import PRESENCE, PUBSUB, ChatSocket
 from web.presence import Presence
@@ -191,11 +192,6 @@ async def test_a_token_naming_a_relay_or_node_not_there_is_a_session_gone(payloa
     assert await client.post(HEARTBEAT) == {"status": 200}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Endpoint.terminate shuts down its acceptor, connections and sessions but not its relays: "
-    "linked to the endpoint, a relay outlives a stop with reason normal (Endpoint.stop), registered, for ever",
-)
 async def test_stopping_an_endpoint_ends_its_relay():
     endpoint_a, _ = await two_endpoints()
     home = LongPollClient(Endpoint.address(endpoint_a)[1])
@@ -204,6 +200,21 @@ async def test_stopping_an_endpoint_ends_its_relay():
     await Endpoint.stop(endpoint_a)
     await ended(monitor, timeout=2.0)
     assert otp.whereis(relay_of(home.token)) is None
+
+
+async def test_a_relay_that_crashes_comes_back_under_its_name_and_serves_the_sessions_still_there():
+    port_a, port_b = await two_ports()
+    home = LongPollClient(port_a)
+    await home.open()
+    name = relay_of(home.token)
+    crashed = otp.whereis(name)
+    [supervisor] = otp.process_info(crashed).links  # the sessions' DynamicSupervisor, its only link
+    otp.exit(crashed, otp.KILLED)
+    restarted = await wait_for_restart(supervisor, None, crashed, timeout=5)
+    assert otp.whereis(name) == restarted
+    away = through(port_b, home)
+    join = await away.join()
+    assert await away.frame_where(is_reply_to(join)) == [join, join, "room:lobby", "phx_reply", JOIN_OK]
 
 
 # ---------------------------------------------------------------- ending a session through the other endpoint

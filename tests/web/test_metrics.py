@@ -1,10 +1,12 @@
 """web.metrics: telemetry events counted by prometheus_client, served at /metrics."""
 
+from prometheus_client import CollectorRegistry, Counter, generate_latest
+
 import otp
 from otp import GenServer, PubSub, Supervisor
 from otp.testing import capture_crash_reports, kill_and_wait
 from web._http import Request
-from web.metrics import PrometheusExporter
+from web.metrics import CLUSTER_NAME, PrometheusExporter, _Labelled
 
 
 class Echo(GenServer):
@@ -135,3 +137,37 @@ async def test_every_collector_pass_is_in_the_metrics_when_scraped():
     assert f"otp_gc_frozen_objects {float(stats.frozen)!r}" in found
     bounds = [line.split('le="')[1].split('"')[0] for line in found if line.startswith('otp_gc_pause_seconds_bucket{generation="2"')]
     assert "0.02" in bounds  # the bound a server's pauses must stay under
+
+
+# ---------------------------------------------------------------- cluster=True (tests/web/test_demo_workers.py: two real workers)
+
+
+async def test_a_cluster_exporter_on_a_node_not_distributed_answers_for_this_node_alone_and_holds_its_name():
+    exporter = PrometheusExporter(cluster=True)
+    supervisor = await Supervisor.start_link([exporter.child_spec()])
+    [child] = await Supervisor.which_children(supervisor)
+    assert otp.whereis(CLUSTER_NAME) == child.pid
+    await PubSub.start_link("metrics_cluster_ps")
+    otp.pubsub.broadcast("metrics_cluster_ps", "t", "hello")
+    response = await exporter.http()(Request("GET", "/metrics", {}, {}, ("127.0.0.1", 1)))
+    found = lines(response.body)
+    assert 'otp_pubsub_broadcasts_total{pubsub="metrics_cluster_ps"} 1.0' in found  # no node label
+    assert not any("node=" in line or line.startswith("web_metrics_nodes_missing") for line in found), found
+    await otp.GenServer.stop(supervisor)
+
+
+def test_several_nodes_families_merge_into_one_family_each_with_every_sample_labelled_by_its_node():
+    def families(broadcasts: float) -> list:
+        registry = CollectorRegistry()
+        Counter("otp_pubsub_broadcasts", "PubSub broadcasts.", ["pubsub"], registry=registry).labels("chat").inc(broadcasts)
+        return list(registry.collect())
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Labelled({"worker-1@h": families(2), "worker-2@h": families(5)}, nodes_missing=1))
+    found = lines(generate_latest(registry))
+    assert 'otp_pubsub_broadcasts_total{node="worker-1@h",pubsub="chat"} 2.0' in found
+    assert 'otp_pubsub_broadcasts_total{node="worker-2@h",pubsub="chat"} 5.0' in found
+    assert "web_metrics_nodes_missing_total 1.0" in found
+    helps = [line for line in generate_latest(registry).decode().splitlines() if line.startswith("# HELP otp_pubsub")]
+    # One family, not one per node (the text format writes a counter's _created as a family of its own).
+    assert helps == ["# HELP otp_pubsub_broadcasts_total PubSub broadcasts.", "# HELP otp_pubsub_broadcasts_created PubSub broadcasts."]

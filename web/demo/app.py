@@ -122,7 +122,7 @@ def chat_children(
     except ImportError:
         pass
     else:
-        exporter = PrometheusExporter()
+        exporter = PrometheusExporter(cluster=worker is not None and worker.clustered)  # with workers: all of them
         # For this machine only, as the dashboard without a token: a scraper elsewhere gets 403.
         handler, exporters = exporter.http(handler, allow=_on_this_machine), [exporter.child_spec()]
     adapter = worker.pubsub_adapter() if worker is not None else None  # None: the Local adapter

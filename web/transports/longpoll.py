@@ -231,7 +231,9 @@ async def mount_longpoll(
         assert mount.longpoll is not None  # (filtered above)
         path = longpoll_path(mount.path, mount.longpoll)
         served = _Mount(mount, mount.longpoll, path, context, supervisor)
-        await Relay.start_link((served.sessions, served.polled), name=served.relay)
+        # Under the sessions' supervisor: it goes when they go (the endpoint's end), and comes back if it crashes.
+        relay_spec = Relay.child_spec((served.sessions, served.polled), name=served.relay, id=served.relay)
+        await DynamicSupervisor.start_child(supervisor, relay_spec)
         routes[path] = served.handle
     return attrs.evolve(context, handler=_with_routes(routes, context.handler)), supervisor
 
