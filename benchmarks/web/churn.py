@@ -6,6 +6,11 @@ are done. Figure: cycles/s; ``errors`` (refusals, error replies, unexpected
 closes, exceptions) must be 0. No baseline: what is measured is our
 connection and channel lifecycle. Sizes: M = 2,000, W = 10 / ``--quick``
 M = 50, W = 10.
+
+The load generator (``generator``) is the official ``phoenix`` client in
+Node over ``ws`` (tests/js/churn_load.mjs: a new ``Socket`` per cycle,
+``disconnect`` with 1000) when Node and ``npm ci`` in tests/js are there,
+else this package's Python client, as in ``web-pingpong``.
 """
 
 from __future__ import annotations
@@ -17,10 +22,27 @@ import trio
 from .._harness import Sample, Workload
 from .._harness.servers import HOST, Errors, Server
 from .._harness.web_client import PhxClient
-from .load import run
+from .load import official_client, run, run_official
 
 
 async def _churn_main(srv: Server, cycles: int, workers: int) -> Sample:
+    node = official_client()
+    if node is None:
+        return await _churn_python(srv, cycles, workers)
+    result = await run_official(node, "churn_load.mjs", f"ws://{HOST}:{srv.port}/socket", cycles, workers)
+    return Sample(
+        figure=cycles / result["elapsed_s"],
+        extra={
+            "workers": workers,
+            "generator": "phoenix.js",
+            "completed": result["completed"],
+            "errors": result["errors"],
+            "first_error": result["first_error"],
+        },
+    )
+
+
+async def _churn_python(srv: Server, cycles: int, workers: int) -> Sample:
     errors = Errors()
     remaining = [cycles]
     done = [0]
@@ -62,6 +84,7 @@ async def _churn_main(srv: Server, cycles: int, workers: int) -> Sample:
         figure=cycles / elapsed,
         extra={
             "workers": workers,
+            "generator": "python",
             "completed": done[0],
             "errors": errors.count,
             "first_error": errors.first,

@@ -13,17 +13,23 @@ cores busy).
 
 from __future__ import annotations
 
+import json
+import shutil
 import time
 
 import trio
 
 from .._harness import Sample
-from .._harness.servers import HOST, Errors, quiet_gc_while, server_process, with_timeout
+from .._harness.servers import HOST, ROOT, Errors, quiet_gc_while, server_process, with_timeout
 from .._harness.tree import tree_cpu_seconds, tree_pids, tree_rss
 from .._harness.web_client import PhxClient, ServerClosed
 
-__all__ = ["SERVERS", "server", "run", "tree_usage", "open_joined", "close_all", "drain", "CONNECT_CONCURRENCY"]
+__all__ = [
+    "SERVERS", "server", "run", "tree_usage", "open_joined", "close_all", "drain", "official_client", "run_official",
+    "CONNECT_CONCURRENCY", "JS",
+]
 
+JS = ROOT / "tests" / "js"  # the official client's load generators, and its node_modules (npm ci there)
 CONNECT_CONCURRENCY = 64  # connections being opened at once (the listen backlog is bounded)
 
 # By module name, never imported here: `python -m` runs a module that its
@@ -56,6 +62,23 @@ def tree_usage(pid: int, cpu_seconds: float, elapsed: float) -> dict:
         "server_rss": tree_rss(pid),
         "server_cpu_percent": round(100 * cpu_seconds / max(elapsed, 1e-9), 1),
     }
+
+
+def official_client() -> str | None:
+    """Node's path if the official ``phoenix`` client (tests/js, ``npm ci``) can be the load generator here, else None."""
+    node = shutil.which("node")
+    installed = all((JS / "node_modules" / package / "package.json").is_file() for package in ("phoenix", "ws"))
+    return node if node is not None and installed else None
+
+
+async def run_official(node: str, script: str, *args: object) -> dict:
+    """Run the load generator ``tests/js/<script>`` with ``args``; the JSON line it prints last."""
+    done = await trio.run_process(
+        [node, str(JS / script), *map(str, args)], cwd=JS, capture_stdout=True, capture_stderr=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{script} failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
+    return json.loads(done.stdout.decode().strip().splitlines()[-1])
 
 
 async def open_joined(

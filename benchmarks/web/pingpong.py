@@ -31,29 +31,17 @@ ours                               8,013                 1.09 / 4.5         Pyth
 
 from __future__ import annotations
 
-import json
-import shutil
-from pathlib import Path
 from time import perf_counter
 
 import trio
 
 from .._harness import Sample, Workload
-from .._harness.servers import HOST, ROOT, Errors, Server
+from .._harness.servers import HOST, Errors, Server
 from .._harness.stats import percentile
 from .._harness.web_client import PhxClient
-from .load import close_all, open_joined, run
+from .load import close_all, official_client, open_joined, run, run_official
 
 WARMUP = 20  # round trips per client before measuring
-JS = ROOT / "tests" / "js"  # the official client's node_modules (npm ci there)
-LOAD_SCRIPT = JS / "pingpong_load.mjs"
-
-
-def official_client() -> str | None:
-    """Node's path if the official ``phoenix`` client can be the load generator here, else None."""
-    node = shutil.which("node")
-    installed = all((JS / "node_modules" / package / "package.json").is_file() for package in ("phoenix", "ws"))
-    return node if node is not None and installed else None
 
 
 async def _pingpong_main(srv: Server, total: int, clients_n: int) -> Sample:
@@ -65,14 +53,7 @@ async def _pingpong_main(srv: Server, total: int, clients_n: int) -> Sample:
 
 async def _pingpong_official(node: str, srv: Server, total: int, clients_n: int) -> Sample:
     """The round trips driven by the official client in Node (tests/js/pingpong_load.mjs)."""
-    url = f"ws://{HOST}:{srv.port}/socket"
-    done = await trio.run_process(
-        [node, str(LOAD_SCRIPT), url, str(clients_n), str(total), str(WARMUP)], cwd=Path(JS), capture_stdout=True,
-        capture_stderr=True, check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"the official client failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
-    result = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    result = await run_official(node, "pingpong_load.mjs", f"ws://{HOST}:{srv.port}/socket", clients_n, total, WARMUP)
     if result["round_trips"] != total:
         raise RuntimeError(f"the official client made {result['round_trips']} round trips of {total}")
     return Sample(

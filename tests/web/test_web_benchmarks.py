@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 from _bench_cli import FIELDS as COMMON_FIELDS
 
+from benchmarks.web.load import official_client
+
 ROOT = Path(__file__).resolve().parents[2]
 
 FIELDS = list(COMMON_FIELDS)
@@ -58,11 +60,13 @@ EXPECTED = {
     ),
     "web-churn": (
         "C4 web churn", "cycles/s", True, 50, False,
-        ["workers", "completed", "errors", "first_error", "server_log_lines", *TREE],
+        ["workers", "generator", "completed", "errors", "first_error", "server_log_lines", *TREE],
     ),
 }
 
 RUNS = 5  # per side: the CLI's default
+# The load generator of web-pingpong and web-churn: the official client wherever `make test` installed it (Node, npm ci).
+GENERATOR = "phoenix.js" if official_client() is not None else "python"
 
 
 def _positive(value: object) -> bool:
@@ -143,14 +147,12 @@ def test_quick_json_reports_the_four_web_workloads_with_sane_figures():
     pingpong = by_id["web-pingpong"]
     assert pingpong["clients"] == 2
     # The official client drives it wherever `make test` installed it (Node, npm ci in tests/js).
-    from benchmarks.web.pingpong import official_client
-
-    assert pingpong["generator"] == ("phoenix.js" if official_client() is not None else "python"), pingpong
+    assert pingpong["generator"] == GENERATOR, pingpong
     assert _positive(pingpong["p50_ms"]) and _positive(pingpong["p99_ms"]), pingpong
     assert pingpong["p50_ms"] <= pingpong["p99_ms"], pingpong
 
     churn = by_id["web-churn"]
-    assert churn["workers"] == 10
+    assert churn["workers"] == 10 and churn["generator"] == GENERATOR, churn
     assert churn["completed"] == 50 and churn["errors"] == 0, churn
 
 
