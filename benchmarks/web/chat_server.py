@@ -2,7 +2,7 @@
 
 ::
 
-    python -m benchmarks.web.chat_server [--workers N]   # prints "listening on http://127.0.0.1:PORT"
+    python -m benchmarks.web.chat_server [--workers N] [--compress]   # prints "listening on http://127.0.0.1:PORT"
 
 As the demo ships, on every core: ``web.workers`` runs one worker process
 per core (``--workers N`` for another count; 1 is a single process), each
@@ -17,6 +17,9 @@ whole ``presence_state`` to the joiner: N²/2 frames (50 million at
 10,000), which would time the joins, not the fan-out. (Big rooms in
 Phoenix also do without Presence or with a sampled one.) Sockets have no
 message-rate limit by default, so the load generator needs no change there.
+As the demo ships, its socket does not compress (permessage-deflate is
+off by default, as in Phoenix); ``--compress`` mounts it with
+``compress=True``, for ``web-deflate`` (C5) alone.
 
 ``BENCH_WORKERS=1 python -m benchmarks web-pingpong`` runs the same
 workloads against one worker, for comparison (the shipped default is one
@@ -37,7 +40,10 @@ __all__ = ["serve", "children"]
 
 
 def children(worker) -> list:
-    """One worker's tree (the ``web.workers`` app factory): the demo's, with the ``quiet:`` rooms."""
+    """One worker's tree (the ``web.workers`` app factory): the demo's, with the ``quiet:`` rooms.
+
+    ``worker.options["compress"]`` (``--compress``): the socket's ``compress`` option (default False).
+    """
     # Imported here, when serving: importing this module costs nothing.
     from otp import ChildSpec, ChildType, DynamicSupervisor, PubSub
     from web.channel import Ok
@@ -61,7 +67,8 @@ def children(worker) -> list:
 
     # chat_children (web/demo/app.py) with BenchSocket for ChatSocket.
     async def start_endpoint():
-        socket = phoenix_socket(BenchSocket, pubsub=PUBSUB, channel_supervisor=CHANNELS)
+        compress = bool(worker.options.get("compress", False))
+        socket = phoenix_socket(BenchSocket, pubsub=PUBSUB, channel_supervisor=CHANNELS, compress=compress)
         return await Endpoint.start_link(pages, websocket=socket, **worker.endpoint_options())
 
     return [
@@ -72,13 +79,16 @@ def children(worker) -> list:
     ]
 
 
-def serve(workers: int | None = None) -> None:
-    """Run the demo chat tree on ``workers`` processes (default: one per core) on a free port of :data:`HOST`."""
+def serve(workers: int | None = None, compress: bool = False) -> None:
+    """Run the demo chat tree on ``workers`` processes (default: one per core) on a free port of :data:`HOST`.
+
+    ``compress``: its socket compresses with the clients that offer it (``compress=True``).
+    """
     from web import workers as web_workers
 
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     web_workers.run(
-        "benchmarks.web.chat_server:children", workers=workers, host=HOST, port=0,
+        "benchmarks.web.chat_server:children", workers=workers, host=HOST, port=0, options={"compress": compress},
         on_listening=lambda line: announce(HOST, int(line.rsplit(":", 1)[1])),
     )
 
@@ -89,5 +99,10 @@ if __name__ == "__main__":
         "--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", 0)) or None,
         help="worker processes (default: $BENCH_WORKERS, else one per core, as the demo ships)",
     )
+    parser.add_argument(
+        "--compress", action="store_true",
+        help="permessage-deflate with the clients that offer it (off by default, as the demo ships; for web-deflate)",
+    )
     raise_fd_limit()  # (the workers inherit it)
-    serve(parser.parse_args().workers)
+    arguments = parser.parse_args()
+    serve(arguments.workers, arguments.compress)

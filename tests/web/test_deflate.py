@@ -117,8 +117,10 @@ def test_bad_options_are_refused_with_what_was_expected(options, message):
 
 
 def test_compress_takes_true_false_or_deflate():
-    assert WebSocket(handler=None).compress == Deflate()
+    assert WebSocket(handler=None).compress is None  # off by default, as in Phoenix
+    assert WebSocket(handler=None, compress=True).compress == Deflate()
     assert WebSocket(handler=None, compress=False).compress is None
+    assert WebSocket(handler=None, compress=None).compress is None
     assert WebSocket(handler=None, compress=Deflate(level=1)).compress == Deflate(level=1)
     with pytest.raises(TypeError, match=r"compress must be True, False or a web.transports.websocket.Deflate\(...\); got 'yes'"):
         WebSocket(handler=None, compress="yes")
@@ -156,6 +158,13 @@ def equal(value):
 
 
 async def start(**options):
+    """An :class:`Echo` endpoint whose mount compresses (``compress=True``, what these tests are about) unless ``options`` say otherwise."""
+    options.setdefault("compress", True)
+    return await start_mount(**options)
+
+
+async def start_mount(**options):
+    """An :class:`Echo` endpoint on ``WebSocket(**options)``: the transport's defaults for what is not given (but a 5 s idle timeout)."""
     me = otp.current_pid()
     options.setdefault("idle_timeout", 5.0)
     websocket = WebSocket(handler=lambda info, accepted: Echo(me), **options)
@@ -171,11 +180,11 @@ class RawSocket:
         self.buffer = bytearray()
 
     @classmethod
-    async def connect(cls, port, extensions=CHROMIUM_OFFER):
+    async def connect(cls, port, extensions=CHROMIUM_OFFER, target="/socket/websocket"):
         client = cls(await open_stream(port))
         key = base64.b64encode(os.urandom(16)).decode()
         lines = [
-            "GET /socket/websocket HTTP/1.1",
+            f"GET {target} HTTP/1.1",
             f"host: {HOST}:{port}",
             "upgrade: websocket",
             "connection: Upgrade",
@@ -293,6 +302,34 @@ async def test_without_an_offer_or_with_compress_false_frames_go_plain():
         # RSV1 without an agreement is a protocol error (RFC 6455 §5.2).
         await client.send_frame(TEXT, deflate(b"hi"), rsv1=True)
         assert await client.receive_close_code() == 1002
+
+
+async def test_a_default_mount_declines_the_offer_and_sends_plain_frames():
+    """Off by default, as in Phoenix: a client offering permessage-deflate as Chromium does gets none."""
+    endpoint, port = await start_mount()
+    client = await RawSocket.connect(port, extensions=CHROMIUM_OFFER)
+    assert client.status == 101 and "sec-websocket-extensions" not in client.headers
+    text = b'[null,null,"room:lobby","new_msg",{"user":"alice","body":"hello number 1, how are you?"}]'
+    for _ in range(2):  # a repeat, which our context would compress to a few bytes: plain too
+        await client.send_frame(TEXT, text)
+        assert await client.receive_frame() == (True, False, TEXT, text)
+    await client.send_frame(TEXT, deflate(b"hi"), rsv1=True)  # nothing was agreed: RSV1 is a protocol error
+    assert await client.receive_close_code() == 1002
+
+
+@pytest.mark.slow
+async def test_the_demo_as_shipped_does_not_compress():
+    """As a generated Phoenix app: neither of its sockets agrees to an offer."""
+    from otp import Supervisor
+    from web.demo.app import chat_children
+
+    lines = []
+    await Supervisor.start_link(chat_children("127.0.0.1", 0, on_listening=lines.append))
+    port = int(lines[0].rsplit(":", 1)[1])
+    for target in ["/socket/websocket?vsn=2.0.0&user=ann", "/live/websocket?vsn=2.0.0"]:
+        client = await RawSocket.connect(port, target=target)
+        assert client.status == 101 and "sec-websocket-extensions" not in client.headers, (target, client.headers)
+        await client.stream.aclose()
 
 
 async def test_an_uncompressed_message_is_welcome_after_the_agreement():
@@ -553,17 +590,25 @@ async def test_a_real_client_agrees_and_round_trips_compressed():
 
 @pytest.mark.slow
 async def test_chromium_agrees_and_the_demo_counter_works_over_compressed_frames():
-    """The demo's counter page in headless Chromium with the official client; what went over the wire is ours to count."""
+    """The demo's counter page in headless Chromium with the official client; what went over the wire is ours to count.
+
+    The demo ships without compression: its LiveView pages are served here
+    by their router with ``router.websocket(compress=True)``.
+    """
     from _node_tools import run_js
 
-    from otp import Supervisor
+    from otp import DynamicSupervisor, PubSub
     from otp.testing import TelemetryEvent, forward_telemetry
     from web._telemetry import WEBSOCKET_CLOSE
-    from web.demo.app import chat_children
+    from web.demo.app import CHANNELS, pages
+    from web.demo.chat import PUBSUB
+    from web.demo.live import live_router
 
-    lines = []
-    await Supervisor.start_link(chat_children("127.0.0.1", 0, on_listening=lines.append))
-    base = lines[0].removeprefix("listening on ")
+    await PubSub.start_link(PUBSUB)
+    await DynamicSupervisor.start_link(name=CHANNELS)
+    router = live_router(pubsub=PUBSUB, channel_supervisor=CHANNELS)
+    endpoint = await Endpoint.start_link(router.http(pages), host=HOST, port=0, websocket=router.websocket(compress=True))
+    base = "http://{}:{}".format(*Endpoint.address(endpoint))
     with forward_telemetry(WEBSOCKET_CLOSE):
         result = await run_js("browser_deflate.mjs", base, chromium=True, package="playwright-core")
         closed = await assert_receive(lambda m: isinstance(m, TelemetryEvent) and m.metadata["path"] == "/live/websocket", timeout=10)

@@ -59,10 +59,11 @@ def _int_in(low: int, high: int, what: str):
 class Deflate:
     """How a WebSocket mount compresses: ``WebSocket(..., compress=Deflate(server_max_window_bits=12))``.
 
-    ``compress=True`` (the default) is ``Deflate()``; ``compress=False``
-    turns compression off. Compression is used only with clients that offer
-    it (browsers do); the others get plain frames. See "Compression" in
-    :mod:`web.transports.websocket` for what each choice costs.
+    Compression is off by default, as in Phoenix (``compress=False`` or
+    None); ``compress=True`` is ``Deflate()``. Once on, it is used only
+    with clients that offer it (browsers do); the others get plain frames.
+    See "Compression" in :mod:`web.transports.websocket` for what each
+    choice costs.
 
     Attributes:
         server_context_takeover: keep our compressor from one message to
